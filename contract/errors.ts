@@ -1,0 +1,75 @@
+// The catalog of every reason the platform refuses something, each with one stable code.
+// The same code appears on a device's error topic, in the logs, as the `reason` label of the
+// rejection metrics and in docs/errors.md, so an enterprise engineer can search for it anywhere.
+// Codes are never renamed or reused; a retired code stays here marked as such.
+
+export type ErrorScope =
+  /** The whole message was refused; nothing of it was stored. */
+  | 'message'
+  /** One value (or one reading of a batch) was refused; its siblings were stored. */
+  | 'value'
+  /** Stored, but not as sent (e.g. receive time used instead of the device's clock). */
+  | 'warning'
+  /** A connection, publish or subscribe refused by the broker. */
+  | 'broker'
+  /** A process refused to start or to take a setting. */
+  | 'process';
+
+export interface ErrorSpec {
+  scope: ErrorScope;
+  message: string;
+}
+
+export const ERRORS = {
+  // Messages (ingest; scope message)
+  HW_ERR_PAYLOAD_TOO_LARGE: { scope: 'message', message: 'payload exceeds the maximum message size' },
+  HW_ERR_BAD_JSON: { scope: 'message', message: 'payload is not valid UTF-8 JSON' },
+  HW_ERR_SCHEMA: { scope: 'message', message: 'payload does not match the contract schema for this channel' },
+  HW_ERR_TOPIC: { scope: 'message', message: 'topic is not a v1 device topic this client may publish on' },
+  HW_ERR_UNKNOWN_DEVICE: { scope: 'message', message: 'device is not registered, or has been revoked' },
+  HW_ERR_BATCH_TOO_LARGE: { scope: 'message', message: 'batch holds more readings than allowed' },
+  HW_ERR_EMPTY: { scope: 'message', message: 'message carries no value' },
+  HW_ERR_UNKNOWN_EVENT: { scope: 'message', message: 'event type is not defined for this device class' },
+  // Values (ingest; scope value)
+  HW_ERR_UNKNOWN_METRIC: { scope: 'value', message: 'metric is not defined for this device class' },
+  HW_ERR_TYPE: { scope: 'value', message: 'value has the wrong type for this metric' },
+  HW_ERR_NOT_FINITE: { scope: 'value', message: 'value is NaN or infinite' },
+  HW_ERR_RANGE: { scope: 'value', message: 'value is outside the physical range of this metric' },
+  HW_ERR_TS_FUTURE: { scope: 'value', message: 'timestamp is too far in the future' },
+  HW_ERR_TS_PAST: { scope: 'value', message: 'timestamp is older than the platform accepts' },
+  HW_ERR_TS_INVALID: { scope: 'value', message: 'timestamp is neither epoch milliseconds nor ISO 8601' },
+  // Stored with a correction (scope warning)
+  HW_WARN_CLOCK_SKEW: { scope: 'warning', message: 'device clock is off: receive time used instead of the device timestamp' },
+  // Broker
+  HW_ERR_AUTH_BAD_CREDENTIALS: { scope: 'broker', message: 'bad user name or password' },
+  HW_ERR_AUTH_REVOKED: { scope: 'broker', message: 'credentials have been revoked' },
+  HW_ERR_AUTH_BANNED: { scope: 'broker', message: 'client is banned after too many failed connection attempts' },
+  HW_ERR_AUTH_CLIENT_ID: { scope: 'broker', message: 'client id does not belong to these credentials' },
+  HW_ERR_AUTH_ANONYMOUS: { scope: 'broker', message: 'anonymous access is disabled' },
+  HW_ERR_ACL_PUBLISH: { scope: 'broker', message: 'client may not publish on this topic' },
+  HW_ERR_ACL_SUBSCRIBE: { scope: 'broker', message: 'client may not subscribe to this filter' },
+  HW_ERR_RATE_LIMIT: { scope: 'broker', message: 'client publishes faster than its allowed rate' },
+  HW_ERR_CONNECTION_LIMIT: { scope: 'broker', message: 'broker is at its maximum number of connections' },
+  // Processes
+  HW_ERR_CONFIG: { scope: 'process', message: 'configuration is invalid' },
+  HW_ERR_SPOOL_FULL: { scope: 'process', message: 'ingest spool is full: messages are no longer acknowledged' },
+  HW_ERR_DB_WRITE: { scope: 'process', message: 'time-series database write failed' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function errorSpec(code: ErrorCode): ErrorSpec {
+  return ERRORS[code];
+}
+
+/** An error that carries a catalog code, for throwing across module boundaries. */
+export class HazwatchError extends Error {
+  readonly code: ErrorCode;
+  readonly detail?: Record<string, unknown>;
+  constructor(code: ErrorCode, message?: string, detail?: Record<string, unknown>) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'HazwatchError';
+    this.code = code;
+    this.detail = detail;
+  }
+}

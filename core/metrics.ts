@@ -1,0 +1,28 @@
+// One Prometheus registry per process, passed to every component; no global default registry,
+// so that several components (or several test instances) in one process never collide.
+import { Registry, collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
+
+export { Registry, Counter, Gauge, Histogram };
+
+export function createMetricsRegistry(options: { process?: string; defaults?: boolean } = {}): Registry {
+  const registry = new Registry();
+  if (options.process) registry.setDefaultLabels({ process: options.process });
+  if (options.defaults) collectDefaultMetrics({ register: registry, prefix: 'hazwatch_' });
+  return registry;
+}
+
+/** Returns the metric of that name in the registry, creating it the first time (components may be started twice in one process). */
+export function counter(registry: Registry, name: string, help: string, labelNames: string[] = []): Counter<string> {
+  return (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+export function gauge(registry: Registry, name: string, help: string, labelNames: string[] = []): Gauge<string> {
+  return (registry.getSingleMetric(name) as Gauge<string> | undefined) ?? new Gauge({ name, help, labelNames, registers: [registry] });
+}
+
+export function histogram(registry: Registry, name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram<string> {
+  return (
+    (registry.getSingleMetric(name) as Histogram<string> | undefined) ??
+    new Histogram({ name, help, labelNames, registers: [registry], ...(buckets ? { buckets } : {}) })
+  );
+}
