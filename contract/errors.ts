@@ -13,7 +13,9 @@ export type ErrorScope =
   /** A connection, publish or subscribe refused by the broker. */
   | 'broker'
   /** A process refused to start or to take a setting. */
-  | 'process';
+  | 'process'
+  /** An API request refused (HTTP 4xx). */
+  | 'request';
 
 export interface ErrorSpec {
   scope: ErrorScope;
@@ -54,6 +56,13 @@ export const ERRORS = {
   HW_ERR_CONFIG: { scope: 'process', message: 'configuration is invalid' },
   HW_ERR_SPOOL_FULL: { scope: 'process', message: 'ingest spool is full: messages are no longer acknowledged' },
   HW_ERR_DB_WRITE: { scope: 'process', message: 'time-series database write failed' },
+  // API requests and operator actions
+  HW_ERR_VALIDATION: { scope: 'request', message: 'request does not match the schema' },
+  HW_ERR_UNAUTHENTICATED: { scope: 'request', message: 'not signed in, or the session has expired' },
+  HW_ERR_FORBIDDEN: { scope: 'request', message: 'not allowed for this account or enterprise' },
+  HW_ERR_NOT_FOUND: { scope: 'request', message: 'no such resource' },
+  HW_ERR_CONFLICT: { scope: 'request', message: 'resource already exists or was changed meanwhile' },
+  HW_ERR_ALARM_TRANSITION: { scope: 'request', message: 'this action is not possible in the alarm\'s current state' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
