@@ -75,7 +75,16 @@ export const AlarmConditionCode = z.enum(Object.keys(ALARM_CONDITIONS) as [Alarm
  * Alarm states after ISA-18.2 / IEC 62682. `shelved` and `out_of_service` suppress an alarm for a time
  * (shelving, with an expiry) or for maintenance (out of service, with who, why and until when).
  */
-export const ALARM_STATES = ['active_unacknowledged', 'active_acknowledged', 'cleared_unacknowledged', 'closed', 'shelved', 'out_of_service'] as const;
+export const ALARM_STATES = [
+  'active_unacknowledged',
+  'active_acknowledged',
+  'cleared_unacknowledged',
+  'closed',
+  'shelved',
+  'out_of_service',
+  // Added by rules (issue 5): signed for, returned to normal, waiting for a person to close it.
+  'cleared_acknowledged',
+] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];
 
 /** What a person recorded as the cause when handling an alarm. */
@@ -96,6 +105,9 @@ export const ALARM_ACTIONS = [
   'shelved',
   'unshelved',
   'closed',
+  // Added by rules (issue 5): planned maintenance took the alarm out of service, and gave it back.
+  'out_of_service',
+  'returned_to_service',
 ] as const;
 export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 
@@ -152,4 +164,35 @@ export type AlarmEventPayload = z.infer<typeof AlarmEventPayload>;
 /** Maps a level to the next more severe one, for grade-1 major hazard sources (domain.md, Grading). */
 export function raiseLevel(level: AlarmLevel): AlarmLevel {
   return (level > 1 ? level - 1 : 1) as AlarmLevel;
+}
+
+// ---- Added by rules (issue 5): planned maintenance windows and alarm feedback ----
+
+/** Planned maintenance: a device, or one condition of it, raises nothing until `until` (or until ended). */
+export const MaintenanceWindow = z.object({
+  id: z.string(),
+  enterprise: z.string(),
+  device: z.string(),
+  /** null = every condition of the device, silence included. */
+  condition: AlarmConditionCode.nullable(),
+  by: z.string(),
+  reason: z.string(),
+  from: z.number(),
+  until: z.number(),
+  endedAt: z.number().nullable(),
+  endedBy: z.string().nullable(),
+});
+export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;
+
+/** What an operator records after verifying an alarm on site. */
+export const AlarmFeedback = z.object({
+  cause: z.enum(ALARM_CAUSES),
+  measures: z.string().min(1).max(2000),
+  note: z.string().max(2000).optional(),
+});
+export type AlarmFeedback = z.infer<typeof AlarmFeedback>;
+
+/** True for the states in which the condition of the alarm is still present. */
+export function isActiveState(state: AlarmState): boolean {
+  return state === 'active_unacknowledged' || state === 'active_acknowledged';
 }

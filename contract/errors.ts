@@ -52,6 +52,9 @@ export const ERRORS = {
   HW_ERR_ACL_SUBSCRIBE: { scope: 'broker', message: 'client may not subscribe to this filter' },
   HW_ERR_RATE_LIMIT: { scope: 'broker', message: 'client publishes faster than its allowed rate' },
   HW_ERR_CONNECTION_LIMIT: { scope: 'broker', message: 'broker is at its maximum number of connections' },
+  // Broker (added with the broker: packets refused before any topic is known)
+  HW_ERR_MALFORMED_PACKET: { scope: 'broker', message: 'packet violates the MQTT protocol; the connection was closed' },
+  HW_ERR_MQTT_VERSION: { scope: 'broker', message: 'MQTT protocol version not supported: use MQTT 3.1.1 (protocol level 4)' },
   // Processes
   HW_ERR_CONFIG: { scope: 'process', message: 'configuration is invalid' },
   HW_ERR_SPOOL_FULL: { scope: 'process', message: 'ingest spool is full: messages are no longer acknowledged' },
@@ -63,6 +66,11 @@ export const ERRORS = {
   HW_ERR_NOT_FOUND: { scope: 'request', message: 'no such resource' },
   HW_ERR_CONFLICT: { scope: 'request', message: 'resource already exists or was changed meanwhile' },
   HW_ERR_ALARM_TRANSITION: { scope: 'request', message: 'this action is not possible in the alarm\'s current state' },
+  // ---- Added by api (issue 6) ----
+  HW_ERR_UNAVAILABLE: { scope: 'request', message: 'a service the request needs (time-series database, alarm store) is unavailable' },
+  HW_ERR_TOO_MANY_REQUESTS: { scope: 'request', message: 'too many requests (e.g. sign-in attempts) from this client: wait and retry' },
+  // ---- Added by gateway (issue 7) ----
+  HW_ERR_GATEWAY_BUFFER_FULL: { scope: 'process', message: 'gateway outbox is full: the oldest buffered readings were dropped' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -2,7 +2,13 @@
 import { z } from 'zod';
 
 export const dashboardsConfig = z
-  .object({})
+  .object({
+    out: z.string().default('deploy/grafana/dashboards').describe('Directory the dashboard JSON files are written to (Grafana provisions from it)'),
+    limits: z
+      .enum(['registry', 'none'])
+      .default('registry')
+      .describe('Draw H/HH/L/LL bands of vessels from device meta.limits in the registry (registry), or no per-device bands (none)'),
+  })
   .strict()
   .prefault({});
 export type DashboardsConfig = z.infer<typeof dashboardsConfig>;

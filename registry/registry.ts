@@ -292,6 +292,17 @@ export function openRegistry(path: string, options: { now?: () => number } = {})
       return { username, password, clientId: username };
     },
 
+    /** Changes a device's attributes without touching its credentials; undefined when it does not exist. */
+    updateDevice(enterprise: string, id: string, change: Partial<Pick<DeviceRecord, 'name' | 'site' | 'hazardSource' | 'intervalSeconds' | 'meta'>>): DeviceRecord | undefined {
+      const current = registry.device(enterprise, id);
+      if (!current) return undefined;
+      const next = { ...current, ...change };
+      db.prepare('update devices set name = ?, site = ?, hazard_source = ?, interval_s = ?, meta = ? where enterprise = ? and id = ?').run(
+        next.name, next.site, next.hazardSource, next.intervalSeconds, JSON.stringify(next.meta), enterprise, id);
+      changed();
+      return registry.device(enterprise, id);
+    },
+
     device(enterprise: string, id: string): DeviceRecord | undefined {
       const row = stmt.device.get(enterprise, id) as DeviceRow | undefined;
       return row ? toDevice(row) : undefined;

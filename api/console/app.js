@@ -1,0 +1,560 @@
+// The monitoring-room console: one map of enterprises and hazard sources, the live alarm list with
+// its closed loop, and a page per device. Preact + htm as plain ES modules served by the API.
+import { h, render } from 'preact';
+import { useEffect, useMemo, useRef, useState, useCallback } from 'preact/hooks';
+import htm from 'htm';
+import { initialLang, saveLang, texts, LANGS } from './i18n.js';
+
+const html = htm.bind(h);
+const LEVEL_HEX = { 1: '#d32f2f', 2: '#f57c00', 3: '#fbc02d', 4: '#1976d2' };
+const RISK_HEX = { red: '#d32f2f', orange: '#f57c00', yellow: '#fbc02d', blue: '#1976d2' };
+const LEVEL_NAME = { 1: 'red', 2: 'orange', 3: 'yellow', 4: 'blue' };
+const GREY = '#6b7785';
+const OK = '#2e7d32';
+const OPEN_STATES = ['active_unacknowledged', 'active_acknowledged', 'cleared_unacknowledged', 'cleared_acknowledged', 'shelved', 'out_of_service'];
+
+// ---- API ----
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+async function api(method, url, body) {
+  const res = await fetch(url, {
+    method,
+    credentials: 'same-origin',
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text();
+  if (!res.ok) {
+    if (res.status === 401 && url !== '/api/v1/session') window.dispatchEvent(new Event('hw-signed-out'));
+    throw new ApiError(res.status, data);
+  }
+  return data;
+}
+
+// ---- sound: a WebAudio beep, no audio files ----
+let audio;
+function unlockAudio() {
+  if (!audio) {
+    try {
+      audio = new AudioContext();
+    } catch {
+      audio = null;
+    }
+  }
+  audio?.resume?.();
+}
+function beep(level) {
+  if (!audio) return;
+  const t = audio.currentTime;
+  const tones = level === 1 ? [1046, 784, 1046] : [880, 660];
+  tones.forEach((f, i) => {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = 'square';
+    osc.frequency.value = f;
+    gain.gain.setValueAtTime(0.0001, t + i * 0.22);
+    gain.gain.exponentialRampToValueAtTime(0.18, t + i * 0.22 + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.22 + 0.2);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(t + i * 0.22);
+    osc.stop(t + i * 0.22 + 0.21);
+  });
+}
+
+// ---- helpers ----
+const fmtTime = (ms) => (ms ? new Date(ms).toLocaleString(undefined, { hour12: false }) : '');
+const fmtShort = (ms) => (ms ? new Date(ms).toLocaleTimeString(undefined, { hour12: false }) : '');
+function conditionTitle(catalog, code, lang) {
+  const c = catalog?.conditions?.[code];
+  return c ? (lang === 'zh' ? c.zh : c.title) : code;
+}
+function sortAlarms(list) {
+  // Most severe first, then newest: the operator's eye goes to the top-left.
+  return [...list].sort((a, b) => a.level - b.level || b.raisedAt - a.raisedAt);
+}
+const needsSound = (a) => a.level <= 2 && (a.state === 'active_unacknowledged' || a.state === 'cleared_unacknowledged');
+const can = (user, catalog, permission) => catalog?.permissions?.[permission]?.includes(user.role);
+
+function useHash() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const on = () => setHash(location.hash);
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return hash;
+}
+
+// ---- login ----
+function Login({ t, onSignedIn, lang, setLang }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const submit = async (e) => {
+    e.preventDefault();
+    unlockAudio();
+    try {
+      const s = await api('POST', '/api/v1/session', { username, password });
+      onSignedIn(s.user);
+    } catch (err) {
+      setError(err.status === 401 ? t.signInFailed : err.message);
+    }
+  };
+  return html`<div class="login">
+    <form onSubmit=${submit} data-testid="login">
+      <h1>${t.title}</h1>
+      <label>${t.username}<br /><input name="username" autocomplete="username" value=${username} onInput=${(e) => setUsername(e.target.value)} /></label>
+      <label>${t.password}<br /><input name="password" type="password" autocomplete="current-password" value=${password} onInput=${(e) => setPassword(e.target.value)} /></label>
+      ${error && html`<div class="error" role="alert">${error}</div>`}
+      <button class="primary" type="submit">${t.signIn}</button>
+      <div>${LANGS.map((l) => html`<button type="button" class=${l === lang ? 'on' : ''} onClick=${() => setLang(l)}>${l === 'zh' ? '中文' : 'English'}</button> `)}</div>
+    </form>
+  </div>`;
+}
+
+// ---- the one map ----
+function SiteMap({ t, overview, mode, onSource }) {
+  if (!overview) return html`<div class="muted">…</div>`;
+  const { plan, enterprises, sources } = overview;
+  const sourceColour = (s) => {
+    if (mode === 'risk') return { fill: RISK_HEX[s.riskColour], name: s.riskColour };
+    if (s.worstLevel) return { fill: LEVEL_HEX[s.worstLevel], name: LEVEL_NAME[s.worstLevel] };
+    if (s.offline) return { fill: GREY, name: 'grey' };
+    return { fill: OK, name: 'normal' };
+  };
+  // Enterprises without a place are laid out along the bottom edge rather than hidden.
+  let spare = 0;
+  const entPlace = (e) => e.place ?? { x: 20 + (spare++ % 5) * 195, y: plan.height - 110, width: 180, height: 90 };
+  return html`<div class="map">
+    <svg viewBox="0 0 ${plan.width} ${plan.height}" role="img" aria-label=${t.overview} data-testid="map">
+      <defs>
+        <pattern id="grid" width="50" height="50" patternUnits="userSpaceOnUse"><path d="M 50 0 L 0 0 0 50" fill="none" stroke="#1a2c42" stroke-width="1" /></pattern>
+      </defs>
+      <rect width=${plan.width} height=${plan.height} fill="url(#grid)" />
+      ${enterprises.map((e) => {
+        const p = entPlace(e);
+        return html`<g class=${`ent ${e.worstLevel ? 'w' + e.worstLevel : ''}`} data-enterprise=${e.id} data-colour=${e.worstLevel ? LEVEL_NAME[e.worstLevel] : 'normal'}>
+          <rect x=${p.x} y=${p.y} width=${p.width} height=${p.height} rx="8" />
+          <text x=${p.x + 10} y=${p.y + 22}>${e.name}</text>
+          <text x=${p.x + p.width - 10} y=${p.y + 22} text-anchor="end" style="font-size:12px">${e.devicesOnline}/${e.devices}</text>
+        </g>`;
+      })}
+      ${sources.map((s) => {
+        const c = sourceColour(s);
+        const active = mode !== 'risk' && s.worstLevel && s.worstLevel <= 2;
+        return html`<g class=${`src ${active ? 'active' : ''}`} data-source=${`${s.enterprise}/${s.id}`} data-colour=${c.name} onClick=${() => onSource(s)}>
+          <title>${s.name} · ${t.grade(s.grade)} · ${t.risk[s.riskColour]}</title>
+          ${s.worstLevel && mode !== 'risk' ? html`<circle cx=${s.x} cy=${s.y} r="24" fill=${c.fill} opacity="0.25" />` : null}
+          <circle class="dot" cx=${s.x} cy=${s.y} r="14" fill=${c.fill} stroke="#0f1b2b" stroke-width="2" />
+          <text x=${s.x} y=${s.y + 4} text-anchor="middle" style="font-size:12px;font-weight:700">${s.grade}</text>
+          <text x=${s.x} y=${s.y + 32} text-anchor="middle">${s.name}</text>
+        </g>`;
+      })}
+    </svg>
+    <div class="legend">
+      ${mode === 'risk'
+        ? ['red', 'orange', 'yellow', 'blue'].map((r) => html`<span><i style=${`background:${RISK_HEX[r]}`}></i>${t.risk[r]}</span>`)
+        : html`${[1, 2, 3, 4].map((l) => html`<span><i style=${`background:${LEVEL_HEX[l]}`}></i>${t.level[l]}</span>`)}
+            <span><i style=${`background:${OK}`}></i>${t.normal}</span><span><i style=${`background:${GREY}`}></i>${t.offline}</span>`}
+      <span class="muted">${t.gradeLegend}</span>
+    </div>
+  </div>`;
+}
+
+// ---- dialogs ----
+function Dialog({ title, children, onCancel }) {
+  return html`<div class="modal" onClick=${(e) => e.target === e.currentTarget && onCancel()}>
+    <div class="box" role="dialog" aria-label=${title}><h3>${title}</h3>${children}</div>
+  </div>`;
+}
+
+function ActionDialog({ t, kind, alarm, onDone, onCancel }) {
+  const [cause, setCause] = useState('real_hazard');
+  const [measures, setMeasures] = useState('');
+  const [note, setNote] = useState('');
+  const [minutes, setMinutes] = useState(60);
+  const [error, setError] = useState('');
+  const submit = async (e) => {
+    e.preventDefault();
+    const body =
+      kind === 'feedback' ? { cause, measures, ...(note ? { note } : {}) } : kind === 'shelve' ? { minutes: Number(minutes), reason: note } : kind === 'clear' ? { reason: note } : note ? { note } : {};
+    try {
+      await api('POST', `/api/v1/alarms/${alarm.id}/${kind}`, body);
+      onDone();
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  return html`<${Dialog} title=${`${t.actions[kind]} · ${alarm.device}`} onCancel=${onCancel}>
+    <form onSubmit=${submit} style="display:grid;gap:10px" data-testid="action-form">
+      ${kind === 'feedback' &&
+      html`<label>${t.cause}<select name="cause" value=${cause} onChange=${(e) => setCause(e.target.value)}>
+          ${Object.entries(t.causes).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+        </select></label>
+        <label>${t.measures}<textarea name="measures" rows="3" value=${measures} onInput=${(e) => setMeasures(e.target.value)}></textarea></label>`}
+      ${kind === 'shelve' && html`<label>${t.minutes}<input name="minutes" type="number" min="1" max="1440" value=${minutes} onInput=${(e) => setMinutes(e.target.value)} /></label>`}
+      <label>${kind === 'shelve' || kind === 'clear' ? t.reason : t.note}<textarea name="note" rows="2" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea></label>
+      ${error && html`<div class="error" role="alert">${error}</div>`}
+      <div class="row"><button type="button" onClick=${onCancel}>${t.cancel}</button><button class="primary" type="submit">${t.submit}</button></div>
+    </form>
+  <//>`;
+}
+
+function AlarmDetail({ t, lang, catalog, id, onClose }) {
+  const [detail, setDetail] = useState();
+  useEffect(() => {
+    api('GET', `/api/v1/alarms/${id}`).then(setDetail, () => onClose());
+  }, [id]);
+  if (!detail) return null;
+  const a = detail.alarm;
+  return html`<${Dialog} title=${conditionTitle(catalog, a.condition, lang)} onCancel=${onClose}>
+    <div>
+      <span class=${`chip l${a.level}`}>${t.level[a.level]}</span>
+      <span class=${`state ${a.state}`}> ${t.states[a.state]}</span>
+      <div class="muted">${a.enterprise} / <a href=${`#/device/${a.enterprise}/${a.device}`} onClick=${onClose}>${a.device}</a> · ${a.message}</div>
+    </div>
+    <table class="hist" data-testid="history">
+      <tbody>
+        ${detail.history.map(
+          (e) => html`<tr>
+            <td>${fmtTime(e.at)}</td>
+            <td>${t.actionDone[e.action] ?? e.action}</td>
+            <td><span class=${`chip l${e.level}`} style="min-width:0;padding:0 6px">${e.level}</span></td>
+            <td>${e.by}</td>
+            <td>${e.value ?? ''}</td>
+            <td>${[e.note, e.data?.cause ? t.causes[e.data.cause] : null, e.data?.measures].filter(Boolean).join(' · ')}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+    <div class="row"><button onClick=${onClose}>${t.back}</button></div>
+  <//>`;
+}
+
+// ---- alarm list ----
+function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction, onDetail, compact }) {
+  const list = sortAlarms(alarms.filter((a) => (filter.open ? OPEN_STATES.includes(a.state) : true) && (!filter.level || a.level === filter.level)));
+  const actionsFor = (a) => {
+    const out = [];
+    const acked = a.acknowledgedAt !== null;
+    const active = a.state === 'active_unacknowledged' || a.state === 'active_acknowledged' || a.state === 'shelved' || a.state === 'out_of_service';
+    if (a.state === 'closed') return out;
+    if (!acked && can(user, catalog, 'alarm.acknowledge')) out.push('acknowledge');
+    if (can(user, catalog, 'alarm.feedback')) out.push('feedback');
+    if (a.shelvedUntil && can(user, catalog, 'alarm.shelve')) out.push('unshelve');
+    else if (!a.shelvedUntil && a.state !== 'out_of_service' && can(user, catalog, 'alarm.shelve')) out.push('shelve');
+    if (active && a.state !== 'out_of_service' && can(user, catalog, 'alarm.clear')) out.push('clear');
+    if (!active && can(user, catalog, 'alarm.close')) out.push('close');
+    return out;
+  };
+  return html`<div class="alarms">
+    ${!compact &&
+    html`<div class="filters" style="padding:0 4px 6px">
+      <button class=${filter.open ? 'on' : ''} onClick=${() => setFilter({ ...filter, open: true })}>${t.open}</button>
+      <button class=${!filter.open ? 'on' : ''} onClick=${() => setFilter({ ...filter, open: false })}>${t.all}</button>
+      <span class="muted">|</span>
+      ${[1, 2, 3, 4].map(
+        (l) => html`<button class=${filter.level === l ? 'on' : ''} onClick=${() => setFilter({ ...filter, level: filter.level === l ? null : l })}>${t.levelShort[l]}</button>`,
+      )}
+    </div>`}
+    <table>
+      <thead><tr><th>${t.time}</th><th>${t.device}</th><th>${t.condition}</th><th>${t.state}</th><th></th></tr></thead>
+      <tbody data-testid="alarm-list">
+        ${list.length === 0 && html`<tr><td colspan="5" class="muted">${t.noAlarms}</td></tr>`}
+        ${list.map(
+          (a) => html`<tr key=${a.id} class=${`l${a.level} ${needsSound(a) ? 'flash' : ''}`} data-alarm-id=${a.id} data-level=${a.level} data-state=${a.state} data-device=${`${a.enterprise}/${a.device}`}>
+            <td><div>${fmtShort(a.raisedAt)}</div><div class="msg">${new Date(a.raisedAt).toLocaleDateString()}</div></td>
+            <td><a href=${`#/device/${a.enterprise}/${a.device}`}>${a.device}</a><div class="msg">${a.enterprise}${a.hazardSource ? ' · ' + a.hazardSource : ''}</div></td>
+            <td><span class=${`chip l${a.level}`} style="min-width:0;padding:0 6px;margin-right:4px">${a.level}</span>${conditionTitle(catalog, a.condition, lang)}<div class="msg">${a.message}</div></td>
+            <td><span class=${`state ${a.state}`}>${t.states[a.state]}</span>${a.shelvedUntil ? html`<div class="msg">${t.until} ${fmtShort(a.shelvedUntil)}</div>` : null}</td>
+            <td><div class="acts">
+              ${actionsFor(a).map((k) => html`<button data-action=${k} onClick=${() => (k === 'acknowledge' ? onAction(a, k, true) : onAction(a, k))}>${t.actions[k]}</button>`)}
+              <button data-action="history" onClick=${() => onDetail(a.id)}>${t.actions.history}</button>
+            </div></td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+// ---- device page ----
+function Chart({ t, series, limits, from, to }) {
+  const nonEmpty = series.filter((s) => s.points.some((p) => p[1] !== null));
+  if (nonEmpty.length === 0) return html`<div class="muted">${t.noData}</div>`;
+  return nonEmpty.map((s) => {
+    const vals = s.points.map((p) => p[1]).filter((v) => v !== null);
+    const lim = limits?.[s.metric] ?? {};
+    const all = [...vals, ...Object.values(lim)];
+    let min = Math.min(...all);
+    let max = Math.max(...all);
+    if (max === min) (max += 1), (min -= 1);
+    const pad = (max - min) * 0.1;
+    min -= pad;
+    max += pad;
+    const W = 600;
+    const H = 150;
+    const x = (ts) => 40 + ((ts - from) / (to - from)) * (W - 50);
+    const y = (v) => 10 + (1 - (v - min) / (max - min)) * (H - 30);
+    let d = '';
+    let pen = false;
+    for (const [ts, v] of s.points) {
+      if (v === null) {
+        pen = false;
+        continue;
+      }
+      d += `${pen ? 'L' : 'M'}${x(ts).toFixed(1)},${y(v).toFixed(1)} `;
+      pen = true;
+    }
+    return html`<div class="chart" data-metric=${s.metric}>
+      <div class="muted">${s.metric} (${s.unit})</div>
+      <svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none">
+        ${Object.entries(lim).map(
+          ([k, v]) => html`<line class="lim" x1="40" x2=${W - 10} y1=${y(v)} y2=${y(v)} stroke=${k.length === 2 ? '#d32f2f' : '#fbc02d'} /><text x="4" y=${y(v) + 4}>${k}</text>`,
+        )}
+        <text x="4" y="14">${max.toFixed(1)}</text><text x="4" y=${H - 20}>${min.toFixed(1)}</text>
+        <text x="40" y=${H - 4}>${fmtShort(from)}</text><text x=${W - 10} y=${H - 4} text-anchor="end">${fmtShort(to)}</text>
+        <path class="line" d=${d} />
+      </svg>
+    </div>`;
+  });
+}
+
+function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick, onAction, onDetail }) {
+  const [device, setDevice] = useState();
+  const [latest, setLatest] = useState();
+  const [chart, setChart] = useState();
+  const [windows, setWindows] = useState([]);
+  const [form, setForm] = useState(null);
+  const [error, setError] = useState('');
+  const base = `/api/v1/enterprises/${enterprise}/devices/${id}`;
+  const load = useCallback(() => {
+    api('GET', base).then(setDevice, (e) => setError(e.message));
+    api('GET', `/api/v1/maintenance?enterprise=${enterprise}&device=${id}&active=true`).then(setWindows, () => {});
+  }, [base]);
+  useEffect(load, [load]);
+  useEffect(() => {
+    api('GET', `${base}/latest`).then(setLatest, () => {});
+  }, [base, latestTick]);
+  useEffect(() => {
+    const get = () => api('GET', `${base}/chart?minutes=60`).then(setChart, () => setChart({ series: [] }));
+    get();
+    const timer = setInterval(get, 30_000);
+    return () => clearInterval(timer);
+  }, [base]);
+  if (error) return html`<div class="device"><div class="error">${error}</div></div>`;
+  if (!device) return html`<div class="device">…</div>`;
+  const spec = catalog?.deviceClasses?.[device.class];
+  const limits = device.meta?.limits ?? {};
+  const mine = alarms.filter((a) => a.enterprise === enterprise && a.device === id);
+  const startMaintenance = async (e) => {
+    e.preventDefault();
+    try {
+      await api('POST', '/api/v1/maintenance', { enterprise, device: id, minutes: Number(form.minutes), reason: form.reason });
+      setForm(null);
+      load();
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  return html`<div class="device" data-testid="device-page">
+    <div class="panel wide"><header>
+      <a href="#/">← ${t.back}</a>
+      <h2>${device.name || device.id}</h2>
+      <span class="muted">${enterprise} / ${device.id} · ${spec?.title ?? device.class}${device.hazardSource ? ' · ' + t.source + ' ' + device.hazardSource : ''}</span>
+      <span class="grow" style="flex:1"></span>
+      <span class=${`badge ${device.online ? 'ok' : 'bad'}`}>${device.online ? t.online : t.offline}</span>
+      <span class=${`badge ${windows.length ? 'warn' : ''}`} data-testid="maintenance-state">${windows.length ? `${t.inMaintenance} ${t.until} ${fmtTime(windows[0].until)}` : t.notInMaintenance}</span>
+      ${can(user, catalog, 'maintenance.write') &&
+      (windows.length
+        ? html`<button onClick=${async () => { await api('POST', `/api/v1/maintenance/${windows[0].id}/end`); load(); }}>${t.endMaintenance}</button>`
+        : html`<button onClick=${() => setForm({ minutes: 120, reason: '' })}>${t.startMaintenance}</button>`)}
+    </header></div>
+    <div class="panel values"><header><h2>${t.liveValues}</h2><span class="muted">${latest?.lastSeen ? fmtTime(latest.lastSeen) : ''}</span></header>
+      <div class="body"><table>
+        <thead><tr><th></th><th>${t.value}</th><th>LL</th><th>L</th><th>H</th><th>HH</th></tr></thead>
+        <tbody>
+          ${Object.entries(spec?.metrics ?? {}).map(([m, ms]) => {
+            const v = latest?.values?.[m];
+            const l = limits[m] ?? {};
+            const over = typeof v?.value === 'number' && ((l.H !== undefined && v.value >= l.H) || (l.L !== undefined && v.value <= l.L));
+            return html`<tr data-metric=${m}>
+              <td>${ms.description}<div class="muted">${m}</div></td>
+              <td class=${`big ${over ? 'over' : ''}`}>${v === undefined ? '—' : typeof v.value === 'boolean' ? (v.value ? 'ON' : 'OFF') : v.value.toFixed(2)} <span class="muted" style="font-size:12px">${ms.unit}</span></td>
+              <td>${l.LL ?? ''}</td><td>${l.L ?? ''}</td><td>${l.H ?? ''}</td><td>${l.HH ?? ''}</td>
+            </tr>`;
+          })}
+        </tbody>
+      </table>
+      ${latest?.activeEvents?.length ? html`<div class="badge bad">${latest.activeEvents.join(', ')}</div>` : null}
+      </div>
+    </div>
+    <div class="panel"><header><h2>${t.lastHour}</h2></header><div class="body">
+      ${chart ? html`<${Chart} t=${t} series=${chart.series} limits=${limits} from=${chart.from} to=${chart.to} />` : '…'}
+    </div></div>
+    <div class="panel wide"><header><h2>${t.alarms}</h2></header><div class="body">
+      <${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${mine} filter=${{ open: false, level: null }} setFilter=${() => {}} onAction=${onAction} onDetail=${onDetail} compact=${true} />
+    </div></div>
+    ${form &&
+    html`<${Dialog} title=${t.startMaintenance} onCancel=${() => setForm(null)}>
+      <form onSubmit=${startMaintenance} style="display:grid;gap:10px">
+        <label>${t.minutes}<input type="number" min="1" value=${form.minutes} onInput=${(e) => setForm({ ...form, minutes: e.target.value })} /></label>
+        <label>${t.reason}<textarea rows="2" value=${form.reason} onInput=${(e) => setForm({ ...form, reason: e.target.value })}></textarea></label>
+        <div class="row"><button type="button" onClick=${() => setForm(null)}>${t.cancel}</button><button class="primary" type="submit">${t.submit}</button></div>
+      </form>
+    <//>`}
+  </div>`;
+}
+
+// ---- the application ----
+function App() {
+  const [lang, setLangState] = useState(initialLang());
+  const t = texts(lang);
+  const setLang = (l) => {
+    saveLang(l);
+    setLangState(l);
+  };
+  const [user, setUser] = useState(undefined);
+  const [catalog, setCatalog] = useState();
+  const [overview, setOverview] = useState();
+  const [alarms, setAlarms] = useState(new Map());
+  const [filter, setFilter] = useState({ open: true, level: null });
+  const [mode, setMode] = useState('live');
+  const [dialog, setDialog] = useState(null);
+  const [detail, setDetail] = useState(null);
+  const [connected, setConnected] = useState(false);
+  const [muted, setMuted] = useState(false);
+  const [latestTick, setLatestTick] = useState(0);
+  const [now, setNow] = useState(Date.now());
+  const [source, setSource] = useState(null);
+  const hash = useHash();
+  const overviewTimer = useRef();
+
+  useEffect(() => {
+    saveLang(lang);
+    api('GET', '/api/v1/session').then((s) => setUser(s.user), () => setUser(null));
+    const out = () => setUser(null);
+    window.addEventListener('hw-signed-out', out);
+    const clock = setInterval(() => setNow(Date.now()), 1000);
+    return () => (window.removeEventListener('hw-signed-out', out), clearInterval(clock));
+  }, []);
+
+  const refreshOverview = useCallback(() => {
+    clearTimeout(overviewTimer.current);
+    overviewTimer.current = setTimeout(() => api('GET', '/api/v1/overview').then(setOverview, () => {}), 150);
+  }, []);
+
+  useEffect(() => {
+    if (!user) return;
+    api('GET', '/api/v1/catalog').then(setCatalog, () => {});
+    refreshOverview();
+    const since = Date.now() - 7 * 24 * 3600_000;
+    Promise.all([api('GET', '/api/v1/alarms?open=true&limit=1000'), api('GET', `/api/v1/alarms?open=false&from=${since}&limit=200`)]).then(([open, closed]) =>
+      setAlarms(new Map([...closed.alarms, ...open.alarms].map((a) => [a.id, a]))),
+    );
+    // Cookie-authenticated stream; the browser reconnects with Last-Event-ID and gets what it missed.
+    const es = new EventSource('/api/v1/stream');
+    es.onopen = () => setConnected(true);
+    es.onerror = () => setConnected(false);
+    es.addEventListener('alarm', (e) => {
+      const { alarm, change } = JSON.parse(e.data);
+      setAlarms((prev) => new Map(prev).set(alarm.id, alarm));
+      if (change.action === 'raised' || change.action === 'escalated') {
+        if (alarm.level <= 2 && !window.__hwMuted) beep(alarm.level);
+      }
+      refreshOverview();
+    });
+    es.addEventListener('latest', () => setLatestTick((n) => n + 1));
+    const periodic = setInterval(refreshOverview, 10_000);
+    return () => (es.close(), clearInterval(periodic));
+  }, [user]);
+
+  // Keep sounding while a level-1/2 alarm waits for a signature (until acknowledged, or muted).
+  const alarmList = useMemo(() => [...alarms.values()], [alarms]);
+  const pending = alarmList.filter(needsSound);
+  useEffect(() => {
+    window.__hwMuted = muted;
+    if (muted || pending.length === 0) return;
+    const worst = Math.min(...pending.map((a) => a.level));
+    const timer = setInterval(() => beep(worst), 4000);
+    return () => clearInterval(timer);
+  }, [muted, pending.length]);
+
+  const onAction = async (alarm, kind, direct) => {
+    unlockAudio();
+    if (direct) {
+      try {
+        const r = await api('POST', `/api/v1/alarms/${alarm.id}/${kind}`, {});
+        setAlarms((prev) => new Map(prev).set(r.alarm.id, r.alarm));
+        refreshOverview();
+      } catch (err) {
+        alert(err.message);
+      }
+    } else setDialog({ kind, alarm });
+  };
+
+  if (user === undefined) return null;
+  if (user === null) return html`<${Login} t=${t} lang=${lang} setLang=${setLang} onSignedIn=${setUser} />`;
+
+  const counts = overview?.counts ?? { 1: 0, 2: 0, 3: 0, 4: 0 };
+  const deviceRoute = hash.match(/^#\/device\/([^/]+)\/([^/]+)$/);
+  const signOut = async () => {
+    await api('DELETE', '/api/v1/session').catch(() => {});
+    setUser(null);
+  };
+  return html`<div class="shell" onClick=${unlockAudio}>
+    <div class="top">
+      <h1>${t.title}</h1><span class="sub">${t.subtitle}</span>
+      <div class="counts" data-testid="counts" aria-label=${t.counts}>
+        ${[1, 2, 3, 4].map((l) => html`<span class=${`chip l${l} ${counts[l] ? '' : 'zero'}`} title=${t.level[l]} data-level=${l}>${t.levelShort[l]} ${counts[l]}</span>`)}
+        <span class="chip unacked" title=${t.unacked}>${t.unacked} ${overview?.unacknowledged ?? 0}</span>
+      </div>
+      <span class="grow"></span>
+      <span class=${`conn ${connected ? '' : 'closed'}`}>● ${connected ? t.connection.open : t.connection.closed}</span>
+      <span class="clock">${new Date(now).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false })}</span>
+      <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute}>${muted ? t.unmute : t.mute}</button>
+      ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
+      <span class="muted">${user.displayName || user.username}</span>
+      <button onClick=${signOut}>${t.signOut}</button>
+    </div>
+    ${deviceRoute
+      ? html`<${DevicePage} t=${t} lang=${lang} catalog=${catalog} user=${user} enterprise=${deviceRoute[1]} id=${deviceRoute[2]} alarms=${alarmList} latestTick=${latestTick} onAction=${onAction} onDetail=${setDetail} />`
+      : html`<div class="main">
+          <div class="panel">
+            <header><h2>${t.overview}</h2><span style="flex:1"></span>
+              <button class=${mode === 'live' ? 'on' : ''} onClick=${() => setMode('live')} data-testid="mode-live">${t.liveMap}</button>
+              <button class=${mode === 'risk' ? 'on' : ''} onClick=${() => setMode('risk')} data-testid="mode-risk">${t.riskMap}</button>
+            </header>
+            <div class="body"><${SiteMap} t=${t} overview=${overview} mode=${mode} onSource=${setSource} />
+              ${source && html`<${SourcePanel} t=${t} source=${source} onClose=${() => setSource(null)} />`}
+            </div>
+          </div>
+          <div class="panel">
+            <header><h2>${t.alarms}</h2><span class="muted">${pending.length ? `${t.newAlarm}: ${pending.length}` : ''}</span></header>
+            <div class="body"><${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${alarmList} filter=${filter} setFilter=${setFilter} onAction=${onAction} onDetail=${setDetail} /></div>
+          </div>
+        </div>`}
+    ${dialog && html`<${ActionDialog} t=${t} kind=${dialog.kind} alarm=${dialog.alarm} onCancel=${() => setDialog(null)} onDone=${() => (setDialog(null), refreshOverview())} />`}
+    ${detail && html`<${AlarmDetail} t=${t} lang=${lang} catalog=${catalog} id=${detail} onClose=${() => setDetail(null)} />`}
+  </div>`;
+}
+
+function SourcePanel({ t, source, onClose }) {
+  const [devices, setDevices] = useState([]);
+  useEffect(() => {
+    api('GET', `/api/v1/devices?enterprise=${source.enterprise}&hazardSource=${source.id}`).then(setDevices, () => {});
+  }, [source.enterprise, source.id]);
+  return html`<div class="panel" style="margin-top:8px" data-testid="source-panel">
+    <header><h2>${source.name}</h2><span class="muted">${source.enterprise} · ${t.grade(source.grade)} · ${t.risk[source.riskColour]}</span><span style="flex:1"></span><button onClick=${onClose}>×</button></header>
+    <div class="body">${devices.map(
+      (d) => html`<div><a href=${`#/device/${d.enterprise}/${d.id}`}>${d.name || d.id}</a> <span class="muted">${d.class}</span> <span class=${`badge ${d.online ? 'ok' : 'bad'}`}>${d.online ? t.online : t.offline}</span>${d.maintenance ? html` <span class="badge warn">${t.inMaintenance}</span>` : null}</div>`,
+    )}</div>
+  </div>`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

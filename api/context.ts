@@ -1,0 +1,25 @@
+// What every route of the API works with; built once by startApi/buildApi, passed in, no globals.
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { Logger } from '../core/log.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { HazardSources } from '../registry/hazard-sources.ts';
+import type { AlarmStore } from '../rules/store-types.ts';
+import type { AccountStore } from './accounts.ts';
+import type { ApiConfig } from './config.ts';
+import type { InfluxTarget } from './chart.ts';
+import type { LatestStore } from './latest.ts';
+
+export interface ApiContext {
+  config: ApiConfig;
+  log: Logger;
+  metrics: MetricsRegistry;
+  registry: Registry;
+  sources: HazardSources;
+  accounts: AccountStore;
+  alarms: AlarmStore;
+  latest: LatestStore;
+  influx?: InfluxTarget;
+  now: () => number;
+  /** Whether the API can serve its job right now (stores open, broker connection up). */
+  ready: () => boolean;
+}

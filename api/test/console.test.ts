@@ -1,0 +1,182 @@
+// The console in real headless Chromium against the real pipeline: our broker, the rules engine,
+// the API, and a simulated gas detector whose leak raises the alarm. The operator signs in, sees the
+// alarm arrive live, acknowledges it, closes it once it has returned to normal, and watches the
+// hazard source on the map turn from the alarm colour back to normal.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../../core/config.ts';
+import { silentLogger } from '../../core/log.ts';
+import { createMetricsRegistry } from '../../core/metrics.ts';
+import { openHazardSources } from '../../registry/hazard-sources.ts';
+import { startRules, type RulesService } from '../../rules/service.ts';
+import { startFleet, type Fleet } from '../../simulators/fleet.ts';
+import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
+import { startApi, type ApiService, DEMO_LOGIN } from '../start.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = process.env.HAZWATCH_TEST_SCREENSHOTS; // a directory, to look at the console
+
+let broker: TestBroker;
+let rules: RulesService;
+let api: ApiService;
+let fleet: Fleet;
+let browser: BrowserContext;
+let profile: string;
+
+beforeAll(async () => {
+  broker = await startTestBroker();
+  const r = broker.registry;
+  r.addEnterprise('acme', 'Acme Chemicals');
+  r.addEnterprise('bravo', 'Bravo Petrochem');
+  const sources = openHazardSources(r.path);
+  sources.setPlace({ enterprise: 'acme', x: 40, y: 40, width: 440, height: 280, address: '' });
+  sources.setPlace({ enterprise: 'bravo', x: 530, y: 60, width: 420, height: 300, address: '' });
+  sources.put({ enterprise: 'acme', id: 'tankfarm', name: 'Tank farm', grade: 2, x: 160, y: 160 });
+  sources.put({ enterprise: 'bravo', id: 'lpg', name: 'LPG spheres', grade: 3, x: 720, y: 200 });
+  sources.close();
+  const devices = [
+    { enterprise: 'acme', id: 'gas-1', class: 'gas_combustible' as const, hazardSource: 'tankfarm', intervalSeconds: 1, meta: { hazardSourceGrade: 2 } },
+    { enterprise: 'bravo', id: 'gas-9', class: 'gas_combustible' as const, hazardSource: 'lpg', intervalSeconds: 1, meta: { hazardSourceGrade: 3 } },
+  ];
+  const creds = await r.addDevices(devices);
+
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      dataDir: broker.dataDir,
+      mqtt: { url: broker.url },
+      rules: { writeInflux: false, tickMs: 200, pollMs: 50 },
+      api: { port: 0, demoLogin: true, adminPassword: 'admin-password-1' },
+    },
+  });
+  const log = silentLogger();
+  const rulesCreds = await r.setService('rules');
+  rules = await startRules({ config: { ...config, mqtt: { ...config.mqtt, username: rulesCreds.username, password: rulesCreds.password } }, log, metrics: createMetricsRegistry(), registry: r });
+  await rules.ready;
+  api = await startApi({ config, log, metrics: createMetricsRegistry(), registry: r });
+
+  // The leak starts a few seconds in, holds, and dies away: the alarm is raised and later clears by itself.
+  const start = Date.now();
+  fleet = startFleet({
+    url: broker.url,
+    devices: devices.map((d) => ({ enterprise: d.enterprise, id: d.id, class: d.class, intervalSeconds: 1 })),
+    credentials: new Map(creds.map((c) => [c.username, c])),
+    start,
+    speed: 1,
+    progress: false,
+    faults: [{ enterprise: 'acme', device: 'gas-1', at: start + 4000, fault: { kind: 'gas_leak', peak: 40, rampSeconds: 2, holdSeconds: 12, decaySeconds: 2, delaySeconds: 0, factor: 1 } }],
+  });
+
+  profile = mkdtempSync(join(tmpdir(), 'hazwatch-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1600, height: 900 },
+    locale: 'zh-CN',
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await fleet?.stop().catch(() => undefined);
+  await api?.close();
+  await rules?.close();
+  await broker?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+async function shot(page: Page, name: string) {
+  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', () => {
+  test('sign in, see the simulator\'s alarm live, acknowledge, close, map colour follows', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${api.url}/`);
+    // Chinese for a zh-CN browser.
+    await expect.poll(() => page.locator('form[data-testid=login] button[type=submit]').textContent()).toBe('登录');
+    await page.fill('input[name=username]', DEMO_LOGIN.username);
+    await page.fill('input[name=password]', 'wrong');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[role=alert]');
+    await page.fill('input[name=password]', DEMO_LOGIN.password);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=map]');
+
+    const source = page.locator('[data-source="acme/tankfarm"]');
+    await expect.poll(() => source.getAttribute('data-colour'), { timeout: 10_000 }).toBe('normal');
+
+    // The leak reaches 40 %LEL: first stage, orange (level 2), pushed over the live stream.
+    const row = page.locator('tr[data-device="acme/gas-1"]').first();
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.getAttribute('data-level')).toBe('2');
+    expect(await row.getAttribute('data-state')).toBe('active_unacknowledged');
+    expect(await row.getAttribute('class')).toContain('flash');
+    await expect.poll(() => source.getAttribute('data-colour'), { timeout: 10_000 }).toBe('orange');
+    expect(await page.locator('[data-testid=counts] [data-level="2"]').textContent()).toContain('1');
+    await shot(page, 'console-alarm');
+
+    // The four-colour risk map shows the assessed risk instead (grade 2 → orange by default).
+    await page.click('[data-testid=mode-risk]');
+    await expect.poll(() => page.locator('[data-source="bravo/lpg"]').getAttribute('data-colour')).toBe('yellow');
+    await page.click('[data-testid=mode-live]');
+
+    const firstId = (await row.getAttribute('data-alarm-id'))!;
+    const first = page.locator(`tr[data-alarm-id="${firstId}"]`);
+    await first.locator('button[data-action=acknowledge]').click();
+    await expect.poll(() => first.getAttribute('data-state'), { timeout: 10_000 }).toMatch(/_acknowledged$/);
+    expect(await first.getAttribute('class')).not.toContain('flash');
+
+    // The detector reports its own stage-1 alarm and the rules engine sees the %LEL reading cross
+    // 25: sign for each as it comes, until the leak has died away and every one has cleared.
+    const rows = page.locator('tr[data-device="acme/gas-1"]');
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const states = await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-alarm-id')!, tr.getAttribute('data-state')!] as const));
+      for (const [id, state] of states) {
+        if (state.endsWith('_unacknowledged')) await page.locator(`tr[data-alarm-id="${id}"] button[data-action=acknowledge]`).click();
+      }
+      if (states.length > 0 && states.every(([, state]) => state === 'cleared_acknowledged')) break;
+      if (Date.now() > deadline) throw new Error(`alarms did not clear: ${JSON.stringify(states)}`);
+      await page.waitForTimeout(500);
+    }
+    const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-alarm-id')!));
+    expect(await source.getAttribute('data-colour')).toBe('orange'); // cleared, but not closed yet
+
+    await page.locator(`tr[data-alarm-id="${firstId}"] button[data-action=feedback]`).click();
+    await page.selectOption('select[name=cause]', 'real_hazard');
+    await page.fill('textarea[name=measures]', 'Closed the leaking flange valve, area ventilated');
+    await page.click('[data-testid=action-form] button[type=submit]');
+    await page.locator('[data-testid=action-form]').waitFor({ state: 'detached' });
+    for (const id of ids) {
+      await page.locator(`tr[data-alarm-id="${id}"] button[data-action=close]`).click();
+      await page.fill('textarea[name=note]', 'verified on site');
+      await page.click('[data-testid=action-form] button[type=submit]');
+      await page.locator('[data-testid=action-form]').waitFor({ state: 'detached' });
+    }
+    await page.click('button:has-text("全部")');
+    for (const id of ids) await expect.poll(() => page.locator(`tr[data-alarm-id="${id}"]`).getAttribute('data-state'), { timeout: 10_000 }).toBe('closed');
+    await expect.poll(() => source.getAttribute('data-colour'), { timeout: 10_000 }).toBe('normal');
+
+    // The full history, and the English console.
+    await page.locator(`tr[data-alarm-id="${firstId}"] button[data-action=history]`).click();
+    const history = await page.locator('[data-testid=history]').textContent();
+    for (const step of ['产生', '签收', '反馈', '自动恢复', '关闭']) expect(history).toContain(step);
+    await page.click('.modal', { position: { x: 5, y: 5 } });
+    await page.click('button:has-text("EN")');
+    await expect.poll(() => page.locator('h1').first().textContent()).toBe('Hazard-source monitoring');
+
+    // The device page: live values, with the chart area and the alarm.
+    await page.goto(`${api.url}/#/device/acme/gas-1`);
+    await page.waitForSelector('[data-testid=device-page] tr[data-metric=lel]');
+    await expect.poll(async () => (await page.locator('tr[data-metric=lel] .big').textContent())?.trim().startsWith('—')).toBe(false);
+    await shot(page, 'console-device');
+    expect(errors).toEqual([]);
+  }, 120_000);
+});

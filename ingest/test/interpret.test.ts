@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TIME_POLICY } from '../../contract/index.ts';
+import type { DeviceRecord } from '../../registry/registry.ts';
+import { createInterpreter } from '../interpret.ts';
+import { line, receiveClock } from '../points.ts';
+
+const now = Date.UTC(2026, 10, 23, 8, 0, 0);
+const device = (over: Partial<DeviceRecord> = {}): DeviceRecord => ({
+  enterprise: 'acme',
+  id: 'gas-01',
+  class: 'gas_combustible',
+  name: '',
+  site: 'north yard',
+  hazardSource: 'T-101',
+  intervalSeconds: null,
+  meta: {},
+  createdAt: 0,
+  revokedAt: null,
+  ...over,
+});
+const directory = new Map([
+  ['acme/gas-01', device()],
+  ['acme/pump-01', device({ id: 'pump-01', class: 'fire_water', site: '', hazardSource: null })],
+]);
+const interpret = createInterpreter({
+  devices: { get: (e, d) => directory.get(`${e}/${d}`) },
+  time: DEFAULT_TIME_POLICY,
+  limits: { maxBatch: 3 },
+  maxPayloadBytes: 1024,
+});
+const msg = (o: unknown) => Buffer.from(JSON.stringify(o));
+
+describe('line protocol', () => {
+  it('sorts tags, omits empty ones, escapes, types fields', () => {
+    expect(line('gas_combustible', { enterprise: 'a b', device: 'd,1', site: '', hazard_source: null }, { lel: 12.5, alarm: true, message: 'say "hi"' }, 5)).toBe(
+      'gas_combustible,device=d\\,1,enterprise=a\\ b lel=12.5,alarm=true,message="say \\"hi\\"" 5',
+    );
+  });
+  it('never hands out the same receive time twice for one device', () => {
+    const clock = receiveClock();
+    expect([clock('a', 10), clock('a', 10), clock('a', 10), clock('b', 10), clock('a', 5), clock('a', 20)]).toEqual([10, 11, 12, 10, 13, 20]);
+  });
+});
+
+describe('interpret', () => {
+  it('stores a reading at the device time with the device tags', () => {
+    const r = interpret('hw/v1/acme/gas-01/telemetry', msg({ ts: now - 1000, values: { lel: 12 } }), now);
+    expect(r.rejections).toEqual([]);
+    expect(r.receiveTime).toBe(false);
+    expect(r.lines).toEqual([`gas_combustible,device=gas-01,enterprise=acme,hazard_source=T-101,site=north\\ yard lel=12 ${now - 1000}`]);
+  });
+
+  it('marks receive-time points and keeps a batch without timestamps apart', () => {
+    const r = interpret('hw/v1/acme/gas-01/telemetry', msg({ readings: [{ values: { lel: 1 } }, { values: { lel: 2 } }] }), now);
+    expect(r.receiveTime).toBe(true);
+    expect(r.lines.map((l) => l.split(' ').slice(-2))).toEqual([
+      ['lel=1,receive_time=true', String(now)],
+      ['lel=2,receive_time=true', String(now + 1)],
+    ]);
+  });
+
+  it('keeps good siblings of a bad value and reports the bad one', () => {
+    const r = interpret('hw/v1/acme/pump-01/telemetry', msg({ ts: now, values: { pressure: 0.3, pool_level: 99, pump_running: 1, bogus: 1 } }), now);
+    expect(r.rejections.map((x) => [x.code, x.metric])).toEqual([
+      ['HW_ERR_RANGE', 'pool_level'],
+      ['HW_ERR_UNKNOWN_METRIC', 'bogus'],
+    ]);
+    expect(r.lines).toEqual([`fire_water,device=pump-01,enterprise=acme pressure=0.3,pump_running=true ${now}`]);
+    expect(r.errorTopic).toBe('hw/v1/acme/pump-01/error');
+  });
+
+  it.each([
+    ['HW_ERR_UNKNOWN_DEVICE', 'hw/v1/acme/ghost/telemetry', msg({ values: { lel: 1 } })],
+    ['HW_ERR_TOPIC', 'hw/v1/acme/bad id/telemetry', msg({ values: { lel: 1 } })],
+    ['HW_ERR_PAYLOAD_TOO_LARGE', 'hw/v1/acme/gas-01/telemetry', Buffer.alloc(2000, 32)],
+    ['HW_ERR_BAD_JSON', 'hw/v1/acme/gas-01/telemetry', Buffer.from('{lel:1')],
+    ['HW_ERR_SCHEMA', 'hw/v1/acme/gas-01/telemetry', msg({ value: 1 })],
+    ['HW_ERR_BATCH_TOO_LARGE', 'hw/v1/acme/gas-01/telemetry', msg({ readings: [1, 2, 3, 4].map(() => ({ values: { lel: 1 } })) })],
+    ['HW_ERR_EMPTY', 'hw/v1/acme/gas-01/telemetry', msg({ values: {} })],
+    ['HW_ERR_TYPE', 'hw/v1/acme/gas-01/telemetry', msg({ values: { lel: 'high' } })],
+    ['HW_ERR_NOT_FINITE', 'hw/v1/acme/gas-01/telemetry', msg({ values: { lel: 'NaN' } })],
+    ['HW_ERR_TS_FUTURE', 'hw/v1/acme/gas-01/telemetry', msg({ ts: now + 2 * 3600_000, values: { lel: 1 } })],
+    ['HW_ERR_TS_PAST', 'hw/v1/acme/gas-01/telemetry', msg({ ts: now - 30 * 86400_000, values: { lel: 1 } })],
+    ['HW_ERR_TS_INVALID', 'hw/v1/acme/gas-01/telemetry', msg({ ts: 'yesterday', values: { lel: 1 } })],
+    ['HW_ERR_UNKNOWN_EVENT', 'hw/v1/acme/gas-01/event', msg({ type: 'smoke' })],
+    ['HW_ERR_SCHEMA', 'hw/v1/acme/gas-01/status', msg({ state: 'sleeping' })],
+  ])('refuses with %s', (code, topic, payload) => {
+    const r = interpret(topic, payload, now);
+    expect(r.lines).toEqual([]);
+    expect(r.rejections.map((x) => x.code)).toEqual([code]);
+  });
+
+  it('uses the receive time for a skewed clock and says so', () => {
+    const r = interpret('hw/v1/acme/gas-01/telemetry', msg({ ts: now + 120_000, values: { lel: 3 } }), now);
+    expect(r.warnings.map((w) => w.code)).toEqual(['HW_WARN_CLOCK_SKEW']);
+    expect(r.rejections).toEqual([]);
+    expect(r.lines[0]).toMatch(/lel=3,receive_time=true \d+$/);
+  });
+
+  it('stores events and status in their measurements', () => {
+    const e = interpret('hw/v1/acme/gas-01/event', msg({ ts: now, type: 'alarm_stage1', message: 'LEL 26' }), now);
+    expect(e.lines).toEqual([`device_event,class=gas_combustible,device=gas-01,enterprise=acme,site=north\\ yard,type=alarm_stage1 active=true,message="LEL 26" ${now}`]);
+    const s = interpret('hw/v1/acme/gas-01/status', msg({ state: 'offline', ts: now }), now);
+    expect(s.lines).toEqual([`device_status,class=gas_combustible,device=gas-01,enterprise=acme,site=north\\ yard online=false ${now}`]);
+  });
+
+  it('does not store a retained status without its own time again', () => {
+    const r = interpret('hw/v1/acme/gas-01/status', msg({ state: 'online' }), now, true);
+    expect(r).toMatchObject({ lines: [], rejections: [], retainedReplay: true });
+  });
+});

@@ -1,0 +1,19 @@
+// The writer for the configured database, or none.
+import type { InfluxConfig } from '../config.ts';
+import { v1Writer } from './v1.ts';
+import { v2Writer } from './v2.ts';
+import type { Writer } from './types.ts';
+
+export * from './types.ts';
+export { retryDelay } from './retry.ts';
+
+export function createWriter(config: InfluxConfig): Writer | undefined {
+  switch (config.kind) {
+    case 'v1':
+      return v1Writer(config);
+    case 'v2':
+      return v2Writer(config);
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,141 @@
+// The alarm store as every process sees it: the rules engine raises, escalates and clears; the API
+// records operator actions; both read. Every method is async so that a PostgreSQL implementation can
+// fill the same interface for multi-node deployments (rules/store.ts is the embedded SQLite one).
+import type {
+  Alarm,
+  AlarmCause,
+  AlarmCondition,
+  AlarmEventPayload,
+  AlarmHistoryEntry,
+  AlarmLevel,
+  AlarmState,
+  MaintenanceWindow,
+} from '../contract/alarms.ts';
+
+export interface AlarmFilter {
+  enterprise?: string;
+  device?: string;
+  states?: AlarmState[];
+  levels?: AlarmLevel[];
+  conditions?: AlarmCondition[];
+  /** raisedAt >= from (epoch ms). */
+  from?: number;
+  /** raisedAt < to (epoch ms). */
+  to?: number;
+  /** Default 100, at most 1000. */
+  limit?: number;
+  offset?: number;
+}
+
+/** What the rules engine knows when a condition starts. */
+export interface RaiseInput {
+  enterprise: string;
+  device: string;
+  deviceClass: string;
+  site: string;
+  hazardSource: string | null;
+  condition: AlarmCondition;
+  level: AlarmLevel;
+  metric: string | null;
+  value: number | boolean | null;
+  threshold: number | null;
+  message: string;
+  /** Time of the reading or event that raised it (device time when sane). */
+  at: number;
+  /** The rule that decided, for the record. */
+  rule?: string;
+}
+
+export interface LevelChangeInput {
+  level: AlarmLevel;
+  value: number | boolean | null;
+  threshold: number | null;
+  message: string;
+  at: number;
+  rule?: string;
+}
+
+export interface MaintenanceInput {
+  enterprise: string;
+  device: string;
+  /** null or absent: the whole device. */
+  condition?: AlarmCondition | null;
+  by: string;
+  reason: string;
+  /** Epoch ms; must lie in the future. */
+  until: number;
+}
+
+export interface MaintenanceFilter {
+  enterprise?: string;
+  device?: string;
+  /** Only windows in force at this time (epoch ms). */
+  activeAt?: number;
+}
+
+/** One queued notification (see rules/notify/). */
+export interface NotificationJob {
+  id: number;
+  channel: string;
+  alarmId: string;
+  seq: number;
+  tier: number;
+  kind: string;
+  payload: AlarmEventPayload;
+  attempts: number;
+  nextAt: number;
+  createdAt: number;
+}
+
+export interface AlarmStore {
+  // ---- reading ----
+  list(filter?: AlarmFilter): Promise<Alarm[]>;
+  count(filter?: Omit<AlarmFilter, 'limit' | 'offset'>): Promise<number>;
+  get(id: string): Promise<Alarm | undefined>;
+  /** Append-only history of one alarm, oldest first. */
+  history(id: string): Promise<AlarmHistoryEntry[]>;
+  /** Every change with seq > afterSeq, in seq order (at most `limit`, default 1000): the outbox. */
+  tailHistory(afterSeq: number, limit?: number): Promise<AlarmEventPayload[]>;
+  /** Highest seq written so far (0 when empty). */
+  lastSeq(): Promise<number>;
+
+  // ---- operator actions: each returns the change, or throws HazwatchError HW_ERR_NOT_FOUND / HW_ERR_ALARM_TRANSITION ----
+  acknowledge(id: string, by: string, note?: string): Promise<AlarmEventPayload>;
+  feedback(id: string, by: string, feedback: { cause: AlarmCause; measures: string; note?: string }): Promise<AlarmEventPayload>;
+  shelve(id: string, by: string, until: number, reason: string): Promise<AlarmEventPayload>;
+  unshelve(id: string, by: string): Promise<AlarmEventPayload>;
+  /** Manual clear with a reason; if the condition persists the rules engine raises a new instance. */
+  clear(id: string, by: string, reason: string): Promise<AlarmEventPayload>;
+  closeAlarm(id: string, by: string, note?: string): Promise<AlarmEventPayload>;
+
+  // ---- planned maintenance ----
+  setMaintenance(input: MaintenanceInput): Promise<MaintenanceWindow>;
+  endMaintenance(id: string, by: string): Promise<MaintenanceWindow>;
+  maintenance(filter?: MaintenanceFilter): Promise<MaintenanceWindow[]>;
+
+  // ---- rules engine ----
+  /** Raises a new instance, or returns the change to the one already active for device+condition (never a duplicate). */
+  raise(input: RaiseInput): Promise<AlarmEventPayload | undefined>;
+  /** Escalates or de-escalates an active instance in place; undefined when nothing changed. */
+  changeLevel(id: string, input: LevelChangeInput): Promise<AlarmEventPayload | undefined>;
+  /** The condition returned past its clear threshold; undefined when the alarm was no longer active. */
+  clearAuto(id: string, value: number | boolean | null, at: number, message?: string): Promise<AlarmEventPayload | undefined>;
+  /** Instances whose condition is active, one per device+condition. */
+  activeInstances(): Promise<Alarm[]>;
+  /** Ends expired shelving and maintenance; returns the changes made. */
+  expire(now: number): Promise<AlarmEventPayload[]>;
+  /** Records a notification in the alarm's history ('notified' or 'escalated_notification'). */
+  recordNotified(id: string, action: 'notified' | 'escalated_notification', data: Record<string, unknown>): Promise<AlarmEventPayload>;
+
+  // ---- outbox cursors and the notification queue (used by the single publisher, the rules process) ----
+  cursor(name: string): Promise<number>;
+  setCursor(name: string, seq: number): Promise<void>;
+  /** Queues notifications and moves the cursor in one transaction (exactly-once enqueue). */
+  enqueueNotifications(cursorName: string, cursorSeq: number, jobs: Omit<NotificationJob, 'id' | 'attempts' | 'createdAt'>[]): Promise<void>;
+  dueNotifications(channel: string, now: number, limit?: number): Promise<NotificationJob[]>;
+  pendingNotificationChannels(): Promise<string[]>;
+  finishNotifications(ids: number[]): Promise<void>;
+  retryNotification(id: number, nextAt: number, error: string): Promise<void>;
+
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,186 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { AlarmEventPayload } from '../../contract/alarms.ts';
+import { openAlarmStore } from '../store.ts';
+import type { RaiseInput } from '../store-types.ts';
+
+const tmp = () => join(mkdtempSync(join(tmpdir(), 'hw-alarms-')), 'alarms.db');
+
+function input(over: Partial<RaiseInput> = {}): RaiseInput {
+  return {
+    enterprise: 'acme',
+    device: 'gas-01',
+    deviceClass: 'gas_combustible',
+    site: 'north',
+    hazardSource: null,
+    condition: 'HW_ALM_GAS_LEL_HIGH',
+    level: 2,
+    metric: 'lel',
+    value: 30,
+    threshold: 25,
+    message: 'lel 30 ≥ 25',
+    at: 1000,
+    ...over,
+  };
+}
+
+describe('alarm store', () => {
+  it('walks the closed loop: raise, escalate, de-escalate, acknowledge, feedback, clear, close; every step in the history', async () => {
+    let t = 10_000;
+    const store = openAlarmStore(tmp(), { now: () => t });
+    const raised = (await store.raise(input()))!;
+    expect(AlarmEventPayload.parse(raised)).toBeTruthy();
+    expect(raised.alarm.state).toBe('active_unacknowledged');
+    const id = raised.alarm.id;
+
+    const up = (await store.changeLevel(id, { level: 1, value: 55, threshold: 50, message: 'lel 55', at: 2000 }))!;
+    expect(up.change.action).toBe('escalated');
+    expect(up.alarm).toMatchObject({ level: 1, peakLevel: 1, value: 55 });
+    expect(await store.changeLevel(id, { level: 1, value: 56, threshold: 50, message: 'x', at: 2100 })).toBeUndefined();
+    const down = (await store.changeLevel(id, { level: 2, value: 40, threshold: 25, message: 'lel 40', at: 3000 }))!;
+    expect(down.change.action).toBe('deescalated');
+    expect(down.alarm).toMatchObject({ level: 2, peakLevel: 1 });
+
+    t = 20_000;
+    const ack = await store.acknowledge(id, 'op.li', 'on my way');
+    expect(ack.alarm).toMatchObject({ state: 'active_acknowledged', acknowledgedBy: 'op.li', acknowledgedAt: 20_000 });
+    await expect(store.acknowledge(id, 'op.wang')).rejects.toMatchObject({ code: 'HW_ERR_ALARM_TRANSITION' });
+    await expect(store.closeAlarm(id, 'op.li')).rejects.toMatchObject({ code: 'HW_ERR_ALARM_TRANSITION' });
+
+    const fb = await store.feedback(id, 'op.li', { cause: 'instrument_fault', measures: 'recalibrated the detector' });
+    expect(fb.alarm.cause).toBe('instrument_fault');
+    expect(fb.change.data).toMatchObject({ cause: 'instrument_fault', measures: 'recalibrated the detector' });
+
+    const cleared = (await store.clearAuto(id, 3, 25_000))!;
+    expect(cleared.alarm).toMatchObject({ state: 'cleared_acknowledged', clearedAt: 25_000 });
+    expect(await store.clearAuto(id, 3, 26_000)).toBeUndefined();
+
+    const closed = await store.closeAlarm(id, 'op.li', 'done');
+    expect(closed.alarm).toMatchObject({ state: 'closed', closedBy: 'op.li' });
+    await expect(store.acknowledge(id, 'x')).rejects.toMatchObject({ code: 'HW_ERR_ALARM_TRANSITION' });
+    await expect(store.feedback(id, 'x', { cause: 'false_alarm', measures: 'x' })).rejects.toMatchObject({ code: 'HW_ERR_ALARM_TRANSITION' });
+    await expect(store.acknowledge('nope', 'x')).rejects.toMatchObject({ code: 'HW_ERR_NOT_FOUND' });
+
+    const history = await store.history(id);
+    expect(history.map((h) => h.action)).toEqual(['raised', 'escalated', 'deescalated', 'acknowledged', 'feedback', 'cleared', 'closed']);
+    expect(history.map((h) => h.by)).toEqual(['system', 'system', 'system', 'op.li', 'op.li', 'system', 'op.li']);
+    // seq is global and strictly increasing: the outbox order.
+    const seqs = history.map((h) => h.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    expect((await store.tailHistory(seqs[2])).map((p) => p.change.seq)).toEqual(seqs.slice(3));
+    await store.dispose();
+  });
+
+  it('keeps one active instance per device and condition; a clear then a new breach is a new instance', async () => {
+    const store = openAlarmStore(tmp());
+    const a = (await store.raise(input()))!;
+    // Same device+condition while active: the same instance (escalated), never a duplicate.
+    const again = (await store.raise(input({ level: 1 })))!;
+    expect(again.alarm.id).toBe(a.alarm.id);
+    expect(again.change.action).toBe('escalated');
+    expect(await store.raise(input({ level: 1 }))).toBeUndefined();
+    expect(await store.activeInstances()).toHaveLength(1);
+    await store.clearAuto(a.alarm.id, 1, 5000);
+    const b = (await store.raise(input({ at: 6000 })))!;
+    expect(b.alarm.id).not.toBe(a.alarm.id);
+    expect(b.change.action).toBe('raised');
+    expect(await store.count({ enterprise: 'acme' })).toBe(2);
+    expect(await store.list({ states: ['cleared_unacknowledged'] })).toHaveLength(1);
+    expect(await store.list({ levels: [2], conditions: ['HW_ALM_GAS_LEL_HIGH'] })).toHaveLength(1);
+    await store.dispose();
+  });
+
+  it('manual clear needs a reason and only applies to an active alarm', async () => {
+    const store = openAlarmStore(tmp());
+    const a = (await store.raise(input()))!;
+    await expect(store.clear(a.alarm.id, 'op', ' ')).rejects.toMatchObject({ code: 'HW_ERR_VALIDATION' });
+    const c = await store.clear(a.alarm.id, 'op', 'sensor replaced');
+    expect(c.change).toMatchObject({ action: 'cleared_manually', by: 'op', note: 'sensor replaced' });
+    expect(c.alarm.state).toBe('cleared_unacknowledged');
+    await expect(store.clear(a.alarm.id, 'op', 'again')).rejects.toMatchObject({ code: 'HW_ERR_ALARM_TRANSITION' });
+    const closed = await store.closeAlarm(a.alarm.id, 'op');
+    expect(closed.alarm.state).toBe('closed');
+    await store.dispose();
+  });
+
+  it('shelves with an expiry and unshelves by itself when it expires', async () => {
+    let t = 100_000;
+    const store = openAlarmStore(tmp(), { now: () => t, maxShelveMs: 3_600_000 });
+    const a = (await store.raise(input()))!;
+    await expect(store.shelve(a.alarm.id, 'op', t - 1, 'x')).rejects.toMatchObject({ code: 'HW_ERR_VALIDATION' });
+    await expect(store.shelve(a.alarm.id, 'op', t + 7_200_000, 'x')).rejects.toMatchObject({ code: 'HW_ERR_VALIDATION' });
+    const s = await store.shelve(a.alarm.id, 'op', t + 60_000, 'known drift, work order 17');
+    expect(s.alarm).toMatchObject({ state: 'shelved', shelvedUntil: t + 60_000 });
+    // Escalation while shelved changes the level but the alarm stays shelved.
+    const up = (await store.changeLevel(a.alarm.id, { level: 1, value: 60, threshold: 50, message: 'x', at: t }))!;
+    expect(up.alarm.state).toBe('shelved');
+    expect(await store.expire(t + 59_000)).toHaveLength(0);
+    t += 60_000;
+    const expired = await store.expire(t);
+    expect(expired).toHaveLength(1);
+    expect(expired[0].change).toMatchObject({ action: 'unshelved', by: 'system', note: 'shelving expired' });
+    expect(expired[0].alarm.state).toBe('active_unacknowledged');
+    // Manual unshelve of an alarm that is not shelved is refused.
+    await expect(store.unshelve(a.alarm.id, 'op')).rejects.toMatchObject({ code: 'HW_ERR_ALARM_TRANSITION' });
+    await store.shelve(a.alarm.id, 'op', t + 1000, 'again');
+    expect((await store.unshelve(a.alarm.id, 'op')).alarm.state).toBe('active_unacknowledged');
+    await store.dispose();
+  });
+
+  it('maintenance takes active alarms out of service and gives them back when it ends, by itself or by hand', async () => {
+    let t = 1_000_000;
+    const store = openAlarmStore(tmp(), { now: () => t });
+    const a = (await store.raise(input()))!;
+    const other = (await store.raise(input({ condition: 'HW_ALM_DEVICE_OFFLINE', level: 4 })))!;
+    const w = await store.setMaintenance({ enterprise: 'acme', device: 'gas-01', condition: 'HW_ALM_GAS_LEL_HIGH', by: 'tech.zhao', reason: 'calibration', until: t + 3_600_000 });
+    expect((await store.get(a.alarm.id))!.state).toBe('out_of_service');
+    expect((await store.get(other.alarm.id))!.state).toBe('active_unacknowledged');
+    expect(await store.maintenance({ activeAt: t + 1 })).toHaveLength(1);
+    expect(await store.activeInstances()).toHaveLength(1);
+    t += 3_600_000;
+    const back = await store.expire(t);
+    expect(back.map((p) => p.change.action)).toEqual(['returned_to_service']);
+    expect((await store.get(a.alarm.id))!.state).toBe('cleared_unacknowledged');
+    expect(await store.maintenance({ activeAt: t })).toHaveLength(0);
+    expect((await store.maintenance({ enterprise: 'acme' }))[0]).toMatchObject({ id: w.id, endedBy: 'system' });
+
+    const w2 = await store.setMaintenance({ enterprise: 'acme', device: 'gas-01', by: 'tech.zhao', reason: 'replace', until: t + 60_000 });
+    expect((await store.get(other.alarm.id))!.state).toBe('out_of_service');
+    const ended = await store.endMaintenance(w2.id, 'tech.zhao');
+    expect(ended).toMatchObject({ endedBy: 'tech.zhao' });
+    await expect(store.endMaintenance(w2.id, 'x')).rejects.toMatchObject({ code: 'HW_ERR_ALARM_TRANSITION' });
+    await expect(store.endMaintenance('nope', 'x')).rejects.toMatchObject({ code: 'HW_ERR_NOT_FOUND' });
+    expect((await store.history(other.alarm.id)).map((h) => h.action)).toEqual(['raised', 'out_of_service', 'returned_to_service']);
+    await store.dispose();
+  });
+
+  it('keeps the history append-only, even for someone with the database file', async () => {
+    const path = tmp();
+    const store = openAlarmStore(path);
+    await store.raise(input());
+    const db = new Database(path);
+    expect(() => db.prepare("update history set by = 'mallory'").run()).toThrow(/append-only/);
+    expect(() => db.prepare('delete from history').run()).toThrow(/append-only/);
+    db.close();
+    await store.dispose();
+  });
+
+  it('lets two processes share the file: an action in one is seen and tailed by the other', async () => {
+    const path = tmp();
+    const rules = openAlarmStore(path);
+    const api = openAlarmStore(path);
+    const a = (await rules.raise(input()))!;
+    const cursor = await rules.lastSeq();
+    await api.acknowledge(a.alarm.id, 'op');
+    const tail = await rules.tailHistory(cursor);
+    expect(tail.map((p) => p.change.action)).toEqual(['acknowledged']);
+    expect(tail[0].alarm.state).toBe('active_acknowledged');
+    await rules.enqueueNotifications('notify', 5, []);
+    expect(await api.cursor('notify')).toBe(5);
+    await rules.dispose();
+    await api.dispose();
+  });
+});
