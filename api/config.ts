@@ -15,7 +15,11 @@ export const apiConfig = z
       .min(10)
       .optional()
       .describe('Password of the first administrator; when absent a random one is generated and logged once at first start'),
-    demoLogin: z.boolean().default(false).describe('Create the demo accounts (hazwatch start --demo)'),
+    demoLogin: z.boolean().default(false).describe('Create the demo login demo / hazwatch-demo (hazwatch start --demo)'),
+    autoPlan: z
+      .boolean()
+      .default(false)
+      .describe('Place enterprises without a place on the site plan and register hazard sources devices refer to (grade 3 until assessed); for demos'),
     loginRateLimit: z.number().int().min(1).default(10).describe('Login attempts per minute per client address'),
     influx: z
       .object({

@@ -19,6 +19,8 @@ export interface ApiContext {
   alarms: AlarmStore;
   latest: LatestStore;
   influx?: InfluxTarget;
+  /** Rule files of the rules engine (rules.files), to show the thresholds in force per device. */
+  ruleFiles: string[];
   now: () => number;
   /** Whether the API can serve its job right now (stores open, broker connection up). */
   ready: () => boolean;

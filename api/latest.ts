@@ -128,7 +128,9 @@ export function subscribeLatest(store: LatestStore, options: { url: string; user
     reconnectPeriod: 2000,
     connectTimeout: 10_000,
   });
+  let complained = false;
   client.on('connect', () => {
+    complained = false;
     options.log.info({ url: options.url }, 'latest values: connected to broker');
     // Every API instance needs every value: no shared subscription. QoS 0: a missed value is
     // replaced by the next one; the record of every reading is ingest's job.
@@ -140,7 +142,11 @@ export function subscribeLatest(store: LatestStore, options: { url: string; user
       },
     );
   });
-  client.on('error', (err) => options.log.warn({ err: err.message }, 'latest values: broker connection error'));
+  // Once per outage, not at every reconnect attempt; readiness (/readyz) tells the state meanwhile.
+  client.on('error', (err) => {
+    if (!complained) options.log.warn({ err: err.message }, 'latest values: broker connection error; retrying');
+    complained = true;
+  });
   client.on('message', (topic, payload) => {
     try {
       store.apply(topic, payload);

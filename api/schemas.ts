@@ -112,6 +112,16 @@ export const Limits = z
   .strict()
   .describe('Process limits of one metric: HH ≥ H > L ≥ LL, in the metric\'s unit');
 export const Thresholds = z.object({ limits: z.record(z.string(), Limits) });
+export const EffectiveRule = z.object({
+  id: z.string(),
+  condition: z.string(),
+  metric: z.string(),
+  direction: z.enum(['high', 'low']),
+  stages: z.array(z.object({ level: z.number(), raise: z.number().nullable().describe('null: the limit it refers to is not set for this device'), from: z.string().describe('the rule file\'s threshold: a number or limits.H ...') })),
+});
+export const ThresholdsView = Thresholds.extend({
+  rules: z.array(EffectiveRule).describe('Threshold rules the rules engine applies to this device, with limits resolved (read-only here: rule files)'),
+});
 
 export const LatestValue = z.object({ value: z.union([z.number(), z.boolean()]), ts: EpochMs });
 export const DeviceLatest = z.object({

@@ -18,6 +18,7 @@ import type { InfluxTarget } from './chart.ts';
 import type { ApiContext } from './context.ts';
 import { createLatestStore, subscribeLatest } from './latest.ts';
 import { buildApi } from './server.ts';
+import { completeSitePlan } from './site-plan.ts';
 
 export const DEMO_LOGIN = { username: 'demo', password: 'hazwatch-demo', role: 'supervisor' as const };
 
@@ -107,7 +108,19 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   };
 
   const generatedAdminPassword = await bootstrapAccounts(accounts, api, log);
-  const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, latest, influx: influxTarget(config), now, ready };
+  let stopPlan = () => {};
+  if (api.autoPlan) {
+    const plan = () => {
+      const done = completeSitePlan(registry, sources);
+      if (done.placed.length || done.registered.length) log.info(done, 'site plan completed');
+    };
+    plan();
+    // The demo fleet registers its devices after the API starts: follow the registry.
+    const off = registry.onChange(plan);
+    const timer = setInterval(() => registry.pollChanges(), 2000);
+    stopPlan = () => (off(), clearInterval(timer));
+  }
+  const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready };
   const { app } = await buildApi(ctx);
   await app.listen({ host: api.host, port: api.port });
   const address = app.server.address() as { port: number };
@@ -123,6 +136,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
     consoleUrl: api.publicUrl ?? `${url}/`,
     generatedAdminPassword,
     async close() {
+      stopPlan();
       await app.close();
       await new Promise<void>((r) => (mqttClient ? mqttClient.end(false, {}, () => r()) : r()));
       if (ownAlarms) await alarms.dispose();

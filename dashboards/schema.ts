@@ -26,6 +26,12 @@ export const PLATFORM_MEASUREMENTS = {
 
 type Platform = typeof PLATFORM_MEASUREMENTS;
 
+/** Fields docs/storage.md marks optional: a panel column of them may be empty in every row. */
+export const OPTIONAL_FIELDS: Partial<Record<keyof Platform, readonly string[]>> = {
+  device_event: ['message', 'active'],
+  alarm_event: ['value'],
+};
+
 /** Every measurement with its tags and fields, as types. */
 export type Schema = {
   [C in DeviceClass]: { tags: (typeof READING_TAGS)[number]; fields: Metrics<C> | 'receive_time' };

@@ -14,13 +14,14 @@ const DEFERRED = new Error('PUBACK deferred until the message is in the spool');
 
 type SendPacket = (packet: { cmd: 'puback'; messageId: number }) => void;
 
-export function deferAcks(client: MqttClient, onPublish: (packet: IPublishPacket, ack: () => void) => void): void {
+/** `ack()` returns true when the PUBACK went out on the connection the message came on. */
+export function deferAcks(client: MqttClient, onPublish: (packet: IPublishPacket, ack: () => boolean) => void): void {
   const send = (client as unknown as { _sendPacket?: SendPacket })._sendPacket;
   // Fails at start, not silently under load, should a future mqtt.js rename its writer.
   if (typeof send !== 'function') throw new Error('this mqtt.js has no _sendPacket: deferred acknowledgement is not possible');
   client.handleMessage = (packet, done) => {
     if (packet.qos !== 1 || packet.messageId === undefined) {
-      onPublish(packet, () => {});
+      onPublish(packet, () => true);
       done();
       return;
     }
@@ -28,10 +29,11 @@ export function deferAcks(client: MqttClient, onPublish: (packet: IPublishPacket
     const messageId = packet.messageId;
     let acked = false;
     onPublish(packet, () => {
-      if (acked) return;
+      if (acked) return false;
       acked = true;
-      if (client.stream !== stream || !client.connected) return;
+      if (client.stream !== stream || !client.connected) return false;
       send.call(client, { cmd: 'puback', messageId });
+      return true;
     });
     done(DEFERRED);
   };

@@ -1,6 +1,5 @@
 // `startIngest`: broker → validation → spool → database. Library entry point for `hazwatch ingest`,
 // `hazwatch start` and the tests. See docs/ingest.md for the guarantees and their reasons.
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -14,6 +13,7 @@ import { createInterpreter, type DeviceLookup } from './interpret.ts';
 import { limitedLog, tokenBuckets } from './limits.ts';
 import { healthLines, ingestMetrics } from './metrics.ts';
 import { deferAcks } from './mqtt-acks.ts';
+import { redeliveryKey, redeliveryTracker } from './redelivery.ts';
 import { openSpool, type SpoolEntry, type SpoolStats } from './spool.ts';
 import { createWriter, type WriteError } from './writers/index.ts';
 
@@ -52,7 +52,7 @@ export interface StartIngestOptions {
   now?: () => number;
 }
 
-type Pending = { entry?: SpoolEntry; ack: () => void; key?: Buffer; dupOf?: Buffer };
+type Pending = { entry?: SpoolEntry; ack: () => boolean };
 
 export async function startIngest(options: StartIngestOptions): Promise<IngestService> {
   const { config, metrics: registry } = options;
@@ -128,6 +128,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
         paused = false;
         m.spoolFull.set(0);
         log.info({ fill }, 'spool below its resume mark: taking messages again');
+        if (client && !client.disconnected) client.end(true);
         client = openClient();
         publishState(fill >= cfg.spool.warnRatio ? 'filling' : 'ok');
       }
@@ -151,16 +152,17 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
       `${ERRORS.HW_ERR_SPOOL_FULL.message}: disconnecting; the broker keeps the messages in ingest's persistent session until the spool drains below ${cfg.spool.resumeRatio * 100} %`,
     );
     publishState('full');
-    // Give the state message its moment on the wire, then leave: the broker queues for the session.
-    const leaving = client;
-    setTimeout(() => {
-      if (paused && leaving === client) leaving?.end(false);
-    }, 200);
+    // Leave once the state message is acknowledged (end without force waits for it): the broker
+    // queues for the persistent session meanwhile.
+    client?.end(false);
   }
 
   // ---- group commit ---------------------------------------------------------------------------------
   const pending: Pending[] = [];
   const pendingKeys = new Set<string>();
+  const redelivery = redeliveryTracker({ tailMs: 5000, replayMs: cfg.spool.replayWindowMs, now });
+  // After a crash: the previous process's last receive-time messages may come again.
+  redelivery.restored(spool.lastKeys(5000));
   let scheduled = false;
 
   function commit(): void {
@@ -191,7 +193,11 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
       goFull();
       return;
     }
-    for (const item of accepted) item.ack();
+    for (const item of accepted) {
+      const sent = item.ack();
+      const key = item.entry?.dedupeKey;
+      if (key) sent ? redelivery.taken(key) : redelivery.unacknowledged(key);
+    }
     counts.acknowledged += accepted.length;
     if (fitting < items.length) goFull();
     else checkFill();
@@ -221,7 +227,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
     });
   }
 
-  function onPublish(packet: IPublishPacket, ack: () => void): void {
+  function onPublish(packet: IPublishPacket, ack: () => boolean): void {
     const topic = packet.topic;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
     const receivedAt = now();
@@ -229,17 +235,14 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
     const channel = topic.split('/')[4] ?? 'unknown';
     m.received.inc({ channel: ['telemetry', 'event', 'status'].includes(channel) ? channel : 'other' });
 
-    // A redelivery (DUP) of a message already spooled with receive-time points: storing it again
-    // would stamp the same readings with a new time.
-    let key: Buffer | undefined;
-    if (packet.dup && packet.messageId !== undefined) {
-      key = createHash('sha1').update(topic).update('\0').update(String(packet.messageId)).update('\0').update(payload).digest();
-      if (pendingKeys.has(key.toString('hex')) || spool.seen(key)) {
-        counts.duplicates++;
-        m.duplicates.inc({ kind: 'redelivery' });
-        enqueue({ ack });
-        return;
-      }
+    // A redelivery of a message already spooled with receive-time points: storing it again would
+    // stamp the same readings with a second time (see redelivery.ts).
+    const key = packet.messageId !== undefined ? redeliveryKey(topic, packet.messageId, payload) : undefined;
+    if (key && (redelivery.isRedelivery(key) || (packet.dup && (pendingKeys.has(key.toString('hex')) || spool.seen(key))))) {
+      counts.duplicates++;
+      m.duplicates.inc({ kind: 'redelivery' });
+      enqueue({ ack });
+      return;
     }
 
     let result;
@@ -270,9 +273,6 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
     if (result.lines.length === 0) {
       enqueue({ ack });
       return;
-    }
-    if (!key && result.receiveTime && packet.messageId !== undefined) {
-      key = createHash('sha1').update(topic).update('\0').update(String(packet.messageId)).update('\0').update(payload).digest();
     }
     const dedupeKey = result.receiveTime ? key : undefined;
     if (dedupeKey) pendingKeys.add(dedupeKey.toString('hex'));
@@ -373,6 +373,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
     deferAcks(c, onPublish);
     c.on('connect', (connack) => {
       m.connected.set(1);
+      if (connack.sessionPresent) redelivery.connected();
       log.info({ url: config.mqtt.url, clientId, sessionPresent: connack.sessionPresent }, 'connected to the broker');
       if (connack.sessionPresent) {
         readyResolve();
@@ -388,7 +389,10 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
         readyResolve();
       });
     });
-    c.on('close', () => m.connected.set(0));
+    c.on('close', () => {
+      m.connected.set(0);
+      redelivery.disconnected();
+    });
     c.on('error', (err) => limited.warn('mqtt', { err: err.message }, 'broker connection error'));
     c.connect();
     return c;

@@ -83,6 +83,7 @@ export function openSpool(path: string, options: SpoolOptions) {
     totals: db.prepare('select count(*) as messages, coalesce(sum(points), 0) as points, coalesce(sum(bytes), 0) as bytes from spool'),
     sumUpTo: db.prepare('select count(*) as messages, coalesce(sum(points), 0) as points, coalesce(sum(bytes), 0) as bytes from spool where seq <= ?'),
     refusedCount: db.prepare('select count(*) from refused').pluck(),
+    lastKeys: db.prepare('select key from recent where seen_at >= (select max(seen_at) from recent) - ?').pluck(),
   };
 
   const totals = stmt.totals.get() as { messages: number; points: number; bytes: number };
@@ -165,6 +166,11 @@ export function openSpool(path: string, options: SpoolOptions) {
       totals.points -= row.lines.split('\n').length;
       totals.bytes -= Buffer.byteLength(row.lines);
       refusedCount++;
+    },
+
+    /** Redelivery keys of the last `ms` before the newest one: what a killed process took last. */
+    lastKeys(ms: number): Buffer[] {
+      return stmt.lastKeys.all(ms) as Buffer[];
     },
 
     /** Forgets redelivery keys older than `before`. */

@@ -62,6 +62,7 @@ interface DeviceState {
   chain: Promise<void>;
   rulesVersion: RuleSet;
   recordJson: string;
+  record: DeviceRecord;
 }
 
 /** device.meta.hazardSourceGrade (1..4, R-value grading of the major hazard source the device belongs to). */
@@ -105,8 +106,14 @@ export function createEngine(options: EngineOptions) {
     const key = windowKey(device.enterprise, device.id);
     const ruleSet = options.rules();
     let st = states.get(key);
+    // The directory hands out the same record object until the registry changes: the cheap check first.
+    if (st && st.rulesVersion === ruleSet && st.record === device) return st;
     const recordJson = JSON.stringify([device.class, device.meta, device.intervalSeconds]);
-    if (st && st.rulesVersion === ruleSet && st.recordJson === recordJson) return st;
+    if (st && st.rulesVersion === ruleSet && st.recordJson === recordJson) {
+      st.record = device;
+      st.runtime.device = device;
+      return st;
+    }
     const runtime = createDeviceRuntime(device, ruleSet.forDevice(device));
     if (st) {
       // Rules or the device's limits changed: new thresholds, but the bound instances stay; seeding keeps them
@@ -116,6 +123,7 @@ export function createEngine(options: EngineOptions) {
       st.runtime = runtime;
       st.rulesVersion = ruleSet;
       st.recordJson = recordJson;
+      st.record = device;
       for (const condition of st.bound.keys()) st.dirty.add(condition);
       schedule(st);
       return st;
@@ -133,6 +141,7 @@ export function createEngine(options: EngineOptions) {
       chain: Promise.resolve(),
       rulesVersion: ruleSet,
       recordJson,
+      record: device,
     };
     states.set(key, st);
     m.devices.set(states.size);

@@ -278,8 +278,11 @@ export function startFleet(options: FleetOptions): Fleet {
   let stoppedBy: FleetSummary['stoppedBy'] = 'stop';
   const progress = options.progress === false ? undefined : createProgress(options.progress ?? process.stdout, () => stats, options.progressMs);
 
+  // The simulated span of a run of known length: nothing is simulated past its end.
+  const simulatedEnd = options.durationSeconds !== undefined ? clock.start + options.durationSeconds * speed * 1000 : Infinity;
+
   const tick = setInterval(() => {
-    const now = clock.now();
+    const now = Math.min(clock.now(), simulatedEnd);
     stats.simulatedNow = now;
     for (const report of simulation.due(now)) {
       const conn = conns.get(deviceKey(report.state.device.enterprise, report.state.device.id))!;

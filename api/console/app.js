@@ -284,13 +284,19 @@ function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction
 }
 
 // ---- device page ----
-function Chart({ t, series, limits, from, to }) {
+function Chart({ t, series, limits, rules, from, to }) {
   const nonEmpty = series.filter((s) => s.points.some((p) => p[1] !== null));
   if (nonEmpty.length === 0) return html`<div class="muted">${t.noData}</div>`;
   return nonEmpty.map((s) => {
     const vals = s.points.map((p) => p[1]).filter((v) => v !== null);
-    const lim = limits?.[s.metric] ?? {};
-    const all = [...vals, ...Object.values(lim)];
+    // Process limits and the alarm thresholds in force, drawn as dashed lines in their colours.
+    const lines = [
+      ...Object.entries(limits?.[s.metric] ?? {}).map(([k, v]) => ({ label: k, value: v, colour: k.length === 2 ? LEVEL_HEX[2] : LEVEL_HEX[3] })),
+      ...(rules ?? [])
+        .filter((r) => r.metric === s.metric && !r.stages.some((st) => String(st.from).startsWith('limits.')))
+        .flatMap((r) => r.stages.filter((st) => st.raise !== null).map((st) => ({ label: `L${st.level}`, value: st.raise, colour: LEVEL_HEX[st.level] }))),
+    ];
+    const all = [...vals, ...lines.map((l) => l.value)];
     let min = Math.min(...all);
     let max = Math.max(...all);
     if (max === min) (max += 1), (min -= 1);
@@ -314,9 +320,7 @@ function Chart({ t, series, limits, from, to }) {
     return html`<div class="chart" data-metric=${s.metric}>
       <div class="muted">${s.metric} (${s.unit})</div>
       <svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none">
-        ${Object.entries(lim).map(
-          ([k, v]) => html`<line class="lim" x1="40" x2=${W - 10} y1=${y(v)} y2=${y(v)} stroke=${k.length === 2 ? '#d32f2f' : '#fbc02d'} /><text x="4" y=${y(v) + 4}>${k}</text>`,
-        )}
+        ${lines.map((l) => html`<line class="lim" x1="40" x2=${W - 10} y1=${y(l.value)} y2=${y(l.value)} stroke=${l.colour} /><text x=${W - 12} y=${y(l.value) - 3} text-anchor="end">${l.label} ${l.value}</text>`)}
         <text x="4" y="14">${max.toFixed(1)}</text><text x="4" y=${H - 20}>${min.toFixed(1)}</text>
         <text x="40" y=${H - 4}>${fmtShort(from)}</text><text x=${W - 10} y=${H - 4} text-anchor="end">${fmtShort(to)}</text>
         <path class="line" d=${d} />
@@ -330,12 +334,14 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick
   const [latest, setLatest] = useState();
   const [chart, setChart] = useState();
   const [windows, setWindows] = useState([]);
+  const [rules, setRules] = useState([]);
   const [form, setForm] = useState(null);
   const [error, setError] = useState('');
   const base = `/api/v1/enterprises/${enterprise}/devices/${id}`;
   const load = useCallback(() => {
     api('GET', base).then(setDevice, (e) => setError(e.message));
     api('GET', `/api/v1/maintenance?enterprise=${enterprise}&device=${id}&active=true`).then(setWindows, () => {});
+    api('GET', `${base}/thresholds`).then((r) => setRules(r.rules), () => {});
   }, [base]);
   useEffect(load, [load]);
   useEffect(() => {
@@ -377,7 +383,7 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick
     </header></div>
     <div class="panel values"><header><h2>${t.liveValues}</h2><span class="muted">${latest?.lastSeen ? fmtTime(latest.lastSeen) : ''}</span></header>
       <div class="body"><table>
-        <thead><tr><th></th><th>${t.value}</th><th>LL</th><th>L</th><th>H</th><th>HH</th></tr></thead>
+        <thead><tr><th></th><th>${t.value}</th><th>LL</th><th>L</th><th>H</th><th>HH</th><th>${t.alarmThresholds}</th></tr></thead>
         <tbody>
           ${Object.entries(spec?.metrics ?? {}).map(([m, ms]) => {
             const v = latest?.values?.[m];
@@ -387,6 +393,10 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick
               <td>${ms.description}<div class="muted">${m}</div></td>
               <td class=${`big ${over ? 'over' : ''}`}>${v === undefined ? '—' : typeof v.value === 'boolean' ? (v.value ? 'ON' : 'OFF') : v.value.toFixed(2)} <span class="muted" style="font-size:12px">${ms.unit}</span></td>
               <td>${l.LL ?? ''}</td><td>${l.L ?? ''}</td><td>${l.H ?? ''}</td><td>${l.HH ?? ''}</td>
+              <td>${rules
+                .filter((r) => r.metric === m)
+                .flatMap((r) => r.stages.filter((st) => st.raise !== null).map((st) => ({ ...st, direction: r.direction })))
+                .map((st) => html`<span class=${`chip l${st.level}`} style="min-width:0;padding:0 6px;margin:0 4px 2px 0;font-weight:normal">${st.direction === 'high' ? '≥' : '≤'} ${st.raise}</span>`)}</td>
             </tr>`;
           })}
         </tbody>
@@ -395,7 +405,7 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick
       </div>
     </div>
     <div class="panel"><header><h2>${t.lastHour}</h2></header><div class="body">
-      ${chart ? html`<${Chart} t=${t} series=${chart.series} limits=${limits} from=${chart.from} to=${chart.to} />` : '…'}
+      ${chart ? html`<${Chart} t=${t} series=${chart.series} limits=${limits} rules=${rules} from=${chart.from} to=${chart.to} />` : '…'}
     </div></div>
     <div class="panel wide"><header><h2>${t.alarms}</h2></header><div class="body">
       <${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${mine} filter=${{ open: false, level: null }} setFilter=${() => {}} onAction=${onAction} onDetail=${onDetail} compact=${true} />

@@ -31,7 +31,10 @@ import {
   Limits,
   SourceParams,
   Thresholds,
+  ThresholdsView,
+  EffectiveRule,
 } from '../schemas.ts';
+import { loadRuleSet, resolveThreshold } from '../../rules/definitions.ts';
 
 type LimitSet = z.infer<typeof Limits>;
 
@@ -289,19 +292,40 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
   );
 
   // ---- thresholds ----
+  const effectiveRules = (d: DeviceRecord): z.infer<typeof EffectiveRule>[] => {
+    try {
+      return loadRuleSet(ctx.ruleFiles)
+        .forDevice(d)
+        .flatMap((rule) =>
+          rule.type === 'threshold' && !rule.disabled
+            ? [{
+                id: rule.id,
+                condition: rule.condition,
+                metric: rule.metric,
+                direction: rule.direction,
+                stages: rule.stages.map((st) => ({ level: st.level, raise: resolveThreshold(st.raise, d, rule.metric) ?? null, from: String(st.raise) })),
+              }]
+            : [],
+        );
+    } catch (err) {
+      ctx.log.warn({ err: (err as Error).message }, 'rule files could not be read for the thresholds view');
+      return [];
+    }
+  };
+
   app.get(
     '/api/v1/enterprises/:enterprise/devices/:device/thresholds',
-    { schema: { tags: ['thresholds'], summary: 'Process limits of the device (HH/H/L/LL per metric)', params: DeviceParams, response: { 200: Thresholds, ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['thresholds'], summary: 'Process limits of the device (HH/H/L/LL per metric) and the threshold rules in force', params: DeviceParams, response: { 200: ThresholdsView, ...errorResponses } }, preHandler: auth },
     async (req) => {
       const d = loadDevice(req, req.params.enterprise, req.params.device, 'read');
-      return { limits: (d.meta.limits ?? {}) as Record<string, LimitSet> };
+      return { limits: (d.meta.limits ?? {}) as Record<string, LimitSet>, rules: effectiveRules(d) };
     },
   );
 
   app.put(
     '/api/v1/enterprises/:enterprise/devices/:device/thresholds',
     {
-      schema: { tags: ['thresholds'], summary: 'Replace the process limits; the rules engine picks them up live', params: DeviceParams, body: Thresholds.strict(), response: { 200: Thresholds, ...errorResponses } },
+      schema: { tags: ['thresholds'], summary: 'Replace the process limits; the rules engine picks them up live', params: DeviceParams, body: Thresholds.strict(), response: { 200: ThresholdsView, ...errorResponses } },
       preHandler: auth,
       config: { audit: 'device.thresholds' },
     },
@@ -309,7 +333,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
       const d = loadDevice(req, req.params.enterprise, req.params.device, 'threshold.write');
       checkLimits(d.class, req.body.limits);
       const updated = ctx.registry.updateDevice(d.enterprise, d.id, { meta: { ...d.meta, limits: req.body.limits } })!;
-      return { limits: updated.meta.limits as Record<string, LimitSet> };
+      return { limits: updated.meta.limits as Record<string, LimitSet>, rules: effectiveRules(updated) };
     },
   );
 

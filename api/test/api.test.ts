@@ -206,6 +206,68 @@ describe('devices', () => {
   });
 });
 
+describe('hazard sources and thresholds', () => {
+  test('a device follows the grade of its hazard source (the rules engine raises grade-1 alarms a level)', async () => {
+    const res = await inject('POST', '/api/v1/enterprises/acme/devices', admin, { id: 'lel-7', class: 'gas_combustible', hazardSource: 'reactor' });
+    expect(res.json().device.meta.hazardSourceGrade).toBe(3);
+    const patched = await inject('PATCH', '/api/v1/enterprises/acme/hazard-sources/reactor', admin, { grade: 1 });
+    expect(patched.json()).toMatchObject({ grade: 1, riskColour: 'red' });
+    expect(h.registry.device('acme', 'lel-7')!.meta.hazardSourceGrade).toBe(1);
+    const moved = await inject('PATCH', '/api/v1/enterprises/acme/devices/lel-7', admin, { hazardSource: null });
+    expect(moved.json().meta.hazardSourceGrade).toBeUndefined();
+  });
+
+  test('the thresholds view shows the rules in force with the device\'s limits resolved', async () => {
+    const gas = (await inject('GET', '/api/v1/enterprises/acme/devices/gas-1/thresholds', admin)).json();
+    const lel = gas.rules.find((r: { metric: string }) => r.metric === 'lel');
+    expect(lel.stages).toEqual(expect.arrayContaining([expect.objectContaining({ level: 2, raise: 25 }), expect.objectContaining({ level: 1, raise: 50 })]));
+    const vessel = (await inject('GET', '/api/v1/enterprises/acme/devices/reactor-1/thresholds', admin)).json();
+    const high = vessel.rules.find((r: { condition: string }) => r.condition === 'HW_ALM_LEVEL_HIGH');
+    expect(high.stages.every((st: { raise: number | null }) => st.raise === null)).toBe(true); // no limits set
+    await inject('PUT', '/api/v1/enterprises/acme/devices/reactor-1/thresholds', admin, { limits: { level: { HH: 6, H: 5 } } });
+    const after = (await inject('GET', '/api/v1/enterprises/acme/devices/reactor-1/thresholds', admin)).json();
+    const stages = after.rules.find((r: { condition: string }) => r.condition === 'HW_ALM_LEVEL_HIGH').stages.map((st: { raise: number }) => st.raise).sort();
+    expect(stages).toEqual([5, 6]);
+  });
+});
+
+describe('live stream over HTTP', () => {
+  test('a client reconnecting with Last-Event-ID gets every change it missed, in order', async () => {
+    const a = await raiseAlarm(h, 'acme', 'tank-1', 2, 'HW_ALM_LEVEL_HIGH');
+    const since = (await h.alarms.history(a.id)).at(-1)!.seq;
+    await inject('POST', `/api/v1/alarms/${a.id}/acknowledge`, admin, {});
+    await inject('POST', `/api/v1/alarms/${a.id}/feedback`, admin, { cause: 'false_alarm', measures: 'checked gauge' });
+    await new Promise((r) => setTimeout(r, 700)); // the shared tail has broadcast them to nobody
+    const res = await fetch(`${h.api.url}/api/v1/stream?values=false`, { headers: { ...admin, 'last-event-id': String(since) } });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: hello')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    expect(ids[0]).toBeGreaterThan(since);
+    expect(text).toContain('"action":"acknowledged"');
+    expect(text).toContain('"action":"feedback"');
+  });
+});
+
+describe('sign-in rate limit', () => {
+  test('too many attempts from one address get 429 with a code', async () => {
+    const own = await startHarness({ api: { loginRateLimit: 3 } });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 4; i++) codes.push((await own.api.app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'admin', password: 'guess' } })).statusCode);
+      expect(codes).toEqual([401, 401, 401, 429]);
+      const res = await own.api.app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'admin', password: ADMIN.password } });
+      expect(res.statusCode).toBe(429);
+      expect(res.json().code).toBe('HW_ERR_TOO_MANY_REQUESTS');
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('the alarm closed loop', () => {
   test('raise → acknowledge → feedback → shelve → unshelve → clear → close, with history and audit', async () => {
     const op = await login(h, 'op', 'op-password-1');

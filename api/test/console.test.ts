@@ -11,7 +11,9 @@ import { loadConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
 import { createMetricsRegistry } from '../../core/metrics.ts';
 import { openHazardSources } from '../../registry/hazard-sources.ts';
+import { startIngest, type IngestService } from '../../ingest/service.ts';
 import { startRules, type RulesService } from '../../rules/service.ts';
+import { createTestDatabase } from '../../test/support/influx.ts';
 import { startFleet, type Fleet } from '../../simulators/fleet.ts';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
 import { startApi, type ApiService, DEMO_LOGIN } from '../start.ts';
@@ -21,6 +23,8 @@ const SCREENSHOTS = process.env.HAZWATCH_TEST_SCREENSHOTS; // a directory, to lo
 
 let broker: TestBroker;
 let rules: RulesService;
+let ingest: IngestService;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let api: ApiService;
 let fleet: Fleet;
 let browser: BrowserContext;
@@ -43,12 +47,14 @@ beforeAll(async () => {
   ];
   const creds = await r.addDevices(devices);
 
+  db = await createTestDatabase('hw_console');
   const config = loadConfig({
     env: {},
     overrides: {
       dataDir: broker.dataDir,
       mqtt: { url: broker.url },
       rules: { writeInflux: false, tickMs: 200, pollMs: 50 },
+      ingest: { instance: 'console-test', influx: { kind: 'v1', url: db.url, database: db.db }, batch: { flushMs: 200 } },
       api: { port: 0, demoLogin: true, adminPassword: 'admin-password-1' },
     },
   });
@@ -56,6 +62,10 @@ beforeAll(async () => {
   const rulesCreds = await r.setService('rules');
   rules = await startRules({ config: { ...config, mqtt: { ...config.mqtt, username: rulesCreds.username, password: rulesCreds.password } }, log, metrics: createMetricsRegistry(), registry: r });
   await rules.ready;
+  // Ingest stores the readings, for the device page's chart.
+  const ingestCreds = await r.setService('ingest');
+  ingest = await startIngest({ config: { ...config, mqtt: { ...config.mqtt, username: ingestCreds.username, password: ingestCreds.password } }, log, metrics: createMetricsRegistry(), registry: r });
+  await ingest.ready;
   api = await startApi({ config, log, metrics: createMetricsRegistry(), registry: r });
 
   // The leak starts a few seconds in, holds, and dies away: the alarm is raised and later clears by itself.
@@ -85,6 +95,8 @@ afterAll(async () => {
   await fleet?.stop().catch(() => undefined);
   await api?.close();
   await rules?.close();
+  await ingest?.close();
+  await db?.drop();
   await broker?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
@@ -147,7 +159,8 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
       await page.waitForTimeout(500);
     }
     const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-alarm-id')!));
-    expect(await source.getAttribute('data-colour')).toBe('orange'); // cleared, but not closed yet
+    // Returned to normal and signed for: no active alarm is left, the source turns back to normal.
+    await expect.poll(() => source.getAttribute('data-colour'), { timeout: 10_000 }).toBe('normal');
 
     await page.locator(`tr[data-alarm-id="${firstId}"] button[data-action=feedback]`).click();
     await page.selectOption('select[name=cause]', 'real_hazard');
@@ -176,6 +189,9 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
     await page.goto(`${api.url}/#/device/acme/gas-1`);
     await page.waitForSelector('[data-testid=device-page] tr[data-metric=lel]');
     await expect.poll(async () => (await page.locator('tr[data-metric=lel] .big').textContent())?.trim().startsWith('—')).toBe(false);
+    // The last hour, from InfluxDB, with the leak in it.
+    await page.locator('.chart[data-metric=lel] path.line').waitFor({ timeout: 15_000 });
+    expect((await page.locator('.chart[data-metric=lel] path.line').getAttribute('d'))!.length).toBeGreaterThan(20);
     await shot(page, 'console-device');
     expect(errors).toEqual([]);
   }, 120_000);

@@ -78,6 +78,20 @@ export function readingLines(now: number, spanMs: number, devices: FixtureDevice
 
 /** Device events, status and alarm changes. */
 export function eventLines(now: number): string[] {
+  return [...deviceLines(now), ...alarmLines(now)];
+}
+
+/** Device events and status, as ingest writes them. */
+export function deviceLines(now: number): string[] {
+  return build(now).device;
+}
+
+/** Alarm changes, as the rules engine writes them. */
+export function alarmLines(now: number): string[] {
+  return build(now).alarms;
+}
+
+function build(now: number): { device: string[]; alarms: string[] } {
   const ev = (d: string, cls: DeviceClass, type: string, active: boolean | undefined, message: string | undefined, ago: number, site: string | undefined = SITE) =>
     line('device_event', { enterprise: ENTERPRISE, site, device: d, class: cls, type }, { active, message }, now - ago);
   const status = (enterprise: string, d: string, cls: DeviceClass, online: boolean, ago: number, site?: string) =>
@@ -99,7 +113,7 @@ export function eventLines(now: number): string[] {
       now - ago,
     );
   const min = 60_000;
-  return [
+  const device = [
     ev('GC-1', 'gas_combustible', 'alarm_stage1', true, 'first stage', 20 * min),
     ev('GC-1', 'gas_combustible', 'fault', false, undefined, 15 * min),
     ev('GT-1', 'gas_toxic', 'calibration', undefined, 'H2S span check', 40 * min),
@@ -117,6 +131,8 @@ export function eventLines(now: number): string[] {
     ...FIXTURE_DEVICES.map((d) => status(d.enterprise, d.id, d.cls, true, 50 * min, d.site)),
     status(ENTERPRISE, 'SA-2', 'smoke_alarm', false, 2 * min),
     status(OTHER_ENTERPRISE, 'GC-9', 'gas_combustible', false, 4 * min),
+  ];
+  const alarms = [
     // One active alarm per level on vessels, others elsewhere, and a closed one.
     alarm('T-101', 'vessel', 'HW_ALM_LEVEL_HIGH', 3, 'raised', 'active_unacknowledged', 30 * min, 8.1),
     alarm('T-101', 'vessel', 'HW_ALM_LEVEL_HIGH', 2, 'escalated', 'active_unacknowledged', 25 * min, 9.2),
@@ -134,13 +150,18 @@ export function eventLines(now: number): string[] {
     alarm('SA-1', 'smoke_alarm', 'HW_ALM_SMOKE', 1, 'raised', 'active_unacknowledged', 35 * min),
     alarm('SA-1', 'smoke_alarm', 'HW_ALM_SMOKE', 1, 'cleared', 'cleared_unacknowledged', 30 * min),
   ];
+  return { device, alarms };
 }
 
-/** Platform health points every 10 s (docs/storage.md) over the last `spanMs`. */
-export function platformLines(now: number, spanMs: number): string[] {
+/** Platform health points every 10 s (docs/storage.md) over the last `spanMs`; `only: 'rules'` for platform_rules alone. */
+export function platformLines(now: number, spanMs: number, only?: 'rules'): string[] {
   const out: string[] = [];
   let i = 0;
   for (let t = now - spanMs; t <= now; t += 10_000, i++) {
+    if (only === 'rules') {
+      out.push(line('platform_rules', { instance: 'rules-1' }, { evaluated: 480 * i, alarms_active: 7, alarm_changes: Math.floor(i / 10) }, t));
+      continue;
+    }
     out.push(
       line(
         'platform_ingest',

@@ -48,6 +48,18 @@ type Service = {
 };
 type Resolved = { services: Record<string, Service>; volumes: Record<string, unknown> };
 
+/** docker-compose 1.x prints volumes in the short syntax, Compose v2 in the long one: one shape for both. */
+function normalise(r: Resolved): Resolved {
+  for (const s of Object.values(r.services)) {
+    s.volumes = (s.volumes ?? []).map((v) => {
+      if (typeof v !== 'string') return v;
+      const [source, target, mode] = (v as string).split(':');
+      return { type: source.startsWith('/') || source.startsWith('.') ? 'bind' : 'volume', source, target, read_only: mode === 'ro' };
+    });
+  }
+  return r;
+}
+
 function envFile(overrides: Record<string, string> = {}): string {
   let text = readFileSync(join(ROOT, '.env.example'), 'utf8');
   for (const name of SECRETS) text = text.replace(new RegExp(`^${name}=$`, 'm'), `${name}=secret-${name.toLowerCase()}-0123456789`);
@@ -81,10 +93,10 @@ beforeAll(async () => {
   const env = envFile();
   const plain = await compose(env, 'config');
   expect(plain.code, plain.stderr).toBe(0);
-  resolved = parseYaml(plain.stdout) as Resolved;
+  resolved = normalise(parseYaml(plain.stdout) as Resolved);
   const sim = await compose(env, '--profile', 'simulators', 'config');
   expect(sim.code, sim.stderr).toBe(0);
-  withSimulators = parseYaml(sim.stdout) as Resolved;
+  withSimulators = normalise(parseYaml(sim.stdout) as Resolved);
 });
 
 describe('docker-compose.yml', () => {
@@ -102,12 +114,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the whole platform, and the simulators only under their profile', () => {
-    expect(Object.keys(resolved.services).sort()).toEqual(['api', 'broker', 'dashboards', 'grafana', 'influxdb', 'ingest', 'init', 'rules']);
-    expect(withSimulators.services.simulators.profiles).toEqual(['simulators']);
+    expect(Object.keys(withSimulators.services).sort()).toEqual(['api', 'broker', 'dashboards', 'grafana', 'influxdb', 'ingest', 'init', 'rules', 'simulators']);
+    for (const [name, s] of Object.entries(withSimulators.services)) expect(s.profiles, name).toEqual(name === 'simulators' ? ['simulators'] : undefined);
     expect(withSimulators.services.simulators.command?.[0]).toBe('simulate');
     for (const name of ['broker', 'ingest', 'rules', 'api']) expect(resolved.services[name].command?.[0]).toBe(name);
     expect(resolved.services.influxdb.image).toMatch(/^influxdb:2\./);
-    expect(resolved.services.grafana.image).toMatch(/^grafana\/grafana-oss:\d+\.\d+\.\d+$/);
+    expect(resolved.services.grafana.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
   });
 
   it('publishes MQTT, MQTT/TLS, the API and Grafana, and nothing else', () => {
@@ -219,17 +231,25 @@ describe('container scripts', () => {
   });
 
   it('the health check tells a listening port, an established connection and a ready HTTP endpoint apart', async () => {
-    const hc = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'deploy/healthcheck.mjs'), ...args], { encoding: 'utf8' }).status;
+    // Asynchronously: the servers below live in this process and must keep answering meanwhile.
+    const hc = async (...args: string[]) => {
+      try {
+        await run(process.execPath, [join(ROOT, 'deploy/healthcheck.mjs'), ...args]);
+        return 0;
+      } catch (e) {
+        return (e as { code: number }).code;
+      }
+    };
     const port = await freePort();
-    expect(hc('listen', String(port))).toBe(1);
+    expect(await hc('listen', String(port))).toBe(1);
     const server = createServer((s) => s.on('error', () => {}));
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     try {
-      expect(hc('listen', String(port))).toBe(0);
-      expect(hc('connected', String(port))).toBe(1);
+      expect(await hc('listen', String(port))).toBe(0);
+      expect(await hc('connected', String(port))).toBe(1);
       const socket = connect(port, '127.0.0.1');
       await new Promise((resolve) => socket.on('connect', resolve));
-      expect(hc('connected', String(port))).toBe(0);
+      expect(await hc('connected', String(port))).toBe(0);
       socket.destroy();
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -239,9 +259,9 @@ describe('container scripts', () => {
     const httpPort = await freePort();
     await new Promise<void>((resolve) => http.listen(httpPort, '127.0.0.1', resolve));
     try {
-      expect(hc('http', `http://127.0.0.1:${httpPort}/readyz`)).toBe(1);
+      expect(await hc('http', `http://127.0.0.1:${httpPort}/readyz`)).toBe(1);
       ready = true;
-      expect(hc('http', `http://127.0.0.1:${httpPort}/readyz`)).toBe(0);
+      expect(await hc('http', `http://127.0.0.1:${httpPort}/readyz`)).toBe(0);
     } finally {
       await new Promise((resolve) => http.close(resolve));
     }

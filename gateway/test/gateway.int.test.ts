@@ -29,6 +29,19 @@ async function influxRows(db: string, q: string): Promise<Record<string, unknown
   return series.flatMap((s) => s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))));
 }
 
+/** Retained status of every device, as a console that subscribes now sees it. */
+async function retainedStatus(url: string, creds: { username: string; password: string; clientId: string }, count: number): Promise<Map<string, string>> {
+  const client = await mqtt.connectAsync(url, { ...creds, clientId: `${creds.clientId}:${Math.random().toString(36).slice(2, 8)}`, reconnectPeriod: 0 });
+  const retained = new Map<string, string>();
+  client.on('message', (topic, payload, packet) => {
+    if (packet.retain) retained.set(topic.split('/')[3], JSON.parse(payload.toString()).state);
+  });
+  await client.subscribeAsync('hw/v1/demo/+/status', { qos: 1 });
+  await waitFor(() => retained.size >= count, 5000).catch(() => undefined);
+  await client.endAsync();
+  return retained;
+}
+
 async function readingCount(metrics: ReturnType<typeof createMetricsRegistry>, device: string): Promise<number> {
   const m = await metrics.getSingleMetric('hazwatch_gateway_readings_total')!.get();
   return m.values.find((v) => v.labels.device === device)?.value ?? 0;
@@ -47,8 +60,8 @@ describe('gateway: Modbus TCP simulators → broker → ingest → InfluxDB', ()
   const metrics = createMetricsRegistry();
   let password = '';
 
-  const startBroker = () =>
-    startTestBroker({ dataDir: dir, registryPath: join(dir, 'registry.db'), broker: { port: brokerPort, persistence: 'level', publishRatePerSecond: 0 } });
+  const startBroker = async () =>
+    startTestBroker({ dataDir: dir, registryPath: join(dir, 'registry.db'), broker: { port: brokerPort, persistence: (process.env.GWPERS as 'level') ?? 'level', publishRatePerSecond: 0 }, ...(process.env.GWLOG ? { log: (await import('../../core/log.ts')).createLogger({ level: 'debug', destination: (await import('node:fs')).createWriteStream(process.env.GWLOG + '.broker', { flags: 'a' }) }) } : {}) });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hazwatch-gateway-'));
@@ -103,7 +116,7 @@ describe('gateway: Modbus TCP simulators → broker → ingest → InfluxDB', ()
       defaults: { ...shipped.defaults, pollMs: 200, timeoutMs: 300, offlineAfter: 2, maxBackoffMs: 800 },
       modbus: shipped.modbus.map((m, i) => ({ ...m, pollMs: 200, tcp: { host: '127.0.0.1', port: ports[i] } })),
     });
-    gateway = await startGateway({ map, url: broker.url, password, bufferPath: join(dir, 'outbox.db'), reconnectMs: 200, log: silentLogger(), metrics });
+    gateway = await startGateway({ map, url: broker.url, password, bufferPath: join(dir, 'outbox.db'), reconnectMs: 200, log: process.env.GWLOG ? (await import('../../core/log.ts')).createLogger({ level: 'debug', destination: (await import('node:fs')).createWriteStream(process.env.GWLOG) }) : silentLogger(), metrics });
   }, 30_000);
 
   afterAll(async () => {
@@ -128,7 +141,10 @@ describe('gateway: Modbus TCP simulators → broker → ingest → InfluxDB', ()
     for (const [measurement, device, values] of expectations) {
       const fields = Object.keys(values).map((f) => `last("${f}") AS "${f}"`).join(', ');
       const q = `SELECT ${fields} FROM "${measurement}" WHERE "device" = '${device}'`;
-      await waitFor(async () => (await influxRows(db.db, q)).length > 0, 15_000);
+      await waitFor(async () => (await influxRows(db.db, q)).length > 0, 15_000).catch((err) => {
+        const sent = messages.filter((m) => m.topic === `hw/v1/demo/${device}/telemetry`).length;
+        throw new Error(`${device}: nothing in InfluxDB (${sent} telemetry messages seen on the broker): ${err.message}`);
+      });
       const [row] = await influxRows(db.db, q);
       for (const [metric, value] of Object.entries(values)) expect(row[metric], `${device}.${metric}`).toBe(value);
     }
@@ -145,14 +161,9 @@ describe('gateway: Modbus TCP simulators → broker → ingest → InfluxDB', ()
     sims.get('gas-controller')!.condition('gas-03', 'alarm_stage1', false);
     await waitFor(() => messages.some((m) => m.topic === 'hw/v1/demo/gas-03/event' && m.body.type === 'alarm_stage1' && m.body.active === false), 5000);
     // Every platform device and the gateway itself are online, retained (what a console subscribing now sees).
-    const late = await mqtt.connectAsync(broker.url, { ...broker.service, clientId: `${broker.service.clientId}:late`, reconnectPeriod: 0 });
-    const retained = new Map<string, string>();
-    late.on('message', (topic, payload) => retained.set(topic, JSON.parse(payload.toString()).state));
-    await late.subscribeAsync('hw/v1/demo/+/status', { qos: 1 });
     const all = ['gas-01', 'gas-02', 'gas-03', 'gas-04', 'tank-t101', 'firewater-p1', 'meter-mcc1', 'gw-01'];
-    await waitFor(() => retained.size >= all.length, 5000);
-    await late.endAsync();
-    for (const d of all) expect(retained.get(`hw/v1/demo/${d}/status`), d).toBe('online');
+    const retained = await retainedStatus(broker.url, broker.service, all.length);
+    for (const d of all) expect(retained.get(d), d).toBe('online');
     // Nothing the gateway sent was refused by the platform.
     const rejections = await metrics.getSingleMetric('hazwatch_gateway_rejections_total')!.get();
     expect(rejections.values.reduce((n, v) => n + v.value, 0)).toBe(0);
@@ -177,15 +188,20 @@ describe('gateway: Modbus TCP simulators → broker → ingest → InfluxDB', ()
     expect(observer.connected).toBe(true);
     const killedAt = Date.now();
     await tank.stop();
-    await waitFor(() => messages.some((m) => m.topic === 'hw/v1/demo/tank-t101/status' && m.body.state === 'offline' && m.at >= killedAt), 10_000);
+    const tankPoller = gateway.pollers.find((p) => p.name === 'tank-gauge-t101')!;
+    await waitFor(() => tankPoller.state === 'offline', 10_000).catch((err) => {
+      throw new Error(`tank poller still ${tankPoller.state}: ${err.message}`);
+    });
     const offlineAt = Date.now();
+    await waitFor(async () => (await retainedStatus(broker.url, broker.service, 8)).get('tank-t101') === 'offline', 5000);
     // The meter kept its pace while the tank gauge was dead (polled every 200 ms).
     const during = meterReadings().filter((m) => m.at >= killedAt && m.at <= offlineAt).length;
     expect(during).toBeGreaterThanOrEqual(Math.floor((offlineAt - killedAt) / 200 / 2));
-    expect(gateway.pollers.find((p) => p.name === 'tank-gauge-t101')!.state).toBe('offline');
+    expect(gateway.pollers.filter((p) => p.state === 'online').map((p) => p.name)).toEqual(['gas-controller-1', 'fire-pump-panel', 'meter-mcc1']);
 
     await tank.start();
-    await waitFor(() => messages.some((m) => m.topic === 'hw/v1/demo/tank-t101/status' && m.body.state === 'online' && m.at > offlineAt), 10_000);
+    await waitFor(() => tankPoller.state === 'online', 10_000);
+    await waitFor(async () => (await retainedStatus(broker.url, broker.service, 8)).get('tank-t101') === 'online', 5000);
     // After recovery the full state is sent again.
     await waitFor(() => messages.some((m) => m.topic === 'hw/v1/demo/tank-t101/telemetry' && m.at > offlineAt), 5000);
   }, 30_000);

@@ -156,8 +156,6 @@ describe('ingest: nothing lost', () => {
     relay.cut();
     await publishBatch(50);
     await waitFor(async () => (await v1Count(influx.url, db, 'SELECT count(energy) FROM power_meter'))[0] >= sent, 20_000, 100);
-    await new Promise((r) => setTimeout(r, 1000));
-    console.log(ingest.stats(), await v1Count(influx.url, db, 'SELECT count(energy), count(distinct(energy)) FROM power_meter'));
     await waitFor(() => ingest.stats().duplicates > 0, 5000);
     expect(await v1Count(influx.url, db, 'SELECT count(energy), count(distinct(energy)) FROM power_meter')).toEqual([sent, sent]);
     await ingest.close();

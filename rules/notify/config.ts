@@ -95,6 +95,10 @@ export const notifyConfig = z
         /** EEMUA 191: more than 10 alarms in 10 minutes per operator is a flood. */
         maxMessages: z.number().int().min(1).default(10),
         windowMinutes: z.number().positive().default(10),
+        /** During a flood, messages are held this long and then sent together as one summary. */
+        holdSeconds: z.number().min(0).max(3600).default(30),
+        /** Levels always sent one by one, flood or not (they still count towards the rate). */
+        exemptLevels: z.array(AlarmLevel).default([1]),
       })
       .strict()
       .prefault({}),

@@ -127,8 +127,21 @@ export function createNotifier(options: NotifierOptions) {
         const windowMs = config.flood.windowMinutes * 60_000;
         const recent = (history.get(name) ?? []).filter((x) => t - x < windowMs);
         history.set(name, recent);
-        const flood = recent.length + jobs.length > config.flood.maxMessages && jobs.length > 1;
-        const batches: NotificationJob[][] = flood ? [jobs] : jobs.map((j) => [j]);
+        const flood = recent.length + jobs.length > config.flood.maxMessages;
+        let batches: NotificationJob[][];
+        if (!flood) batches = jobs.map((j) => [j]);
+        else {
+          const exempt = jobs.filter((j) => config.flood.exemptLevels.includes(j.payload.change.level));
+          const grouped = jobs.filter((j) => !config.flood.exemptLevels.includes(j.payload.change.level));
+          batches = exempt.map((j) => [j]);
+          // In a flood, wait for more to come (holdSeconds after the oldest), then send them all as one summary;
+          // a backlog that built up while the receiver was down goes out at once.
+          const oldest = Math.min(...grouped.map((j) => j.createdAt));
+          const waited = grouped.some((j) => j.attempts > 0) || t - oldest >= config.flood.holdSeconds * 1000;
+          if (grouped.length > 1 && (waited || recent.length === 0)) batches.push(grouped);
+          else if (grouped.length === 1 && waited) batches.push(grouped);
+          if (batches.length === 0) return;
+        }
         for (const batch of batches) {
           try {
             await deliver(channel, batch.map((j) => ({ kind: j.kind, tier: j.tier, payload: j.payload })));

@@ -180,4 +180,30 @@ describe('notifications', () => {
     expect(rx.received.some((r) => r.body.type === 'summary')).toBe(true);
     for (const id of ids) expect((await store.history(id)).some((h) => h.action === 'notified')).toBe(true);
   });
+
+  it('in a steady flood sends the first alarms one by one, then holds the rest and sends them as summaries; red alarms go at once', async () => {
+    const rx = await receiver();
+    closers.push(rx.close);
+    const store = tmpStore();
+    closers.push(() => store.dispose());
+    await pipeline(store, {
+      channels: [{ name: 'duty', type: 'webhook', url: `${rx.url}/` }],
+      routes: [{ channels: ['duty'], on: ['raised'] }],
+      flood: { maxMessages: 3, windowMinutes: 10, holdSeconds: 0.4 },
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      ids.push((await store.raise(input(`gas-${i}`, { level: i === 6 ? 1 : 2 })))!.alarm.id);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    await waitFor(async () => (await store.dueNotifications('duty', Date.now() + 60_000)).length === 0, 5000);
+    const kinds = rx.received.map((r) => r.body.type);
+    expect(kinds.slice(0, 3)).toEqual(['alarm', 'alarm', 'alarm']);
+    expect(kinds.filter((k) => k === 'summary').length).toBeGreaterThanOrEqual(1);
+    expect(rx.received.length).toBeLessThanOrEqual(7);
+    // The red one was not held back in a summary.
+    expect(rx.received.some((r) => r.body.type === 'alarm' && (r.body.alarm as { id: string }).id === ids[6])).toBe(true);
+    const listed = rx.received.flatMap((r) => (r.body.type === 'summary' ? (r.body.alarms as { alarm: { id: string } }[]).map((a) => a.alarm.id) : [(r.body.alarm as { id: string }).id]));
+    expect(listed.sort()).toEqual([...ids].sort());
+  });
 });

@@ -1,0 +1,74 @@
+import { HazwatchError } from '../contract/errors.ts';
+export const SESSION_COOKIE = 'hw_session';
+export const PERMISSIONS = {
+    /** Read anything in scope: enterprises, sources, devices, values, alarms, maintenance. */
+    read: ['operator', 'supervisor', 'administrator', 'enterprise'],
+    'alarm.acknowledge': ['operator', 'supervisor', 'administrator', 'enterprise'],
+    'alarm.feedback': ['operator', 'supervisor', 'administrator', 'enterprise'],
+    'alarm.close': ['operator', 'supervisor', 'administrator', 'enterprise'],
+    // Shelving and manual clearing silence an alarm: the monitoring room's senior staff decide.
+    'alarm.shelve': ['supervisor', 'administrator'],
+    'alarm.clear': ['supervisor', 'administrator'],
+    'maintenance.write': ['supervisor', 'administrator', 'enterprise'],
+    // Thresholds decide whether an alarm is raised at all: not the enterprise's own call.
+    'threshold.write': ['supervisor', 'administrator'],
+    'device.write': ['administrator', 'enterprise'],
+    'source.write': ['administrator'],
+    'enterprise.write': ['administrator'],
+    'account.read': ['administrator'],
+    'account.write': ['administrator'],
+    'audit.read': ['supervisor', 'administrator', 'enterprise'],
+};
+function tokenOf(req) {
+    const header = req.headers.authorization;
+    if (header?.startsWith('Bearer '))
+        return header.slice(7).trim();
+    return req.cookies?.[SESSION_COOKIE];
+}
+/** preHandler for every /api/v1 route but login: the session, or 401. */
+export function authenticate(accounts) {
+    return async (req, _reply) => {
+        const token = tokenOf(req);
+        const session = token ? accounts.session(token) : undefined;
+        if (!session)
+            throw new HazwatchError('HW_ERR_UNAUTHENTICATED');
+        req.user = session.user;
+        req.sessionToken = token;
+    };
+}
+export function userOf(req) {
+    if (!req.user)
+        throw new HazwatchError('HW_ERR_UNAUTHENTICATED');
+    return req.user;
+}
+/** True when the user may see data of this enterprise. */
+export function inScope(user, enterprise) {
+    return user.role !== 'enterprise' || user.enterprise === enterprise;
+}
+/**
+ * Throws unless the user holds the permission, for this enterprise when one is given. An enterprise
+ * user asking about another enterprise gets 403 when the request names it; `hide` turns that into 404
+ * for look-ups by id, so that ids of other enterprises' alarms are not confirmed to exist.
+ */
+export function require(req, permission, enterprise, options = {}) {
+    const user = userOf(req);
+    if (enterprise !== undefined)
+        req.auditEnterprise = enterprise;
+    if (enterprise !== undefined && !inScope(user, enterprise)) {
+        if (options.hide)
+            throw new HazwatchError('HW_ERR_NOT_FOUND');
+        throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${user.username} may not access enterprise ${enterprise}`);
+    }
+    if (!PERMISSIONS[permission].includes(user.role)) {
+        throw new HazwatchError('HW_ERR_FORBIDDEN', `role ${user.role} may not ${permission}`);
+    }
+    return user;
+}
+/** The enterprise a list is limited to: the user's own for enterprise users, else the filter asked for. */
+export function scopeFilter(user, requested) {
+    if (user.role !== 'enterprise')
+        return requested;
+    if (requested && requested !== user.enterprise)
+        throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${user.username} may not access enterprise ${requested}`);
+    return user.enterprise;
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { ALARM_STATES } from '../../contract/alarms.ts';
+import { HazwatchError } from '../../contract/errors.ts';
+import { PLAN_HEIGHT, PLAN_WIDTH } from '../../registry/hazard-sources.ts';
+import { authenticate, inScope, require, scopeFilter } from '../auth.ts';
+import { AckInput, AlarmChange, AlarmDetail, AlarmList, AlarmParams, AlarmQuery, errorResponses, FeedbackInput, MaintenanceInput, MaintenanceQuery, MaintenanceWindow, Overview, ReasonInput, ShelveInput, } from '../schemas.ts';
+/** States that colour the map and count as "needs attention": the condition is present, or nobody signed for it yet. */
+export const ATTENTION_STATES = ['active_unacknowledged', 'active_acknowledged', 'cleared_unacknowledged'];
+const zero = () => ({ 1: 0, 2: 0, 3: 0, 4: 0 });
+const worst = (c) => [1, 2, 3, 4].find((l) => c[l] > 0) ?? null;
+export function alarmRoutes(root, ctx) {
+    const app = root.withTypeProvider();
+    const auth = authenticate(ctx.accounts);
+    /** The alarm, if the user may see it; another enterprise's alarm is "not found", not "forbidden". */
+    const loadAlarm = async (req, id, permission) => {
+        const alarm = await ctx.alarms.get(id);
+        if (!alarm)
+            throw new HazwatchError('HW_ERR_NOT_FOUND', `no alarm ${id}`);
+        require(req, 'read', alarm.enterprise, { hide: true });
+        req.auditTarget = id;
+        require(req, permission, alarm.enterprise);
+        return alarm;
+    };
+    app.get('/api/v1/alarms', { schema: { tags: ['alarms'], summary: 'Alarms, most recent first', querystring: AlarmQuery, response: { 200: AlarmList, ...errorResponses } }, preHandler: auth }, async (req) => {
+        const user = require(req, 'read');
+        const q = req.query;
+        const states = q.state ?? (q.open === 'true' ? ALARM_STATES.filter((s) => s !== 'closed') : q.open === 'false' ? ['closed'] : undefined);
+        const filter = {
+            enterprise: scopeFilter(user, q.enterprise),
+            device: q.device,
+            states,
+            levels: q.level,
+            conditions: q.condition,
+            from: q.from,
+            to: q.to,
+        };
+        const [alarms, total] = await Promise.all([ctx.alarms.list({ ...filter, limit: q.limit, offset: q.offset }), ctx.alarms.count(filter)]);
+        return { total, alarms };
+    });
+    app.get('/api/v1/alarms/:id', { schema: { tags: ['alarms'], summary: 'One alarm with its full history', params: AlarmParams, response: { 200: AlarmDetail, ...errorResponses } }, preHandler: auth }, async (req) => {
+        const alarm = await loadAlarm(req, req.params.id, 'read');
+        return { alarm, history: await ctx.alarms.history(alarm.id) };
+    });
+    const action = (name, permission, summary, body, run) => app.post(`/api/v1/alarms/:id/${name}`, { schema: { tags: ['alarms'], summary, params: AlarmParams, body, response: { 200: AlarmChange, ...errorResponses } }, preHandler: auth, config: { audit: `alarm.${name}` } }, async (req) => {
+        const alarm = await loadAlarm(req, req.params.id, permission);
+        return run(alarm, req.user.username, req.body);
+    });
+    action('acknowledge', 'alarm.acknowledge', 'Sign for an alarm (签收)', AckInput, (a, by, b) => ctx.alarms.acknowledge(a.id, by, b.note));
+    action('feedback', 'alarm.feedback', 'Record the verified cause and the measures taken', FeedbackInput, (a, by, b) => ctx.alarms.feedback(a.id, by, b));
+    action('shelve', 'alarm.shelve', 'Shelve for a limited time, with a reason', ShelveInput, (a, by, b) => ctx.alarms.shelve(a.id, by, b.until ?? ctx.now() + b.minutes * 60000, b.reason));
+    action('unshelve', 'alarm.shelve', 'End shelving now', AckInput, (a, by) => ctx.alarms.unshelve(a.id, by));
+    action('clear', 'alarm.clear', 'Clear manually with a reason; raised again if the condition persists', ReasonInput, (a, by, b) => ctx.alarms.clear(a.id, by, b.reason));
+    action('close', 'alarm.close', 'Close a cleared alarm', AckInput, (a, by, b) => ctx.alarms.closeAlarm(a.id, by, b.note));
+    // ---- maintenance windows ----
+    app.get('/api/v1/maintenance', { schema: { tags: ['maintenance'], summary: 'Maintenance windows in scope', querystring: MaintenanceQuery, response: { 200: z.array(MaintenanceWindow), ...errorResponses } }, preHandler: auth }, async (req) => {
+        const user = require(req, 'read');
+        return ctx.alarms.maintenance({ enterprise: scopeFilter(user, req.query.enterprise), device: req.query.device, activeAt: req.query.active === 'true' ? ctx.now() : undefined });
+    });
+    app.post('/api/v1/maintenance', {
+        schema: { tags: ['maintenance'], summary: 'Plan maintenance: the device (or one condition) raises nothing until then', body: MaintenanceInput, response: { 201: MaintenanceWindow, ...errorResponses } },
+        preHandler: auth,
+        config: { audit: 'maintenance.start' },
+    }, async (req, reply) => {
+        const b = req.body;
+        const user = require(req, 'maintenance.write', b.enterprise);
+        if (!ctx.registry.device(b.enterprise, b.device))
+            throw new HazwatchError('HW_ERR_VALIDATION', `device: no device ${b.enterprise}/${b.device}`, { field: 'body.device' });
+        const until = b.until ?? ctx.now() + b.minutes * 60000;
+        if (until <= ctx.now())
+            throw new HazwatchError('HW_ERR_VALIDATION', 'until: must lie in the future', { field: 'body.until' });
+        req.auditTarget = `${b.enterprise}/${b.device}`;
+        const window = await ctx.alarms.setMaintenance({ enterprise: b.enterprise, device: b.device, condition: b.condition ?? null, by: user.username, reason: b.reason, until });
+        reply.code(201);
+        return window;
+    });
+    app.post('/api/v1/maintenance/:id/end', { schema: { tags: ['maintenance'], summary: 'End a maintenance window now', params: AlarmParams, response: { 200: MaintenanceWindow, ...errorResponses } }, preHandler: auth, config: { audit: 'maintenance.end' } }, async (req) => {
+        const user = require(req, 'read');
+        const all = await ctx.alarms.maintenance(user.role === 'enterprise' ? { enterprise: user.enterprise } : {});
+        const window = all.find((w) => w.id === req.params.id);
+        if (!window)
+            throw new HazwatchError('HW_ERR_NOT_FOUND', `no maintenance window ${req.params.id}`);
+        require(req, 'maintenance.write', window.enterprise);
+        req.auditTarget = req.params.id;
+        if (window.endedAt !== null)
+            throw new HazwatchError('HW_ERR_CONFLICT', `maintenance window ${window.id} already ended`);
+        return ctx.alarms.endMaintenance(window.id, user.username);
+    });
+    // ---- overview: the one map ----
+    app.get('/api/v1/overview', { schema: { tags: ['overview'], summary: 'Enterprises and hazard sources with their worst alarm and counts per level', response: { 200: Overview, ...errorResponses } }, preHandler: auth }, async (req) => {
+        const user = require(req, 'read');
+        const scope = user.role === 'enterprise' ? user.enterprise : undefined;
+        const alarms = await ctx.alarms.list({ enterprise: scope, states: ATTENTION_STATES, limit: 1000 });
+        const devices = ctx.registry.devices(scope).filter((d) => d.revokedAt === null);
+        const total = zero();
+        const byEnterprise = new Map();
+        const bySource = new Map();
+        let unacknowledged = 0;
+        const deviceSource = new Map(devices.map((d) => [`${d.enterprise}/${d.id}`, d.hazardSource]));
+        for (const a of alarms) {
+            total[a.level]++;
+            if (a.state === 'active_unacknowledged' || a.state === 'cleared_unacknowledged')
+                unacknowledged++;
+            const e = byEnterprise.get(a.enterprise) ?? zero();
+            e[a.level]++;
+            byEnterprise.set(a.enterprise, e);
+            const source = a.hazardSource ?? deviceSource.get(`${a.enterprise}/${a.device}`) ?? null;
+            if (source) {
+                const key = `${a.enterprise}/${source}`;
+                const s = bySource.get(key) ?? zero();
+                s[a.level]++;
+                bySource.set(key, s);
+            }
+        }
+        const online = new Map(devices.map((d) => [`${d.enterprise}/${d.id}`, ctx.latest.online(d.enterprise, d.id, d.class, d.intervalSeconds)]));
+        const enterprises = ctx.registry
+            .enterprises()
+            .filter((e) => inScope(user, e.id))
+            .map((e) => {
+            const counts = byEnterprise.get(e.id) ?? zero();
+            const own = devices.filter((d) => d.enterprise === e.id);
+            const p = ctx.sources.place(e.id);
+            return {
+                id: e.id,
+                name: e.name,
+                place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null,
+                worstLevel: worst(counts),
+                counts,
+                devices: own.length,
+                devicesOnline: own.filter((d) => online.get(`${d.enterprise}/${d.id}`)).length,
+            };
+        });
+        const sources = ctx.sources.list(scope).map((s) => {
+            const counts = bySource.get(`${s.enterprise}/${s.id}`) ?? zero();
+            const own = devices.filter((d) => d.enterprise === s.enterprise && d.hazardSource === s.id);
+            const up = own.filter((d) => online.get(`${d.enterprise}/${d.id}`)).length;
+            return { ...s, worstLevel: worst(counts), counts, devices: own.length, devicesOnline: up, offline: own.length > 0 && up === 0 };
+        });
+        return { at: ctx.now(), plan: { width: PLAN_WIDTH, height: PLAN_HEIGHT }, counts: total, unacknowledged, enterprises, sources };
+    });
+}

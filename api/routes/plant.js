@@ -1,0 +1,296 @@
+import { z } from 'zod';
+import { DEVICE_CLASSES, metricSpec } from '../../contract/catalog.ts';
+import { HazwatchError } from '../../contract/errors.ts';
+import { ALARM_CONDITIONS, LEVEL_COLOURS } from '../../contract/alarms.ts';
+import { PLAN_HEIGHT, PLAN_WIDTH } from '../../registry/hazard-sources.ts';
+import { authenticate, inScope, PERMISSIONS, require, scopeFilter, userOf } from '../auth.ts';
+import { deviceChart } from '../chart.ts';
+import { Chart, Credentials, Device, DeviceChange, DeviceInput, DeviceLatest, DeviceParams, Enterprise, EnterpriseChange, EnterpriseInput, EnterpriseParams, errorResponses, HazardSource, HazardSourceChange, HazardSourceInput, Id, SourceParams, Thresholds, ThresholdsView, } from '../schemas.ts';
+import { loadRuleSet, resolveThreshold } from '../../rules/definitions.ts';
+/** HH ≥ H > L ≥ LL where given; throws naming the field. */
+export function checkLimits(cls, limits) {
+    for (const [metric, set] of Object.entries(limits)) {
+        const field = `body.limits.${metric}`;
+        const spec = metricSpec(cls, metric);
+        if (!spec || spec.type !== 'number')
+            throw new HazwatchError('HW_ERR_VALIDATION', `${field}: ${cls} has no numeric metric ${metric}`, { field });
+        for (const [name, value] of Object.entries(set)) {
+            if (value === undefined)
+                continue;
+            if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
+                throw new HazwatchError('HW_ERR_VALIDATION', `${field}.${name}: ${value} ${spec.unit} is outside the physical range [${spec.min}, ${spec.max}]`, { field: `${field}.${name}` });
+            }
+        }
+        const order = [
+            ['HH', 'H', true],
+            ['H', 'L', false],
+            ['L', 'LL', true],
+            ['HH', 'L', false],
+            ['H', 'LL', false],
+            ['HH', 'LL', false],
+        ];
+        for (const [hi, lo, equalOk] of order) {
+            const a = set[hi];
+            const b = set[lo];
+            if (a === undefined || b === undefined)
+                continue;
+            if (equalOk ? a < b : a <= b)
+                throw new HazwatchError('HW_ERR_VALIDATION', `${field}: ${hi} (${a}) must be ${equalOk ? '≥' : '>'} ${lo} (${b})`, { field: `${field}.${hi}` });
+        }
+    }
+}
+export function plantRoutes(root, ctx) {
+    const app = root.withTypeProvider();
+    const auth = authenticate(ctx.accounts);
+    const enterpriseView = (e) => {
+        const p = ctx.sources.place(e.id);
+        return { ...e, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null };
+    };
+    const loadEnterprise = (req, enterprise, permission) => {
+        require(req, permission, enterprise);
+        const e = ctx.registry.enterprise(enterprise);
+        if (!e)
+            throw new HazwatchError('HW_ERR_NOT_FOUND', `no enterprise ${enterprise}`);
+        return e;
+    };
+    const windowsNow = async (enterprise) => ctx.alarms.maintenance({ enterprise, activeAt: ctx.now() });
+    const deviceView = (d, windows) => ({
+        ...d,
+        online: d.revokedAt === null && ctx.latest.online(d.enterprise, d.id, d.class, d.intervalSeconds),
+        maintenance: windows.some((w) => w.enterprise === d.enterprise && w.device === d.id && w.condition === null),
+    });
+    /**
+     * The rules engine raises alarms of devices on a grade-1 source one level (rules.grade1RaisesLevel);
+     * it reads the grade from device.meta.hazardSourceGrade, kept here in step with the source.
+     */
+    const withGrade = (enterprise, hazardSource, meta) => {
+        const { hazardSourceGrade: _old, ...rest } = meta;
+        const source = hazardSource ? ctx.sources.get(enterprise, hazardSource) : undefined;
+        return source ? { ...rest, hazardSourceGrade: source.grade } : rest;
+    };
+    const loadDevice = (req, enterprise, id, permission) => {
+        require(req, permission, enterprise);
+        const d = ctx.registry.device(enterprise, id);
+        if (!d)
+            throw new HazwatchError('HW_ERR_NOT_FOUND', `no device ${enterprise}/${id}`);
+        req.auditTarget = `${enterprise}/${id}`;
+        return d;
+    };
+    // ---- enterprises ----
+    app.get('/api/v1/enterprises', { schema: { tags: ['enterprises'], summary: 'Enterprises in scope', response: { 200: z.array(Enterprise), ...errorResponses } }, preHandler: auth }, async (req) => {
+        const user = require(req, 'read');
+        return ctx.registry.enterprises().filter((e) => inScope(user, e.id)).map(enterpriseView);
+    });
+    app.post('/api/v1/enterprises', { schema: { tags: ['enterprises'], summary: 'Register an enterprise', body: EnterpriseInput, response: { 201: Enterprise, ...errorResponses } }, preHandler: auth, config: { audit: 'enterprise.create' } }, async (req, reply) => {
+        require(req, 'enterprise.write', req.body.id);
+        if (ctx.registry.enterprise(req.body.id))
+            throw new HazwatchError('HW_ERR_CONFLICT', `enterprise ${req.body.id} already exists`, { field: 'body.id' });
+        ctx.registry.addEnterprise(req.body.id, req.body.name);
+        if (req.body.place)
+            ctx.sources.setPlace({ enterprise: req.body.id, address: '', ...req.body.place });
+        req.auditTarget = req.body.id;
+        reply.code(201);
+        return enterpriseView(ctx.registry.enterprise(req.body.id));
+    });
+    app.get('/api/v1/enterprises/:enterprise', { schema: { tags: ['enterprises'], summary: 'One enterprise', params: EnterpriseParams, response: { 200: Enterprise, ...errorResponses } }, preHandler: auth }, async (req) => enterpriseView(loadEnterprise(req, req.params.enterprise, 'read')));
+    app.patch('/api/v1/enterprises/:enterprise', { schema: { tags: ['enterprises'], summary: 'Rename an enterprise or move it on the site plan', params: EnterpriseParams, body: EnterpriseChange, response: { 200: Enterprise, ...errorResponses } }, preHandler: auth, config: { audit: 'enterprise.update' } }, async (req) => {
+        const e = loadEnterprise(req, req.params.enterprise, 'enterprise.write');
+        if (req.body.name)
+            ctx.registry.addEnterprise(e.id, req.body.name);
+        if (req.body.place)
+            ctx.sources.setPlace({ enterprise: e.id, ...(ctx.sources.place(e.id) ?? { address: '' }), ...req.body.place });
+        return enterpriseView(ctx.registry.enterprise(e.id));
+    });
+    // ---- hazard sources ----
+    app.get('/api/v1/hazard-sources', { schema: { tags: ['hazard sources'], summary: 'Hazard sources in scope', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(HazardSource), ...errorResponses } }, preHandler: auth }, async (req) => {
+        const user = require(req, 'read');
+        return ctx.sources.list(scopeFilter(user, req.query.enterprise));
+    });
+    app.get('/api/v1/enterprises/:enterprise/hazard-sources', { schema: { tags: ['hazard sources'], summary: 'Hazard sources of an enterprise', params: EnterpriseParams, response: { 200: z.array(HazardSource), ...errorResponses } }, preHandler: auth }, async (req) => {
+        loadEnterprise(req, req.params.enterprise, 'read');
+        return ctx.sources.list(req.params.enterprise);
+    });
+    app.post('/api/v1/enterprises/:enterprise/hazard-sources', { schema: { tags: ['hazard sources'], summary: 'Register a hazard source with its grade and plan position', params: EnterpriseParams, body: HazardSourceInput, response: { 201: HazardSource, ...errorResponses } }, preHandler: auth, config: { audit: 'source.create' } }, async (req, reply) => {
+        loadEnterprise(req, req.params.enterprise, 'source.write');
+        if (ctx.sources.get(req.params.enterprise, req.body.id))
+            throw new HazwatchError('HW_ERR_CONFLICT', `hazard source ${req.body.id} already exists`, { field: 'body.id' });
+        req.auditTarget = `${req.params.enterprise}/${req.body.id}`;
+        reply.code(201);
+        return ctx.sources.put({ enterprise: req.params.enterprise, ...req.body });
+    });
+    app.get('/api/v1/enterprises/:enterprise/hazard-sources/:source', { schema: { tags: ['hazard sources'], summary: 'One hazard source', params: SourceParams, response: { 200: HazardSource, ...errorResponses } }, preHandler: auth }, async (req) => {
+        loadEnterprise(req, req.params.enterprise, 'read');
+        const s = ctx.sources.get(req.params.enterprise, req.params.source);
+        if (!s)
+            throw new HazwatchError('HW_ERR_NOT_FOUND', `no hazard source ${req.params.enterprise}/${req.params.source}`);
+        return s;
+    });
+    app.patch('/api/v1/enterprises/:enterprise/hazard-sources/:source', { schema: { tags: ['hazard sources'], summary: 'Change grade, risk colour, name or position', params: SourceParams, body: HazardSourceChange, response: { 200: HazardSource, ...errorResponses } }, preHandler: auth, config: { audit: 'source.update' } }, async (req) => {
+        loadEnterprise(req, req.params.enterprise, 'source.write');
+        const s = ctx.sources.get(req.params.enterprise, req.params.source);
+        if (!s)
+            throw new HazwatchError('HW_ERR_NOT_FOUND', `no hazard source ${req.params.enterprise}/${req.params.source}`);
+        req.auditTarget = `${s.enterprise}/${s.id}`;
+        // A new grade without a new assessed colour takes the grade's colour.
+        const riskColour = req.body.riskColour ?? (req.body.grade !== undefined && req.body.grade !== s.grade ? undefined : s.riskColour);
+        const updated = ctx.sources.put({ ...s, ...req.body, riskColour });
+        if (updated.grade !== s.grade) {
+            for (const d of ctx.registry.devices(s.enterprise).filter((x) => x.hazardSource === s.id)) {
+                ctx.registry.updateDevice(d.enterprise, d.id, { meta: withGrade(d.enterprise, d.hazardSource, d.meta) });
+            }
+        }
+        return updated;
+    });
+    // ---- devices ----
+    app.get('/api/v1/devices', { schema: { tags: ['devices'], summary: 'Devices in scope', querystring: z.object({ enterprise: Id.optional(), hazardSource: Id.optional() }).strict(), response: { 200: z.array(Device), ...errorResponses } }, preHandler: auth }, async (req) => {
+        const user = require(req, 'read');
+        const enterprise = scopeFilter(user, req.query.enterprise);
+        const windows = await windowsNow(enterprise);
+        return ctx.registry
+            .devices(enterprise)
+            .filter((d) => !req.query.hazardSource || d.hazardSource === req.query.hazardSource)
+            .map((d) => deviceView(d, windows));
+    });
+    app.get('/api/v1/enterprises/:enterprise/devices', { schema: { tags: ['devices'], summary: 'Devices of an enterprise', params: EnterpriseParams, response: { 200: z.array(Device), ...errorResponses } }, preHandler: auth }, async (req) => {
+        loadEnterprise(req, req.params.enterprise, 'read');
+        const windows = await windowsNow(req.params.enterprise);
+        return ctx.registry.devices(req.params.enterprise).map((d) => deviceView(d, windows));
+    });
+    app.post('/api/v1/enterprises/:enterprise/devices', {
+        schema: { tags: ['devices'], summary: 'Provision a device; its MQTT credentials are in this answer only', params: EnterpriseParams, body: DeviceInput, response: { 201: Credentials, ...errorResponses } },
+        preHandler: auth,
+        config: { audit: 'device.provision' },
+    }, async (req, reply) => {
+        loadEnterprise(req, req.params.enterprise, 'device.write');
+        const { enterprise } = req.params;
+        const existing = ctx.registry.device(enterprise, req.body.id);
+        if (existing && existing.revokedAt === null)
+            throw new HazwatchError('HW_ERR_CONFLICT', `device ${enterprise}/${req.body.id} exists; rotate its credentials instead`, { field: 'body.id' });
+        if (req.body.hazardSource && !ctx.sources.get(enterprise, req.body.hazardSource)) {
+            throw new HazwatchError('HW_ERR_VALIDATION', `hazardSource: no hazard source ${req.body.hazardSource} in ${enterprise}`, { field: 'body.hazardSource' });
+        }
+        if (req.body.meta?.limits)
+            checkLimits(req.body.class, req.body.meta.limits);
+        req.auditTarget = `${enterprise}/${req.body.id}`;
+        const creds = await ctx.registry.addDevice({ enterprise, ...req.body, meta: withGrade(enterprise, req.body.hazardSource, req.body.meta ?? {}) });
+        reply.code(201).header('cache-control', 'no-store');
+        return { ...creds, device: deviceView(ctx.registry.device(enterprise, req.body.id), []) };
+    });
+    app.get('/api/v1/enterprises/:enterprise/devices/:device', { schema: { tags: ['devices'], summary: 'One device', params: DeviceParams, response: { 200: Device, ...errorResponses } }, preHandler: auth }, async (req) => {
+        const d = loadDevice(req, req.params.enterprise, req.params.device, 'read');
+        return deviceView(d, await windowsNow(d.enterprise));
+    });
+    app.patch('/api/v1/enterprises/:enterprise/devices/:device', { schema: { tags: ['devices'], summary: 'Change name, site, hazard source, interval or attributes', params: DeviceParams, body: DeviceChange, response: { 200: Device, ...errorResponses } }, preHandler: auth, config: { audit: 'device.update' } }, async (req) => {
+        const d = loadDevice(req, req.params.enterprise, req.params.device, 'device.write');
+        if (req.body.hazardSource && !ctx.sources.get(d.enterprise, req.body.hazardSource)) {
+            throw new HazwatchError('HW_ERR_VALIDATION', `hazardSource: no hazard source ${req.body.hazardSource} in ${d.enterprise}`, { field: 'body.hazardSource' });
+        }
+        const change = { ...req.body };
+        if (change.meta) {
+            // Limits have their own endpoint and permission: keep them as they are here.
+            const { limits: _ignored, ...rest } = change.meta;
+            change.meta = d.meta.limits !== undefined ? { ...rest, limits: d.meta.limits } : rest;
+        }
+        const hazardSource = change.hazardSource !== undefined ? change.hazardSource : d.hazardSource;
+        change.meta = withGrade(d.enterprise, hazardSource, change.meta ?? d.meta);
+        const updated = ctx.registry.updateDevice(d.enterprise, d.id, change);
+        return deviceView(updated, await windowsNow(d.enterprise));
+    });
+    app.post('/api/v1/enterprises/:enterprise/devices/:device/revoke', { schema: { tags: ['devices'], summary: 'Revoke a device: the broker closes its session within seconds; its history stays', params: DeviceParams, response: { 200: Device, ...errorResponses } }, preHandler: auth, config: { audit: 'device.revoke' } }, async (req) => {
+        const d = loadDevice(req, req.params.enterprise, req.params.device, 'device.write');
+        if (d.revokedAt !== null)
+            throw new HazwatchError('HW_ERR_CONFLICT', `device ${d.enterprise}/${d.id} is already revoked`);
+        ctx.registry.revokeDevice(d.enterprise, d.id);
+        return deviceView(ctx.registry.device(d.enterprise, d.id), []);
+    });
+    app.post('/api/v1/enterprises/:enterprise/devices/:device/rotate', { schema: { tags: ['devices'], summary: 'New MQTT password, shown once; the old one stops working', params: DeviceParams, response: { 200: Credentials, ...errorResponses } }, preHandler: auth, config: { audit: 'device.rotate' } }, async (req, reply) => {
+        const d = loadDevice(req, req.params.enterprise, req.params.device, 'device.write');
+        if (d.revokedAt !== null)
+            throw new HazwatchError('HW_ERR_CONFLICT', `device ${d.enterprise}/${d.id} is revoked; provision it again`);
+        const creds = await ctx.registry.rotate(`${d.enterprise}/${d.id}`);
+        reply.header('cache-control', 'no-store');
+        return { ...creds, device: deviceView(d, []) };
+    });
+    // ---- thresholds ----
+    const effectiveRules = (d) => {
+        try {
+            return loadRuleSet(ctx.ruleFiles)
+                .forDevice(d)
+                .flatMap((rule) => rule.type === 'threshold' && !rule.disabled
+                ? [{
+                        id: rule.id,
+                        condition: rule.condition,
+                        metric: rule.metric,
+                        direction: rule.direction,
+                        stages: rule.stages.map((st) => ({ level: st.level, raise: resolveThreshold(st.raise, d, rule.metric) ?? null, from: String(st.raise) })),
+                    }]
+                : []);
+        }
+        catch (err) {
+            ctx.log.warn({ err: err.message }, 'rule files could not be read for the thresholds view');
+            return [];
+        }
+    };
+    app.get('/api/v1/enterprises/:enterprise/devices/:device/thresholds', { schema: { tags: ['thresholds'], summary: 'Process limits of the device (HH/H/L/LL per metric) and the threshold rules in force', params: DeviceParams, response: { 200: ThresholdsView, ...errorResponses } }, preHandler: auth }, async (req) => {
+        const d = loadDevice(req, req.params.enterprise, req.params.device, 'read');
+        return { limits: (d.meta.limits ?? {}), rules: effectiveRules(d) };
+    });
+    app.put('/api/v1/enterprises/:enterprise/devices/:device/thresholds', {
+        schema: { tags: ['thresholds'], summary: 'Replace the process limits; the rules engine picks them up live', params: DeviceParams, body: Thresholds.strict(), response: { 200: ThresholdsView, ...errorResponses } },
+        preHandler: auth,
+        config: { audit: 'device.thresholds' },
+    }, async (req) => {
+        const d = loadDevice(req, req.params.enterprise, req.params.device, 'threshold.write');
+        checkLimits(d.class, req.body.limits);
+        const updated = ctx.registry.updateDevice(d.enterprise, d.id, { meta: { ...d.meta, limits: req.body.limits } });
+        return { limits: updated.meta.limits, rules: effectiveRules(updated) };
+    });
+    // ---- latest values and chart ----
+    const latestView = (d) => {
+        const l = ctx.latest.get(d.enterprise, d.id);
+        return {
+            enterprise: d.enterprise,
+            device: d.id,
+            online: d.revokedAt === null && ctx.latest.online(d.enterprise, d.id, d.class, d.intervalSeconds),
+            status: l?.status ?? null,
+            lastSeen: l?.lastSeen ?? null,
+            values: l?.values ?? {},
+            activeEvents: l?.activeEvents ?? [],
+        };
+    };
+    app.get('/api/v1/latest', { schema: { tags: ['values'], summary: 'Latest values of every device in scope', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(DeviceLatest), ...errorResponses } }, preHandler: auth }, async (req) => {
+        const user = require(req, 'read');
+        return ctx.registry.devices(scopeFilter(user, req.query.enterprise)).filter((d) => d.revokedAt === null).map(latestView);
+    });
+    app.get('/api/v1/enterprises/:enterprise/devices/:device/latest', { schema: { tags: ['values'], summary: 'Latest values of one device', params: DeviceParams, response: { 200: DeviceLatest, ...errorResponses } }, preHandler: auth }, async (req) => latestView(loadDevice(req, req.params.enterprise, req.params.device, 'read')));
+    app.get('/api/v1/enterprises/:enterprise/devices/:device/chart', {
+        schema: {
+            tags: ['values'],
+            summary: 'Mean per bucket of every numeric metric, from InfluxDB',
+            params: DeviceParams,
+            querystring: z.object({ minutes: z.coerce.number().int().min(5).max(24 * 60).default(60), bucketSeconds: z.coerce.number().int().min(1).max(3600).optional() }).strict(),
+            response: { 200: Chart, ...errorResponses, 503: errorResponses[400] },
+        },
+        preHandler: auth,
+    }, async (req, reply) => {
+        const d = loadDevice(req, req.params.enterprise, req.params.device, 'read');
+        const minutes = req.query.minutes;
+        // About 120 points: enough for a sparkline-sized chart, cheap for InfluxDB.
+        const bucketSeconds = req.query.bucketSeconds ?? Math.max(10, Math.round((minutes * 60) / 120));
+        const to = ctx.now();
+        if (!ctx.influx)
+            return { from: to - minutes * 60000, to, bucketSeconds, series: [] };
+        try {
+            const series = await deviceChart(ctx.influx, d, { minutes, bucketSeconds });
+            return { from: to - minutes * 60000, to, bucketSeconds, series };
+        }
+        catch (err) {
+            ctx.log.warn({ err: err.message }, 'chart query failed');
+            return reply.code(503).send({ code: 'HW_ERR_UNAVAILABLE', message: `time-series database unavailable: ${err.message}` });
+        }
+    });
+    app.get('/api/v1/catalog', { schema: { tags: ['catalog'], summary: 'Device classes, metrics, units, alarm conditions, level colours, the site-plan size and the permission table', response: { 200: z.record(z.string(), z.unknown()) } }, preHandler: auth }, async (req) => {
+        userOf(req);
+        return { deviceClasses: DEVICE_CLASSES, conditions: ALARM_CONDITIONS, levelColours: LEVEL_COLOURS, plan: { width: PLAN_WIDTH, height: PLAN_HEIGHT }, permissions: PERMISSIONS };
+    });
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { HazwatchError } from '../../contract/errors.ts';
+import { authenticate, require, SESSION_COOKIE, userOf } from '../auth.ts';
+import { AuditEntry, AuditQuery, errorResponses, Login, NewUser, Ok, PasswordChange, SessionInfo, User, UserChange } from '../schemas.ts';
+export function sessionRoutes(root, ctx) {
+    const app = root.withTypeProvider();
+    const auth = authenticate(ctx.accounts);
+    const cookieOptions = (expiresAt) => ({
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        expires: new Date(expiresAt),
+    });
+    app.post('/api/v1/session', {
+        schema: { tags: ['session'], summary: 'Sign in; sets the console cookie and returns a bearer token', body: Login, response: { 200: SessionInfo, ...errorResponses } },
+        config: { rateLimit: { max: ctx.config.loginRateLimit, timeWindow: 60000 }, audit: 'session.login' },
+    }, async (req, reply) => {
+        const user = await ctx.accounts.authenticate(req.body.username, req.body.password);
+        if (!user) {
+            req.auditAs = { username: req.body.username, role: 'unknown', enterprise: null };
+            throw new HazwatchError('HW_ERR_UNAUTHENTICATED', 'wrong user name or password, or the account is disabled');
+        }
+        const { token, expiresAt } = ctx.accounts.openSession(user.username);
+        req.user = user;
+        reply.setCookie(SESSION_COOKIE, token, cookieOptions(expiresAt));
+        return { user, token, expiresAt };
+    });
+    app.get('/api/v1/session', { schema: { tags: ['session'], summary: 'The signed-in account', response: { 200: SessionInfo.omit({ token: true }), ...errorResponses } }, preHandler: auth }, async (req) => {
+        const session = ctx.accounts.session(req.sessionToken);
+        if (!session)
+            throw new HazwatchError('HW_ERR_UNAUTHENTICATED');
+        return { user: session.user, expiresAt: session.expiresAt };
+    });
+    app.delete('/api/v1/session', { schema: { tags: ['session'], summary: 'Sign out', response: { 200: Ok, ...errorResponses } }, preHandler: auth, config: { audit: 'session.logout' } }, async (req, reply) => {
+        ctx.accounts.closeSession(req.sessionToken);
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { ok: true };
+    });
+    app.post('/api/v1/session/password', { schema: { tags: ['session'], summary: 'Change one\'s own password (signs out every session)', body: PasswordChange, response: { 200: Ok, ...errorResponses } }, preHandler: auth, config: { audit: 'session.password' } }, async (req) => {
+        const user = userOf(req);
+        if (!(await ctx.accounts.authenticate(user.username, req.body.currentPassword))) {
+            throw new HazwatchError('HW_ERR_VALIDATION', 'currentPassword: does not match', { field: 'body.currentPassword' });
+        }
+        await ctx.accounts.setPassword(user.username, req.body.newPassword);
+        return { ok: true };
+    });
+    app.get('/api/v1/accounts', { schema: { tags: ['accounts'], summary: 'Console and API accounts', response: { 200: z.array(User), ...errorResponses } }, preHandler: auth }, async (req) => {
+        require(req, 'account.read');
+        return ctx.accounts.list();
+    });
+    app.post('/api/v1/accounts', { schema: { tags: ['accounts'], summary: 'Create an account', body: NewUser, response: { 201: User, ...errorResponses } }, preHandler: auth, config: { audit: 'account.create' } }, async (req, reply) => {
+        require(req, 'account.write');
+        if (req.body.enterprise && !ctx.registry.enterprise(req.body.enterprise)) {
+            throw new HazwatchError('HW_ERR_VALIDATION', `enterprise: no enterprise ${req.body.enterprise}`, { field: 'body.enterprise' });
+        }
+        const user = await ctx.accounts.create(req.body);
+        reply.code(201);
+        return user;
+    });
+    app.patch('/api/v1/accounts/:username', {
+        schema: { tags: ['accounts'], summary: 'Change role, scope, name, password, or disable an account', params: z.object({ username: z.string() }), body: UserChange, response: { 200: User, ...errorResponses } },
+        preHandler: auth,
+        config: { audit: 'account.update' },
+    }, async (req) => {
+        const admin = require(req, 'account.write');
+        const { username } = req.params;
+        const { password, disabled, ...change } = req.body;
+        if (username === admin.username && (disabled || (change.role && change.role !== 'administrator'))) {
+            throw new HazwatchError('HW_ERR_CONFLICT', 'an administrator cannot disable or demote their own account', { field: 'params.username' });
+        }
+        let user = ctx.accounts.get(username);
+        if (!user)
+            throw new HazwatchError('HW_ERR_NOT_FOUND', `no account ${username}`);
+        if (change.enterprise && !ctx.registry.enterprise(change.enterprise)) {
+            throw new HazwatchError('HW_ERR_VALIDATION', `enterprise: no enterprise ${change.enterprise}`, { field: 'body.enterprise' });
+        }
+        if (Object.keys(change).length)
+            user = ctx.accounts.update(username, change);
+        if (password)
+            await ctx.accounts.setPassword(username, password);
+        if (disabled !== undefined)
+            user = ctx.accounts.setDisabled(username, disabled);
+        return user;
+    });
+    app.get('/api/v1/audit', { schema: { tags: ['audit'], summary: 'Audit log of every write, newest first', querystring: AuditQuery, response: { 200: z.array(AuditEntry), ...errorResponses } }, preHandler: auth }, async (req) => {
+        const user = require(req, 'audit.read');
+        // Enterprise users see what was done to their enterprise, nothing else.
+        const enterprise = user.role === 'enterprise' ? user.enterprise : req.query.enterprise;
+        if (user.role === 'enterprise' && req.query.enterprise && req.query.enterprise !== user.enterprise) {
+            throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${user.username} may not access enterprise ${req.query.enterprise}`);
+        }
+        return ctx.accounts.auditLog({ ...req.query, enterprise });
+    });
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { gauge, counter } from '../../core/metrics.ts';
+import { authenticate, inScope, require } from '../auth.ts';
+export function streamRoutes(app, ctx, options = {}) {
+    const auth = authenticate(ctx.accounts);
+    const clients = new Set();
+    const connected = gauge(ctx.metrics, 'hazwatch_api_sse_clients', 'Connected live-stream clients');
+    const sent = counter(ctx.metrics, 'hazwatch_api_sse_events_total', 'Events sent on live streams', ['event']);
+    let lastSeq = 0;
+    let started = false;
+    let polling = false;
+    const dirty = new Map();
+    const write = (c, event, data, id) => {
+        c.res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        sent.inc({ event });
+    };
+    const broadcast = (changes) => {
+        for (const change of changes) {
+            for (const c of clients)
+                if (inScope(c.user, change.alarm.enterprise))
+                    write(c, 'alarm', change, change.change.seq);
+        }
+    };
+    const poll = async () => {
+        if (polling || !started)
+            return;
+        polling = true;
+        try {
+            for (;;) {
+                const changes = await ctx.alarms.tailHistory(lastSeq, 500);
+                if (changes.length === 0)
+                    break;
+                lastSeq = changes[changes.length - 1].change.seq;
+                broadcast(changes);
+                if (changes.length < 500)
+                    break;
+            }
+        }
+        catch (err) {
+            ctx.log.warn({ err: err.message }, 'live stream: alarm store tail failed');
+        }
+        finally {
+            polling = false;
+        }
+    };
+    const flushValues = () => {
+        if (dirty.size === 0)
+            return;
+        const batch = [...dirty.values()];
+        dirty.clear();
+        for (const c of clients) {
+            if (!c.wantsValues)
+                continue;
+            const mine = batch.filter((l) => inScope(c.user, l.enterprise));
+            if (mine.length)
+                write(c, 'latest', mine);
+        }
+    };
+    const offLatest = ctx.latest.onUpdate((l) => dirty.set(`${l.enterprise}/${l.device}`, l));
+    const timers = [
+        setInterval(poll, options.pollMs ?? 500),
+        setInterval(flushValues, options.valuesEveryMs ?? 1000),
+        setInterval(() => {
+            for (const c of clients)
+                c.res.write(': keep-alive\n\n');
+        }, options.heartbeatMs ?? 15000),
+    ];
+    ctx.alarms
+        .lastSeq()
+        .then((seq) => {
+        lastSeq = seq;
+        started = true;
+    })
+        .catch((err) => ctx.log.error({ err }, 'live stream: cannot read the alarm store'));
+    app.get('/api/v1/stream', {
+        schema: {
+            tags: ['stream'],
+            summary: 'Server-Sent Events: `alarm` (every change, id = history seq; Last-Event-ID replays missed ones) and `latest` (values, at most once a second)',
+            querystring: z.object({ values: z.enum(['true', 'false']).optional(), since: z.string().regex(/^\d+$/).optional() }).strict(),
+        },
+        preHandler: auth,
+    }, async (req, reply) => {
+        const user = require(req, 'read');
+        const query = req.query;
+        const fromHeader = Number(req.headers['last-event-id'] ?? query.since);
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        res.write('retry: 2000\n\n');
+        const client = { user, res, wantsValues: query.values !== 'false' };
+        // Replay what this client missed, up to the point the shared tail has broadcast (no duplicates).
+        if (Number.isInteger(fromHeader) && fromHeader >= 0) {
+            let after = fromHeader;
+            while (after < lastSeq) {
+                const missed = (await ctx.alarms.tailHistory(after, 500)).filter((c) => c.change.seq <= lastSeq);
+                if (missed.length === 0)
+                    break;
+                for (const change of missed)
+                    if (inScope(user, change.alarm.enterprise))
+                        write(client, 'alarm', change, change.change.seq);
+                after = missed[missed.length - 1].change.seq;
+            }
+        }
+        write(client, 'hello', { user: user.username, seq: lastSeq });
+        clients.add(client);
+        connected.set(clients.size);
+        req.raw.on('close', () => {
+            clients.delete(client);
+            connected.set(clients.size);
+        });
+    });
+    return {
+        close() {
+            offLatest();
+            for (const t of timers)
+                clearInterval(t);
+            for (const c of clients)
+                c.res.end();
+            clients.clear();
+        },
+    };
+}

@@ -1,0 +1,162 @@
+// The API server: fastify with zod schemas (validation and OpenAPI from one source), sessions,
+// audit of every write, Prometheus metrics, the live stream and the console's static files.
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ERRORS, HazwatchError } from '../contract/errors.ts';
+import { counter, histogram } from '../core/metrics.ts';
+import { alarmRoutes } from './routes/alarms.ts';
+import { plantRoutes } from './routes/plant.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { streamRoutes } from './routes/stream.ts';
+const HERE = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+export const STATUS = {
+    HW_ERR_VALIDATION: 400,
+    HW_ERR_UNAUTHENTICATED: 401,
+    HW_ERR_FORBIDDEN: 403,
+    HW_ERR_NOT_FOUND: 404,
+    HW_ERR_CONFLICT: 409,
+    HW_ERR_ALARM_TRANSITION: 409,
+    HW_ERR_TOO_MANY_REQUESTS: 429,
+    HW_ERR_UNAVAILABLE: 503,
+};
+/** Where the console's front-end libraries are served from: straight out of node_modules, no bundler. */
+function packageDir(name) {
+    let dir = dirname(require.resolve(name));
+    while (!existsSync(join(dir, 'package.json')) || basename(dir) !== name) {
+        const up = dirname(dir);
+        if (up === dir)
+            throw new Error(`cannot find the folder of package ${name}`);
+        dir = up;
+    }
+    return dir;
+}
+/** Never put a password or a token into the audit log. */
+function redact(value) {
+    if (Array.isArray(value))
+        return value.map(redact);
+    if (value && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, /password|token|secret/i.test(k) ? '********' : redact(v)]));
+    }
+    return value;
+}
+export async function buildApi(ctx, options = {}) {
+    const app = Fastify({
+        loggerInstance: ctx.log,
+        // Requests are counted in metrics and writes audited; a log line per request would drown the rest.
+        logController: new LogController({ disableRequestLogging: true }),
+        trustProxy: true,
+        bodyLimit: 1048576,
+    });
+    app.setValidatorCompiler(validatorCompiler);
+    app.setSerializerCompiler(serializerCompiler);
+    const requests = counter(ctx.metrics, 'hazwatch_api_requests_total', 'API requests by route and status', ['method', 'route', 'status']);
+    const duration = histogram(ctx.metrics, 'hazwatch_api_request_duration_seconds', 'API request duration', ['method', 'route'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+    const refusals = counter(ctx.metrics, 'hazwatch_api_refusals_total', 'API requests refused, by reason', ['reason']);
+    const audited = counter(ctx.metrics, 'hazwatch_api_audit_entries_total', 'Entries written to the audit log', ['action']);
+    const logins = counter(ctx.metrics, 'hazwatch_api_logins_total', 'Sign-in attempts', ['outcome']);
+    app.setErrorHandler((err, req, reply) => {
+        let status;
+        let body;
+        if (hasZodFastifySchemaValidationErrors(err)) {
+            const where = err.validationContext ?? 'body';
+            const issues = err.validation.map((v) => {
+                const path = v.params?.issue?.path ?? v.instancePath.split('/').filter(Boolean);
+                const field = [where, ...path].join('.');
+                return { field, message: v.message ?? 'invalid' };
+            });
+            status = 400;
+            body = { code: 'HW_ERR_VALIDATION', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), field: issues[0]?.field, issues };
+        }
+        else if (err instanceof HazwatchError) {
+            status = STATUS[err.code] ?? 400;
+            const field = typeof err.detail?.field === 'string' ? err.detail.field : undefined;
+            body = { code: err.code, message: err.message, ...(field ? { field } : {}) };
+        }
+        else if (err.statusCode === 429) {
+            status = 429;
+            body = { code: 'HW_ERR_TOO_MANY_REQUESTS', message: ERRORS.HW_ERR_TOO_MANY_REQUESTS.message };
+        }
+        else if (err.statusCode && err.statusCode < 500) {
+            // fastify's own refusals: bad JSON, wrong content type, body too large.
+            status = err.statusCode;
+            body = { code: 'HW_ERR_VALIDATION', message: err.message, field: 'body' };
+        }
+        else {
+            req.log.error({ err, url: req.url }, 'request failed');
+            return reply.code(500).send({ code: 'HW_ERR_UNAVAILABLE', message: 'internal error; the details are in the server log' });
+        }
+        refusals.inc({ reason: body.code });
+        return reply.code(status).send(body);
+    });
+    app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'HW_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+    await app.register(cookie);
+    await app.register(rateLimit, {
+        global: false,
+        errorResponseBuilder: (_req, context) => ({ statusCode: 429, code: 'HW_ERR_TOO_MANY_REQUESTS', message: `${ERRORS.HW_ERR_TOO_MANY_REQUESTS.message} (retry in ${Math.ceil(context.ttl / 1000)} s)` }),
+    });
+    await app.register(swagger, {
+        openapi: {
+            info: { title: 'hazwatch operator API', version: '1', description: 'Hazard-source monitoring: enterprises, hazard sources, devices, values, alarms and their closed loop, maintenance, audit.' },
+            components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'hw_session' } } },
+            security: [{ bearer: [] }, { cookie: [] }],
+        },
+        transform: jsonSchemaTransform,
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+    // Metrics and audit, for every route.
+    app.addHook('onResponse', async (req, reply) => {
+        const route = req.routeOptions.url ?? 'unmatched';
+        requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+        duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+        const action = req.routeOptions.config?.audit;
+        if (!action)
+            return;
+        const who = req.user ?? req.auditAs;
+        if (action === 'session.login')
+            logins.inc({ outcome: reply.statusCode < 300 ? 'ok' : 'refused' });
+        if (!who)
+            return;
+        try {
+            ctx.accounts.audit({
+                username: who.username,
+                role: 'role' in who ? who.role : 'unknown',
+                enterprise: req.auditEnterprise ?? (req.user?.role === 'enterprise' ? req.user.enterprise : null) ?? null,
+                action,
+                method: req.method,
+                path: req.url.split('?')[0],
+                status: reply.statusCode,
+                target: req.auditTarget ?? null,
+                detail: req.body && typeof req.body === 'object' ? redact(req.body) : null,
+                ip: req.ip,
+            });
+            audited.inc({ action });
+        }
+        catch (err) {
+            req.log.error({ err, action }, 'audit entry could not be written');
+        }
+    });
+    app.get('/healthz', { schema: { hide: true } }, async () => 'ok\n');
+    app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => (ctx.ready() ? 'ready\n' : reply.code(503).send('not ready\n')));
+    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(ctx.metrics.contentType).send(await ctx.metrics.metrics()));
+    sessionRoutes(app, ctx);
+    plantRoutes(app, ctx);
+    alarmRoutes(app, ctx);
+    const streamer = streamRoutes(app, ctx, { pollMs: options.streamPollMs });
+    // The console: plain ES modules, the libraries straight from node_modules (see docs/console.md).
+    await app.register(fastifyStatic, { root: join(HERE, 'console'), prefix: '/console/', index: false, maxAge: 0 });
+    await app.register(fastifyStatic, { root: packageDir('preact'), prefix: '/vendor/preact/', decorateReply: false, allowedPath: (p) => p.endsWith('.mjs') });
+    await app.register(fastifyStatic, { root: packageDir('htm'), prefix: '/vendor/htm/', decorateReply: false, allowedPath: (p) => p.endsWith('.mjs') });
+    app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-store').sendFile('index.html', join(HERE, 'console')));
+    app.addHook('onClose', async () => streamer.close());
+    return { app, streamer };
+}

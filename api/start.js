@@ -1,0 +1,101 @@
+// startApi: opens the stores, bootstraps the first administrator, subscribes to the broker for the
+// latest values and serves the API and the console. Used by `hazwatch api` and `hazwatch start`.
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { dataPath } from '../core/config.ts';
+import { gauge } from '../core/metrics.ts';
+import { openHazardSources } from '../registry/hazard-sources.ts';
+import { deviceDirectory } from '../registry/registry.ts';
+import { openAlarmStore } from '../rules/store.ts';
+import { openAccounts } from './accounts.ts';
+import { createLatestStore, subscribeLatest } from './latest.ts';
+import { buildApi } from './server.ts';
+export const DEMO_LOGIN = { username: 'demo', password: 'hazwatch-demo', role: 'supervisor' };
+/** The InfluxDB the charts read: api.influx, else ingest's when ingest writes to one. */
+export function influxTarget(config) {
+    const own = config.api.influx;
+    const ingest = config.ingest.influx;
+    if (own.url)
+        return { url: own.url, database: own.database ?? ingest.database, username: own.username, password: own.password, token: own.token };
+    if (ingest.kind === 'none')
+        return undefined;
+    // InfluxDB 2.x/3.x answer InfluxQL on /query through the DBRP mapping of the bucket.
+    return ingest.kind === 'v2'
+        ? { url: ingest.url, database: own.database ?? ingest.bucket, token: ingest.token }
+        : { url: ingest.url, database: own.database ?? ingest.database, username: ingest.username, password: ingest.password };
+}
+/** Creates the first administrator (and the demo login) when there are no accounts yet. */
+export async function bootstrapAccounts(accounts, config, log) {
+    let generated;
+    if (!accounts.get(config.adminUser) && !accounts.list().some((u) => u.role === 'administrator')) {
+        const password = config.adminPassword ?? randomBytes(12).toString('base64url');
+        await accounts.create({ username: config.adminUser, password, role: 'administrator', displayName: 'Administrator' });
+        if (!config.adminPassword) {
+            generated = password;
+            // Logged once, at the only moment it exists in clear; change it after the first sign-in.
+            log.warn({ username: config.adminUser, password }, 'first administrator created with a generated password: sign in and change it');
+        }
+        else
+            log.info({ username: config.adminUser }, 'first administrator created');
+    }
+    if (config.demoLogin && !accounts.get(DEMO_LOGIN.username)) {
+        await accounts.create({ ...DEMO_LOGIN, displayName: 'Demo supervisor' });
+        log.info({ username: DEMO_LOGIN.username }, 'demo login created');
+    }
+    return generated;
+}
+export async function startApi(options) {
+    const { config, metrics, registry } = options;
+    const log = options.log.child({ component: 'api' });
+    const now = options.now ?? Date.now;
+    const api = config.api;
+    const accounts = openAccounts(api.dbPath ? resolve(api.dbPath) : dataPath(config, 'api.db'), { sessionTtlMs: api.sessionTtlMinutes * 60000, now });
+    const sources = openHazardSources(registry.path, { now });
+    const ownAlarms = !options.alarms;
+    const alarms = options.alarms ?? openAlarmStore(resolve(api.alarmsPath ?? config.rules.storePath ?? dataPath(config, 'alarms.db')), { maxShelveMs: config.rules.maxShelveHours * 3600000 });
+    const directory = deviceDirectory(registry);
+    const latest = createLatestStore({ devices: directory, graceFactor: api.onlineGraceFactor, now, metrics });
+    let mqttClient;
+    if (options.mqtt !== false) {
+        let creds = options.mqtt;
+        if (!creds) {
+            if (config.mqtt.username && config.mqtt.password)
+                creds = { url: config.mqtt.url, username: config.mqtt.username, password: config.mqtt.password };
+            else {
+                const c = await registry.setService('api');
+                creds = { url: config.mqtt.url, username: c.username, password: c.password };
+            }
+        }
+        mqttClient = subscribeLatest(latest, { ...creds, log });
+    }
+    const brokerUp = gauge(metrics, 'hazwatch_api_broker_connected', '1 while the API is connected to the broker for latest values');
+    const ready = () => {
+        const up = mqttClient ? mqttClient.connected : true;
+        brokerUp.set(up ? 1 : 0);
+        return up;
+    };
+    const generatedAdminPassword = await bootstrapAccounts(accounts, api, log);
+    const ctx = { config: api, log, metrics, registry, sources, accounts, alarms, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready };
+    const { app } = await buildApi(ctx);
+    await app.listen({ host: api.host, port: api.port });
+    const address = app.server.address();
+    const host = api.host === '0.0.0.0' || api.host === '::' ? '127.0.0.1' : api.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    log.info({ url, docs: `${url}/docs` }, 'API and console listening');
+    return {
+        name: 'api',
+        app,
+        url,
+        port: address.port,
+        consoleUrl: api.publicUrl ?? `${url}/`,
+        generatedAdminPassword,
+        async close() {
+            await app.close();
+            await new Promise((r) => (mqttClient ? mqttClient.end(false, {}, () => r()) : r()));
+            if (ownAlarms)
+                await alarms.dispose();
+            sources.close();
+            accounts.close();
+        },
+    };
+}

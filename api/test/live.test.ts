@@ -1,0 +1,137 @@
+// Latest values and charts over real parts: a device publishes on our broker; the API (as svc:api)
+// keeps the latest values and streams them; ingest stores the readings in the real InfluxDB of the
+// global setup, and the API's chart reads them back with InfluxQL. Also the ops server of the other
+// processes, over real HTTP.
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../../core/config.ts';
+import { silentLogger } from '../../core/log.ts';
+import { createMetricsRegistry, counter } from '../../core/metrics.ts';
+import { serveOps } from '../../core/ops-server.ts';
+import { startIngest, type IngestService } from '../../ingest/service.ts';
+import { createTestDatabase } from '../../test/support/influx.ts';
+import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
+import { waitFor } from '../../test/support/net.ts';
+import { startApi, type ApiService } from '../start.ts';
+
+let broker: TestBroker;
+let ingest: IngestService;
+let api: ApiService;
+let device: MqttClient;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let auth: Record<string, string>;
+
+beforeAll(async () => {
+  broker = await startTestBroker();
+  db = await createTestDatabase('hw_api');
+  broker.registry.addEnterprise('acme', 'Acme');
+  const creds = await broker.registry.addDevice({ enterprise: 'acme', id: 'tank-1', class: 'vessel', intervalSeconds: 2, meta: { limits: { level: { HH: 9, H: 8 } } } });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      dataDir: broker.dataDir,
+      mqtt: { url: broker.url },
+      ingest: { instance: 'api-test', influx: { kind: 'v1', url: db.url, database: db.db }, batch: { flushMs: 100 } },
+      api: { port: 0, adminPassword: 'admin-password-1' },
+    },
+  });
+  const ingestCreds = await broker.registry.setService('ingest');
+  ingest = await startIngest({ config: { ...config, mqtt: { ...config.mqtt, username: ingestCreds.username, password: ingestCreds.password } }, log: silentLogger(), metrics: createMetricsRegistry(), registry: broker.registry });
+  await ingest.ready;
+  // No MQTT credentials configured: the API provisions its own service account, svc:api.
+  api = await startApi({ config, log: silentLogger(), metrics: createMetricsRegistry(), registry: broker.registry });
+  device = await mqtt.connectAsync(broker.url, { username: creds.username, password: creds.password, clientId: creds.clientId, reconnectPeriod: 0 });
+  const res = await fetch(`${api.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }) });
+  auth = { authorization: `Bearer ${((await res.json()) as { token: string }).token}` };
+}, 60_000);
+
+afterAll(async () => {
+  await device?.endAsync();
+  await api?.close();
+  await ingest?.close();
+  await broker?.close();
+  await db?.drop();
+});
+
+const get = async (path: string) => {
+  const res = await fetch(`${api.url}${path}`, { headers: auth });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { values?: Record<string, { value: number }> } };
+};
+
+describe('latest values and charts', () => {
+  test('readings published by a device are the latest values, streamed and charted', async () => {
+    await waitFor(async () => (await fetch(`${api.url}/readyz`)).status === 200, 10_000);
+
+    // Listen on the live stream before the device speaks.
+    const stream = await fetch(`${api.url}/api/v1/stream`, { headers: auth });
+    const reader = stream.body!.getReader();
+    let text = '';
+    const seen = (async () => {
+      const decoder = new TextDecoder();
+      while (!text.includes('event: latest')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    })();
+
+    const now = Date.now();
+    const readings = [5.1, 5.4, 7.2].map((level, i) => ({ ts: now - (3 - i) * 60_000, values: { level, temperature: 21 + i } }));
+    await device.publishAsync('hw/v1/acme/tank-1/telemetry', JSON.stringify({ readings }), { qos: 1 });
+    await device.publishAsync('hw/v1/acme/tank-1/telemetry', JSON.stringify({ values: { level: 'high' } }), { qos: 1 }); // refused value: not shown
+
+    await waitFor(async () => (await get('/api/v1/enterprises/acme/devices/tank-1/latest')).body.values?.level?.value === 7.2, 10_000);
+    const latest = (await get('/api/v1/enterprises/acme/devices/tank-1/latest')).body;
+    expect(latest).toMatchObject({ online: true, values: { level: { value: 7.2, ts: readings[2].ts }, temperature: { value: 23 } } });
+    expect((await get('/api/v1/enterprises/acme/devices/tank-1')).body.online).toBe(true);
+
+    await seen;
+    await reader.cancel();
+    expect(text).toMatch(/event: latest\ndata: \[\{"enterprise":"acme","device":"tank-1"/);
+
+    // The chart reads what ingest stored.
+    await waitFor(async () => {
+      const chart = (await get('/api/v1/enterprises/acme/devices/tank-1/chart?minutes=60&bucketSeconds=60')).body as { series: { metric: string; points: [number, number | null][] }[] };
+      const level = chart.series.find((s) => s.metric === 'level');
+      return (level?.points.filter((p) => p[1] !== null).length ?? 0) === 3;
+    }, 20_000);
+    const chart = (await get('/api/v1/enterprises/acme/devices/tank-1/chart?minutes=60&bucketSeconds=60')).body as { series: { metric: string; unit: string; points: [number, number | null][] }[] };
+    const level = chart.series.find((s) => s.metric === 'level')!;
+    expect(level.unit).toBe('m');
+    expect(level.points.map((p) => p[1]).filter((v) => v !== null)).toEqual([5.1, 5.4, 7.2]);
+  });
+});
+
+describe('ops server for the other processes', () => {
+  test('/healthz, /readyz following the probe, /metrics in Prometheus text', async () => {
+    const metrics = createMetricsRegistry({ process: 'probe-test' });
+    counter(metrics, 'hazwatch_test_things_total', 'things').inc(3);
+    let ready = false;
+    const ops = await serveOps({ port: 0, metrics, ready: () => ready });
+    try {
+      expect((await fetch(`${ops.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${ops.url}/readyz`)).status).toBe(503);
+      ready = true;
+      expect((await fetch(`${ops.url}/readyz`)).status).toBe(200);
+      const text = await (await fetch(`${ops.url}/metrics`)).text();
+      expect(text).toContain('hazwatch_test_things_total{process="probe-test"} 3');
+      expect((await fetch(`${ops.url}/nope`)).status).toBe(404);
+      expect((await fetch(`${ops.url}/healthz`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await ops.close();
+    }
+  });
+
+  test('a probe that throws or hangs means not ready', async () => {
+    const metrics = createMetricsRegistry();
+    const throwing = await serveOps({ port: 0, metrics, ready: () => { throw new Error('db gone'); } });
+    const hanging = await serveOps({ port: 0, metrics, ready: () => new Promise<boolean>(() => {}), readyTimeoutMs: 100 });
+    try {
+      expect((await fetch(`${throwing.url}/readyz`)).status).toBe(503);
+      expect((await fetch(`${hanging.url}/readyz`)).status).toBe(503);
+    } finally {
+      await throwing.close();
+      await hanging.close();
+    }
+  });
+});

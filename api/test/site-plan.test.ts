@@ -1,0 +1,45 @@
+// Completing the site plan for demos: only what is missing is added, nothing placed is moved.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { openHazardSources, PLAN_HEIGHT, PLAN_WIDTH } from '../../registry/hazard-sources.ts';
+import { openRegistry } from '../../registry/registry.ts';
+import { completeSitePlan } from '../site-plan.ts';
+
+test('enterprises get a place, referenced hazard sources are registered, existing ones stay', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hazwatch-plan-'));
+  const registry = openRegistry(join(dir, 'registry.db'));
+  const sources = openHazardSources(registry.path);
+  try {
+    registry.addEnterprise('placed');
+    sources.setPlace({ enterprise: 'placed', x: 20, y: 20, width: 100, height: 100, address: 'kept' });
+    sources.put({ enterprise: 'placed', id: 'HS-1', name: 'Assessed', grade: 1, x: 50, y: 50 });
+    await registry.addDevices([
+      { enterprise: 'placed', id: 'a', class: 'vessel', hazardSource: 'HS-1' },
+      { enterprise: 'placed', id: 'b', class: 'vessel', hazardSource: 'HS-2' },
+      { enterprise: 'demo-chem', id: 'lel-101', class: 'gas_combustible', hazardSource: 'HS-LPG-01' },
+      { enterprise: 'demo-chem', id: 'tank-101', class: 'vessel', hazardSource: 'HS-TF-A' },
+      { enterprise: 'demo-chem', id: 'o2-101', class: 'oxygen' },
+    ]);
+    const done = completeSitePlan(registry, sources);
+    expect(done.placed).toEqual(['demo-chem']);
+    expect(done.registered.sort()).toEqual(['demo-chem/HS-LPG-01', 'demo-chem/HS-TF-A', 'placed/HS-2']);
+    expect(sources.place('placed')).toMatchObject({ x: 20, y: 20, address: 'kept' });
+    expect(sources.get('placed', 'HS-1')).toMatchObject({ name: 'Assessed', grade: 1, x: 50, y: 50 });
+    const demo = sources.place('demo-chem')!;
+    for (const s of sources.list('demo-chem')) {
+      expect(s.grade).toBe(3);
+      expect(s.x).toBeGreaterThanOrEqual(demo.x);
+      expect(s.x).toBeLessThanOrEqual(Math.min(PLAN_WIDTH, demo.x + demo.width));
+      expect(s.y).toBeGreaterThanOrEqual(demo.y);
+      expect(s.y).toBeLessThanOrEqual(Math.min(PLAN_HEIGHT, demo.y + demo.height));
+    }
+    // Idempotent.
+    expect(completeSitePlan(registry, sources)).toEqual({ placed: [], registered: [] });
+  } finally {
+    sources.close();
+    registry.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

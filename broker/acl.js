@@ -1,0 +1,77 @@
+// Access decisions from the topic alone (contract/topics.ts): no payload is read, no database is asked.
+// An identity is what authentication established for a connection; every rule below is a pure function.
+import { DEVICE_PUBLISH_CHANNELS, DEVICE_SUBSCRIBE_CHANNELS, TOPIC_PREFIX, isValidId, parseTopic } from '../contract/topics.ts';
+/** Channels platform services publish on (towards devices, consoles and other systems). */
+export const SERVICE_PUBLISH_CHANNELS = ['error', 'command', 'alarm'];
+/** May this identity publish on this concrete topic? */
+export function mayPublish(who, topic) {
+    const t = parseTopic(topic);
+    if (!t)
+        return false;
+    switch (who.kind) {
+        case 'device':
+            return t.enterprise === who.enterprise && t.device === who.device && DEVICE_PUBLISH_CHANNELS.includes(t.channel);
+        case 'gateway':
+            return t.enterprise === who.enterprise && DEVICE_PUBLISH_CHANNELS.includes(t.channel);
+        case 'service':
+            return SERVICE_PUBLISH_CHANNELS.includes(t.channel);
+        case 'anonymous':
+            return true;
+    }
+}
+const PREFIX_LEVELS = TOPIC_PREFIX.split('/');
+/** Splits off `$share/<group>/`; returns undefined for a malformed shared subscription. */
+function stripShare(filter) {
+    const levels = filter.split('/');
+    if (levels[0] !== '$share')
+        return { levels, shared: false };
+    // [MQTT-4.8.2-1] the share name is one non-empty level without wildcards
+    if (levels.length < 3 || !levels[1] || /[+#]/.test(levels[1]))
+        return undefined;
+    return { levels: levels.slice(2), shared: true };
+}
+/** Exactly `hw/v1/<enterprise>/<device>/<channel>` with the literal or `+` levels the caller allows. */
+function deviceFilter(levels) {
+    if (levels.length !== 5 || levels[0] !== PREFIX_LEVELS[0] || levels[1] !== PREFIX_LEVELS[1])
+        return undefined;
+    const [, , enterprise, device, channel] = levels;
+    return { enterprise, device, channel };
+}
+/** May this identity subscribe to this filter (possibly a `$share/<group>/...` one)? */
+export function maySubscribe(who, filter) {
+    const split = stripShare(filter);
+    if (!split)
+        return false;
+    const { levels, shared } = split;
+    if (who.kind === 'service' || who.kind === 'anonymous') {
+        // Everything under the contract's root, `#` itself, and the broker's own $SYS statistics.
+        if (levels[0] === '#' || levels[0] === '+')
+            return true;
+        if (levels[0] === PREFIX_LEVELS[0])
+            return true;
+        return !shared && levels[0] === '$SYS';
+    }
+    // Devices and gateways never use shared subscriptions: they read what is addressed to them.
+    if (shared)
+        return false;
+    const f = deviceFilter(levels);
+    if (!f)
+        return false;
+    if (!DEVICE_SUBSCRIBE_CHANNELS.includes(f.channel))
+        return false;
+    if (who.kind === 'device')
+        return f.enterprise === who.enterprise && f.device === who.device;
+    // A gateway: every device of its own enterprise, one by one or with `+`.
+    return f.enterprise === who.enterprise && (f.device === '+' || isValidId(f.device));
+}
+/** The per-device topic on which the platform tells this client why something was refused. */
+export function errorTopicOf(who) {
+    if (who.kind === 'device')
+        return `${TOPIC_PREFIX}/${who.enterprise}/${who.device}/error`;
+    if (who.kind === 'gateway')
+        return `${TOPIC_PREFIX}/${who.enterprise}/${who.gateway}/error`;
+    return undefined;
+}
+export function statusTopicOf(who) {
+    return who.kind === 'device' ? `${TOPIC_PREFIX}/${who.enterprise}/${who.device}/status` : undefined;
+}

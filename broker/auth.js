@@ -1,0 +1,93 @@
+// Authentication of CONNECT against the registry. Secrets are scrypt hashes (registry/secrets.ts); a
+// reconnect storm of thousands of devices would queue thousands of scrypt runs on libuv's four threads,
+// so each successful verification is remembered as an HMAC of the password under a key that lives only
+// in this process. The memory is dropped whenever the registry changes (new secret, revocation).
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+/**
+ * CONNACK return codes of MQTT 3.1.1 (table 3.1) and the MQTT 5 reason code with the same meaning.
+ * aedes 1.x speaks MQTT 3.1 and 3.1.1 only, so the 3.1.1 code is what goes on the wire today.
+ */
+export const CONNACK = {
+    HW_ERR_AUTH_BAD_CREDENTIALS: { v3: 4, v5: 0x86 },
+    HW_ERR_AUTH_BANNED: { v3: 5, v5: 0x8a },
+    HW_ERR_AUTH_REVOKED: { v3: 5, v5: 0x87 },
+    HW_ERR_AUTH_ANONYMOUS: { v3: 5, v5: 0x87 },
+    HW_ERR_AUTH_CLIENT_ID: { v3: 2, v5: 0x85 },
+    HW_ERR_ACL_PUBLISH: { v3: 5, v5: 0x87 },
+    HW_ERR_CONNECTION_LIMIT: { v3: 3, v5: 0x97 },
+};
+export function identityOf(account) {
+    if (account.kind === 'service')
+        return { kind: 'service', username: account.username };
+    if (!account.enterprise)
+        return undefined;
+    if (account.kind === 'device' && account.device)
+        return { kind: 'device', username: account.username, enterprise: account.enterprise, device: account.device };
+    if (account.kind === 'gateway')
+        return { kind: 'gateway', username: account.username, enterprise: account.enterprise, gateway: account.username.slice(account.enterprise.length + 1) };
+    return undefined;
+}
+/** The client id must be the user name, or the user name followed by `:<suffix>` (several sessions of one account). */
+export function clientIdMatches(username, clientId) {
+    return clientId === username || (clientId.startsWith(username + ':') && clientId.length > username.length + 1);
+}
+export function authenticator(options) {
+    const { registry, guard } = options;
+    const cacheSize = options.cacheSize ?? 200000;
+    const key = randomBytes(32);
+    const cache = new Map();
+    const digestOf = (username, password) => createHmac('sha256', key).update(username).update('\0').update(password).digest();
+    const stopListening = registry.onChange(() => cache.clear());
+    let cacheHits = 0;
+    async function verify(username, password) {
+        const digest = digestOf(username, password);
+        const hit = cache.get(username);
+        if (hit && timingSafeEqual(hit.digest, digest)) {
+            cacheHits++;
+            return { ok: true, identity: hit.identity };
+        }
+        const result = await registry.verify(username, password.toString('utf8'));
+        if (result === 'revoked')
+            return { ok: false, code: 'HW_ERR_AUTH_REVOKED' };
+        if (result !== 'ok')
+            return { ok: false, code: 'HW_ERR_AUTH_BAD_CREDENTIALS' };
+        const account = registry.account(username);
+        const identity = account && identityOf(account);
+        if (!identity)
+            return { ok: false, code: 'HW_ERR_AUTH_BAD_CREDENTIALS' };
+        if (cache.size >= cacheSize)
+            cache.clear();
+        cache.set(username, { digest, identity });
+        return { ok: true, identity };
+    }
+    return {
+        /** Decides a CONNECT; failures that look like guessing are recorded in the guard (and may ban). */
+        async authenticate(input) {
+            const { clientId, username, password, address } = input;
+            if (guard.banned(address, username))
+                return { ok: false, code: 'HW_ERR_AUTH_BANNED' };
+            if (username === undefined || username === '') {
+                if (options.allowAnonymous && !password)
+                    return { ok: true, identity: { kind: 'anonymous', username: undefined } };
+                return { ok: false, code: 'HW_ERR_AUTH_ANONYMOUS' };
+            }
+            const result = password ? await verify(username, password) : { ok: false, code: 'HW_ERR_AUTH_BAD_CREDENTIALS' };
+            if (!result.ok) {
+                guard.failure(address, username);
+                return result;
+            }
+            guard.success(username);
+            // Checked after the password, so that the answer does not reveal which accounts exist.
+            if (!clientIdMatches(username, clientId))
+                return { ok: false, code: 'HW_ERR_AUTH_CLIENT_ID' };
+            return result;
+        },
+        stats() {
+            return { cached: cache.size, cacheHits };
+        },
+        close() {
+            stopListening();
+            cache.clear();
+        },
+    };
+}

@@ -1,0 +1,48 @@
+import { registryPath } from '../core/config.ts';
+import { openRegistry } from '../registry/registry.ts';
+import { startBroker } from './server.ts';
+export const brokerCommand = {
+    name: 'broker',
+    summary: 'Run the MQTT broker (TCP 1883, TLS 8883 with a certificate, WebSocket 8083)',
+    usage: 'broker [--port <n>] [--ws-port <n>] [--tls-port <n>] [--allow-anonymous] [--persistence memory|level]',
+    options: {
+        port: { type: 'string' },
+        'ws-port': { type: 'string' },
+        'tls-port': { type: 'string' },
+        'allow-anonymous': { type: 'boolean' },
+        persistence: { type: 'string' },
+    },
+    overrides(flags) {
+        // Numbers stay strings when they are not numbers, so that the configuration check names them.
+        const num = (v) => (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v);
+        const broker = {};
+        if (flags.port !== undefined)
+            broker.port = num(flags.port);
+        if (flags['ws-port'] !== undefined)
+            broker.wsPort = flags['ws-port'] === 'false' ? false : num(flags['ws-port']);
+        if (flags['tls-port'] !== undefined)
+            broker.tlsPort = flags['tls-port'] === 'false' ? false : num(flags['tls-port']);
+        if (flags['allow-anonymous'])
+            broker.allowAnonymous = true;
+        if (flags.persistence !== undefined)
+            broker.persistence = flags.persistence;
+        return Object.keys(broker).length ? { broker } : {};
+    },
+    async run({ config, log, metrics }) {
+        const registry = openRegistry(registryPath(config));
+        try {
+            const broker = await startBroker({ ...config.broker, dataDir: config.dataDir }, { log, metrics, registry });
+            return {
+                name: 'broker',
+                async close() {
+                    await broker.close();
+                    registry.close();
+                },
+            };
+        }
+        catch (err) {
+            registry.close();
+            throw err;
+        }
+    },
+};

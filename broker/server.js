@@ -1,0 +1,365 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
+import { Aedes } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { ERRORS } from '../contract/errors.ts';
+import { errorTopicOf, mayPublish, maySubscribe, statusTopicOf } from './acl.ts';
+import { authenticator, CONNACK } from './auth.ts';
+import { brokerConfig } from './config.ts';
+import { connectGuard, tokenBucket, windowCounter } from './limits.ts';
+import { brokerStats } from './stats.ts';
+/** Where refused publishes are sent instead of their topic: no subscriber ever receives it (see authorizeForward). */
+const DROPPED_TOPIC = '$SYS/hazwatch/dropped';
+/** Room for the fixed header, topic and packet id on top of the payload limit. */
+const PACKET_OVERHEAD_BYTES = 1024;
+const RATE_ABUSE_WINDOW_MS = 10000;
+/** One error message per code and connection per second at most: the error topic must not become a flood itself. */
+const NOTIFY_INTERVAL_MS = 1000;
+const noop = () => { };
+/** Errors of mqtt-packet's parser and of aedes' packet checks (as opposed to resets and timeouts). */
+const PROTOCOL_VIOLATION = /invalid|malformed|not allowed|not supported|must|cannot parse|too many levels|too short|empty topic|unknown property|maxInflightInbound|protocol/i;
+function hostForUrl(host) {
+    if (host === '0.0.0.0' || host === '::' || host === '')
+        return '127.0.0.1';
+    return host.includes(':') ? `[${host}]` : host;
+}
+function listen(server, port, host) {
+    return new Promise((resolvePort, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+            server.off('error', reject);
+            resolvePort(server.address().port);
+        });
+    });
+}
+function closeServer(server) {
+    return new Promise((done) => server.close(() => done()));
+}
+/**
+ * Starts the broker; resolves once every configured listener is bound.
+ * `options` is the `broker` configuration section (validated here), `deps` what the process provides.
+ */
+export async function startBroker(options, deps) {
+    const { dataDir, ...section } = options;
+    const config = brokerConfig.parse(section);
+    const { registry, metrics } = deps;
+    const log = deps.log.child({ component: 'broker' });
+    const stats = brokerStats(metrics);
+    const guard = connectGuard(config.ban);
+    const auth = authenticator({ registry, allowAnonymous: config.allowAnonymous, guard });
+    const connections = new WeakMap();
+    const maxPacketBytes = config.maxPayloadBytes + PACKET_OVERHEAD_BYTES;
+    let closing = false;
+    const store = deps.persistence ? { instance: deps.persistence } : await openPersistence(config, dataDir);
+    const sockets = new Set();
+    const aedes = await Aedes.createBroker({
+        persistence: store.instance,
+        mq: deps.mq,
+        // MQTT 3.1 limits client ids to 23 characters; ours are `<enterprise>/<device>` (up to 129).
+        maxClientsIdLength: 256,
+        preConnect(client, packet, callback) {
+            if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
+                // aedes answers CONNACK 1 itself; counted here so that a fleet with the wrong setting shows up.
+                stats.refused('HW_ERR_MQTT_VERSION');
+                Object.assign(connectionOf(client), { closedFor: 'HW_ERR_MQTT_VERSION', logged: true });
+                log.warn({ clientId: packet.clientId, protocolVersion: packet.protocolVersion, code: 'HW_ERR_MQTT_VERSION' }, 'connect refused: MQTT version not supported');
+            }
+            callback(null, true);
+        },
+        authenticate(client, username, password, callback) {
+            const conn = connectionOf(client);
+            const refuse = (code) => {
+                stats.refused(code);
+                Object.assign(conn, { closedFor: code, logged: true });
+                log.warn({ clientId: client.id, username, address: conn.address, code }, `connect refused: ${ERRORS[code].message}`);
+                callback(Object.assign(new Error(ERRORS[code].message), { returnCode: CONNACK[code].v3 }), null);
+            };
+            if (aedes.connectedClients >= config.maxConnections)
+                return refuse('HW_ERR_CONNECTION_LIMIT');
+            auth
+                .authenticate({ clientId: client.id, username, password, address: conn.address })
+                .then((result) => {
+                if (!result.ok)
+                    return refuse(result.code);
+                const identity = result.identity;
+                const will = client._will;
+                if (will && !mayPublish(identity, will.topic))
+                    return refuse('HW_ERR_ACL_PUBLISH');
+                const status = statusTopicOf(identity);
+                conn.identity = identity;
+                conn.brokerStatus = config.statusByBroker && status !== undefined && will?.topic !== status;
+                if (identity.kind === 'device' || identity.kind === 'gateway') {
+                    const rate = identity.kind === 'device' ? config.publishRatePerSecond : config.gatewayPublishRatePerSecond;
+                    const burst = identity.kind === 'device' ? config.publishBurst : config.gatewayPublishBurst;
+                    conn.bucket = tokenBucket(rate, burst);
+                    conn.rateDrops = windowCounter(RATE_ABUSE_WINDOW_MS);
+                }
+                stats.accepted();
+                callback(null, true);
+            })
+                .catch((err) => {
+                log.error({ err, clientId: client.id }, 'authentication failed');
+                callback(Object.assign(new Error('server unavailable'), { returnCode: 3 }), null);
+            });
+        },
+        authorizePublish(client, packet, callback) {
+            // A will left by a previous run of a persistent broker: checked when it was stored.
+            if (!client)
+                return callback(null);
+            const conn = connectionOf(client);
+            const identity = conn.identity;
+            const isWill = packet === client.will;
+            if (packet.payload && packet.payload.length > config.maxPayloadBytes) {
+                conn.closedFor = 'HW_ERR_PAYLOAD_TOO_LARGE';
+                stats.denied('HW_ERR_PAYLOAD_TOO_LARGE');
+                return callback(new Error(`payload of ${packet.payload.length} bytes exceeds ${config.maxPayloadBytes}`));
+            }
+            if (!identity || !mayPublish(identity, packet.topic))
+                return drop(client, conn, packet, 'HW_ERR_ACL_PUBLISH', callback);
+            if (!isWill && conn.bucket && !conn.bucket.take()) {
+                if (conn.rateDrops && conn.rateDrops.hit() > config.rateLimitDisconnectAfter) {
+                    conn.closedFor = 'HW_ERR_RATE_LIMIT';
+                    stats.denied('HW_ERR_RATE_LIMIT');
+                    return callback(new Error('publish rate abuse'));
+                }
+                return drop(client, conn, packet, 'HW_ERR_RATE_LIMIT', callback);
+            }
+            if (!isWill)
+                stats.messageIn();
+            callback(null);
+        },
+        authorizeSubscribe(client, sub, callback) {
+            const conn = connectionOf(client);
+            if (conn.identity && maySubscribe(conn.identity, sub.topic))
+                return callback(null, sub);
+            stats.denied('HW_ERR_ACL_SUBSCRIBE');
+            log.warn({ clientId: client.id, filter: sub.topic, code: 'HW_ERR_ACL_SUBSCRIBE' }, 'subscribe refused');
+            notify(conn, 'HW_ERR_ACL_SUBSCRIBE', sub.topic);
+            // null (not an error) makes aedes answer SUBACK 0x80 for this filter and keep the connection.
+            callback(null, null);
+        },
+        authorizeForward(_client, packet) {
+            if (packet.topic === DROPPED_TOPIC)
+                return null;
+            stats.messageOut();
+            return packet;
+        },
+    });
+    /**
+     * MQTT 3.1.1 has no negative PUBACK: a refused publish is acknowledged as usual (so that the device
+     * does not resend it forever) but goes to a topic nobody receives; the device learns why on its error topic.
+     */
+    function drop(client, conn, packet, code, callback) {
+        stats.denied(code);
+        log.warn({ clientId: client.id, topic: packet.topic, code }, `publish dropped: ${ERRORS[code].message}`);
+        notify(conn, code, packet.topic);
+        packet.topic = DROPPED_TOPIC;
+        packet.retain = false;
+        callback(null);
+    }
+    function notify(conn, code, topic) {
+        const errorTopic = conn.identity && errorTopicOf(conn.identity);
+        if (!errorTopic)
+            return;
+        const now = Date.now();
+        conn.notifiedAt ??= new Map();
+        if (now - (conn.notifiedAt.get(code) ?? 0) < NOTIFY_INTERVAL_MS)
+            return;
+        conn.notifiedAt.set(code, now);
+        const payload = { code, message: ERRORS[code].message, topic, receivedAt: now };
+        aedes.publish({ cmd: 'publish', topic: errorTopic, payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: false, dup: false }, noop);
+    }
+    function publishStatus(identity, state) {
+        const topic = statusTopicOf(identity);
+        if (!topic)
+            return Promise.resolve();
+        const payload = { state, ts: Date.now() };
+        return new Promise((done) => aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: true, dup: false }, (err) => {
+            if (err)
+                log.error({ err, topic }, 'status publish failed');
+            done();
+        }));
+    }
+    function connectionOf(client) {
+        let conn = connections.get(client);
+        if (!conn) {
+            conn = {};
+            connections.set(client, conn);
+        }
+        return conn;
+    }
+    /** Every new connection, whatever the listener: size guard, address for the ban guard, byte counters. */
+    function accept(stream, socket, req) {
+        socket.setNoDelay(true);
+        stats.track(socket);
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+        const client = aedes.handle(stream, req);
+        connections.set(client, { address: socket.remoteAddress });
+        limitPacketSize(client);
+    }
+    /**
+     * Refuses a packet by its announced length, before aedes buffers it: a 256 MB PUBLISH (or CONNECT)
+     * closes that connection after its first bytes. mqtt-packet has no such limit for MQTT 3.1.1.
+     */
+    function limitPacketSize(client) {
+        const parser = client._parser;
+        const parseLength = parser._parseLength;
+        parser._parseLength = function () {
+            const ok = parseLength.call(this);
+            if (ok && this.packet.length > maxPacketBytes) {
+                connectionOf(client).closedFor = 'HW_ERR_PAYLOAD_TOO_LARGE';
+                stats.denied('HW_ERR_PAYLOAD_TOO_LARGE');
+                this._emitError(new Error(`${this.packet.cmd} packet of ${this.packet.length} bytes exceeds ${maxPacketBytes}`));
+                return false;
+            }
+            return ok;
+        };
+    }
+    aedes.on('client', () => stats.connected(1));
+    aedes.on('clientReady', (client) => {
+        const conn = connectionOf(client);
+        if (conn.brokerStatus && conn.identity && !closing)
+            void publishStatus(conn.identity, 'online');
+    });
+    aedes.on('clientDisconnect', (client) => {
+        stats.connected(-1);
+        const conn = connectionOf(client);
+        if (conn.brokerStatus && conn.identity && !closing)
+            void publishStatus(conn.identity, 'offline');
+    });
+    const onClientError = (client, err) => {
+        const conn = connectionOf(client);
+        if (conn.closedFor) {
+            if (conn.logged)
+                return;
+            log.warn({ clientId: client.id, address: conn.address, code: conn.closedFor, reason: err.message }, 'connection closed by the broker');
+            return;
+        }
+        // Malformed packets and protocol violations close only this connection; so do resets and timeouts,
+        // which are no fault of the packet and are not counted.
+        const malformed = PROTOCOL_VIOLATION.test(err.message);
+        if (malformed)
+            stats.denied('HW_ERR_MALFORMED_PACKET');
+        log.info({ clientId: client.id, address: conn.address, err: err.message, ...(malformed ? { code: 'HW_ERR_MALFORMED_PACKET' } : {}) }, 'connection closed');
+    };
+    aedes.on('clientError', onClientError);
+    aedes.on('connectionError', onClientError);
+    aedes.on('error', (err) => log.error({ err }, 'broker error'));
+    // Revocations take effect on connected sessions too, not only at the next CONNECT.
+    const stopWatching = registry.onChange(() => {
+        const clients = aedes.clients;
+        for (const client of Object.values(clients)) {
+            const identity = connections.get(client)?.identity;
+            if (!identity || identity.kind === 'anonymous')
+                continue;
+            const account = registry.account(identity.username);
+            if (account && account.revokedAt === null)
+                continue;
+            connectionOf(client).closedFor = 'HW_ERR_AUTH_REVOKED';
+            stats.denied('HW_ERR_AUTH_REVOKED');
+            log.warn({ clientId: client.id, username: identity.username, code: 'HW_ERR_AUTH_REVOKED' }, 'session closed: credentials revoked');
+            client.close();
+        }
+    });
+    const timer = setInterval(() => {
+        try {
+            registry.pollChanges();
+        }
+        catch (err) {
+            log.error({ err }, 'registry check failed');
+        }
+        guard.sweep();
+        stats.sample();
+    }, config.revocationCheckMs);
+    timer.unref();
+    // Listeners
+    const servers = [];
+    const tcp = createNetServer({ noDelay: true }, (socket) => accept(socket, socket));
+    // Beyond the limit, sockets are refused before any byte is read; the slack lets CONNACK 3 reach some.
+    tcp.maxConnections = config.maxConnections + 1000;
+    const port = await listen(tcp, config.port, config.host);
+    servers.push(tcp);
+    const host = hostForUrl(config.host);
+    const broker = {
+        port,
+        url: `mqtt://${host}:${port}`,
+        aedes,
+        stats: () => stats.snapshot({ bannedKeys: guard.bannedCount(), authCacheHits: auth.stats().cacheHits }),
+        close,
+    };
+    try {
+        if (config.wsPort !== false) {
+            const http = createHttpServer((_req, res) => {
+                res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect with a WebSocket client (subprotocol mqtt)\n');
+            });
+            const wss = new WebSocketServer({ server: http, maxPayload: maxPacketBytes + PACKET_OVERHEAD_BYTES, perMessageDeflate: false });
+            wss.on('connection', (ws, req) => accept(createWebSocketStream(ws), req.socket, req));
+            http.on('close', () => wss.close());
+            broker.wsPort = await listen(http, config.wsPort, config.host);
+            broker.wsUrl = `ws://${host}:${broker.wsPort}`;
+            servers.push(http);
+        }
+        if (config.tlsPort !== false && config.tls.cert && config.tls.key) {
+            const tls = createTlsServer({
+                cert: readFileSync(config.tls.cert),
+                key: readFileSync(config.tls.key),
+                ...(config.tls.ca ? { ca: readFileSync(config.tls.ca), requestCert: true, rejectUnauthorized: true } : {}),
+            });
+            tls.on('secureConnection', (socket) => accept(socket, socket));
+            tls.on('tlsClientError', (err) => log.info({ err: err.message }, 'TLS handshake failed'));
+            tls.maxConnections = config.maxConnections + 1000;
+            broker.tlsPort = await listen(tls, config.tlsPort, config.host);
+            broker.tlsUrl = `mqtts://${host}:${broker.tlsPort}`;
+            servers.push(tls);
+        }
+    }
+    catch (err) {
+        await close();
+        throw err;
+    }
+    log.info({ tcp: broker.url, ws: broker.wsUrl, tls: broker.tlsUrl, persistence: deps.persistence ? 'external' : config.persistence, allowAnonymous: config.allowAnonymous }, 'broker listening');
+    if (config.allowAnonymous)
+        log.warn('anonymous clients are allowed (broker.allowAnonymous): every client without user name may read and publish every device topic');
+    async function close() {
+        if (closing)
+            return;
+        closing = true;
+        clearInterval(timer);
+        stopWatching();
+        for (const server of servers)
+            server.close();
+        // A broker going down takes its devices offline: say so while the persistence is still open.
+        const clients = Object.values(aedes.clients);
+        await Promise.all(clients.map((client) => {
+            const conn = connections.get(client);
+            return conn?.brokerStatus && conn.identity ? publishStatus(conn.identity, 'offline') : undefined;
+        }));
+        await new Promise((done) => aedes.close(() => done()));
+        // Sockets that never sent CONNECT are not aedes clients; without this, close() would wait for them.
+        for (const socket of sockets)
+            socket.destroy();
+        await Promise.all(servers.map(closeServer));
+        if (store.close)
+            await store.close();
+        auth.close();
+        log.info('broker stopped');
+    }
+    return broker;
+}
+/** The configured session store: aedes' in-memory one, or LevelDB on disk that survives a restart. */
+async function openPersistence(config, dataDir) {
+    if (config.persistence === 'memory')
+        return {};
+    const path = resolve(config.persistencePath ?? join(dataDir ?? './data', 'broker-sessions'));
+    const { Level } = await import('level');
+    // The package's main export wraps the store in a callback API that aedes 1.x no longer calls.
+    const { default: LevelPersistence } = await import('aedes-persistence-level/asyncPersistence.js');
+    const db = new Level(path);
+    await db.open();
+    const instance = new LevelPersistence(db);
+    return { instance, close: () => instance.destroy() };
+}

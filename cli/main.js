@@ -1,0 +1,119 @@
+// The one command line: hazwatch <command> [flags]. Parses flags, loads and validates the
+// configuration once, builds the logger and metrics registry, runs the command, and stops
+// long-running services cleanly on SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import { HazwatchError } from '../contract/errors.ts';
+import { loadConfig } from '../core/config.ts';
+import { createLogger } from '../core/log.ts';
+import { createMetricsRegistry } from '../core/metrics.ts';
+import { COMMANDS } from './commands.ts';
+const COMMON_OPTIONS = {
+    config: { type: 'string', short: 'c' },
+    'log-level': { type: 'string' },
+    'data-dir': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+};
+function usage() {
+    const width = Math.max(...COMMANDS.map((c) => c.name.length));
+    return [
+        'Usage: hazwatch <command> [--config <file>] [--data-dir <dir>] [--log-level <level>] [flags]',
+        '',
+        'Commands:',
+        ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+        '',
+        'Every setting can also be given as HAZWATCH_* environment variable (hazwatch config env lists them).',
+    ].join('\n');
+}
+function commandUsage(command) {
+    const flags = Object.entries(command.options ?? {}).map(([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}`);
+    return [`Usage: hazwatch ${command.usage ?? command.name}`, '', command.summary, ...(flags.length ? ['', 'Flags:', ...flags] : [])].join('\n');
+}
+export async function main(argv, io = {}) {
+    const out = io.out ?? process.stdout;
+    const err = io.err ?? process.stderr;
+    const [name, ...rest] = argv;
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+        out.write(usage() + '\n');
+        return name ? 0 : 1;
+    }
+    const command = COMMANDS.find((c) => c.name === name);
+    if (!command) {
+        err.write(`hazwatch: unknown command "${name}"\n\n${usage()}\n`);
+        return 2;
+    }
+    let parsed;
+    try {
+        parsed = parseArgs({ args: rest, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    }
+    catch (e) {
+        err.write(`hazwatch ${name}: ${e.message}\n\n${commandUsage(command)}\n`);
+        return 2;
+    }
+    const flags = parsed.values;
+    if (flags.help) {
+        out.write(commandUsage(command) + '\n');
+        return 0;
+    }
+    let config;
+    try {
+        const overrides = command.overrides?.(flags) ?? {};
+        if (flags['log-level'])
+            overrides.log = { level: flags['log-level'] };
+        if (flags['data-dir'])
+            overrides.dataDir = flags['data-dir'];
+        config = loadConfig({ file: flags.config, overrides });
+    }
+    catch (e) {
+        if (e instanceof HazwatchError) {
+            err.write(`hazwatch ${name}: ${e.code}: ${e.message}\n`);
+            return 2;
+        }
+        throw e;
+    }
+    const log = createLogger({ level: config.log.level, name: `hazwatch-${name}` });
+    const metrics = createMetricsRegistry({ process: name, defaults: true });
+    const abort = new AbortController();
+    const onSignal = (signal) => {
+        if (abort.signal.aborted) {
+            log.warn({ signal }, 'second signal: exiting now');
+            process.exit(130);
+        }
+        log.info({ signal }, 'stopping');
+        abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+        const result = await command.run({ config, log, metrics, args: parsed.positionals, flags, signal: abort.signal, out });
+        const services = !result ? [] : Array.isArray(result) ? result : [result];
+        if (services.length === 0)
+            return 0;
+        if (!abort.signal.aborted)
+            await new Promise((resolve) => abort.signal.addEventListener('abort', resolve, { once: true }));
+        for (const service of [...services].reverse()) {
+            try {
+                await service.close();
+            }
+            catch (e) {
+                log.error({ err: e, service: service.name }, 'error while stopping');
+            }
+        }
+        log.info('stopped');
+        return 0;
+    }
+    catch (e) {
+        if (e instanceof HazwatchError) {
+            log.error({ code: e.code, detail: e.detail }, e.message);
+            err.write(`hazwatch ${name}: ${e.code}: ${e.message}\n`);
+        }
+        else {
+            log.error({ err: e }, 'failed');
+            err.write(`hazwatch ${name}: ${e.message}\n`);
+        }
+        return 1;
+    }
+    finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+    }
+}

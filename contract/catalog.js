@@ -1,0 +1,119 @@
+// The device catalog: every device class the platform knows, the metrics it reports with their one
+// fixed unit and physical range, the events it may send, and how often it is expected to report.
+// Physical ranges bound what a sensor of that kind can measure at all: a value outside them is a
+// broken sensor or a broken encoder, never a reading (HW_ERR_RANGE). Alarm thresholds live in rules/.
+/**
+ * Every event type a device may send; each class allows a subset. A condition (fault, smoke, tamper,
+ * a gas stage, ...) is reported with `active: true` when it starts and `active: false` when it ends;
+ * momentary events (heartbeat, calibration, silence, hydrant_draw) carry no `active`.
+ */
+export const EVENT_TYPES = [
+    'heartbeat',
+    'fault',
+    'low_battery',
+    'tamper',
+    'calibration',
+    'alarm_stage1',
+    'alarm_stage2',
+    'smoke',
+    'silence',
+    'pump_fault',
+    'hydrant_draw',
+    'tilt',
+    'arc_fault',
+    'sensor_short',
+    'sensor_open',
+    'interlock_trip',
+];
+/** Events that mark an instant rather than the start or end of a condition. */
+export const MOMENTARY_EVENTS = ['heartbeat', 'calibration', 'silence', 'hydrant_draw'];
+const common = ['heartbeat', 'fault', 'tamper'];
+const gasEvents = [...common, 'calibration', 'alarm_stage1', 'alarm_stage2'];
+export const DEVICE_CLASSES = {
+    vessel: {
+        title: 'Major hazard source vessel',
+        description: 'Tank, reactor or storage vessel of a major hazard source, with level, temperature and pressure transmitters.',
+        metrics: {
+            level: { unit: 'm', type: 'number', min: 0, max: 50, description: 'Liquid level above the vessel bottom' },
+            temperature: { unit: '°C', type: 'number', min: -200, max: 1000, description: 'Medium temperature' },
+            pressure: { unit: 'MPa', type: 'number', min: -0.1, max: 100, description: 'Gauge pressure' },
+            flow: { unit: 'm3/h', type: 'number', min: 0, max: 10000, description: 'Inlet or outlet flow' },
+        },
+        events: [...common, 'interlock_trip'],
+        intervalSeconds: 10,
+    },
+    gas_combustible: {
+        title: 'Combustible gas detector',
+        description: 'Catalytic or infrared detector reading the lower explosive limit fraction.',
+        metrics: {
+            lel: { unit: '%LEL', type: 'number', min: 0, max: 100, description: 'Combustible gas concentration' },
+        },
+        events: gasEvents,
+        intervalSeconds: 5,
+    },
+    gas_toxic: {
+        title: 'Toxic gas detector',
+        description: 'Electrochemical detector for one toxic gas (H2S, CO, NH3, Cl2, ...), named in the device registry.',
+        metrics: {
+            ppm: { unit: 'ppm', type: 'number', min: 0, max: 10000, description: 'Toxic gas concentration' },
+        },
+        events: gasEvents,
+        intervalSeconds: 5,
+    },
+    oxygen: {
+        title: 'Oxygen detector',
+        description: 'Oxygen concentration in a confined or enclosed space.',
+        metrics: {
+            o2: { unit: '%VOL', type: 'number', min: 0, max: 30, description: 'Oxygen concentration by volume' },
+        },
+        events: [...common, 'calibration'],
+        intervalSeconds: 5,
+    },
+    fire_water: {
+        title: 'Fire-water pump and pipe network',
+        description: 'Pressure at a point of the fire-water network, the state of its pumps and the level of its pool.',
+        metrics: {
+            pressure: { unit: 'MPa', type: 'number', min: 0, max: 4, description: 'Pipe network pressure' },
+            pump_running: { unit: '', type: 'boolean', description: 'Main fire pump running' },
+            jockey_running: { unit: '', type: 'boolean', description: 'Jockey (pressure-maintaining) pump running' },
+            pool_level: { unit: 'm', type: 'number', min: 0, max: 20, description: 'Fire-water pool or tank level' },
+        },
+        events: [...common, 'pump_fault', 'hydrant_draw', 'tilt'],
+        intervalSeconds: 10,
+    },
+    power_meter: {
+        title: 'Smart electricity meter / electrical-fire monitor',
+        description: 'Residual current and cable temperature monitoring of a distribution circuit.',
+        metrics: {
+            residual_current: { unit: 'mA', type: 'number', min: 0, max: 3000, description: 'Residual (leakage) current' },
+            cable_temperature: { unit: '°C', type: 'number', min: -40, max: 250, description: 'Cable or terminal temperature' },
+            voltage: { unit: 'V', type: 'number', min: 0, max: 500, description: 'Phase voltage' },
+            current: { unit: 'A', type: 'number', min: 0, max: 2000, description: 'Phase current' },
+            power: { unit: 'kW', type: 'number', min: -2000, max: 2000, description: 'Active power' },
+            energy: { unit: 'kWh', type: 'number', min: 0, max: 1e9, description: 'Cumulative active energy' },
+        },
+        events: [...common, 'arc_fault', 'sensor_short', 'sensor_open'],
+        intervalSeconds: 10,
+    },
+    smoke_alarm: {
+        title: 'Networked smoke alarm',
+        description: 'Independent smoke alarm on NB-IoT or 4G: heartbeat with battery and signal, and alarm events.',
+        metrics: {
+            battery: { unit: '%', type: 'number', min: 0, max: 100, description: 'Battery charge' },
+            signal: { unit: 'dBm', type: 'number', min: -150, max: 0, description: 'Radio signal strength' },
+        },
+        events: [...common, 'low_battery', 'smoke', 'silence'],
+        intervalSeconds: 300,
+    },
+};
+export const DEVICE_CLASS_IDS = Object.keys(DEVICE_CLASSES);
+export function isDeviceClass(value) {
+    return Object.hasOwn(DEVICE_CLASSES, value);
+}
+export function deviceClass(id) {
+    return DEVICE_CLASSES[id];
+}
+export function metricSpec(cls, metric) {
+    const metrics = DEVICE_CLASSES[cls].metrics;
+    return Object.hasOwn(metrics, metric) ? metrics[metric] : undefined;
+}

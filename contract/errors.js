@@ -1,0 +1,68 @@
+// The catalog of every reason the platform refuses something, each with one stable code.
+// The same code appears on a device's error topic, in the logs, as the `reason` label of the
+// rejection metrics and in docs/errors.md, so an enterprise engineer can search for it anywhere.
+// Codes are never renamed or reused; a retired code stays here marked as such.
+export const ERRORS = {
+    // Messages (ingest; scope message)
+    HW_ERR_PAYLOAD_TOO_LARGE: { scope: 'message', message: 'payload exceeds the maximum message size' },
+    HW_ERR_BAD_JSON: { scope: 'message', message: 'payload is not valid UTF-8 JSON' },
+    HW_ERR_SCHEMA: { scope: 'message', message: 'payload does not match the contract schema for this channel' },
+    HW_ERR_TOPIC: { scope: 'message', message: 'topic is not a v1 device topic this client may publish on' },
+    HW_ERR_UNKNOWN_DEVICE: { scope: 'message', message: 'device is not registered, or has been revoked' },
+    HW_ERR_BATCH_TOO_LARGE: { scope: 'message', message: 'batch holds more readings than allowed' },
+    HW_ERR_EMPTY: { scope: 'message', message: 'message carries no value' },
+    HW_ERR_UNKNOWN_EVENT: { scope: 'message', message: 'event type is not defined for this device class' },
+    // Values (ingest; scope value)
+    HW_ERR_UNKNOWN_METRIC: { scope: 'value', message: 'metric is not defined for this device class' },
+    HW_ERR_TYPE: { scope: 'value', message: 'value has the wrong type for this metric' },
+    HW_ERR_NOT_FINITE: { scope: 'value', message: 'value is NaN or infinite' },
+    HW_ERR_RANGE: { scope: 'value', message: 'value is outside the physical range of this metric' },
+    HW_ERR_TS_FUTURE: { scope: 'value', message: 'timestamp is too far in the future' },
+    HW_ERR_TS_PAST: { scope: 'value', message: 'timestamp is older than the platform accepts' },
+    HW_ERR_TS_INVALID: { scope: 'value', message: 'timestamp is neither epoch milliseconds nor ISO 8601' },
+    // Stored with a correction (scope warning)
+    HW_WARN_CLOCK_SKEW: { scope: 'warning', message: 'device clock is off: receive time used instead of the device timestamp' },
+    // Broker
+    HW_ERR_AUTH_BAD_CREDENTIALS: { scope: 'broker', message: 'bad user name or password' },
+    HW_ERR_AUTH_REVOKED: { scope: 'broker', message: 'credentials have been revoked' },
+    HW_ERR_AUTH_BANNED: { scope: 'broker', message: 'client is banned after too many failed connection attempts' },
+    HW_ERR_AUTH_CLIENT_ID: { scope: 'broker', message: 'client id does not belong to these credentials' },
+    HW_ERR_AUTH_ANONYMOUS: { scope: 'broker', message: 'anonymous access is disabled' },
+    HW_ERR_ACL_PUBLISH: { scope: 'broker', message: 'client may not publish on this topic' },
+    HW_ERR_ACL_SUBSCRIBE: { scope: 'broker', message: 'client may not subscribe to this filter' },
+    HW_ERR_RATE_LIMIT: { scope: 'broker', message: 'client publishes faster than its allowed rate' },
+    HW_ERR_CONNECTION_LIMIT: { scope: 'broker', message: 'broker is at its maximum number of connections' },
+    // Broker (added with the broker: packets refused before any topic is known)
+    HW_ERR_MALFORMED_PACKET: { scope: 'broker', message: 'packet violates the MQTT protocol; the connection was closed' },
+    HW_ERR_MQTT_VERSION: { scope: 'broker', message: 'MQTT protocol version not supported: use MQTT 3.1.1 (protocol level 4)' },
+    // Processes
+    HW_ERR_CONFIG: { scope: 'process', message: 'configuration is invalid' },
+    HW_ERR_SPOOL_FULL: { scope: 'process', message: 'ingest spool is full: messages are no longer acknowledged' },
+    HW_ERR_DB_WRITE: { scope: 'process', message: 'time-series database write failed' },
+    // API requests and operator actions
+    HW_ERR_VALIDATION: { scope: 'request', message: 'request does not match the schema' },
+    HW_ERR_UNAUTHENTICATED: { scope: 'request', message: 'not signed in, or the session has expired' },
+    HW_ERR_FORBIDDEN: { scope: 'request', message: 'not allowed for this account or enterprise' },
+    HW_ERR_NOT_FOUND: { scope: 'request', message: 'no such resource' },
+    HW_ERR_CONFLICT: { scope: 'request', message: 'resource already exists or was changed meanwhile' },
+    HW_ERR_ALARM_TRANSITION: { scope: 'request', message: 'this action is not possible in the alarm\'s current state' },
+    // ---- Added by api (issue 6) ----
+    HW_ERR_UNAVAILABLE: { scope: 'request', message: 'a service the request needs (time-series database, alarm store) is unavailable' },
+    HW_ERR_TOO_MANY_REQUESTS: { scope: 'request', message: 'too many requests (e.g. sign-in attempts) from this client: wait and retry' },
+    // ---- Added by gateway (issue 7) ----
+    HW_ERR_GATEWAY_BUFFER_FULL: { scope: 'process', message: 'gateway outbox is full: the oldest buffered readings were dropped' },
+};
+export function errorSpec(code) {
+    return ERRORS[code];
+}
+/** An error that carries a catalog code, for throwing across module boundaries. */
+export class HazwatchError extends Error {
+    code;
+    detail;
+    constructor(code, message, detail) {
+        super(message ?? ERRORS[code].message);
+        this.name = 'HazwatchError';
+        this.code = code;
+        this.detail = detail;
+    }
+}

@@ -1,0 +1,51 @@
+// The topic scheme: hw/v1/<enterprise>/<device>/<channel>.
+// The enterprise and the device stand in the topic itself so that the broker can decide access from
+// the topic alone, without reading a payload. The version segment lets a v2 contract run beside v1.
+export const TOPIC_ROOT = 'hw';
+export const CONTRACT_VERSION = 'v1';
+export const TOPIC_PREFIX = `${TOPIC_ROOT}/${CONTRACT_VERSION}`;
+/**
+ * Channels, and who publishes on each:
+ * - telemetry: device → platform, readings.
+ * - event: device → platform, device events (alarm, fault, low battery, tamper, heartbeat).
+ * - status: device → platform, retained `online`/`offline`; `offline` is the device's MQTT last will.
+ * - error: platform → device, why a message of the device was rejected.
+ * - command: platform → device, reserved for commands.
+ * - alarm: platform → consoles and other systems, every state change of an alarm about this device.
+ */
+export const CHANNELS = ['telemetry', 'event', 'status', 'error', 'command', 'alarm'];
+/** Channels a device (or its gateway) publishes on. */
+export const DEVICE_PUBLISH_CHANNELS = ['telemetry', 'event', 'status'];
+/** Channels a device (or its gateway) may subscribe to. */
+export const DEVICE_SUBSCRIBE_CHANNELS = ['error', 'command'];
+/** Enterprise and device identifiers: safe in topics, URLs, file names and InfluxDB tags. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export function isValidId(id) {
+    return ID_PATTERN.test(id);
+}
+export function topicFor(enterprise, device, channel) {
+    return `${TOPIC_PREFIX}/${enterprise}/${device}/${channel}`;
+}
+/** Parses a concrete topic; returns undefined for anything that is not exactly a v1 device topic. */
+export function parseTopic(topic) {
+    const parts = topic.split('/');
+    if (parts.length !== 5 || parts[0] !== TOPIC_ROOT || parts[1] !== CONTRACT_VERSION)
+        return undefined;
+    const [, , enterprise, device, channel] = parts;
+    if (!isValidId(enterprise) || !isValidId(device))
+        return undefined;
+    if (!CHANNELS.includes(channel))
+        return undefined;
+    return { enterprise, device, channel: channel };
+}
+/** Subscription filter for one channel of every device, optionally of one enterprise. */
+export function channelFilter(channel, enterprise = '+') {
+    return `${TOPIC_PREFIX}/${enterprise}/+/${channel}`;
+}
+/** Splits an MQTT subscription filter into its levels for access checks; `$share/<group>/` is removed. */
+export function filterLevels(filter) {
+    const levels = filter.split('/');
+    if (levels[0] === '$share' && levels.length > 2)
+        return levels.slice(2);
+    return levels;
+}

@@ -1,0 +1,176 @@
+// Configuration: defaults < file (--config or HAZWATCH_CONFIG, YAML or JSON) < HAZWATCH_* environment
+// < command-line flags. Validated once, at start; a wrong setting stops the process with a message
+// that names the setting, where it came from, and what was expected (HW_ERR_CONFIG).
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { HazwatchError } from '../contract/errors.ts';
+import { LOG_LEVELS } from './log.ts';
+import { brokerConfig } from '../broker/config.ts';
+import { ingestConfig } from '../ingest/config.ts';
+import { rulesConfig } from '../rules/config.ts';
+import { apiConfig } from '../api/config.ts';
+import { simulateConfig } from '../simulators/config.ts';
+import { gatewayConfig } from '../gateway/config.ts';
+import { dashboardsConfig } from '../dashboards/config.ts';
+export const mqttClientConfig = z
+    .object({
+    url: z.string().url().default('mqtt://127.0.0.1:1883').describe('Broker URL the platform services connect to'),
+    username: z.string().optional().describe('Service account user name (hazwatch start provisions one by itself)'),
+    password: z.string().optional().describe('Service account password'),
+})
+    .strict()
+    .prefault({});
+export const Config = z
+    .object({
+    dataDir: z.string().default('./data').describe('Directory for the registry, spool, alarm store and broker persistence'),
+    log: z
+        .object({ level: z.enum(LOG_LEVELS).default('info') })
+        .strict()
+        .prefault({}),
+    registry: z
+        .object({ path: z.string().optional().describe('SQLite file of enterprises, devices and credentials (default <dataDir>/registry.db)') })
+        .strict()
+        .prefault({}),
+    mqtt: mqttClientConfig,
+    broker: brokerConfig,
+    ingest: ingestConfig,
+    rules: rulesConfig,
+    api: apiConfig,
+    simulate: simulateConfig,
+    gateway: gatewayConfig,
+    dashboards: dashboardsConfig,
+})
+    .strict();
+/** Absolute path of a file in the data directory. */
+export function dataPath(config, ...parts) {
+    return resolve(join(config.dataDir, ...parts));
+}
+export function registryPath(config) {
+    return config.registry.path ? resolve(config.registry.path) : dataPath(config, 'registry.db');
+}
+function unwrap(schema) {
+    let s = schema;
+    for (;;) {
+        const def = s._zod.def;
+        if (def.innerType && ['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch'].includes(def.type))
+            s = def.innerType;
+        else if (def.type === 'pipe' && def.in)
+            s = def.in;
+        else
+            return s;
+    }
+}
+function leaves(schema, path = []) {
+    const s = unwrap(schema);
+    const type = s._zod.def.type;
+    if (type === 'object' && s.shape && Object.keys(s.shape).length > 0) {
+        return Object.entries(s.shape).flatMap(([key, child]) => leaves(child, [...path, key]));
+    }
+    const kind = type === 'string' || type === 'enum' || type === 'literal' ? 'string' : type === 'number' || type === 'int' ? 'number' : type === 'boolean' ? 'boolean' : 'json';
+    return [{ path, kind }];
+}
+export function envName(path) {
+    return 'HAZWATCH_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+/** Every environment variable the configuration understands, with the setting it fills. */
+export function environmentVariables() {
+    return leaves(Config).map((leaf) => ({ name: envName(leaf.path), path: leaf.path.join('.') }));
+}
+/** Variables that are not settings and must not be reported as unknown. */
+const RESERVED_ENV = /^HAZWATCH_(CONFIG|TEST_.*|BENCH_.*)$/;
+function envValue(raw, kind, name) {
+    switch (kind) {
+        case 'string':
+            return raw;
+        case 'number':
+            return raw.trim() === '' ? raw : Number(raw);
+        case 'boolean':
+            if (/^(true|1|yes|on)$/i.test(raw))
+                return true;
+            if (/^(false|0|no|off)$/i.test(raw))
+                return false;
+            return raw;
+        default:
+            try {
+                return JSON.parse(raw);
+            }
+            catch {
+                throw new HazwatchError('HW_ERR_CONFIG', `${name}: expected JSON, got ${JSON.stringify(raw)}`);
+            }
+    }
+}
+function setPath(target, path, value) {
+    let node = target;
+    for (const key of path.slice(0, -1)) {
+        if (typeof node[key] !== 'object' || node[key] === null)
+            node[key] = {};
+        node = node[key];
+    }
+    node[path[path.length - 1]] = value;
+}
+function merge(base, over) {
+    const out = { ...base };
+    for (const [key, value] of Object.entries(over)) {
+        const prev = out[key];
+        out[key] =
+            value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object' && !Array.isArray(prev)
+                ? merge(prev, value)
+                : value;
+    }
+    return out;
+}
+function readConfigFile(file) {
+    let text;
+    try {
+        text = readFileSync(file, 'utf8');
+    }
+    catch (err) {
+        throw new HazwatchError('HW_ERR_CONFIG', `cannot read configuration file ${file}: ${err.message}`);
+    }
+    try {
+        const parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+        return (parsed ?? {});
+    }
+    catch (err) {
+        throw new HazwatchError('HW_ERR_CONFIG', `configuration file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${err.message}`);
+    }
+}
+/** Loads and validates the configuration; throws HazwatchError(HW_ERR_CONFIG) naming every wrong setting. */
+export function loadConfig(options = {}) {
+    const env = options.env ?? process.env;
+    const file = options.file ?? env.HAZWATCH_CONFIG;
+    const sources = new Map();
+    let raw = {};
+    if (file)
+        raw = readConfigFile(file);
+    const known = new Map(leaves(Config).map((leaf) => [envName(leaf.path), leaf]));
+    const fromEnv = {};
+    const unknown = [];
+    for (const [name, value] of Object.entries(env)) {
+        if (!name.startsWith('HAZWATCH_') || value === undefined || RESERVED_ENV.test(name))
+            continue;
+        const leaf = known.get(name);
+        if (!leaf) {
+            unknown.push(name);
+            continue;
+        }
+        setPath(fromEnv, leaf.path, envValue(value, leaf.kind, name));
+        sources.set(leaf.path.join('.'), name);
+    }
+    if (unknown.length) {
+        throw new HazwatchError('HW_ERR_CONFIG', `unknown environment variable${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (see README, Configuration)`);
+    }
+    raw = merge(merge(raw, fromEnv), options.overrides ?? {});
+    const result = Config.safeParse(raw);
+    if (!result.success) {
+        const lines = result.error.issues.map((issue) => {
+            const path = issue.path.join('.');
+            const from = sources.get(path) ?? (file ? `file ${file}` : 'settings');
+            return `${path || '(root)'}: ${issue.message} (from ${from})`;
+        });
+        throw new HazwatchError('HW_ERR_CONFIG', `invalid configuration:\n  ${lines.join('\n  ')}`);
+    }
+    return result.data;
+}

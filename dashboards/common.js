@@ -1,0 +1,185 @@
+// What every hazwatch dashboard shares: the provisioned data source, the template variables, the
+// alarm annotations, threshold colours that follow the alarm levels, and the finishing steps
+// (panel ids, stable JSON) that make the generated files reproducible.
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { LEVEL_COLOURS } from '../contract/alarms.ts';
+import { from, fromSubquery, showTagValues } from './influxql.ts';
+/** The data source deploy/grafana/provisioning/datasources/influxdb.yaml provisions, with this uid. */
+export const DATASOURCE_UID = 'hazwatch-influxdb';
+export const DATASOURCE = { type: 'influxdb', uid: DATASOURCE_UID };
+/** Colour of values in the normal range. */
+export const NORMAL = 'green';
+export function levelColour(level) {
+    return LEVEL_COLOURS[level].hex;
+}
+/** Absolute threshold steps: a base colour, then `[value, colour]` in ascending order. */
+export function thresholds(base, ...steps) {
+    return new dashboard.ThresholdsConfigBuilder()
+        .mode(dashboard.ThresholdsMode.Absolute)
+        .steps([{ value: null, color: base }, ...steps.map(([value, color]) => ({ value, color }))]);
+}
+/** A count that is harmless at 0 and shows the level colour from 1 on (active alarms, offline devices). */
+export function countThresholds(level) {
+    return thresholds(NORMAL, [1, levelColour(level)]);
+}
+export const VAR = { enterprise: 'enterprise', hazardSource: 'hazard_source', device: 'device', site: 'site' };
+function tagVariable(name, label, query) {
+    return (new dashboard.QueryVariableBuilder(name)
+        .label(label)
+        .datasource(DATASOURCE)
+        .query(query)
+        .definition(query)
+        .refresh(dashboard.VariableRefresh.OnDashboardLoad)
+        .sort(dashboard.VariableSort.AlphabeticalAsc)
+        .multi(true)
+        .includeAll(true)
+        // "All" as `.*` keeps the queries short with thousands of devices; the other filters still apply.
+        .allValue('.*')
+        .current({ selected: true, text: ['All'], value: ['$__all'] }));
+}
+export function enterpriseVariable() {
+    return tagVariable(VAR.enterprise, 'Enterprise', showTagValues(null, 'enterprise'));
+}
+export function hazardSourceVariable() {
+    return tagVariable(VAR.hazardSource, 'Hazard source', showTagValues('vessel', 'hazard_source', [{ tag: 'enterprise', variable: VAR.enterprise }]));
+}
+/** Sites (areas) of an enterprise where devices of this class report. */
+export function siteVariable(measurement) {
+    return tagVariable(VAR.site, 'Site', showTagValues(measurement, 'site', [{ tag: 'enterprise', variable: VAR.enterprise }]));
+}
+/** Devices of one class, narrowed by the enterprise (and hazard source where the dashboard has one). */
+export function deviceVariable(measurement, narrowBy = null) {
+    const filters = [{ tag: 'enterprise', variable: VAR.enterprise }];
+    if (narrowBy === 'hazard_source')
+        filters.push({ tag: 'hazard_source', variable: VAR.hazardSource });
+    if (narrowBy === 'site')
+        filters.push({ tag: 'site', variable: VAR.site });
+    return tagVariable(VAR.device, 'Device', showTagValues(measurement, 'device', filters));
+}
+/** Alarm changes as annotations, one toggle per level in its colour. */
+export function alarmAnnotations(deviceFilter) {
+    return [1, 2, 3, 4].map((level) => {
+        const q = from('alarm_event', DATASOURCE)
+            .select({ field: 'message' }, { tag: 'device' }, { tag: 'condition' }, { tag: 'action' }, { field: 'state' })
+            .whereVariable('enterprise', VAR.enterprise)
+            .whereTag('level', '=', String(level));
+        if (deviceFilter)
+            q.whereVariable('device', VAR.device);
+        const target = {
+            build: () => ({
+                ...q.build(),
+                refId: 'Anno',
+                fromAnnotations: true,
+                textEditor: true,
+                textColumn: 'message',
+                tagsColumn: 'device,condition,action,state',
+                titleColumn: '',
+                timeEndColumn: '',
+            }),
+        };
+        return new dashboard.AnnotationQueryBuilder()
+            .name(`Level ${level} alarms (${LEVEL_COLOURS[level].name})`)
+            .datasource(DATASOURCE)
+            .enable(level <= 2)
+            .iconColor(levelColour(level))
+            .target(target);
+    });
+}
+/**
+ * The newest state of each alarm (one per device and condition: the rules engine escalates one alarm
+ * instead of raising duplicates) over the last 30 days, with its level selected from the tag.
+ * 30 days is the retention the regulations require, so no alarm still open can be older.
+ */
+export function latestAlarmStates(deviceFilter = false) {
+    const q = from('alarm_event', DATASOURCE)
+        .select({ field: 'state', fn: 'last', as: 'state' }, { tag: 'level', as: 'alarm_level' })
+        .since('30d')
+        .whereVariable('enterprise', VAR.enterprise);
+    if (deviceFilter)
+        q.whereVariable('device', VAR.device);
+    return q.groupBy('enterprise', 'device', 'condition');
+}
+/** Active (unacknowledged or acknowledged, not cleared) alarms at one level, counted per `groupBy` tag. */
+export function activeAlarmCount(level, groupBy = [], deviceFilter = false) {
+    const q = fromSubquery(latestAlarmStates(deviceFilter), DATASOURCE)
+        .select({ field: 'state', fn: 'count', as: `level_${level}` })
+        .anyTime()
+        .whereField('state', '=~', /^active_/)
+        .whereField('alarm_level', '=', String(level));
+    if (groupBy.length)
+        q.groupBy(...groupBy);
+    return q;
+}
+/** Devices whose newest status is offline, over the last 30 days. */
+export function offlineDeviceCount(groupBy = []) {
+    const inner = from('device_status', DATASOURCE)
+        .select({ field: 'online', fn: 'last', as: 'online' })
+        .since('30d')
+        .whereVariable('enterprise', VAR.enterprise)
+        .groupBy('enterprise', 'device');
+    const q = fromSubquery(inner, DATASOURCE).select({ field: 'online', fn: 'count', as: 'offline' }).anyTime().whereField('online', '=', false);
+    if (groupBy.length)
+        q.groupBy(...groupBy);
+    return q;
+}
+/** Minimum $__interval of a class's panels: its reporting interval, so no bucket is empty by design. */
+export function classInterval(seconds) {
+    return `${seconds}s`;
+}
+/** Gaps longer than three reporting intervals stay visible as gaps: a missing reading is a fact. */
+export function gapMs(seconds) {
+    return seconds * 3 * 1000;
+}
+/** Common settings: uid, tags, time, refresh, links between the hazwatch dashboards. */
+export function board(uid, title, description) {
+    return new dashboard.DashboardBuilder(title)
+        .uid(uid)
+        .description(description)
+        .tags(['hazwatch'])
+        .timezone('browser')
+        .refresh('10s')
+        .time({ from: 'now-6h', to: 'now' })
+        .tooltip(dashboard.DashboardCursorSync.Crosshair)
+        .readonly()
+        .link(new dashboard.DashboardLinkBuilder('Hazwatch')
+        .type(dashboard.DashboardLinkType.Dashboards)
+        .tags(['hazwatch'])
+        .asDropdown(true)
+        .includeVars(true)
+        .keepTime(true));
+}
+/** Gives every panel (rows and their children included) a unique id in layout order. */
+export function numberPanels(d) {
+    let id = 1;
+    const walk = (panels) => {
+        for (const p of panels ?? []) {
+            p.id = id++;
+            if (Array.isArray(p.panels))
+                walk(p.panels);
+        }
+    };
+    walk(d.panels);
+    // Grafana expects the lists even when a dashboard has no variables or annotations.
+    d.templating = { list: d.templating?.list ?? [] };
+    d.annotations = { list: d.annotations?.list ?? [] };
+    return d;
+}
+/** JSON with object keys sorted and functions dropped: same dashboards, same bytes. */
+export function stableJson(value) {
+    const sort = (v) => {
+        if (Array.isArray(v))
+            return v.map(sort);
+        if (v && typeof v === 'object') {
+            const out = {};
+            for (const key of Object.keys(v).sort()) {
+                const child = v[key];
+                if (typeof child === 'function' || child === undefined)
+                    continue;
+                out[key] = sort(child);
+            }
+            return out;
+        }
+        return v;
+    };
+    return JSON.stringify(sort(value), null, 2) + '\n';
+}

@@ -1,0 +1,12 @@
+// Settings of `hazwatch dashboards`: the `dashboards` section of the configuration file, HAZWATCH_DASHBOARDS_* in the environment.
+import { z } from 'zod';
+export const dashboardsConfig = z
+    .object({
+    out: z.string().default('deploy/grafana/dashboards').describe('Directory the dashboard JSON files are written to (Grafana provisions from it)'),
+    limits: z
+        .enum(['registry', 'none'])
+        .default('registry')
+        .describe('Draw H/HH/L/LL bands of vessels from device meta.limits in the registry (registry), or no per-device bands (none)'),
+})
+    .strict()
+    .prefault({});

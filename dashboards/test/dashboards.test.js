@@ -1,0 +1,257 @@
+// The generated dashboards are valid Grafana dashboards for the provisioned data source, and the
+// committed files are exactly what the code generates.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LEVEL_COLOURS } from '../../contract/alarms.ts';
+import { main } from '../../cli/main.ts';
+import { openRegistry } from '../../registry/registry.ts';
+import { DATASOURCE_UID } from '../common.ts';
+import { generateDashboards, writeDashboards } from '../generate.ts';
+import { readVesselLimits } from '../limits.ts';
+import { limitSteps } from '../boards/hazard-source.ts';
+import { from, fromSubquery } from '../influxql.ts';
+import { fieldsOf } from '../schema.ts';
+const ROOT = new URL('../../', import.meta.url).pathname;
+const COMMITTED = join(ROOT, 'deploy/grafana/dashboards');
+const generated = generateDashboards();
+const tmp = [];
+afterAll(() => tmp.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function allPanels(d) {
+    const out = [];
+    const walk = (panels) => {
+        for (const p of panels ?? []) {
+            out.push(p);
+            walk(p.panels);
+        }
+    };
+    walk(d.panels);
+    return out;
+}
+/** Every object with a `datasource` key, anywhere in the dashboard. */
+function datasourceRefs(value, path = '$') {
+    if (Array.isArray(value))
+        return value.flatMap((v, i) => datasourceRefs(v, `${path}[${i}]`));
+    if (value && typeof value === 'object') {
+        const o = value;
+        return [
+            ...('datasource' in o ? [{ path, ref: o.datasource }] : []),
+            ...Object.entries(o).flatMap(([k, v]) => (k === 'datasource' ? [] : datasourceRefs(v, `${path}.${k}`))),
+        ];
+    }
+    return [];
+}
+/** Every string where Grafana substitutes variables: queries, aliases, titles, variable queries. */
+function templatedStrings(d) {
+    const out = [];
+    for (const p of allPanels(d)) {
+        out.push(String(p.title ?? ''));
+        for (const t of p.targets ?? [])
+            out.push(String(t.query ?? ''));
+    }
+    for (const v of d.templating.list ?? [])
+        if (typeof v.query === 'string')
+            out.push(v.query);
+    for (const a of d.annotations.list ?? [])
+        out.push(String(a.target?.query ?? ''));
+    return out;
+}
+const BUILTIN = new Set(['timeFilter', '__interval', '__interval_ms', '__all', 'col']);
+describe('generated dashboards', () => {
+    it('are the eight dashboards of the issue, with unique uids under the hazwatch tag', () => {
+        expect(generated.map((g) => g.file)).toEqual([
+            'overview.json',
+            'hazard-source.json',
+            'gas.json',
+            'electrical-fire.json',
+            'fire-water.json',
+            'smoke-alarms.json',
+            'alarm-history.json',
+            'platform-health.json',
+        ]);
+        const uids = generated.map((g) => g.dashboard.uid);
+        expect(new Set(uids).size).toBe(uids.length);
+        for (const g of generated) {
+            expect(g.dashboard.uid).toMatch(/^hazwatch-[a-z-]+$/);
+            expect(g.dashboard.uid.length).toBeLessThanOrEqual(40); // Grafana's uid limit
+            expect(g.dashboard.tags).toContain('hazwatch');
+            expect(g.dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
+            expect(g.dashboard).not.toHaveProperty('id');
+        }
+    });
+    it('have unique panel ids, panels inside the 24-column grid, and a query on every non-row panel', () => {
+        for (const g of generated) {
+            const panels = allPanels(g.json ? JSON.parse(g.json) : {});
+            const ids = panels.map((p) => p.id);
+            expect(ids.every((id) => Number.isInteger(id) && id > 0), g.file).toBe(true);
+            expect(new Set(ids).size, g.file).toBe(ids.length);
+            for (const p of panels) {
+                const pos = p.gridPos;
+                expect(pos.x + pos.w, `${g.file} ${p.title}`).toBeLessThanOrEqual(24);
+                expect(pos.h).toBeGreaterThan(0);
+                if (p.type !== 'row') {
+                    expect(p.targets.length, `${g.file} ${p.title}`).toBeGreaterThan(0);
+                    expect(['timeseries', 'stat', 'table', 'state-timeline']).toContain(p.type);
+                }
+            }
+            const refIds = panels.map((p) => (p.targets ?? []).map((t) => t.refId));
+            for (const r of refIds)
+                expect(new Set(r).size).toBe(r.length);
+        }
+    });
+    it('reference only the provisioned InfluxDB data source', () => {
+        const provisioning = parseYaml(readFileSync(join(ROOT, 'deploy/grafana/provisioning/datasources/influxdb.yaml'), 'utf8'));
+        const ds = provisioning.datasources.find((d) => d.uid === DATASOURCE_UID);
+        expect(ds?.type).toBe('influxdb');
+        expect(ds?.jsonData.version).toBe('InfluxQL');
+        for (const g of generated) {
+            const refs = datasourceRefs(JSON.parse(g.json));
+            expect(refs.length).toBeGreaterThan(0);
+            for (const { path, ref } of refs)
+                expect(ref, `${g.file} ${path}`).toEqual({ type: 'influxdb', uid: DATASOURCE_UID });
+        }
+    });
+    it('define every variable their queries use, and use every variable they define', () => {
+        for (const g of generated) {
+            const d = JSON.parse(g.json);
+            const defined = (d.templating.list ?? []).map((v) => String(v.name));
+            const used = new Set();
+            for (const s of templatedStrings(d))
+                for (const m of s.matchAll(/\$\{?(\w+)/g))
+                    used.add(m[1]);
+            for (const name of used) {
+                if (BUILTIN.has(name) || name.startsWith('tag_'))
+                    continue;
+                expect(defined, `${g.file} uses $${name}`).toContain(name);
+            }
+            for (const name of defined)
+                expect(used.has(name), `${g.file} defines $${name} but never uses it`).toBe(true);
+            // A variable may only refer to variables defined before it (Grafana resolves them in order).
+            const vars = d.templating.list ?? [];
+            vars.forEach((v, i) => {
+                for (const m of String(v.query ?? '').matchAll(/\$(\w+)/g))
+                    expect(defined.slice(0, i), `${g.file} $${v.name}`).toContain(m[1]);
+            });
+        }
+    });
+    it('colour thresholds only with the alarm level colours (and green/transparent for normal)', () => {
+        const allowed = new Set([...Object.values(LEVEL_COLOURS).map((c) => c.hex), 'green', 'transparent']);
+        let seen = 0;
+        for (const g of generated) {
+            for (const m of g.json.matchAll(/"steps": \[([^\]]*)\]/g)) {
+                for (const c of m[1].matchAll(/"color": "([^"]+)"/g)) {
+                    expect(allowed, `${g.file}: ${c[1]}`).toContain(c[1]);
+                    seen++;
+                }
+            }
+        }
+        expect(seen).toBeGreaterThan(20);
+    });
+    it('show alarm changes as annotations on every dashboard that has devices', () => {
+        for (const g of generated.filter((x) => x.file !== 'platform-health.json')) {
+            const list = (g.dashboard.annotations.list ?? []);
+            expect(list.map((a) => a.iconColor)).toEqual(Object.values(LEVEL_COLOURS).map((c) => c.hex));
+            for (const a of list)
+                expect(String(a.target.query)).toMatch(/FROM "alarm_event"/);
+        }
+    });
+    it('regenerate to identical bytes, equal to the committed files', () => {
+        const again = generateDashboards();
+        expect(again.map((g) => g.json)).toEqual(generated.map((g) => g.json));
+        const committed = readdirSync(COMMITTED).filter((f) => f.endsWith('.json')).sort();
+        expect(committed).toEqual(generated.map((g) => g.file).sort());
+        for (const g of generated) {
+            expect(readFileSync(join(COMMITTED, g.file), 'utf8'), `${g.file} is stale: run npm run dashboards`).toBe(g.json);
+        }
+    });
+});
+describe('InfluxQL builder', () => {
+    it('quotes names, aliases every column and orders the clauses', () => {
+        const q = from('gas_combustible', { type: 'influxdb', uid: 'x' })
+            .select({ field: 'lel', fn: 'max' }, { rate: 'lel', per: '1s', as: 'rate' })
+            .whereVariable('enterprise', 'enterprise')
+            .whereTag('site', '=', "o'brien")
+            .groupByTime()
+            .groupBy('device')
+            .fill('none')
+            .orderByTimeDesc()
+            .limit(10);
+        expect(q.toString()).toBe(`SELECT max("lel") AS "lel", non_negative_derivative(max("lel"), 1s) AS "rate" FROM "gas_combustible" WHERE $timeFilter AND "enterprise" =~ /^$enterprise$/ AND "site" = 'o\\'brien' GROUP BY time($__interval), "device" fill(none) ORDER BY time DESC LIMIT 10`);
+        expect(q.build()).toMatchObject({ rawQuery: true, resultFormat: 'time_series', refId: 'A' });
+    });
+    it('lets an outer query use only what its subquery outputs', () => {
+        const inner = from('device_status', { type: 'influxdb', uid: 'x' }).select({ field: 'online', fn: 'last' }).groupBy('device');
+        expect(() => fromSubquery(inner, { type: 'influxdb', uid: 'x' }).select({ field: 'onlien' })).toThrow(/no column onlien/);
+        expect(fromSubquery(inner, { type: 'influxdb', uid: 'x' }).select({ field: 'online', fn: 'count' }).anyTime().toString()).toMatch(/^SELECT count\("online"\) AS "online" FROM \(SELECT last\("online"\) AS "online" FROM "device_status" WHERE \$timeFilter GROUP BY "device"\)$/);
+    });
+    it('knows the reading fields from the catalog', () => {
+        expect(fieldsOf('fire_water')).toEqual(['pressure', 'pump_running', 'jockey_running', 'pool_level', 'receive_time']);
+        // @ts-expect-error a field that is not in the catalog does not compile
+        from('vessel', { type: 'influxdb', uid: 'x' }).select({ field: 'lel' });
+    });
+});
+describe('vessel limits from the registry', () => {
+    it('draw LL/L/H/HH bands in level colours, ordered by value', () => {
+        expect(limitSteps({ ll: 1, l: 2, h: 8, hh: 9 }).build().steps).toEqual([
+            { value: null, color: LEVEL_COLOURS[2].hex },
+            { value: 1, color: LEVEL_COLOURS[3].hex },
+            { value: 2, color: 'transparent' },
+            { value: 8, color: LEVEL_COLOURS[3].hex },
+            { value: 9, color: LEVEL_COLOURS[2].hex },
+        ]);
+        expect(limitSteps({ h: 8, hh: undefined, l: undefined, ll: undefined }).build().steps).toEqual([
+            { value: null, color: 'transparent' },
+            { value: 8, color: LEVEL_COLOURS[3].hex },
+        ]);
+    });
+    it('hazwatch dashboards reads meta.limits and overrides each vessel series; same registry, same bytes', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'hw-dash-'));
+        tmp.push(dir);
+        const registryFile = join(dir, 'registry.db');
+        const registry = openRegistry(registryFile);
+        registry.addEnterprise('acme');
+        await registry.addDevice({ enterprise: 'acme', id: 'T-1', class: 'vessel', hazardSource: 'hs', meta: { limits: { level: { HH: 9, H: 8, L: 1, LL: 0.5 }, pressure: { hh: 1.6 } } } });
+        await registry.addDevice({ enterprise: 'acme', id: 'T-2', class: 'vessel', meta: { limits: { level: 'bad' } } });
+        await registry.addDevice({ enterprise: 'acme', id: 'G-1', class: 'gas_combustible' });
+        registry.close();
+        expect(readVesselLimits(registryFile).map((l) => `${l.series} ${l.metric}`)).toEqual(['acme/T-1 level', 'acme/T-1 pressure']);
+        const run = async () => {
+            const out = new PassThrough();
+            let text = '';
+            out.on('data', (d) => (text += d));
+            const code = await main(['dashboards', '--out', join(dir, 'out'), '--limits', 'registry', '--log-level', 'warn'], { out, err: out });
+            return { code, text };
+        };
+        process.env.HAZWATCH_REGISTRY_PATH = registryFile;
+        try {
+            const first = await run();
+            expect(first.code, first.text).toBe(0);
+            expect(first.text).toMatch(/8 written, 0 unchanged; H\/HH\/L\/LL bands for 2 vessel metric/);
+            const second = await run();
+            expect(second.text).toMatch(/0 written, 8 unchanged/);
+        }
+        finally {
+            delete process.env.HAZWATCH_REGISTRY_PATH;
+        }
+        const hs = JSON.parse(readFileSync(join(dir, 'out', 'hazard-source.json'), 'utf8'));
+        const level = allPanels(hs).find((p) => p.title === 'Level');
+        const overrides = level.fieldConfig.overrides;
+        expect(overrides.map((o) => o.matcher.options)).toEqual(['acme/T-1']);
+        expect(overrides[0].properties.find((p) => p.id === 'thresholds').value.steps).toHaveLength(5);
+        // Every other file is the same as without limits.
+        for (const g of generated.filter((x) => x.file !== 'hazard-source.json'))
+            expect(readFileSync(join(dir, 'out', g.file), 'utf8')).toBe(g.json);
+    });
+    it('removes a stale hazwatch dashboard from the output folder, and leaves other files alone', () => {
+        const dir = mkdtempSync(join(tmpdir(), 'hw-dash-'));
+        tmp.push(dir);
+        writeFileSync(join(dir, 'old.json'), JSON.stringify({ uid: 'hazwatch-old' }));
+        writeFileSync(join(dir, 'mine.json'), JSON.stringify({ uid: 'my-own' }));
+        const result = writeDashboards(dir, generated);
+        expect(result.removed).toEqual(['old.json']);
+        expect(readdirSync(dir).sort()).toEqual([...generated.map((g) => g.file), 'mine.json'].sort());
+    });
+});

@@ -1,0 +1,182 @@
+// Publishing with the gateway's credentials on each device's own topics (contract/topics.ts):
+// readings and events go through the outbox (QoS 1, deleted on PUBACK, replayed in batches with their
+// original timestamps after an outage); status is retained and re-sent on every reconnect; the gateway's
+// own status topic carries its MQTT will. Rejections the platform sends back are logged and counted.
+import mqtt from 'mqtt';
+import { DEFAULT_LIMITS, parseJson, ErrorPayload } from '../contract/payloads.ts';
+import { parseTopic, topicFor } from '../contract/topics.ts';
+import { counter, gauge } from '../core/metrics.ts';
+export function startPublisher(options) {
+    const { enterprise, gateway, outbox, log } = options;
+    const maxBatch = Math.min(options.maxBatch ?? 500, DEFAULT_LIMITS.maxBatch);
+    const ours = new Set(options.devices);
+    const username = options.username ?? `${enterprise}/${gateway}`;
+    const gatewayStatusTopic = topicFor(enterprise, gateway, 'status');
+    const published = counter(options.metrics, 'hazwatch_gateway_published_total', 'Messages acknowledged by the broker, by channel', ['channel']);
+    const rejected = counter(options.metrics, 'hazwatch_gateway_rejections_total', 'Rejections the platform reported on the error topic of a device of this gateway, by code', ['code']);
+    const outboxRows = gauge(options.metrics, 'hazwatch_gateway_outbox_rows', 'Readings and events waiting in the outbox');
+    const publishFailures = counter(options.metrics, 'hazwatch_gateway_publish_failures_total', 'Publishes that failed and stay in the outbox for a retry');
+    const readings = counter(options.metrics, 'hazwatch_gateway_readings_total', 'Readings taken and put in the outbox, by platform device', ['device']);
+    const events = counter(options.metrics, 'hazwatch_gateway_events_total', 'Device events put in the outbox, by platform device and type', ['device', 'type']);
+    const statuses = new Map();
+    let draining;
+    let closing = false;
+    let retryTimer;
+    const client = mqtt.connect(options.url, {
+        clientId: username,
+        username,
+        password: options.password,
+        clean: true,
+        reconnectPeriod: options.reconnectMs ?? 2000,
+        connectTimeout: 10000,
+        will: { topic: gatewayStatusTopic, payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
+    });
+    client.on('connect', () => {
+        log.info({ url: options.url, username, backlog: outbox.size() }, 'connected to broker');
+        const now = Date.now();
+        publishStatus(gatewayStatusTopic, 'online', now);
+        for (const [device, s] of statuses)
+            publishStatus(topicFor(enterprise, device, 'status'), s.state, s.ts);
+        client.subscribe(topicFor(enterprise, '+', 'error'), { qos: 1 }, (err) => {
+            if (err)
+                log.warn({ err: err.message }, 'cannot subscribe to error topics: rejections will not be logged');
+        });
+        void drain();
+    });
+    client.on('close', () => {
+        if (!closing)
+            log.warn({ backlog: outbox.size() }, 'broker connection lost: buffering in the outbox');
+    });
+    client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
+    client.on('message', (topic, payload) => {
+        const t = parseTopic(topic);
+        if (!t || t.channel !== 'error' || !ours.has(t.device))
+            return;
+        const json = parseJson(payload);
+        const parsed = 'json' in json ? ErrorPayload.safeParse(json.json) : undefined;
+        if (!parsed?.success)
+            return;
+        rejected.inc({ code: parsed.data.code });
+        log.warn({ device: t.device, ...parsed.data }, 'platform rejected a message of this gateway');
+    });
+    function publishStatus(topic, state, ts) {
+        if (!client.connected)
+            return;
+        client.publish(topic, JSON.stringify({ state, ts }), { qos: 1, retain: true }, (err) => {
+            if (err)
+                log.warn({ topic, err: err.message }, 'status publish failed; it is sent again on reconnect');
+        });
+    }
+    function messages(rows) {
+        const out = [];
+        const batches = new Map();
+        for (const row of rows) {
+            if (row.channel === 'event') {
+                out.push({ topic: topicFor(enterprise, row.device, 'event'), payload: row.body, ids: [row.id], channel: 'event' });
+                continue;
+            }
+            const list = batches.get(row.device) ?? [];
+            let last = list[list.length - 1];
+            if (!last || last.readings.length >= maxBatch) {
+                last = { readings: [], ids: [] };
+                list.push(last);
+            }
+            last.readings.push(JSON.parse(row.body));
+            last.ids.push(row.id);
+            batches.set(row.device, list);
+        }
+        for (const [device, list] of batches) {
+            for (const b of list) {
+                const payload = b.readings.length === 1 ? JSON.stringify(b.readings[0]) : JSON.stringify({ readings: b.readings });
+                out.push({ topic: topicFor(enterprise, device, 'telemetry'), payload, ids: b.ids, channel: 'telemetry' });
+            }
+        }
+        return out;
+    }
+    async function drainLoop() {
+        while (client.connected && outbox.size() > 0) {
+            const rows = outbox.peek(maxBatch * 4);
+            if (!rows.length)
+                break;
+            const msgs = messages(rows);
+            const results = await Promise.allSettled(msgs.map((m) => client.publishAsync(m.topic, m.payload, { qos: 1 })));
+            const done = [];
+            results.forEach((r, i) => {
+                if (r.status === 'fulfilled') {
+                    done.push(...msgs[i].ids);
+                    published.inc({ channel: msgs[i].channel });
+                }
+                else
+                    publishFailures.inc();
+            });
+            outbox.remove(done);
+            outboxRows.set(outbox.size());
+            if (done.length < rows.length) {
+                // Some publishes failed (connection lost meanwhile): retry after the next connect or shortly.
+                clearTimeout(retryTimer);
+                retryTimer = setTimeout(() => void drain(), 1000);
+                return;
+            }
+        }
+    }
+    function drain() {
+        if (draining)
+            return draining;
+        draining = drainLoop()
+            .catch((err) => log.error({ err: err.message }, 'outbox drain failed'))
+            .finally(() => {
+            draining = undefined;
+            // Rows pushed after the loop's last look are picked up here.
+            if (client.connected && outbox.size() > 0 && !closing)
+                void drain();
+        });
+        return draining;
+    }
+    function enqueue(device, channel, body) {
+        outbox.push(device, channel, body);
+        outboxRows.set(outbox.size());
+        if (client.connected && !draining)
+            void drain();
+    }
+    return {
+        get connected() {
+            return client.connected;
+        },
+        reading(device, ts, values) {
+            readings.inc({ device });
+            enqueue(device, 'telemetry', { ts, values });
+        },
+        event(device, ts, event) {
+            events.inc({ device, type: event.type });
+            enqueue(device, 'event', { ts, ...event });
+        },
+        status(device, state, ts) {
+            statuses.set(device, { state, ts });
+            publishStatus(topicFor(enterprise, device, 'status'), state, ts);
+        },
+        async idle() {
+            while (outbox.size() > 0 || draining) {
+                if (draining)
+                    await draining;
+                else
+                    await new Promise((r) => setTimeout(r, 20));
+            }
+        },
+        async close() {
+            closing = true;
+            clearTimeout(retryTimer);
+            if (client.connected) {
+                // A stopped gateway watches nothing: say so for its devices and for itself.
+                const now = Date.now();
+                const offline = JSON.stringify({ state: 'offline', ts: now });
+                await Promise.allSettled([
+                    ...[...statuses.keys()].map((d) => client.publishAsync(topicFor(enterprise, d, 'status'), offline, { qos: 1, retain: true })),
+                    client.publishAsync(gatewayStatusTopic, offline, { qos: 1, retain: true }),
+                ]);
+                if (draining)
+                    await Promise.race([draining, new Promise((r) => setTimeout(r, 2000))]);
+            }
+            await client.endAsync(!client.connected);
+        },
+    };
+}

@@ -1,0 +1,79 @@
+// Settings of `hazwatch ingest`: the `ingest` section of the configuration file, HAZWATCH_INGEST_* in the environment.
+import { z } from 'zod';
+import { DEFAULT_LIMITS, DEFAULT_TIME_POLICY } from '../contract/payloads.ts';
+const influxConfig = z
+    .object({
+    kind: z
+        .enum(['none', 'v1', 'v2'])
+        .default('none')
+        .describe('none: validate and spool only (nothing is stored); v1: InfluxDB 1.x /write + InfluxQL; v2: InfluxDB 2.x, 3.x or Cloud /api/v2/write'),
+    url: z.string().url().default('http://127.0.0.1:8086').describe('InfluxDB base URL'),
+    database: z.string().min(1).default('hazwatch').describe('v1: database'),
+    retentionPolicy: z.string().optional().describe('v1: retention policy (default: the database default)'),
+    username: z.string().optional().describe('v1: user name'),
+    password: z.string().optional().describe('v1: password'),
+    createDatabase: z.boolean().default(true).describe('v1: CREATE DATABASE at start if it does not exist (needs admin rights; a refusal is only logged)'),
+    token: z.string().optional().describe('v2: API token'),
+    org: z.string().optional().describe('v2: organization'),
+    bucket: z.string().min(1).default('hazwatch').describe('v2: bucket'),
+    timeoutMs: z.number().int().positive().default(10000).describe('Timeout of one write request'),
+    gzip: z.boolean().default(true).describe('gzip write bodies'),
+})
+    .strict()
+    .prefault({});
+export const ingestConfig = z
+    .object({
+    instance: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/).optional().describe('Name of this ingest process (metrics tag, client id suffix); default: host name'),
+    clientId: z.string().optional().describe('MQTT client id; default svc:ingest, or svc:ingest:<instance> with a shareGroup. Keep it fixed: the broker keeps the persistent session under it'),
+    shareGroup: z.string().regex(/^[^/+#]+$/).optional().describe('Subscribe through $share/<group>/ so several ingest processes split the load'),
+    platformTopic: z.string().default('hw/platform/ingest').describe('Where ingest publishes its own state (retained), e.g. HW_ERR_SPOOL_FULL; /<instance> is appended'),
+    influx: influxConfig,
+    spool: z
+        .object({
+        path: z.string().optional().describe('SQLite spool file (default <dataDir>/spool.db, or spool-<instance>.db with a shareGroup)'),
+        maxBytes: z.number().int().positive().default(1024 ** 3).describe('Spool limit in bytes of line protocol; when reached, ingest stops acknowledging'),
+        maxMessages: z.number().int().positive().optional().describe('Spool limit in messages (optional, in addition to maxBytes)'),
+        warnRatio: z.number().gt(0).lt(1).default(0.8).describe('Fill ratio from which a warning is logged and published'),
+        resumeRatio: z.number().gt(0).lt(1).default(0.9).describe('Once full, ingest takes messages again below this fill ratio'),
+        sync: z.enum(['full', 'normal']).default('full').describe('full: every group commit is fsynced (survives power loss); normal: survives a crash of ingest, not of the machine'),
+        dedupeWindowS: z.number().int().positive().default(600).describe('How long receive-time messages are remembered to recognise QoS1 redeliveries flagged DUP'),
+        replayWindowMs: z.number().int().positive().default(10000).describe('After a reconnect, how long messages are compared with the last ones of the previous connection (brokers that resend without DUP)'),
+    })
+        .strict()
+        .prefault({}),
+    batch: z
+        .object({
+        size: z.number().int().positive().default(5000).describe('Points per database write'),
+        flushMs: z.number().int().positive().default(1000).describe('Longest wait before a partial batch is written'),
+        maxCommit: z.number().int().positive().default(2000).describe('Messages per spool transaction (group commit)'),
+    })
+        .strict()
+        .prefault({}),
+    retry: z
+        .object({
+        minMs: z.number().int().positive().default(500).describe('First retry delay after a failed write'),
+        maxMs: z.number().int().positive().default(30000).describe('Longest retry delay (Retry-After from the server wins)'),
+    })
+        .strict()
+        .prefault({}),
+    time: z
+        .object({
+        skewToleranceMs: z.number().int().nonnegative().default(DEFAULT_TIME_POLICY.skewToleranceMs).describe('Device clock ahead by more than this: receive time used (HW_WARN_CLOCK_SKEW)'),
+        maxFutureMs: z.number().int().nonnegative().default(DEFAULT_TIME_POLICY.maxFutureMs).describe('Further ahead: refused (HW_ERR_TS_FUTURE)'),
+        maxPastMs: z.number().int().nonnegative().default(DEFAULT_TIME_POLICY.maxPastMs).describe('Older: refused (HW_ERR_TS_PAST)'),
+    })
+        .strict()
+        .prefault({}),
+    maxBatch: z.number().int().positive().default(DEFAULT_LIMITS.maxBatch).describe('Readings per telemetry message (HW_ERR_BATCH_TOO_LARGE)'),
+    maxPayloadBytes: z.number().int().positive().default(256 * 1024).describe('Largest payload taken (HW_ERR_PAYLOAD_TOO_LARGE)'),
+    errorReplies: z
+        .object({
+        burst: z.number().int().nonnegative().default(20).describe('Error-topic answers a device may get at once'),
+        perSecond: z.number().nonnegative().default(2).describe('Sustained error-topic answers per device per second; the rest are counted, not sent'),
+    })
+        .strict()
+        .prefault({}),
+    healthIntervalS: z.number().int().positive().default(10).describe('Interval of the platform_ingest / platform_rejection points'),
+})
+    .strict()
+    .prefault({});

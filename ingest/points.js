@@ -1,0 +1,39 @@
+// Line protocol for the schema of docs/storage.md. Tags are sorted by key (InfluxDB indexes them
+// sorted; sending them sorted spares the server the work), timestamps are epoch milliseconds.
+import { escape } from '@influxdata/influxdb-client';
+function fieldValue(value) {
+    if (typeof value === 'boolean')
+        return value ? 'true' : 'false';
+    if (typeof value === 'number')
+        return String(value);
+    return escape.quoted(value);
+}
+/** One line; tags with an empty or missing value are left out (InfluxDB refuses empty tag values). */
+export function line(measurement, tags, fields, ts) {
+    let out = escape.measurement(measurement);
+    for (const key of Object.keys(tags).sort()) {
+        const value = tags[key];
+        if (value)
+            out += `,${escape.tag(key)}=${escape.tag(value)}`;
+    }
+    let sep = ' ';
+    for (const [key, value] of Object.entries(fields)) {
+        out += `${sep}${escape.tag(key)}=${fieldValue(value)}`;
+        sep = ',';
+    }
+    return `${out} ${ts}`;
+}
+/**
+ * Receive times handed out per device never repeat: two points of one series at the same millisecond
+ * would overwrite each other in InfluxDB, e.g. a batch of readings without timestamps, or two
+ * messages of a chatty device within one millisecond.
+ */
+export function receiveClock() {
+    const last = new Map();
+    return (key, ts) => {
+        const prev = last.get(key);
+        const next = prev !== undefined && prev >= ts ? prev + 1 : ts;
+        last.set(key, next);
+        return next;
+    };
+}

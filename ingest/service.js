@@ -1,0 +1,371 @@
+// `startIngest`: broker → validation → spool → database. Library entry point for `hazwatch ingest`,
+// `hazwatch start` and the tests. See docs/ingest.md for the guarantees and their reasons.
+import { hostname } from 'node:os';
+import mqtt from 'mqtt';
+import { ERRORS, channelFilter, errorMessage } from '../contract/index.ts';
+import { dataPath } from '../core/config.ts';
+import { deviceDirectory } from '../registry/registry.ts';
+import { startDrain } from './drain.ts';
+import { createInterpreter } from './interpret.ts';
+import { limitedLog, tokenBuckets } from './limits.ts';
+import { healthLines, ingestMetrics } from './metrics.ts';
+import { deferAcks } from './mqtt-acks.ts';
+import { redeliveryKey, redeliveryTracker } from './redelivery.ts';
+import { openSpool } from './spool.ts';
+import { createWriter } from './writers/index.ts';
+export async function startIngest(options) {
+    const { config, metrics: registry } = options;
+    const cfg = config.ingest;
+    const now = options.now ?? Date.now;
+    const instance = cfg.instance ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'ingest');
+    const log = options.log.child({ component: 'ingest', instance });
+    const m = ingestMetrics(registry);
+    const devices = 'devices' in options.registry && typeof options.registry.devices === 'object' ? options.registry.devices : deviceDirectory(options.registry);
+    const interpret = createInterpreter({ devices, time: cfg.time, limits: { maxBatch: cfg.maxBatch }, maxPayloadBytes: cfg.maxPayloadBytes });
+    const limited = limitedLog(log, { perInterval: 20, intervalMs: 60000 });
+    const mayAnswer = tokenBuckets(cfg.errorReplies);
+    const spoolPath = cfg.spool.path ?? dataPath(config, cfg.shareGroup ? `spool-${instance}.db` : 'spool.db');
+    const spool = openSpool(spoolPath, { sync: cfg.spool.sync, maxBytes: cfg.spool.maxBytes, maxMessages: cfg.spool.maxMessages });
+    const writer = createWriter(cfg.influx);
+    const counts = { received: 0, stored: 0, acknowledged: 0, rejected: 0, warnings: 0, duplicates: 0, dbErrors: 0, refusedPoints: 0 };
+    const rejectedByReason = {};
+    const start = spool.stats();
+    if (!writer) {
+        log.error({ code: 'HW_ERR_CONFIG', spool: spoolPath, spooled: start.messages, limitBytes: cfg.spool.maxBytes }, 'NO DATABASE CONFIGURED (ingest.influx.kind = none): readings are validated, answered and kept in the spool up to its limit, but NOTHING IS STORED. Set ingest.influx to write them.');
+    }
+    else {
+        const problem = await writer.prepare?.();
+        if (problem)
+            log.warn({ target: writer.target, problem }, 'could not prepare the database (ingest keeps retrying its writes)');
+        log.info({ target: writer.target, spool: spoolPath, backlog: start.messages }, 'writing to InfluxDB');
+    }
+    // ---- health signal on the platform topic -------------------------------------------------------
+    const platformTopic = `${cfg.platformTopic}/${instance}`;
+    let spoolState = 'ok';
+    let client;
+    function publishState(state) {
+        if (state === spoolState)
+            return;
+        spoolState = state;
+        const s = spool.stats();
+        const payload = {
+            instance,
+            state,
+            ...(state === 'full' ? { code: 'HW_ERR_SPOOL_FULL', message: ERRORS.HW_ERR_SPOOL_FULL.message } : {}),
+            spool: { messages: s.messages, bytes: s.bytes, fill: Math.round(spool.fill() * 1000) / 1000 },
+            database: writer ? writer.target : 'none',
+            at: now(),
+        };
+        client?.publish(platformTopic, JSON.stringify(payload), { qos: 1, retain: true }, (err) => {
+            if (err)
+                log.warn({ err, topic: platformTopic }, 'could not publish ingest state');
+        });
+    }
+    // ---- spool state, back-pressure ------------------------------------------------------------------
+    let paused = false;
+    let closing = false;
+    function refreshSpoolMetrics() {
+        const s = spool.stats();
+        m.spoolMessages.set(s.messages);
+        m.spoolPoints.set(s.points);
+        m.spoolBytes.set(s.bytes);
+        m.spoolFill.set(spool.fill());
+        m.spoolAge.set(s.oldestReceivedAt === undefined ? 0 : Math.max(0, now() - s.oldestReceivedAt) / 1000);
+        m.spoolRefused.set(s.refused);
+        return s;
+    }
+    function checkFill() {
+        const fill = spool.fill();
+        if (paused) {
+            if (fill < cfg.spool.resumeRatio && !closing) {
+                paused = false;
+                m.spoolFull.set(0);
+                log.info({ fill }, 'spool below its resume mark: taking messages again');
+                if (client && !client.disconnected)
+                    client.end(true);
+                client = openClient();
+                publishState(fill >= cfg.spool.warnRatio ? 'filling' : 'ok');
+            }
+            return;
+        }
+        if (fill >= cfg.spool.warnRatio && spoolState === 'ok') {
+            log.warn({ fill, spool: refreshSpoolMetrics() }, 'spool is filling: the database is not keeping up or is unreachable');
+            publishState('filling');
+        }
+        else if (fill < cfg.spool.warnRatio * 0.9 && spoolState === 'filling') {
+            publishState('ok');
+        }
+    }
+    function goFull() {
+        if (paused)
+            return;
+        paused = true;
+        m.spoolFull.set(1);
+        const s = refreshSpoolMetrics();
+        log.error({ code: 'HW_ERR_SPOOL_FULL', spool: s, limitBytes: cfg.spool.maxBytes, limitMessages: cfg.spool.maxMessages, database: writer?.target ?? 'none' }, `${ERRORS.HW_ERR_SPOOL_FULL.message}: disconnecting; the broker keeps the messages in ingest's persistent session until the spool drains below ${cfg.spool.resumeRatio * 100} %`);
+        publishState('full');
+        // Leave once the state message is acknowledged (end without force waits for it): the broker
+        // queues for the persistent session meanwhile.
+        client?.end(false);
+    }
+    // ---- group commit ---------------------------------------------------------------------------------
+    const pending = [];
+    const pendingKeys = new Set();
+    const redelivery = redeliveryTracker({ tailMs: 5000, replayMs: cfg.spool.replayWindowMs, now });
+    // After a crash: the previous process's last receive-time messages may come again.
+    redelivery.restored(spool.lastKeys(5000));
+    let scheduled = false;
+    function commit() {
+        scheduled = false;
+        if (pending.length === 0)
+            return;
+        const items = pending.splice(0);
+        pendingKeys.clear();
+        if (paused)
+            return; // not acknowledged: redelivered after the reconnect
+        let fitting = items.length;
+        let messages = 0;
+        let bytes = 0;
+        for (let i = 0; i < items.length; i++) {
+            const e = items[i].entry;
+            if (!e)
+                continue;
+            messages++;
+            bytes += e.lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+            if (!spool.fits(messages, bytes)) {
+                fitting = i;
+                break;
+            }
+        }
+        const accepted = items.slice(0, fitting);
+        try {
+            spool.append(accepted.flatMap((i) => (i.entry ? [i.entry] : [])));
+        }
+        catch (err) {
+            // Disk full or I/O error: acknowledge nothing of this batch; the broker redelivers it.
+            log.error({ err, code: 'HW_ERR_SPOOL_FULL', spool: spoolPath }, 'spool write failed: messages not acknowledged');
+            goFull();
+            return;
+        }
+        for (const item of accepted) {
+            const sent = item.ack();
+            const key = item.entry?.dedupeKey;
+            if (key)
+                sent ? redelivery.taken(key) : redelivery.unacknowledged(key);
+        }
+        counts.acknowledged += accepted.length;
+        if (fitting < items.length)
+            goFull();
+        else
+            checkFill();
+        drain?.notify();
+    }
+    function enqueue(item) {
+        pending.push(item);
+        if (pending.length >= cfg.batch.maxCommit)
+            commit();
+        else if (!scheduled) {
+            scheduled = true;
+            // After every packet of the current socket read has been handled: one commit per read.
+            setImmediate(commit);
+        }
+    }
+    // ---- answers to devices ---------------------------------------------------------------------------
+    function answer(errorTopic, rejection, topic, receivedAt) {
+        if (!errorTopic || !client)
+            return;
+        if (!mayAnswer(errorTopic)) {
+            m.errorReplies.inc({ result: 'suppressed' });
+            return;
+        }
+        m.errorReplies.inc({ result: 'sent' });
+        client.publish(errorTopic, JSON.stringify(errorMessage(rejection, topic, receivedAt)), { qos: 1 }, (err) => {
+            if (err)
+                limited.warn('error-reply', { err: err.message, topic: errorTopic }, 'could not answer on the error topic');
+        });
+    }
+    function onPublish(packet, ack) {
+        const topic = packet.topic;
+        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
+        const receivedAt = now();
+        counts.received++;
+        const channel = topic.split('/')[4] ?? 'unknown';
+        m.received.inc({ channel: ['telemetry', 'event', 'status'].includes(channel) ? channel : 'other' });
+        // A redelivery of a message already spooled with receive-time points: storing it again would
+        // stamp the same readings with a second time (see redelivery.ts).
+        const key = packet.messageId !== undefined ? redeliveryKey(topic, packet.messageId, payload) : undefined;
+        if (key && (redelivery.isRedelivery(key) || (packet.dup && (pendingKeys.has(key.toString('hex')) || spool.seen(key))))) {
+            counts.duplicates++;
+            m.duplicates.inc({ kind: 'redelivery' });
+            enqueue({ ack });
+            return;
+        }
+        let result;
+        try {
+            result = interpret(topic, payload, receivedAt, packet.retain);
+        }
+        catch (err) {
+            // A bug in validation must not take ingest down nor lose the message: keep it unacknowledged.
+            log.error({ err, topic }, 'validation failed unexpectedly: message not acknowledged');
+            return;
+        }
+        for (const r of result.rejections) {
+            counts.rejected++;
+            rejectedByReason[r.code] = (rejectedByReason[r.code] ?? 0) + 1;
+            m.rejected.inc({ reason: r.code });
+            limited.warn(r.code, { code: r.code, topic, detail: r.message, metric: r.metric, index: r.index }, 'rejected');
+            answer(result.errorTopic, r, topic, receivedAt);
+        }
+        for (const w of result.warnings) {
+            counts.warnings++;
+            m.warnings.inc({ reason: w.code });
+            limited.warn(w.code, { code: w.code, topic, detail: w.message, index: w.index }, 'stored with a correction');
+            answer(result.errorTopic, w, topic, receivedAt);
+        }
+        if (result.retainedReplay) {
+            counts.duplicates++;
+            m.duplicates.inc({ kind: 'retained' });
+        }
+        if (result.lines.length === 0) {
+            enqueue({ ack });
+            return;
+        }
+        const dedupeKey = result.receiveTime ? key : undefined;
+        if (dedupeKey)
+            pendingKeys.add(dedupeKey.toString('hex'));
+        enqueue({ entry: { receivedAt, lines: result.lines, dedupeKey }, ack });
+    }
+    // ---- database -------------------------------------------------------------------------------------
+    let writeLatencyMs = 0;
+    const drain = writer
+        ? startDrain({
+            spool,
+            writer,
+            log,
+            batchSize: cfg.batch.size,
+            flushMs: cfg.batch.flushMs,
+            retry: cfg.retry,
+            now,
+            onStored(points, _messages, latencyMs) {
+                counts.stored += points;
+                m.stored.inc(points);
+                m.writeLatency.observe(latencyMs / 1000);
+                writeLatencyMs = latencyMs;
+                checkFill();
+            },
+            onError(error, attempt, delayMs) {
+                counts.dbErrors++;
+                m.dbErrors.inc({ kind: error.failure });
+                const s = spool.stats();
+                limited.warn('HW_ERR_DB_WRITE', { code: 'HW_ERR_DB_WRITE', target: writer.target, status: error.status, attempt, retryInMs: delayMs, spooled: s.messages, error: error.message }, 'database write failed: kept in the spool, retrying');
+            },
+            onRefused(points, error) {
+                counts.refusedPoints += points;
+                m.refusedPoints.inc(points);
+                m.dbErrors.inc({ kind: error.failure });
+                log.error({ code: 'HW_ERR_DB_WRITE', target: writer.target, status: error.status, points, error: error.message }, 'the database refuses a message for good: kept aside in the spool table "refused"');
+            },
+        })
+        : undefined;
+    // ---- housekeeping -------------------------------------------------------------------------------
+    const metricsTimer = setInterval(() => {
+        refreshSpoolMetrics();
+        checkFill();
+    }, 1000);
+    metricsTimer.unref();
+    const pruneTimer = setInterval(() => spool.prune(now() - cfg.spool.dedupeWindowS * 1000), 60000);
+    pruneTimer.unref();
+    function snapshot() {
+        return {
+            ...counts,
+            rejectedByReason: { ...rejectedByReason },
+            spool: { ...spool.stats(), fill: spool.fill(), full: paused },
+            connected: client?.connected ?? false,
+            database: writer?.target ?? 'none',
+        };
+    }
+    async function writeHealth() {
+        if (!writer)
+            return;
+        const s = spool.stats();
+        const lines = healthLines(instance, {
+            ...counts,
+            spoolDepth: s.messages,
+            spoolAgeS: s.oldestReceivedAt === undefined ? 0 : Math.max(0, now() - s.oldestReceivedAt) / 1000,
+            writeLatencyMs,
+            rejectedByReason,
+        }, now());
+        // Platform health is about the platform, not the legal record: best effort, not spooled.
+        await writer.write(lines.join('\n')).catch((err) => log.debug({ err: err.message }, 'platform health not written'));
+    }
+    const healthTimer = setInterval(() => void writeHealth(), cfg.healthIntervalS * 1000);
+    healthTimer.unref();
+    // ---- broker ---------------------------------------------------------------------------------------
+    const clientId = cfg.clientId ?? (cfg.shareGroup ? `svc:ingest:${instance}` : 'svc:ingest');
+    const share = cfg.shareGroup ? `$share/${cfg.shareGroup}/` : '';
+    const filters = ['telemetry', 'event', 'status'].map((c) => share + channelFilter(c));
+    let readyResolve;
+    const ready = new Promise((resolve) => (readyResolve = resolve));
+    /** A new client each time: after back-pressure ingest leaves the broker and comes back later. */
+    function openClient() {
+        const c = mqtt.connect(config.mqtt.url, {
+            clientId,
+            username: config.mqtt.username,
+            password: config.mqtt.password,
+            clean: false,
+            protocolVersion: 4,
+            reconnectPeriod: 1000,
+            connectTimeout: 10000,
+            resubscribe: false,
+            manualConnect: true,
+        });
+        deferAcks(c, onPublish);
+        c.on('connect', (connack) => {
+            m.connected.set(1);
+            if (connack.sessionPresent)
+                redelivery.connected();
+            log.info({ url: config.mqtt.url, clientId, sessionPresent: connack.sessionPresent }, 'connected to the broker');
+            if (connack.sessionPresent) {
+                readyResolve();
+                return;
+            }
+            c.subscribe(filters, { qos: 1 }, (err, granted) => {
+                const refused = granted?.filter((g) => g.qos === 128) ?? [];
+                if (err || refused.length) {
+                    log.error({ code: 'HW_ERR_ACL_SUBSCRIBE', err, refused: refused.map((g) => g.topic) }, 'subscription refused: check the service account');
+                    return;
+                }
+                log.info({ filters }, 'subscribed');
+                readyResolve();
+            });
+        });
+        c.on('close', () => {
+            m.connected.set(0);
+            redelivery.disconnected();
+        });
+        c.on('error', (err) => limited.warn('mqtt', { err: err.message }, 'broker connection error'));
+        c.connect();
+        return c;
+    }
+    client = openClient();
+    return {
+        name: 'ingest',
+        ready,
+        stats: snapshot,
+        writeHealth,
+        async close() {
+            closing = true;
+            clearInterval(metricsTimer);
+            clearInterval(pruneTimer);
+            clearInterval(healthTimer);
+            commit();
+            await new Promise((resolve) => (client && !client.disconnected ? client.end(false, {}, () => resolve()) : resolve()));
+            // What is due goes out now; the rest stays in the spool for the next start.
+            await drain?.stop({ flush: true, timeoutMs: 5000 });
+            await writeHealth();
+            limited.flush();
+            spool.close();
+            log.info({ ...counts }, 'ingest stopped');
+        },
+    };
+}

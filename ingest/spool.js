@@ -1,0 +1,147 @@
+// The durable spool between the broker and the database: one SQLite file in WAL mode. A message is
+// acknowledged to the broker only after the transaction holding it has committed; rows leave the
+// spool only after the database has accepted them. See docs/ingest.md, "Nothing lost".
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+const SCHEMA = `
+create table if not exists spool (
+  seq integer primary key autoincrement,
+  received_at integer not null,
+  points integer not null,
+  bytes integer not null,
+  lines text not null
+);
+create table if not exists recent (
+  key blob primary key,
+  seen_at integer not null
+) without rowid;
+create index if not exists recent_seen on recent(seen_at);
+create table if not exists refused (
+  seq integer primary key,
+  received_at integer not null,
+  failed_at integer not null,
+  error text not null,
+  lines text not null
+);
+`;
+export function openSpool(path, options) {
+    if (path !== ':memory:')
+        mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    // WAL + FULL: each commit is fsynced, so an acknowledged message survives a power cut; group
+    // commit makes that one fsync per batch of messages, not per message.
+    db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    const stmt = {
+        insert: db.prepare('insert into spool (received_at, points, bytes, lines) values (?, ?, ?, ?)'),
+        remember: db.prepare('insert or replace into recent (key, seen_at) values (?, ?)'),
+        seen: db.prepare('select 1 from recent where key = ?').pluck(),
+        head: db.prepare('select seq, received_at as receivedAt, points, lines from spool order by seq limit ?'),
+        oldest: db.prepare('select received_at from spool order by seq limit 1').pluck(),
+        remove: db.prepare('delete from spool where seq <= ?'),
+        removeOne: db.prepare('delete from spool where seq = ?'),
+        refuse: db.prepare('insert or replace into refused (seq, received_at, failed_at, error, lines) values (?, ?, ?, ?, ?)'),
+        prune: db.prepare('delete from recent where seen_at < ?'),
+        totals: db.prepare('select count(*) as messages, coalesce(sum(points), 0) as points, coalesce(sum(bytes), 0) as bytes from spool'),
+        sumUpTo: db.prepare('select count(*) as messages, coalesce(sum(points), 0) as points, coalesce(sum(bytes), 0) as bytes from spool where seq <= ?'),
+        refusedCount: db.prepare('select count(*) from refused').pluck(),
+        lastKeys: db.prepare('select key from recent where seen_at >= (select max(seen_at) from recent) - ?').pluck(),
+    };
+    const totals = stmt.totals.get();
+    let refusedCount = stmt.refusedCount.get();
+    const appendTx = db.transaction((entries) => {
+        for (const e of entries) {
+            const text = e.lines.join('\n');
+            const bytes = Buffer.byteLength(text);
+            stmt.insert.run(e.receivedAt, e.lines.length, bytes, text);
+            if (e.dedupeKey)
+                stmt.remember.run(e.dedupeKey, e.receivedAt);
+            totals.messages++;
+            totals.points += e.lines.length;
+            totals.bytes += bytes;
+        }
+    });
+    return {
+        path,
+        /** Appends in one transaction (one fsync); returns once the entries are durable. */
+        append(entries) {
+            const before = { ...totals };
+            try {
+                appendTx(entries);
+            }
+            catch (err) {
+                Object.assign(totals, before);
+                throw err;
+            }
+        },
+        /** Would this many more bytes / messages still fit under the limit? */
+        fits(messages, bytes) {
+            if (totals.bytes + bytes > options.maxBytes)
+                return false;
+            if (options.maxMessages !== undefined && totals.messages + messages > options.maxMessages)
+                return false;
+            return true;
+        },
+        /** Fill ratio against the tighter of the two limits, 0..1. */
+        fill() {
+            const byBytes = totals.bytes / options.maxBytes;
+            const byMessages = options.maxMessages ? totals.messages / options.maxMessages : 0;
+            return Math.max(byBytes, byMessages);
+        },
+        seen(key) {
+            return stmt.seen.get(key) !== undefined;
+        },
+        /** The oldest rows, up to about `maxPoints` points (at least one row), in receive order. */
+        head(maxPoints) {
+            const rows = [];
+            let points = 0;
+            // Rows are small compared to a batch; reading a generous limit then cutting is one query.
+            for (const row of stmt.head.iterate(Math.max(1, maxPoints))) {
+                if (rows.length > 0 && points + row.points > maxPoints)
+                    break;
+                rows.push({ seq: row.seq, receivedAt: row.receivedAt, lines: row.lines });
+                points += row.points;
+            }
+            if (rows.length === 0)
+                return undefined;
+            return { firstSeq: rows[0].seq, lastSeq: rows[rows.length - 1].seq, rows, points };
+        },
+        /** Removes every row up to and including `seq`, after the database accepted them. */
+        remove(seq) {
+            const gone = stmt.sumUpTo.get(seq);
+            stmt.remove.run(seq);
+            totals.messages -= gone.messages;
+            totals.points -= gone.points;
+            totals.bytes -= gone.bytes;
+        },
+        /** Moves one row the database refuses for good (400) aside, where an operator can read it. */
+        refuse(row, error, at) {
+            db.transaction(() => {
+                stmt.refuse.run(row.seq, row.receivedAt, at, error.slice(0, 2000), row.lines);
+                stmt.removeOne.run(row.seq);
+            })();
+            totals.messages--;
+            totals.points -= row.lines.split('\n').length;
+            totals.bytes -= Buffer.byteLength(row.lines);
+            refusedCount++;
+        },
+        /** Redelivery keys of the last `ms` before the newest one: what a killed process took last. */
+        lastKeys(ms) {
+            return stmt.lastKeys.all(ms);
+        },
+        /** Forgets redelivery keys older than `before`. */
+        prune(before) {
+            return stmt.prune.run(before).changes;
+        },
+        stats() {
+            const oldest = totals.messages > 0 ? stmt.oldest.get() : undefined;
+            return { ...totals, oldestReceivedAt: oldest, refused: refusedCount };
+        },
+        close() {
+            db.close();
+        },
+    };
+}

@@ -1,0 +1,307 @@
+// The registry of enterprises, devices and MQTT accounts, in one SQLite file shared by every process
+// on a node (WAL mode: one writer, many readers). The API and `hazwatch device` write it; the broker,
+// ingest and rules read it and pick changes up within a second, without a restart.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { isDeviceClass, isValidId } from '../contract/index.ts';
+import { DEVICE_SECRET_PARAMS, generateSecret, hashSecret, verifySecret } from './secrets.ts';
+const SCHEMA = `
+create table if not exists enterprises (
+  id text primary key,
+  name text not null,
+  created_at integer not null
+);
+create table if not exists devices (
+  enterprise text not null references enterprises(id),
+  id text not null,
+  class text not null,
+  name text not null default '',
+  site text not null default '',
+  hazard_source text,
+  interval_s integer,
+  meta text not null default '{}',
+  created_at integer not null,
+  revoked_at integer,
+  primary key (enterprise, id)
+);
+create table if not exists accounts (
+  username text primary key,
+  kind text not null check (kind in ('device', 'gateway', 'service')),
+  enterprise text,
+  device text,
+  secret_hash text not null,
+  created_at integer not null,
+  revoked_at integer
+);
+`;
+export function deviceUsername(enterprise, device) {
+    return `${enterprise}/${device}`;
+}
+export function serviceUsername(name) {
+    return `svc:${name}`;
+}
+function assertId(what, id) {
+    if (!isValidId(id))
+        throw new Error(`${what} "${id}" is not a valid id (letters, digits, _ . -, at most 64, starting with a letter or digit)`);
+}
+function toDevice(row) {
+    return {
+        enterprise: row.enterprise,
+        id: row.id,
+        class: row.class,
+        name: row.name,
+        site: row.site,
+        hazardSource: row.hazard_source,
+        intervalSeconds: row.interval_s,
+        meta: JSON.parse(row.meta),
+        createdAt: row.created_at,
+        revokedAt: row.revoked_at,
+    };
+}
+function toAccount(row) {
+    return { username: row.username, kind: row.kind, enterprise: row.enterprise, device: row.device, createdAt: row.created_at, revokedAt: row.revoked_at };
+}
+export function openRegistry(path, options = {}) {
+    const now = options.now ?? Date.now;
+    if (path !== ':memory:')
+        mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    db.exec(SCHEMA);
+    const stmt = {
+        enterprise: db.prepare('select id, name, created_at as createdAt from enterprises where id = ?'),
+        enterprises: db.prepare('select id, name, created_at as createdAt from enterprises order by id'),
+        insertEnterprise: db.prepare('insert into enterprises (id, name, created_at) values (?, ?, ?) on conflict(id) do update set name = excluded.name'),
+        device: db.prepare('select * from devices where enterprise = ? and id = ?'),
+        devices: db.prepare('select * from devices order by enterprise, id'),
+        devicesOf: db.prepare('select * from devices where enterprise = ? order by id'),
+        insertDevice: db.prepare(`insert into devices (enterprise, id, class, name, site, hazard_source, interval_s, meta, created_at)
+       values (@enterprise, @id, @class, @name, @site, @hazardSource, @intervalSeconds, @meta, @createdAt)
+       on conflict(enterprise, id) do update set class = excluded.class, name = excluded.name, site = excluded.site,
+         hazard_source = excluded.hazard_source, interval_s = excluded.interval_s, meta = excluded.meta, revoked_at = null`),
+        revokeDevice: db.prepare('update devices set revoked_at = ? where enterprise = ? and id = ? and revoked_at is null'),
+        account: db.prepare('select * from accounts where username = ?'),
+        accounts: db.prepare('select * from accounts order by username'),
+        upsertAccount: db.prepare(`insert into accounts (username, kind, enterprise, device, secret_hash, created_at) values (?, ?, ?, ?, ?, ?)
+       on conflict(username) do update set kind = excluded.kind, enterprise = excluded.enterprise, device = excluded.device,
+         secret_hash = excluded.secret_hash, revoked_at = null`),
+        revokeAccount: db.prepare('update accounts set revoked_at = ? where username = ? and revoked_at is null'),
+    };
+    let dataVersion = db.pragma('data_version', { simple: true });
+    let localWrites = 0;
+    let seenLocalWrites = 0;
+    const listeners = new Set();
+    function changed() {
+        localWrites++;
+    }
+    /** True when this or another process has changed the registry since the last call. */
+    function pollChanges() {
+        const version = db.pragma('data_version', { simple: true });
+        const dirty = version !== dataVersion || localWrites !== seenLocalWrites;
+        dataVersion = version;
+        seenLocalWrites = localWrites;
+        if (dirty)
+            for (const listener of listeners)
+                listener();
+        return dirty;
+    }
+    async function setSecret(username, kind, enterprise, device, password) {
+        const hash = await hashSecret(password, DEVICE_SECRET_PARAMS);
+        stmt.upsertAccount.run(username, kind, enterprise, device, hash, now());
+        changed();
+    }
+    const registry = {
+        path,
+        addEnterprise(id, name = id) {
+            assertId('enterprise', id);
+            stmt.insertEnterprise.run(id, name, now());
+            changed();
+        },
+        enterprise(id) {
+            return stmt.enterprise.get(id);
+        },
+        enterprises() {
+            return stmt.enterprises.all();
+        },
+        /** Registers (or re-registers) a device and issues new credentials; the password is returned once. */
+        async addDevice(device) {
+            assertId('enterprise', device.enterprise);
+            assertId('device', device.id);
+            if (!isDeviceClass(device.class))
+                throw new Error(`unknown device class "${device.class}"`);
+            if (!registry.enterprise(device.enterprise))
+                stmt.insertEnterprise.run(device.enterprise, device.enterprise, now());
+            stmt.insertDevice.run({
+                enterprise: device.enterprise,
+                id: device.id,
+                class: device.class,
+                name: device.name ?? '',
+                site: device.site ?? '',
+                hazardSource: device.hazardSource ?? null,
+                intervalSeconds: device.intervalSeconds ?? null,
+                meta: JSON.stringify(device.meta ?? {}),
+                createdAt: now(),
+            });
+            const username = deviceUsername(device.enterprise, device.id);
+            const password = generateSecret();
+            await setSecret(username, 'device', device.enterprise, device.id, password);
+            return { username, password, clientId: username };
+        },
+        /** Registers many devices in one transaction; for fleets and simulators. */
+        async addDevices(devices) {
+            const secrets = await Promise.all(devices.map(async () => {
+                const password = generateSecret();
+                return { password, hash: await hashSecret(password, DEVICE_SECRET_PARAMS) };
+            }));
+            const insert = db.transaction(() => devices.map((device, i) => {
+                assertId('enterprise', device.enterprise);
+                assertId('device', device.id);
+                if (!isDeviceClass(device.class))
+                    throw new Error(`unknown device class "${device.class}"`);
+                if (!registry.enterprise(device.enterprise))
+                    stmt.insertEnterprise.run(device.enterprise, device.enterprise, now());
+                stmt.insertDevice.run({
+                    enterprise: device.enterprise,
+                    id: device.id,
+                    class: device.class,
+                    name: device.name ?? '',
+                    site: device.site ?? '',
+                    hazardSource: device.hazardSource ?? null,
+                    intervalSeconds: device.intervalSeconds ?? null,
+                    meta: JSON.stringify(device.meta ?? {}),
+                    createdAt: now(),
+                });
+                const username = deviceUsername(device.enterprise, device.id);
+                stmt.upsertAccount.run(username, 'device', device.enterprise, device.id, secrets[i].hash, now());
+                return { username, password: secrets[i].password, clientId: username };
+            }));
+            const out = insert();
+            changed();
+            return out;
+        },
+        /** An enterprise gateway account: it may publish for every device of its enterprise. */
+        async addGateway(enterprise, id) {
+            assertId('enterprise', enterprise);
+            assertId('gateway', id);
+            if (!registry.enterprise(enterprise))
+                registry.addEnterprise(enterprise);
+            const username = deviceUsername(enterprise, id);
+            const existing = registry.account(username);
+            if (existing && existing.kind === 'device')
+                throw new Error(`${username} is a device, not a gateway`);
+            const password = generateSecret();
+            await setSecret(username, 'gateway', enterprise, null, password);
+            return { username, password, clientId: username };
+        },
+        /** A platform service account (ingest, rules, api, ...): reads every device topic. */
+        async setService(name, password = generateSecret()) {
+            assertId('service', name);
+            const username = serviceUsername(name);
+            await setSecret(username, 'service', null, null, password);
+            return { username, password, clientId: username };
+        },
+        /** New secret for an existing account; the old one stops working at the next connection. */
+        async rotate(username) {
+            const account = registry.account(username);
+            if (!account)
+                throw new Error(`no account ${username}`);
+            const password = generateSecret();
+            await setSecret(username, account.kind, account.enterprise, account.device, password);
+            return { username, password, clientId: username };
+        },
+        /** Changes a device's attributes without touching its credentials; undefined when it does not exist. */
+        updateDevice(enterprise, id, change) {
+            const current = registry.device(enterprise, id);
+            if (!current)
+                return undefined;
+            const next = { ...current, ...change };
+            db.prepare('update devices set name = ?, site = ?, hazard_source = ?, interval_s = ?, meta = ? where enterprise = ? and id = ?').run(next.name, next.site, next.hazardSource, next.intervalSeconds, JSON.stringify(next.meta), enterprise, id);
+            changed();
+            return registry.device(enterprise, id);
+        },
+        device(enterprise, id) {
+            const row = stmt.device.get(enterprise, id);
+            return row ? toDevice(row) : undefined;
+        },
+        devices(enterprise) {
+            const rows = (enterprise ? stmt.devicesOf.all(enterprise) : stmt.devices.all());
+            return rows.map(toDevice);
+        },
+        account(username) {
+            const row = stmt.account.get(username);
+            return row ? toAccount(row) : undefined;
+        },
+        accounts() {
+            return stmt.accounts.all().map(toAccount);
+        },
+        /** Revokes a device and its credentials; its history stays. */
+        revokeDevice(enterprise, id) {
+            const at = now();
+            const tx = db.transaction(() => {
+                const a = stmt.revokeDevice.run(at, enterprise, id).changes;
+                const b = stmt.revokeAccount.run(at, deviceUsername(enterprise, id)).changes;
+                return a + b > 0;
+            });
+            const done = tx();
+            changed();
+            return done;
+        },
+        revokeAccount(username) {
+            const done = stmt.revokeAccount.run(now(), username).changes > 0;
+            changed();
+            return done;
+        },
+        async verify(username, password) {
+            const row = stmt.account.get(username);
+            if (!row)
+                return 'unknown';
+            if (row.revoked_at !== null)
+                return 'revoked';
+            return (await verifySecret(password, row.secret_hash)) ? 'ok' : 'bad';
+        },
+        pollChanges,
+        /** Called after any change seen by pollChanges(); returns a function that removes the listener. */
+        onChange(listener) {
+            listeners.add(listener);
+            return () => listeners.delete(listener);
+        },
+        close() {
+            listeners.clear();
+            db.close();
+        },
+    };
+    return registry;
+}
+/**
+ * A read-through, in-memory view of the devices for the hot path (broker, ingest, rules): lookups cost
+ * a map access; the view reloads when the registry file changes, checked at most once per `checkMs`.
+ */
+export function deviceDirectory(registry, options = {}) {
+    const checkMs = options.checkMs ?? 1000;
+    const now = options.now ?? Date.now;
+    let devices = new Map();
+    let checkedAt = -Infinity;
+    const load = () => {
+        devices = new Map(registry.devices().map((d) => [`${d.enterprise}/${d.id}`, d]));
+    };
+    load();
+    registry.onChange(load);
+    return {
+        /** The active (not revoked) device, or undefined. */
+        get(enterprise, id) {
+            const t = now();
+            if (t - checkedAt >= checkMs) {
+                checkedAt = t;
+                registry.pollChanges();
+            }
+            const device = devices.get(`${enterprise}/${id}`);
+            return device && device.revokedAt === null ? device : undefined;
+        },
+        all() {
+            return [...devices.values()];
+        },
+    };
+}

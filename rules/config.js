@@ -1,0 +1,20 @@
+// Settings of `hazwatch rules`: the `rules` section of the configuration file, HAZWATCH_RULES_* in the environment.
+import { z } from 'zod';
+import { notifyConfig } from './notify/config.ts';
+export const rulesConfig = z
+    .object({
+    storePath: z.string().optional().describe('SQLite alarm store shared with the API (default <dataDir>/alarms.db)'),
+    files: z
+        .array(z.string())
+        .default([])
+        .describe('Rule files or directories (YAML/JSON) overriding rules/defaults per class, enterprise or device; reloaded on change or SIGHUP'),
+    clientId: z.string().optional().describe('MQTT client id; default the service user name (svc:rules). Keep it fixed: the broker keeps the persistent session under it'),
+    grade1RaisesLevel: z.boolean().default(true).describe('Alarms of devices on a grade-1 major hazard source (device.meta.hazardSourceGrade = 1) are raised one level'),
+    tickMs: z.number().int().min(100).max(60000).default(1000).describe('How often silence, expiry of shelving and maintenance, and escalations are checked'),
+    maxShelveHours: z.number().positive().max(720).default(24).describe('Longest time an operator may shelve an alarm'),
+    writeInflux: z.boolean().default(true).describe('Write every alarm change to InfluxDB (measurement alarm_event) using the ingest.influx settings'),
+    pollMs: z.number().int().min(20).max(10000).default(200).describe('How often changes made by other processes (API) are looked for, to publish them'),
+    notify: notifyConfig,
+})
+    .strict()
+    .prefault({});

@@ -1,0 +1,421 @@
+// The rules engine: device messages in, alarm instances out. Evaluation is synchronous and in arrival
+// order per device; the resulting store operations run in a per-device queue that always reconciles
+// the latest wanted state of a condition with the one instance bound to it, so a burst of readings
+// costs at most one write, and a restart (instances loaded from the store) never raises a duplicate.
+import { raiseLevel } from '../contract/alarms.ts';
+import { DEVICE_CLASSES, MOMENTARY_EVENTS } from '../contract/catalog.ts';
+import { interpretEvent, interpretTelemetry, parseJson, StatusPayload, DEFAULT_TIME_POLICY } from '../contract/payloads.ts';
+import { counter, gauge, histogram } from '../core/metrics.ts';
+import { conditionSignal, createDeviceRuntime, evaluateEvent, evaluateReading, evaluateTime, markHeard, resetCondition, seedActive, } from './evaluator.ts';
+/** device.meta.hazardSourceGrade (1..4, R-value grading of the major hazard source the device belongs to). */
+export function hazardGrade(device) {
+    const g = device.meta?.hazardSourceGrade;
+    return typeof g === 'number' ? g : typeof g === 'string' && /^[1-4]$/.test(g) ? Number(g) : undefined;
+}
+export function createEngine(options) {
+    const { store, devices, log } = options;
+    const now = options.now ?? Date.now;
+    const policy = options.timePolicy ?? DEFAULT_TIME_POLICY;
+    const grade1 = options.grade1RaisesLevel ?? true;
+    const states = new Map();
+    let windows = new Map();
+    const startedAt = now();
+    const m = {
+        messages: counter(options.metrics, 'hazwatch_rules_messages_total', 'Device messages evaluated by the rules engine', ['channel']),
+        rejected: counter(options.metrics, 'hazwatch_rules_rejected_total', 'Device messages or values the rules engine could not evaluate', ['reason']),
+        readings: counter(options.metrics, 'hazwatch_rules_readings_total', 'Readings evaluated'),
+        stale: counter(options.metrics, 'hazwatch_rules_readings_out_of_order_total', 'Readings older than one already evaluated for the device (stored by ingest, not evaluated again)'),
+        changes: counter(options.metrics, 'hazwatch_rules_alarm_changes_total', 'Alarm changes written by the rules engine', ['action', 'condition', 'level']),
+        storeErrors: counter(options.metrics, 'hazwatch_rules_store_errors_total', 'Failed writes to the alarm store (retried)'),
+        active: gauge(options.metrics, 'hazwatch_rules_alarms_active', 'Alarm instances whose condition is active', ['level']),
+        devices: gauge(options.metrics, 'hazwatch_rules_devices', 'Devices watched by the rules engine'),
+        evalSeconds: histogram(options.metrics, 'hazwatch_rules_evaluation_seconds', 'Time to evaluate one device message', [], [0.00001, 0.0001, 0.001, 0.01, 0.1]),
+    };
+    function windowKey(enterprise, device) {
+        return `${enterprise}/${device}`;
+    }
+    function suppressedFn(st) {
+        const list = windows.get(st.key);
+        if (!list || list.length === 0)
+            return undefined;
+        return (c) => list.some((w) => w.condition === null || w.condition === c);
+    }
+    function stateFor(device) {
+        const key = windowKey(device.enterprise, device.id);
+        const ruleSet = options.rules();
+        let st = states.get(key);
+        // The directory hands out the same record object until the registry changes: the cheap check first.
+        if (st && st.rulesVersion === ruleSet && st.record === device)
+            return st;
+        const recordJson = JSON.stringify([device.class, device.meta, device.intervalSeconds]);
+        if (st && st.rulesVersion === ruleSet && st.recordJson === recordJson) {
+            st.record = device;
+            st.runtime.device = device;
+            return st;
+        }
+        const runtime = createDeviceRuntime(device, ruleSet.forDevice(device));
+        if (st) {
+            // Rules or the device's limits changed: new thresholds, but the bound instances stay; seeding keeps them
+            // from being raised again, and the next reading de-escalates or clears them under the new rules.
+            for (const [condition, b] of st.bound)
+                seedActive(runtime, condition, baseLevel(device, b.level), now());
+            runtime.lastTs = st.runtime.lastTs;
+            st.runtime = runtime;
+            st.rulesVersion = ruleSet;
+            st.recordJson = recordJson;
+            st.record = device;
+            for (const condition of st.bound.keys())
+                st.dirty.add(condition);
+            schedule(st);
+            return st;
+        }
+        st = {
+            key,
+            runtime,
+            bound: new Map(),
+            // Silence is measured from when watching began, or from the registration of a newer device.
+            heardAt: Math.max(startedAt, device.createdAt),
+            offline: false,
+            dirty: new Set(),
+            running: false,
+            failed: false,
+            chain: Promise.resolve(),
+            rulesVersion: ruleSet,
+            recordJson,
+            record: device,
+        };
+        states.set(key, st);
+        m.devices.set(states.size);
+        return st;
+    }
+    function baseLevel(device, level) {
+        return grade1 && hazardGrade(device) === 1 && level < 4 ? (level + 1) : level;
+    }
+    function finalLevel(device, level) {
+        return grade1 && hazardGrade(device) === 1 ? raiseLevel(level) : level;
+    }
+    function mark(st, changed) {
+        if (changed.size === 0)
+            return;
+        for (const c of changed)
+            st.dirty.add(c);
+        schedule(st);
+    }
+    function schedule(st) {
+        if (st.running || st.dirty.size === 0)
+            return;
+        st.running = true;
+        st.chain = st.chain.then(() => reconcile(st)).finally(() => {
+            st.running = false;
+            if (st.dirty.size > 0 && !st.failed)
+                schedule(st);
+        });
+    }
+    function count(p) {
+        if (!p)
+            return;
+        m.changes.inc({ action: p.change.action, condition: p.alarm.condition, level: String(p.alarm.level) });
+    }
+    async function reconcile(st) {
+        let wrote = false;
+        try {
+            while (st.dirty.size > 0) {
+                const [condition] = st.dirty;
+                st.dirty.delete(condition);
+                const device = st.runtime.device;
+                const suppressed = suppressedFn(st)?.(condition) ?? false;
+                const signal = suppressed ? null : conditionSignal(st.runtime, condition);
+                const bound = st.bound.get(condition);
+                try {
+                    if (signal && !bound) {
+                        const level = finalLevel(device, signal.level);
+                        const p = await store.raise({
+                            enterprise: device.enterprise,
+                            device: device.id,
+                            deviceClass: device.class,
+                            site: device.site,
+                            hazardSource: device.hazardSource,
+                            condition,
+                            level,
+                            metric: signal.metric,
+                            value: signal.value,
+                            threshold: signal.threshold,
+                            message: signal.message,
+                            at: st.runtime.inputTs || now(),
+                            rule: signal.rule,
+                        });
+                        if (p) {
+                            st.bound.set(condition, { id: p.alarm.id, level: p.alarm.level });
+                            count(p);
+                            wrote = true;
+                        }
+                    }
+                    else if (signal && bound) {
+                        const level = finalLevel(device, signal.level);
+                        if (level !== bound.level) {
+                            const p = await store.changeLevel(bound.id, { level, value: signal.value, threshold: signal.threshold, message: signal.message, at: st.runtime.inputTs || now(), rule: signal.rule });
+                            if (p) {
+                                bound.level = p.alarm.level;
+                                count(p);
+                                wrote = true;
+                            }
+                            else {
+                                // Cleared meanwhile by someone else: the condition persists, so it is a new instance.
+                                st.bound.delete(condition);
+                                st.dirty.add(condition);
+                            }
+                        }
+                    }
+                    else if (!signal && bound && !suppressed) {
+                        const last = st.runtime.byCondition.get(condition)?.flatMap((r) => r.rule.type === 'threshold' || r.rule.type === 'rate' ? [r] : []);
+                        const value = last?.length ? st.runtime.latest.get(last[0].rule.metric)?.value ?? null : null;
+                        const p = await store.clearAuto(bound.id, value, st.runtime.inputTs || now());
+                        st.bound.delete(condition);
+                        count(p);
+                        if (p)
+                            wrote = true;
+                    }
+                }
+                catch (err) {
+                    // Keep the wish: the next tick tries again (SQLite busy, disk full, ...).
+                    st.dirty.add(condition);
+                    st.failed = true;
+                    m.storeErrors.inc();
+                    log.error({ err, device: st.key, condition }, 'alarm store write failed; will retry');
+                    return;
+                }
+            }
+            st.failed = false;
+        }
+        finally {
+            if (wrote)
+                options.onWrite?.();
+        }
+    }
+    let refreshedAt = 0;
+    function lookup(enterprise, id) {
+        let device = devices.get(enterprise, id);
+        if (!device && devices.refresh && now() - refreshedAt >= 100) {
+            refreshedAt = now();
+            devices.refresh();
+            device = devices.get(enterprise, id);
+        }
+        if (!device) {
+            m.rejected.inc({ reason: 'HW_ERR_UNKNOWN_DEVICE' });
+            return undefined;
+        }
+        return stateFor(device);
+    }
+    function heard(st, receivedAt) {
+        st.heardAt = receivedAt;
+        st.offline = false;
+        const skip = suppressedFn(st);
+        const changed = markHeard(st.runtime, receivedAt);
+        if (skip)
+            for (const c of changed)
+                if (skip(c))
+                    changed.delete(c);
+        mark(st, changed);
+    }
+    const engine = {
+        /** Loads the instances active before a restart so that re-evaluation continues them. */
+        async start() {
+            await refreshMaintenance();
+            const active = await store.activeInstances();
+            for (const alarm of active) {
+                const device = devices.get(alarm.enterprise, alarm.device);
+                if (!device)
+                    continue;
+                const st = stateFor(device);
+                st.bound.set(alarm.condition, { id: alarm.id, level: alarm.level });
+                seedActive(st.runtime, alarm.condition, baseLevel(device, alarm.level), alarm.updatedAt);
+            }
+            m.active.reset();
+            for (const a of active)
+                m.active.inc({ level: String(a.level) });
+            log.info({ active: active.length }, 'alarm instances loaded');
+        },
+        telemetry(enterprise, id, payload, receivedAt = now()) {
+            m.messages.inc({ channel: 'telemetry' });
+            const st = lookup(enterprise, id);
+            if (!st)
+                return;
+            const end = m.evalSeconds.startTimer();
+            const result = interpretTelemetry(st.runtime.device.class, payload, receivedAt, policy);
+            for (const r of result.rejections)
+                if (r.code !== 'HW_WARN_CLOCK_SKEW')
+                    m.rejected.inc({ reason: r.code });
+            if (result.readings.length === 0) {
+                end();
+                return;
+            }
+            heard(st, receivedAt);
+            const skip = suppressedFn(st);
+            // '*' matches no condition code: true only when the whole device is in maintenance.
+            if (skip && skip('*')) {
+                end();
+                return;
+            }
+            const changed = new Set();
+            for (const reading of result.readings) {
+                m.readings.inc();
+                if (reading.ts < st.runtime.lastTs) {
+                    m.stale.inc();
+                    continue;
+                }
+                for (const c of evaluateReading(st.runtime, reading, skip))
+                    changed.add(c);
+            }
+            mark(st, changed);
+            end();
+        },
+        event(enterprise, id, payload, receivedAt = now()) {
+            m.messages.inc({ channel: 'event' });
+            const st = lookup(enterprise, id);
+            if (!st)
+                return;
+            const result = interpretEvent(st.runtime.device.class, payload, receivedAt, policy);
+            for (const r of result.rejections)
+                if (r.code !== 'HW_WARN_CLOCK_SKEW')
+                    m.rejected.inc({ reason: r.code });
+            if (!result.event)
+                return;
+            heard(st, receivedAt);
+            const skip = suppressedFn(st);
+            const ev = result.event;
+            mark(st, evaluateEvent(st.runtime, ev, MOMENTARY_EVENTS.includes(ev.type), skip));
+        },
+        status(enterprise, id, payload, receivedAt = now()) {
+            m.messages.inc({ channel: 'status' });
+            const st = lookup(enterprise, id);
+            if (!st)
+                return;
+            const parsed = parseJson(payload);
+            const status = 'json' in parsed ? StatusPayload.safeParse(parsed.json) : undefined;
+            if (!status?.success) {
+                m.rejected.inc({ reason: 'HW_ERR_SCHEMA' });
+                return;
+            }
+            if (status.data.state === 'online')
+                heard(st, receivedAt);
+            else {
+                st.offline = true;
+                tickDevice(st, now());
+            }
+        },
+        /** Time-driven work: silence, momentary events, expiry of shelving and maintenance. Run every second or so. */
+        async tick() {
+            const t = now();
+            try {
+                const expired = await store.expire(t);
+                if (expired.length)
+                    options.onWrite?.();
+            }
+            catch (err) {
+                log.error({ err }, 'expiring shelved alarms and maintenance failed');
+            }
+            await refreshMaintenance();
+            for (const device of devices.all()) {
+                if (device.revokedAt !== null)
+                    continue;
+                const st = stateFor(device);
+                tickDevice(st, t);
+                if (st.failed) {
+                    st.failed = false;
+                    schedule(st);
+                }
+            }
+        },
+        /** Reacts to changes made by others (API): a manual clear or maintenance unbinds the instance. */
+        async applyChanges(changes) {
+            let refresh = false;
+            for (const { alarm, change } of changes) {
+                if (change.action === 'out_of_service' || change.action === 'returned_to_service')
+                    refresh = true;
+                if (change.action !== 'cleared_manually' && change.action !== 'out_of_service' && change.action !== 'closed')
+                    continue;
+                const st = states.get(windowKey(alarm.enterprise, alarm.device));
+                const b = st?.bound.get(alarm.condition);
+                if (!st || !b || b.id !== alarm.id)
+                    continue;
+                st.bound.delete(alarm.condition);
+                resetCondition(st.runtime, alarm.condition);
+            }
+            if (refresh)
+                await refreshMaintenance();
+        },
+        /** Resolves when every queued store write has run (tests, benchmarks, shutdown). */
+        async idle() {
+            for (;;) {
+                const pending = [...states.values()].filter((s) => s.running || s.dirty.size > 0);
+                if (pending.length === 0)
+                    return;
+                await Promise.all(pending.map((s) => s.chain));
+                if (pending.every((s) => s.failed))
+                    return;
+            }
+        },
+        refreshMetrics(active) {
+            m.active.reset();
+            for (const a of active)
+                m.active.inc({ level: String(a.level) });
+        },
+        deviceCount() {
+            return states.size;
+        },
+    };
+    function tickDevice(st, t) {
+        const device = st.runtime.device;
+        const interval = device.intervalSeconds ?? DEVICE_CLASSES[device.class].intervalSeconds;
+        const skip = suppressedFn(st);
+        const changed = evaluateTime(st.runtime, t, { silentSinceMs: st.heardAt, intervalSeconds: interval, offline: st.offline }, skip);
+        mark(st, changed);
+    }
+    async function refreshMaintenance() {
+        let list;
+        try {
+            list = await store.maintenance({ activeAt: now() });
+        }
+        catch (err) {
+            log.error({ err }, 'reading maintenance windows failed');
+            return;
+        }
+        const next = new Map();
+        for (const w of list) {
+            const key = windowKey(w.enterprise, w.device);
+            const l = next.get(key);
+            if (l)
+                l.push(w);
+            else
+                next.set(key, [w]);
+        }
+        const before = windows;
+        windows = next;
+        // A device entering or leaving maintenance starts afresh: nothing from before the work counts, and its
+        // silence is measured from the end of the work.
+        const keys = new Set([...before.keys(), ...next.keys()]);
+        for (const key of keys) {
+            const a = (before.get(key) ?? []).map((w) => w.id).sort().join();
+            const b = (next.get(key) ?? []).map((w) => w.id).sort().join();
+            if (a === b)
+                continue;
+            const st = states.get(key);
+            if (!st)
+                continue;
+            const conditions = new Set([...(before.get(key) ?? []), ...(next.get(key) ?? [])].map((w) => w.condition));
+            if (conditions.has(null)) {
+                resetCondition(st.runtime);
+                st.heardAt = Math.max(st.heardAt, now());
+                st.runtime.lastTs = -Infinity;
+            }
+            else
+                for (const c of conditions)
+                    if (c)
+                        resetCondition(st.runtime, c);
+            for (const c of [...st.bound.keys()])
+                if (conditions.has(null) || conditions.has(c))
+                    st.bound.delete(c);
+        }
+    }
+    return engine;
+}

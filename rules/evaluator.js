@@ -1,0 +1,358 @@
+// Evaluation of one device's rules, in memory, in arrival order, with no I/O: readings and events go
+// in, and the most severe active stage of each alarm condition comes out. Chattering is held off by
+// hysteresis (a separate clear threshold), "N samples in a row", on-delay and off-delay, all judged
+// on the readings' own timestamps, so that a replayed buffer is judged as it happened.
+import { ALARM_CONDITIONS } from '../contract/alarms.ts';
+import { metricSpec } from '../contract/catalog.ts';
+import { resolveThreshold } from './definitions.ts';
+function resolveStage(rule, stage, device) {
+    const rt = { level: stage.level, active: false, pendingSince: null, pendingCount: 0, clearingSince: null, expiresAt: null, value: null, ts: 0 };
+    if (stage.event)
+        rt.event = stage.event;
+    if ((rule.type === 'threshold' || rule.type === 'rate') && stage.raise !== undefined) {
+        const raise = resolveThreshold(stage.raise, device, rule.metric);
+        if (raise === undefined)
+            return rt;
+        const high = rule.type === 'rate' || rule.direction === 'high';
+        let clear = stage.clear !== undefined ? resolveThreshold(stage.clear, device, rule.metric) : undefined;
+        if (clear === undefined) {
+            const band = rule.deadband ?? (rule.deadbandPercent ? (Math.abs(raise) * rule.deadbandPercent) / 100 : 0);
+            clear = high ? raise - band : raise + band;
+        }
+        rt.raise = raise;
+        rt.clear = clear;
+    }
+    return rt;
+}
+/** Builds the runtime of a device's rules (stage thresholds resolved against its registry entry). */
+export function createDeviceRuntime(device, rules) {
+    const dev = {
+        device,
+        rules: [],
+        byCondition: new Map(),
+        byMetric: new Map(),
+        byEvent: new Map(),
+        silence: [],
+        latest: new Map(),
+        lastTs: -Infinity,
+        inputTs: 0,
+    };
+    const add = (map, key, rt) => {
+        const list = map.get(key);
+        if (list)
+            list.push(rt);
+        else
+            map.set(key, [rt]);
+    };
+    for (const rule of rules) {
+        let stages;
+        if (rule.type === 'silence' || rule.type === 'combination')
+            stages = [resolveStage(rule, { level: rule.level }, device)];
+        else
+            stages = rule.stages.map((s) => resolveStage(rule, s, device));
+        if ((rule.type === 'threshold' || rule.type === 'rate') && stages.every((s) => s.raise === undefined))
+            continue;
+        if (rule.type === 'combination') {
+            const resolvable = rule.all.every((t) => {
+                const th = t.above ?? t.below;
+                return th === undefined || resolveThreshold(th, device, t.metric) !== undefined;
+            });
+            if (!resolvable)
+                continue;
+        }
+        const rt = { rule, stages, window: [] };
+        dev.rules.push(rt);
+        add(dev.byCondition, rule.condition, rt);
+        if (rule.type === 'threshold' || rule.type === 'rate')
+            add(dev.byMetric, rule.metric, rt);
+        if (rule.type === 'combination')
+            for (const t of rule.all)
+                add(dev.byMetric, t.metric, rt);
+        if (rule.type === 'event')
+            for (const s of stages)
+                if (s.event)
+                    add(dev.byEvent, s.event, rt);
+        if (rule.type === 'silence')
+            dev.silence.push(rt);
+    }
+    return dev;
+}
+function resetStage(s) {
+    s.active = false;
+    s.pendingSince = null;
+    s.pendingCount = 0;
+    s.clearingSince = null;
+    s.expiresAt = null;
+}
+/** Debounced stage logic; returns true when the stage's active flag changed. */
+function step(rule, s, raiseCond, clearCond, ts, value) {
+    const samples = 'samples' in rule ? rule.samples ?? 1 : 1;
+    const onDelayMs = ('onDelaySeconds' in rule ? rule.onDelaySeconds ?? 0 : 0) * 1000;
+    const offDelayMs = ('offDelaySeconds' in rule ? rule.offDelaySeconds ?? 0 : 0) * 1000;
+    if (!s.active) {
+        if (raiseCond) {
+            s.pendingCount++;
+            s.pendingSince ??= ts;
+            if (s.pendingCount >= samples && ts - s.pendingSince >= onDelayMs) {
+                s.active = true;
+                s.clearingSince = null;
+                s.value = value;
+                s.ts = ts;
+                return true;
+            }
+        }
+        else {
+            s.pendingCount = 0;
+            s.pendingSince = null;
+        }
+        return false;
+    }
+    if (clearCond) {
+        s.clearingSince ??= ts;
+        if (ts - s.clearingSince >= offDelayMs) {
+            resetStage(s);
+            s.value = value;
+            s.ts = ts;
+            return true;
+        }
+    }
+    else {
+        s.clearingSince = null;
+        s.value = value;
+    }
+    return false;
+}
+function evaluateNumeric(rt, v, ts, high) {
+    let changed = false;
+    for (const s of rt.stages) {
+        if (s.raise === undefined || s.clear === undefined)
+            continue;
+        const raiseCond = high ? v >= s.raise : v <= s.raise;
+        const clearCond = high ? v < s.clear || (s.clear === s.raise && v < s.raise) : v > s.clear || (s.clear === s.raise && v > s.raise);
+        if (step(rt.rule, s, raiseCond, clearCond, ts, v))
+            changed = true;
+    }
+    return changed;
+}
+function termHolds(term, value, device) {
+    if (term.equals !== undefined)
+        return value === term.equals || (typeof term.equals === 'number' && Number(value) === term.equals);
+    if (typeof value !== 'number')
+        return false;
+    if (term.above !== undefined) {
+        const th = resolveThreshold(term.above, device, term.metric);
+        return th !== undefined && value > th;
+    }
+    const th = resolveThreshold(term.below, device, term.metric);
+    return th !== undefined && value < th;
+}
+/** Evaluates one reading; returns the conditions whose state may have changed. */
+export function evaluateReading(dev, reading, skip) {
+    const changed = new Set();
+    if (reading.ts < dev.lastTs)
+        return changed;
+    dev.lastTs = reading.ts;
+    const touched = new Set();
+    for (const [metric, value] of Object.entries(reading.values)) {
+        dev.latest.set(metric, { value, ts: reading.ts });
+        for (const rt of dev.byMetric.get(metric) ?? [])
+            touched.add(rt);
+    }
+    for (const rt of touched) {
+        const rule = rt.rule;
+        if (skip?.(rule.condition))
+            continue;
+        let did = false;
+        if (rule.type === 'threshold') {
+            const v = reading.values[rule.metric];
+            if (typeof v === 'number')
+                did = evaluateNumeric(rt, v, reading.ts, rule.direction === 'high');
+        }
+        else if (rule.type === 'rate') {
+            const v = reading.values[rule.metric];
+            if (typeof v !== 'number')
+                continue;
+            const windowMs = rule.windowSeconds * 1000;
+            rt.window.push({ ts: reading.ts, v });
+            while (rt.window.length > 1 && reading.ts - rt.window[0].ts > windowMs)
+                rt.window.shift();
+            const first = rt.window[0];
+            // Judge a rate only over at least half its window, so that one noisy pair never decides.
+            if (reading.ts - first.ts < windowMs / 2)
+                continue;
+            const perMinute = ((v - first.v) / (reading.ts - first.ts)) * 60000;
+            const rate = rule.direction === 'rise' ? perMinute : rule.direction === 'fall' ? -perMinute : Math.abs(perMinute);
+            did = evaluateNumeric(rt, rate, reading.ts, true);
+        }
+        else if (rule.type === 'combination') {
+            let all = true;
+            let value = false;
+            for (const term of rule.all) {
+                const latest = dev.latest.get(term.metric);
+                if (!latest) {
+                    all = false;
+                    break;
+                }
+                if (term.equals === undefined)
+                    value = latest.value;
+                if (!termHolds(term, latest.value, dev.device))
+                    all = false;
+            }
+            did = step(rule, rt.stages[0], all, !all, reading.ts, value);
+        }
+        if (did)
+            changed.add(rule.condition);
+    }
+    if (changed.size)
+        dev.inputTs = reading.ts;
+    return changed;
+}
+/** Evaluates a device event; returns the conditions whose state may have changed. */
+export function evaluateEvent(dev, event, momentary, skip) {
+    const changed = new Set();
+    for (const rt of dev.byEvent.get(event.type) ?? []) {
+        if (rt.rule.type !== 'event' || skip?.(rt.rule.condition))
+            continue;
+        for (const s of rt.stages) {
+            if (s.event !== event.type)
+                continue;
+            const was = s.active;
+            if (event.active) {
+                s.active = true;
+                s.ts = event.ts;
+                s.value = true;
+                s.expiresAt = momentary ? event.ts + (rt.rule.clearAfterSeconds ?? 300) * 1000 : null;
+            }
+            else {
+                resetStage(s);
+                s.ts = event.ts;
+            }
+            if (was !== s.active || momentary)
+                changed.add(rt.rule.condition);
+        }
+    }
+    if (changed.size)
+        dev.inputTs = event.ts;
+    return changed;
+}
+/** Time-driven part: momentary events expire, silent devices go offline. */
+export function evaluateTime(dev, now, silence, skip) {
+    const changed = new Set();
+    for (const rt of dev.rules) {
+        if (rt.rule.type !== 'event')
+            continue;
+        for (const s of rt.stages) {
+            if (s.active && s.expiresAt !== null && now >= s.expiresAt) {
+                resetStage(s);
+                changed.add(rt.rule.condition);
+            }
+        }
+    }
+    for (const rt of dev.silence) {
+        const rule = rt.rule;
+        if (rule.type !== 'silence' || skip?.(rule.condition))
+            continue;
+        const s = rt.stages[0];
+        const silentFor = now - silence.silentSinceMs;
+        const active = silentFor > rule.multiple * silence.intervalSeconds * 1000 || (rule.offlineStatus && silence.offline);
+        if (active !== s.active) {
+            s.active = active;
+            s.ts = now;
+            s.value = silence.offline ? false : null;
+            changed.add(rule.condition);
+        }
+    }
+    if (changed.size)
+        dev.inputTs = now;
+    return changed;
+}
+/** A message arrived: the device is not silent any more. */
+export function markHeard(dev, ts) {
+    const changed = new Set();
+    for (const rt of dev.silence) {
+        const s = rt.stages[0];
+        if (s.active) {
+            resetStage(s);
+            s.ts = ts;
+            changed.add(rt.rule.condition);
+        }
+    }
+    if (changed.size)
+        dev.inputTs = ts;
+    return changed;
+}
+function fmt(v) {
+    if (typeof v === 'number')
+        return String(Math.round(v * 1000) / 1000);
+    return String(v);
+}
+function describe(dev, rt, s) {
+    const rule = rt.rule;
+    const spec = ALARM_CONDITIONS[rule.condition];
+    let metric = null;
+    let threshold = null;
+    let text = spec.title;
+    if (rule.type === 'threshold' || rule.type === 'rate') {
+        metric = rule.metric;
+        threshold = s.raise ?? null;
+        const unit = metricSpec(dev.device.class, rule.metric)?.unit ?? '';
+        const per = rule.type === 'rate' ? `${unit}/min` : unit;
+        const op = rule.type === 'rate' ? '≥' : rule.direction === 'high' ? '≥' : '≤';
+        text = `${spec.title}: ${rule.metric}${rule.type === 'rate' ? ' rate' : ''} ${fmt(s.value)} ${per} ${op} ${fmt(threshold)} ${per}`.replace(/ +/g, ' ').trim();
+    }
+    else if (rule.type === 'event') {
+        text = `${spec.title}: device reported ${s.event}`;
+    }
+    else if (rule.type === 'silence') {
+        text = s.value === false ? `${spec.title}: broker reports the device offline` : `${spec.title}: no data for more than ${rule.multiple} reporting intervals`;
+    }
+    else if (rule.type === 'combination') {
+        const first = rule.all.find((t) => t.equals === undefined);
+        metric = first?.metric ?? null;
+        const th = first ? first.above ?? first.below : undefined;
+        threshold = th !== undefined && first ? resolveThreshold(th, dev.device, first.metric) ?? null : null;
+        text = `${spec.title}: ${rule.all.map((t) => `${t.metric} ${t.equals !== undefined ? '= ' + t.equals : t.above !== undefined ? '> ' + t.above : '< ' + t.below}`).join(' and ')}`;
+    }
+    if (rule.message) {
+        text = rule.message
+            .replaceAll('{value}', fmt(s.value))
+            .replaceAll('{threshold}', fmt(threshold))
+            .replaceAll('{metric}', metric ?? '')
+            .replaceAll('{unit}', metric ? metricSpec(dev.device.class, metric)?.unit ?? '' : '');
+    }
+    return { rule: rule.id, level: s.level, metric, value: s.value, threshold, message: text, ts: s.ts };
+}
+/** The most severe active stage of a condition across its rules, or null when the condition is clear. */
+export function conditionSignal(dev, condition) {
+    let best;
+    for (const rt of dev.byCondition.get(condition) ?? []) {
+        for (const s of rt.stages)
+            if (s.active && (!best || s.level < best.s.level))
+                best = { rt, s };
+    }
+    return best ? describe(dev, best.rt, best.s) : null;
+}
+/** After a restart: an instance is active at `level`, so its stages of that level and milder start active (no re-raise). */
+export function seedActive(dev, condition, level, ts) {
+    const rts = dev.byCondition.get(condition) ?? [];
+    const measured = rts.filter((rt) => rt.rule.type !== 'event');
+    for (const rt of measured.length ? measured : rts) {
+        for (const s of rt.stages) {
+            if (s.level >= level && (rt.rule.type !== 'event' || s.level === level)) {
+                s.active = true;
+                s.ts = ts;
+            }
+        }
+    }
+}
+/** Forgets the state of a condition (manual clear, maintenance): it must build up again to raise. */
+export function resetCondition(dev, condition) {
+    for (const rt of condition ? dev.byCondition.get(condition) ?? [] : dev.rules) {
+        for (const s of rt.stages)
+            resetStage(s);
+        rt.window = [];
+    }
+}
+export function conditionsOf(dev) {
+    return [...dev.byCondition.keys()];
+}

@@ -1,0 +1,113 @@
+// Notification settings: channels (where a message can go), routes (which alarms go to which channels,
+// by enterprise, level and escalation tier), escalation times, flood limits and retries.
+import { z } from 'zod';
+import { AlarmLevel } from '../../contract/alarms.ts';
+const HttpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'an http(s) URL');
+export const ChannelConfig = z.discriminatedUnion('type', [
+    z
+        .object({
+        name: z.string().min(1),
+        type: z.literal('webhook'),
+        url: HttpUrl,
+        headers: z.record(z.string(), z.string()).optional(),
+    })
+        .strict(),
+    z
+        .object({
+        name: z.string().min(1),
+        /** WeCom (企业微信) group robot: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=... */
+        type: z.literal('wecom'),
+        url: HttpUrl,
+        mentionedMobiles: z.array(z.string()).optional(),
+    })
+        .strict(),
+    z
+        .object({
+        name: z.string().min(1),
+        /** DingTalk (钉钉) custom robot: https://oapi.dingtalk.com/robot/send?access_token=... */
+        type: z.literal('dingtalk'),
+        url: HttpUrl,
+        /** The robot's signing secret (SEC...), when "加签" is enabled. */
+        secret: z.string().optional(),
+        atMobiles: z.array(z.string()).optional(),
+    })
+        .strict(),
+    z
+        .object({
+        name: z.string().min(1),
+        type: z.literal('email'),
+        smtp: z
+            .object({
+            host: z.string(),
+            port: z.number().int().min(1).max(65535).default(25),
+            /** Implicit TLS (port 465); otherwise STARTTLS is used when the server offers it. */
+            secure: z.boolean().default(false),
+            username: z.string().optional(),
+            password: z.string().optional(),
+            /** Accept self-signed certificates (test and closed networks only). */
+            allowUnauthorized: z.boolean().default(false),
+        })
+            .strict(),
+        from: z.string().email(),
+        to: z.array(z.string().email()).min(1),
+    })
+        .strict(),
+]);
+export const NOTIFY_KINDS = ['raised', 'escalated', 'cleared', 'escalation'];
+export const RouteConfig = z
+    .object({
+    /** Enterprise ids, or ['*'] for every enterprise (a regulator's route). */
+    enterprises: z.array(z.string()).min(1).default(['*']),
+    levels: z.array(AlarmLevel).min(1).default([1, 2, 3, 4]),
+    /** 0 enterprise duty officer, 1 enterprise principal, 2 regulator. */
+    tier: z.number().int().min(0).max(2).default(0),
+    channels: z.array(z.string()).min(1),
+    /** Which changes are sent on this route (tier 0); higher tiers receive escalations. */
+    on: z.array(z.enum(['raised', 'escalated', 'cleared'])).default(['raised', 'escalated', 'cleared']),
+})
+    .strict();
+export const notifyConfig = z
+    .object({
+    channels: z.array(ChannelConfig).default([]),
+    routes: z.array(RouteConfig).default([]),
+    escalation: z
+        .object({
+        /** Minutes an active alarm may stay unacknowledged before the next tier is told, per level. */
+        ackTimeoutMinutes: z
+            .object({ 1: z.number().positive().default(5), 2: z.number().positive().default(15), 3: z.number().positive().default(30), 4: z.number().positive().default(120) })
+            .strict()
+            .prefault({}),
+        /** Devices on a grade-1 major hazard source escalate this much faster (domain.md, Grading). */
+        grade1Factor: z.number().min(0.05).max(1).default(0.5),
+    })
+        .strict()
+        .prefault({}),
+    flood: z
+        .object({
+        /** EEMUA 191: more than 10 alarms in 10 minutes per operator is a flood. */
+        maxMessages: z.number().int().min(1).default(10),
+        windowMinutes: z.number().positive().default(10),
+        /** During a flood, messages are held this long and then sent together as one summary. */
+        holdSeconds: z.number().min(0).max(3600).default(30),
+        /** Levels always sent one by one, flood or not (they still count towards the rate). */
+        exemptLevels: z.array(AlarmLevel).default([1]),
+    })
+        .strict()
+        .prefault({}),
+    retry: z
+        .object({
+        initialMs: z.number().int().min(10).default(2000),
+        maxMs: z.number().int().min(100).default(300000),
+        /** After this many failed attempts the message is given up, logged and recorded as failed. */
+        maxAttempts: z.number().int().min(1).default(20),
+        timeoutMs: z.number().int().min(100).default(10000),
+    })
+        .strict()
+        .prefault({}),
+    /** Time zone of the times written in messages. */
+    timeZone: z.string().default('Asia/Shanghai'),
+    /** Link to the operator console, put in messages as <consoleUrl>/alarms/<id>. */
+    consoleUrl: z.string().url().optional(),
+})
+    .strict()
+    .prefault({});

@@ -1,0 +1,106 @@
+// Message bodies for each channel type: our generic webhook JSON, the WeCom (企业微信) group robot
+// markdown message and the DingTalk (钉钉) custom robot markdown message (with its signature), and a
+// plain-text e-mail. A flood summary lists every alarm it stands for, split into several messages
+// when a robot's size limit would cut it: no alarm is ever dropped from the list.
+import { createHmac } from 'node:crypto';
+import { ALARM_CONDITIONS, LEVEL_COLOURS } from '../../contract/alarms.ts';
+const TIER_NAMES = ['enterprise duty officer', 'enterprise principal', 'regulator'];
+const TIER_ZH = ['企业值班人员', '企业负责人', '监管部门'];
+const KIND_ZH = { raised: '报警', escalated: '报警升级', cleared: '报警解除', escalation: '超时未签收，逐级上报' };
+/** WeCom markdown content is limited to 4096 bytes; DingTalk's practical limit is ~20000 bytes. */
+const LIMITS = { wecom: 4000, dingtalk: 18000, webhook: Infinity, email: Infinity };
+function time(ts, tz) {
+    const parts = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(new Date(ts));
+    return `${parts.replace(',', '')} (${tz})`;
+}
+function line(n, ctx) {
+    const a = n.payload.alarm;
+    const c = LEVEL_COLOURS[a.level];
+    const spec = ALARM_CONDITIONS[a.condition];
+    return `【${c.zh}预警 L${a.level}】${spec.zh} ${a.enterprise}/${a.device}${a.site ? ` (${a.site})` : ''} · ${time(n.payload.change.at, ctx.timeZone)}`;
+}
+function detail(n, ctx) {
+    const a = n.payload.alarm;
+    const c = LEVEL_COLOURS[a.level];
+    const spec = ALARM_CONDITIONS[a.condition];
+    const out = [
+        `**【${c.zh}预警 Level ${a.level} ${c.name}】${KIND_ZH[n.kind] ?? n.kind}：${spec.zh}**`,
+        `${spec.title} (${a.condition})`,
+        `> 企业 Enterprise: ${a.enterprise}`,
+        `> 设备 Device: ${a.device}${a.site ? ` · ${a.site}` : ''}${a.hazardSource ? ` · 危险源 ${a.hazardSource}` : ''}`,
+        `> ${a.message}`,
+        `> 时间 Time: ${time(n.payload.change.at, ctx.timeZone)}`,
+        `> 状态 State: ${a.state}`,
+    ];
+    if (n.kind === 'escalation')
+        out.push(`> 已上报 Escalated to: ${TIER_ZH[n.tier] ?? n.tier} (${TIER_NAMES[n.tier] ?? n.tier}), 未签收 not acknowledged since ${time(a.raisedAt, ctx.timeZone)}`);
+    if (ctx.consoleUrl)
+        out.push(`[处置 Handle](${ctx.consoleUrl.replace(/\/$/, '')}/alarms/${a.id})`);
+    else
+        out.push(`> ID: ${a.id}`);
+    return out;
+}
+/** Splits a summary into pages that fit the channel's limit; every alarm appears on exactly one page. */
+function pages(header, lines, limit) {
+    const out = [[]];
+    let size = Buffer.byteLength(header(99, 99)) + 2;
+    for (const l of lines) {
+        const b = Buffer.byteLength(l) + 1;
+        if (size + b > limit && out[out.length - 1].length > 0) {
+            out.push([]);
+            size = Buffer.byteLength(header(99, 99)) + 2;
+        }
+        out[out.length - 1].push(l);
+        size += b;
+    }
+    return out.map((ls, i) => `${header(i + 1, out.length)}\n${ls.join('\n')}`);
+}
+/** The texts to send for one notice or a flood summary of several (one text per message). */
+export function texts(channel, notices, ctx) {
+    if (notices.length === 1) {
+        const n = notices[0];
+        const a = n.payload.alarm;
+        return [{ title: `${LEVEL_COLOURS[a.level].zh}预警 ${ALARM_CONDITIONS[a.condition].zh} ${a.device}`, text: detail(n, ctx).join('\n') }];
+    }
+    const worst = Math.min(...notices.map((n) => n.payload.alarm.level));
+    const lines = notices.map((n, i) => `${i + 1}. ${line(n, ctx)}${n.kind !== 'raised' ? ` [${KIND_ZH[n.kind] ?? n.kind}]` : ''}`);
+    const header = (p, t) => `**报警汇总 Alarm flood summary: ${notices.length} alarms${t > 1 ? ` (part ${p}/${t})` : ''}, most severe: ${LEVEL_COLOURS[worst].zh} L${worst}**\n> 报警过多，已合并发送 (EEMUA 191 flood); 全部报警如下 every alarm is listed.`;
+    return pages(header, lines, LIMITS[channel.type] ?? Infinity).map((text) => ({ title: `报警汇总 ${notices.length} alarms`, text }));
+}
+/** DingTalk signature: HmacSHA256 over "<timestamp>\n<secret>", base64, URL-encoded. */
+export function dingtalkSign(secret, timestamp) {
+    return encodeURIComponent(createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64'));
+}
+/** HTTP requests for a webhook-type channel. */
+export function httpRequests(channel, notices, ctx) {
+    const json = { 'content-type': 'application/json; charset=utf-8' };
+    if (channel.type === 'webhook') {
+        const body = notices.length === 1
+            ? { type: 'alarm', kind: notices[0].kind, tier: notices[0].tier, ...notices[0].payload, text: texts(channel, notices, ctx)[0].text }
+            : { type: 'summary', count: notices.length, alarms: notices.map((n) => ({ kind: n.kind, tier: n.tier, ...n.payload })), text: texts(channel, notices, ctx).map((t) => t.text).join('\n') };
+        return [{ url: channel.url, headers: { ...json, ...(channel.headers ?? {}) }, body: JSON.stringify(body) }];
+    }
+    if (channel.type === 'wecom') {
+        // https://developer.work.weixin.qq.com/document/path/91770 (群机器人配置说明): msgtype markdown, content ≤ 4096 bytes.
+        // Markdown messages cannot @ people, so mentions go in a following text message.
+        const out = texts(channel, notices, ctx).map((t) => ({ url: channel.url, headers: json, body: JSON.stringify({ msgtype: 'markdown', markdown: { content: t.text } }) }));
+        if (channel.mentionedMobiles?.length) {
+            out.push({ url: channel.url, headers: json, body: JSON.stringify({ msgtype: 'text', text: { content: texts(channel, notices, ctx)[0].title, mentioned_mobile_list: channel.mentionedMobiles } }) });
+        }
+        return out;
+    }
+    // DingTalk custom robot: msgtype markdown {title, text}, at {atMobiles, isAtAll}; "加签" adds timestamp and sign.
+    return texts(channel, notices, ctx).map((t) => {
+        let url = channel.url;
+        if (channel.secret) {
+            const ts = ctx.now;
+            url += `${url.includes('?') ? '&' : '?'}timestamp=${ts}&sign=${dingtalkSign(channel.secret, ts)}`;
+        }
+        const mentions = channel.atMobiles?.length ? `\n\n${channel.atMobiles.map((m) => `@${m}`).join(' ')}` : '';
+        return {
+            url,
+            headers: json,
+            body: JSON.stringify({ msgtype: 'markdown', markdown: { title: t.title, text: t.text + mentions }, at: { atMobiles: channel.atMobiles ?? [], isAtAll: false } }),
+        };
+    });
+}

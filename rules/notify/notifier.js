@@ -1,0 +1,244 @@
+// Notifications: alarm changes are turned into queued jobs (one per channel) in the same transaction
+// that moves the notifier's cursor, so none is lost or queued twice; one worker per channel delivers
+// them in order with retries and backoff while the receiver is down; above the flood rate a channel
+// gets one summary listing every alarm instead of one message each; an active alarm nobody has
+// signed for in time is escalated to the next tier (duty officer → principal → regulator).
+import { ALARM_LEVELS } from '../../contract/alarms.ts';
+import { counter, gauge } from '../../core/metrics.ts';
+import { httpRequests } from './formats.ts';
+import { sendMail } from './smtp.ts';
+export const NOTIFY_CURSOR = 'notify';
+function routeMatches(route, enterprise, level) {
+    return (route.enterprises.includes('*') || route.enterprises.includes(enterprise)) && route.levels.includes(level);
+}
+export function createNotifier(options) {
+    const { store, config, log } = options;
+    const now = options.now ?? Date.now;
+    const channels = new Map(config.channels.map((c) => [c.name, c]));
+    for (const r of config.routes)
+        for (const c of r.channels)
+            if (!channels.has(c))
+                throw new Error(`notify route names unknown channel "${c}"`);
+    const sent = counter(options.metrics, 'hazwatch_rules_notifications_total', 'Notification messages delivered', ['channel', 'type', 'summary']);
+    const failed = counter(options.metrics, 'hazwatch_rules_notification_failures_total', 'Failed notification attempts (retried) and messages given up', ['channel', 'outcome']);
+    const queued = gauge(options.metrics, 'hazwatch_rules_notifications_queued', 'Notifications waiting to be delivered', ['channel']);
+    /** Send times per channel, for flood detection. */
+    const history = new Map();
+    /** Unacknowledged active alarms and the tier they have reached. */
+    const watch = new Map();
+    const busy = new Set();
+    let timer;
+    let stopped = false;
+    function jobsFor(p) {
+        const { alarm, change } = p;
+        let kind;
+        let tier = 0;
+        if (change.action === 'raised')
+            kind = 'raised';
+        else if (change.action === 'escalated')
+            kind = 'escalated';
+        else if (change.action === 'cleared' || change.action === 'cleared_manually')
+            kind = 'cleared';
+        else if (change.action === 'escalated_notification') {
+            kind = 'escalation';
+            tier = Number(change.data?.tier ?? 1);
+        }
+        if (!kind)
+            return [];
+        const names = new Set();
+        for (const route of config.routes) {
+            if (!routeMatches(route, alarm.enterprise, change.level))
+                continue;
+            if (kind === 'escalation' ? route.tier !== tier : route.tier !== 0 || !route.on.includes(kind))
+                continue;
+            for (const c of route.channels)
+                names.add(c);
+        }
+        return [...names].map((channel) => ({ channel, alarmId: alarm.id, seq: change.seq, tier, kind: kind, payload: p, nextAt: now() }));
+    }
+    function track(p) {
+        const { alarm, change } = p;
+        if (alarm.state === 'active_unacknowledged') {
+            const w = watch.get(alarm.id);
+            if (!w)
+                watch.set(alarm.id, { level: alarm.level, enterprise: alarm.enterprise, device: alarm.device, tier: 0, since: change.at });
+            else {
+                if (change.action === 'escalated_notification') {
+                    w.tier = Number(change.data?.tier ?? w.tier + 1);
+                    w.since = change.at;
+                }
+                w.level = alarm.level;
+            }
+        }
+        else
+            watch.delete(alarm.id);
+    }
+    function timeoutMs(w) {
+        const minutes = config.escalation.ackTimeoutMinutes[w.level];
+        const factor = options.hazardGrade?.(w.enterprise, w.device) === 1 ? config.escalation.grade1Factor : 1;
+        return minutes * 60000 * factor;
+    }
+    const maxTier = Math.max(0, ...config.routes.map((r) => r.tier));
+    async function deliver(channel, notices) {
+        if (channel.type === 'email') {
+            await sendMail(channel, notices, { timeZone: config.timeZone, consoleUrl: config.consoleUrl, now: now() }, config.retry.timeoutMs);
+            return;
+        }
+        for (const req of httpRequests(channel, notices, { timeZone: config.timeZone, consoleUrl: config.consoleUrl, now: now() })) {
+            const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(config.retry.timeoutMs) });
+            const text = await res.text();
+            if (!res.ok)
+                throw new Error(`HTTP ${res.status} ${text.slice(0, 200)}`);
+            if (channel.type === 'wecom' || channel.type === 'dingtalk') {
+                // Robots answer 200 with {"errcode":0,"errmsg":"ok"}; anything else (rate limit 45009, bad key, ...) is a failure.
+                let errcode;
+                try {
+                    errcode = JSON.parse(text).errcode;
+                }
+                catch {
+                    errcode = 'not JSON';
+                }
+                if (errcode !== 0)
+                    throw new Error(`${channel.type} robot refused: ${text.slice(0, 200)}`);
+            }
+        }
+    }
+    async function work(name) {
+        if (busy.has(name) || stopped)
+            return;
+        const channel = channels.get(name);
+        busy.add(name);
+        try {
+            for (;;) {
+                const jobs = await store.dueNotifications(name, now(), 500);
+                if (jobs.length === 0 || stopped)
+                    return;
+                if (!channel) {
+                    // Channel removed from the configuration: the queued messages cannot go anywhere; record that.
+                    for (const job of jobs)
+                        await store.recordNotified(job.alarmId, 'notified', { channel: name, ok: false, error: 'channel no longer configured', seq: job.seq, delivered: true });
+                    await store.finishNotifications(jobs.map((j) => j.id));
+                    continue;
+                }
+                const t = now();
+                const windowMs = config.flood.windowMinutes * 60000;
+                const recent = (history.get(name) ?? []).filter((x) => t - x < windowMs);
+                history.set(name, recent);
+                const flood = recent.length + jobs.length > config.flood.maxMessages;
+                let batches;
+                if (!flood)
+                    batches = jobs.map((j) => [j]);
+                else {
+                    const exempt = jobs.filter((j) => config.flood.exemptLevels.includes(j.payload.change.level));
+                    const grouped = jobs.filter((j) => !config.flood.exemptLevels.includes(j.payload.change.level));
+                    batches = exempt.map((j) => [j]);
+                    // In a flood, wait for more to come (holdSeconds after the oldest), then send them all as one summary;
+                    // a backlog that built up while the receiver was down goes out at once.
+                    const oldest = Math.min(...grouped.map((j) => j.createdAt));
+                    const waited = grouped.some((j) => j.attempts > 0) || t - oldest >= config.flood.holdSeconds * 1000;
+                    if (grouped.length > 1 && (waited || recent.length === 0))
+                        batches.push(grouped);
+                    else if (grouped.length === 1 && waited)
+                        batches.push(grouped);
+                    if (batches.length === 0)
+                        return;
+                }
+                for (const batch of batches) {
+                    try {
+                        await deliver(channel, batch.map((j) => ({ kind: j.kind, tier: j.tier, payload: j.payload })));
+                    }
+                    catch (err) {
+                        const attempts = batch[0].attempts + 1;
+                        if (attempts >= config.retry.maxAttempts) {
+                            failed.inc({ channel: name, outcome: 'given_up' });
+                            log.error({ err, channel: name, alarms: batch.map((j) => j.alarmId) }, 'notification given up after retries');
+                            for (const j of batch)
+                                await store.recordNotified(j.alarmId, 'notified', { channel: name, ok: false, attempts, error: String(err.message).slice(0, 300), kind: j.kind, tier: j.tier, seq: j.seq, delivered: true });
+                            await store.finishNotifications(batch.map((j) => j.id));
+                            continue;
+                        }
+                        failed.inc({ channel: name, outcome: 'retry' });
+                        const delay = Math.min(config.retry.maxMs, config.retry.initialMs * 2 ** (attempts - 1));
+                        log.warn({ channel: name, attempts, retryInMs: delay, err: err.message }, 'notification receiver failed; retrying');
+                        for (const j of batch)
+                            await store.retryNotification(j.id, now() + delay, err.message);
+                        // Keep the order: later messages of this channel wait behind the failed one.
+                        return;
+                    }
+                    recent.push(now());
+                    sent.inc({ channel: name, type: channel.type, summary: String(batch.length > 1) });
+                    for (const j of batch) {
+                        await store.recordNotified(j.alarmId, 'notified', { channel: name, ok: true, kind: j.kind, tier: j.tier, seq: j.seq, attempts: j.attempts + 1, ...(batch.length > 1 ? { summary: batch.length } : {}), delivered: true });
+                    }
+                    await store.finishNotifications(batch.map((j) => j.id));
+                }
+            }
+        }
+        catch (err) {
+            log.error({ err, channel: name }, 'notification worker failed');
+        }
+        finally {
+            busy.delete(name);
+        }
+    }
+    const notifier = {
+        /** Tailer handler: queue the notifications of these changes and move the cursor, atomically. */
+        async handle(changes) {
+            const jobs = changes.flatMap(jobsFor);
+            await store.enqueueNotifications(NOTIFY_CURSOR, changes[changes.length - 1].change.seq, jobs);
+            for (const p of changes)
+                track(p);
+            for (const name of new Set(jobs.map((j) => j.channel)))
+                void work(name);
+        },
+        async start() {
+            // Rebuild escalation state from the store: active alarms nobody has signed for yet.
+            for (const alarm of await store.list({ states: ['active_unacknowledged'], limit: 1000 })) {
+                const hist = await store.history(alarm.id);
+                const esc = hist.filter((h) => h.action === 'escalated_notification');
+                const last = esc[esc.length - 1];
+                watch.set(alarm.id, { level: alarm.level, enterprise: alarm.enterprise, device: alarm.device, tier: last ? Number(last.data?.tier ?? esc.length) : 0, since: last?.at ?? alarm.raisedAt });
+            }
+            timer = setInterval(() => void notifier.tick(), 1000);
+            timer.unref();
+        },
+        /** Escalations due, and queued messages due for (re)delivery. */
+        async tick() {
+            const t = now();
+            for (const [id, w] of watch) {
+                if (w.tier >= maxTier || t - w.since < timeoutMs(w))
+                    continue;
+                const next = w.tier + 1;
+                w.tier = next;
+                w.since = t;
+                try {
+                    await store.recordNotified(id, 'escalated_notification', { tier: next, reason: 'not acknowledged in time', timeoutMinutes: timeoutMs(w) / 60000 });
+                }
+                catch (err) {
+                    w.tier = next - 1;
+                    log.error({ err, alarm: id }, 'recording an escalation failed');
+                }
+            }
+            for (const name of await store.pendingNotificationChannels())
+                void work(name);
+            for (const name of channels.keys())
+                queued.set({ channel: name }, 0);
+        },
+        /** Resolves when no worker is busy and nothing is due (tests). */
+        async idle() {
+            for (let i = 0; i < 500; i++) {
+                if (busy.size === 0)
+                    return;
+                await new Promise((r) => setTimeout(r, 10));
+            }
+        },
+        async stop() {
+            stopped = true;
+            if (timer)
+                clearInterval(timer);
+            await notifier.idle();
+        },
+        levels: ALARM_LEVELS,
+    };
+    return notifier;
+}

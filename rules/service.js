@@ -1,0 +1,217 @@
+// `startRules`: the rules process. Consumes the device stream from the broker (own service client id,
+// persistent session, QoS1), evaluates rules per device in arrival order, keeps alarm instances in the
+// SQLite alarm store, and is the single publisher of every alarm change (its own and the API's) to
+// the MQTT alarm topic, InfluxDB and the notification channels. Library entry point for
+// `hazwatch rules`, `hazwatch start` and the tests.
+import { watch } from 'node:fs';
+import { hostname } from 'node:os';
+import mqtt from 'mqtt';
+import { channelFilter, parseTopic } from '../contract/topics.ts';
+import { dataPath } from '../core/config.ts';
+import { counter } from '../core/metrics.ts';
+import { deviceDirectory, serviceUsername } from '../registry/registry.ts';
+import { createWriter } from '../ingest/writers/index.ts';
+import { loadRuleSet } from './definitions.ts';
+import { createEngine, hazardGrade } from './engine.ts';
+import { createNotifier, NOTIFY_CURSOR } from './notify/notifier.ts';
+import { createTailer, influxAlarmSink, mqttAlarmSink } from './outbox.ts';
+import { openAlarmStore } from './store.ts';
+export async function startRules(options) {
+    const { config, metrics } = options;
+    const cfg = config.rules;
+    const log = options.log.child({ component: 'rules' });
+    const now = options.now ?? Date.now;
+    const storePath = cfg.storePath ?? dataPath(config, 'alarms.db');
+    const store = openAlarmStore(storePath, { now, maxShelveMs: cfg.maxShelveHours * 3600000 });
+    let ruleSet;
+    try {
+        ruleSet = loadRuleSet(cfg.files, { defaultsDir: options.defaultsDir, now });
+    }
+    catch (err) {
+        await store.dispose();
+        throw err;
+    }
+    const devices = 'devices' in options.registry && typeof options.registry.devices === 'object'
+        ? options.registry.devices
+        : (() => {
+            const registry = options.registry;
+            return Object.assign(deviceDirectory(registry), { refresh: () => void registry.pollChanges() });
+        })();
+    const reloads = counter(metrics, 'hazwatch_rules_reloads_total', 'Rule file reloads', ['outcome']);
+    const tailers = [];
+    const kickAll = () => {
+        for (const t of tailers)
+            void t.kick();
+    };
+    const engine = createEngine({ store, rules: () => ruleSet, devices, log, metrics, now, grade1RaisesLevel: cfg.grade1RaisesLevel, onWrite: kickAll });
+    await engine.start();
+    const clientId = cfg.clientId ?? config.mqtt.username ?? serviceUsername('rules');
+    const client = mqtt.connect(config.mqtt.url, {
+        clientId,
+        username: config.mqtt.username,
+        password: config.mqtt.password,
+        clean: false,
+        reconnectPeriod: 1000,
+        connectTimeout: 10000,
+    });
+    const filters = ['telemetry', 'event', 'status'].map((c) => channelFilter(c));
+    let resolveReady;
+    const ready = new Promise((resolve) => (resolveReady = resolve));
+    client.on('connect', () => {
+        client.subscribe(filters, { qos: 1 }, (err) => {
+            if (err)
+                log.error({ err }, 'subscription refused');
+            else {
+                log.info({ url: config.mqtt.url, clientId }, 'rules connected and subscribed');
+                resolveReady();
+            }
+        });
+    });
+    client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
+    client.on('message', (topic, payload) => {
+        try {
+            const t = parseTopic(topic);
+            if (!t)
+                return;
+            if (t.channel === 'telemetry')
+                engine.telemetry(t.enterprise, t.device, payload);
+            else if (t.channel === 'event')
+                engine.event(t.enterprise, t.device, payload);
+            else if (t.channel === 'status')
+                engine.status(t.enterprise, t.device, payload);
+        }
+        catch (err) {
+            // Bad input never stops the engine.
+            log.error({ err, topic }, 'evaluation failed');
+        }
+    });
+    const notifier = createNotifier({
+        store,
+        config: cfg.notify,
+        log,
+        metrics,
+        now,
+        hazardGrade: (e, d) => {
+            const device = devices.get(e, d);
+            return device ? hazardGrade(device) : undefined;
+        },
+    });
+    tailers.push(createTailer({ store, name: 'engine', cursor: 'memory', handle: (c) => engine.applyChanges(c), log, metrics, pollMs: cfg.pollMs }));
+    tailers.push(createTailer({ store, name: 'mqtt', cursor: 'persist', handle: mqttAlarmSink(client), log, metrics, pollMs: cfg.pollMs }));
+    const writer = cfg.writeInflux ? createWriter(config.ingest.influx) : undefined;
+    if (writer) {
+        const sink = influxAlarmSink(writer);
+        tailers.push(createTailer({
+            store,
+            name: 'influx',
+            cursor: 'persist',
+            handle: async (changes) => {
+                try {
+                    await sink(changes);
+                }
+                catch (err) {
+                    // A point the database refuses for good must not block every later one: logged and skipped.
+                    if (err.failure === 'refused')
+                        log.error({ err, seqs: [changes[0].change.seq, changes[changes.length - 1].change.seq] }, 'InfluxDB refused alarm_event points; skipped');
+                    else
+                        throw err;
+                }
+            },
+            log,
+            metrics,
+            pollMs: Math.max(cfg.pollMs, 1000),
+        }));
+    }
+    else
+        log.warn('alarm changes are not written to InfluxDB (rules.writeInflux off or ingest.influx.kind none)');
+    tailers.push(createTailer({ store, name: NOTIFY_CURSOR, cursor: 'handler', handle: (c) => notifier.handle(c), log, metrics, pollMs: cfg.pollMs }));
+    for (const t of tailers)
+        await t.start();
+    await notifier.start();
+    // platform_rules health points (docs/storage.md), every 10 s.
+    const instance = hostname().replace(/[^A-Za-z0-9_.-]/g, '-') || 'rules';
+    let ticks = 0;
+    const tick = setInterval(() => {
+        void (async () => {
+            await engine.tick();
+            if (++ticks % Math.max(1, Math.round(10000 / cfg.tickMs)) === 0) {
+                try {
+                    const active = await store.activeInstances();
+                    engine.refreshMetrics(active);
+                    if (writer) {
+                        const value = async (name) => ((await metrics.getSingleMetric(name)?.get())?.values ?? []).reduce((s, v) => s + v.value, 0);
+                        await writer.write(`platform_rules,instance=${instance} evaluated=${await value('hazwatch_rules_readings_total')},alarms_active=${active.length}i,alarm_changes=${await value('hazwatch_rules_alarm_changes_total')} ${now()}`);
+                    }
+                }
+                catch (err) {
+                    log.debug({ err }, 'platform_rules health not written');
+                }
+            }
+        })().catch((err) => log.error({ err }, 'rules tick failed'));
+    }, cfg.tickMs);
+    // Rule files are data: reloaded on change (debounced) and on SIGHUP, without restart.
+    function reload() {
+        try {
+            ruleSet = loadRuleSet(cfg.files, { defaultsDir: options.defaultsDir, now });
+            reloads.inc({ outcome: 'ok' });
+            log.info({ files: ruleSet.files.length }, 'rules reloaded');
+            return undefined;
+        }
+        catch (err) {
+            reloads.inc({ outcome: 'error' });
+            log.error({ err: err.message }, 'rule files invalid: keeping the rules in force');
+            return err;
+        }
+    }
+    let debounce;
+    const watchers = [];
+    for (const path of cfg.files) {
+        try {
+            watchers.push(watch(path, () => {
+                clearTimeout(debounce);
+                debounce = setTimeout(reload, 300);
+            }));
+        }
+        catch (err) {
+            log.warn({ err, path }, 'cannot watch rule file; reload with SIGHUP');
+        }
+    }
+    const onHup = () => void reload();
+    process.on('SIGHUP', onHup);
+    async function settle(timeoutMs = 10000) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            await engine.idle();
+            const ok = await Promise.all(tailers.map((t) => t.drain(Math.max(1, deadline - Date.now()))));
+            await notifier.idle();
+            if (ok.every(Boolean) || Date.now() > deadline)
+                return;
+        }
+    }
+    return {
+        name: 'rules',
+        ready,
+        store,
+        engine,
+        notifier,
+        client,
+        rules: () => ruleSet,
+        reload,
+        settle,
+        async close() {
+            clearInterval(tick);
+            clearTimeout(debounce);
+            for (const w of watchers)
+                w.close();
+            process.off('SIGHUP', onHup);
+            // Publish what was decided before leaving; what is left is published at the next start.
+            await settle(3000).catch(() => undefined);
+            for (const t of tailers)
+                await t.stop();
+            await client.endAsync().catch(() => undefined);
+            await notifier.stop();
+            await engine.idle();
+            await store.dispose();
+        },
+    };
+}

@@ -1,0 +1,283 @@
+// The fleet: simulated devices on real MQTT connections, one per device with its own client id and
+// credentials, as real devices connect. QoS 1, a retained `offline` last will on the status topic and
+// a retained `online` at every connect; each device listens on its error topic, so a message the
+// platform refuses is seen and counted. Connections are opened at a limited rate (a thousand mqtt.js
+// clients connecting at once would make a CONNECT storm of scrypt checks on the broker), and reopened
+// with exponential backoff and jitter when the broker goes away, keeping unacknowledged messages.
+import mqtt from 'mqtt';
+import { topicFor } from '../contract/topics.ts';
+import { silentLogger } from '../core/log.ts';
+import { counter, gauge } from '../core/metrics.ts';
+import { createClock } from './clock.ts';
+import { statusPayload } from './messages.ts';
+import { createProgress } from './progress.ts';
+import { deviceKey } from './provision.ts';
+import { createRandom } from './random.ts';
+import { createSimulation } from './simulation.ts';
+export function startFleet(options) {
+    const log = options.log ?? silentLogger();
+    const qos = options.qos ?? 1;
+    const seed = options.seed ?? 1;
+    const speed = options.speed ?? 1;
+    const connectRate = options.connectRate ?? 200;
+    const minMs = options.reconnectMinMs ?? 1000;
+    const maxMs = options.reconnectMaxMs ?? 30000;
+    const maxQueue = options.maxQueue ?? 1000;
+    const jitter = createRandom(seed ^ 0x1eaf);
+    const clock = createClock({ speed, start: options.start, spanSeconds: options.durationSeconds !== undefined ? options.durationSeconds * speed : undefined });
+    const simulation = createSimulation({ devices: options.devices, seed, start: clock.start, faults: options.faults, maxBatch: options.maxBatch });
+    const m = options.metrics
+        ? {
+            connected: gauge(options.metrics, 'hazwatch_sim_devices_connected', 'Simulated devices connected'),
+            sent: counter(options.metrics, 'hazwatch_sim_messages_sent_total', 'Telemetry and event messages sent by simulated devices', ['channel']),
+            rejected: counter(options.metrics, 'hazwatch_sim_messages_rejected_total', 'Messages the platform refused on simulated devices\' error topics', ['code']),
+            reconnects: counter(options.metrics, 'hazwatch_sim_reconnects_total', 'Reconnections of simulated devices'),
+        }
+        : undefined;
+    const stats = {
+        devices: options.devices.length,
+        connected: 0,
+        everConnected: 0,
+        connects: 0,
+        reconnects: 0,
+        connectionLosses: 0,
+        connectErrors: {},
+        sent: 0,
+        acked: 0,
+        failed: 0,
+        dropped: 0,
+        beforeFirstConnect: 0,
+        statusSent: 0,
+        malformedSent: 0,
+        rejected: {},
+        rejectedTotal: 0,
+        startedAt: Date.now(),
+        elapsedMs: 0,
+        simulatedStart: clock.start,
+        simulatedNow: clock.start,
+    };
+    const conns = new Map();
+    for (const device of options.devices) {
+        const key = deviceKey(device.enterprise, device.id);
+        if (!options.credentials.has(key))
+            throw new Error(`no credentials for ${key}`);
+        conns.set(key, {
+            device,
+            connected: false,
+            everConnected: false,
+            dropped: false,
+            pending: 0,
+            attempt: 0,
+            topics: {
+                telemetry: topicFor(device.enterprise, device.id, 'telemetry'),
+                event: topicFor(device.enterprise, device.id, 'event'),
+                status: topicFor(device.enterprise, device.id, 'status'),
+                error: topicFor(device.enterprise, device.id, 'error'),
+            },
+        });
+    }
+    const backoff = (attempt) => Math.min(maxMs, minMs * 2 ** Math.min(attempt, 16)) * (0.5 + jitter.next() * 0.5);
+    function connect(conn) {
+        const creds = options.credentials.get(deviceKey(conn.device.enterprise, conn.device.id));
+        const client = mqtt.connect(options.url, {
+            clientId: creds.clientId,
+            username: creds.username,
+            password: creds.password,
+            clean: true,
+            keepalive: options.keepaliveSeconds ?? 60,
+            connectTimeout: 30000,
+            reconnectPeriod: backoff(0),
+            resubscribe: true,
+            // Reports while disconnected wait in the client's store; bounded by maxQueue below.
+            queueQoSZero: false,
+            will: { topic: conn.topics.status, payload: Buffer.from(statusPayload('offline')), qos: 1, retain: true },
+        });
+        conn.client = client;
+        client.on('connect', () => {
+            conn.connected = true;
+            if (conn.attempt > 0 || conn.everConnected) {
+                stats.reconnects++;
+                m?.reconnects.inc();
+            }
+            if (!conn.everConnected)
+                stats.everConnected++;
+            conn.everConnected = true;
+            conn.attempt = 0;
+            client.options.reconnectPeriod = backoff(0);
+            stats.connects++;
+            stats.connected++;
+            m?.connected.set(stats.connected);
+            stats.statusSent++;
+            client.publish(conn.topics.status, statusPayload('online', clock.now()), { qos: 1, retain: true });
+        });
+        client.on('reconnect', () => {
+            // mqtt.js retries at a fixed period; each failed attempt arms the next one with this value.
+            conn.attempt++;
+            client.options.reconnectPeriod = backoff(conn.attempt);
+        });
+        client.on('close', () => {
+            if (conn.connected) {
+                conn.connected = false;
+                stats.connected--;
+                if (!stopping)
+                    stats.connectionLosses++;
+                m?.connected.set(stats.connected);
+            }
+        });
+        client.on('error', (err) => {
+            const key = err.message;
+            stats.connectErrors[key] = (stats.connectErrors[key] ?? 0) + 1;
+            log.debug({ device: creds.username, err: err.message }, 'simulated device connection error');
+        });
+        client.on('message', (_topic, payload) => {
+            let body;
+            try {
+                body = JSON.parse(payload.toString('utf8'));
+            }
+            catch {
+                body = payload.toString('utf8');
+            }
+            const code = typeof body === 'object' && body && 'code' in body ? String(body.code) : 'unknown';
+            stats.rejected[code] = (stats.rejected[code] ?? 0) + 1;
+            stats.rejectedTotal++;
+            m?.rejected.inc({ code });
+            options.onError?.(conn.device, body);
+        });
+        client.subscribe(conn.topics.error, { qos: 1 }, (err) => {
+            if (err)
+                log.warn({ device: creds.username, err: err.message }, 'cannot subscribe to the error topic');
+        });
+    }
+    function publish(conn, msg) {
+        const client = conn.client;
+        if (!conn.connected && conn.pending >= maxQueue) {
+            stats.dropped++;
+            return;
+        }
+        stats.sent++;
+        if (msg.expectRejection)
+            stats.malformedSent++;
+        m?.sent.inc({ channel: msg.channel });
+        conn.pending++;
+        client.publish(conn.topics[msg.channel], msg.payload, { qos, retain: msg.retain ?? false }, (err) => {
+            conn.pending--;
+            if (err)
+                stats.failed++;
+            else
+                stats.acked++;
+        });
+    }
+    // Connection ramp: a few connections per tick, in device order.
+    const queue = [...conns.values()];
+    const rampEvery = Math.max(1, Math.floor(1000 / Math.min(connectRate, 1000)));
+    const perRamp = Math.max(1, Math.round(connectRate / (1000 / rampEvery)));
+    const ramp = setInterval(() => {
+        for (let i = 0; i < perRamp && queue.length; i++)
+            connect(queue.shift());
+        if (!queue.length)
+            clearInterval(ramp);
+    }, rampEvery);
+    let stopping;
+    let stoppedBy = 'stop';
+    const progress = options.progress === false ? undefined : createProgress(options.progress ?? process.stdout, () => stats, options.progressMs);
+    // The simulated span of a run of known length: nothing is simulated past its end.
+    const simulatedEnd = options.durationSeconds !== undefined ? clock.start + options.durationSeconds * speed * 1000 : Infinity;
+    const tick = setInterval(() => {
+        const now = Math.min(clock.now(), simulatedEnd);
+        stats.simulatedNow = now;
+        for (const report of simulation.due(now)) {
+            const conn = conns.get(deviceKey(report.state.device.enterprise, report.state.device.id));
+            options.onReport?.(report, Date.now());
+            if (report.step.silent === 'drop') {
+                if (conn.client && !conn.dropped) {
+                    // The device loses power or its link: no DISCONNECT, so the broker publishes its will.
+                    conn.dropped = true;
+                    conn.client.end(true);
+                }
+                continue;
+            }
+            if (conn.dropped) {
+                conn.dropped = false;
+                conn.client?.reconnect();
+            }
+            if (!conn.client || !conn.everConnected) {
+                // Not powered on yet (still waiting in the connection ramp).
+                stats.beforeFirstConnect += report.messages.length;
+                continue;
+            }
+            for (const msg of report.messages) {
+                if (options.budget !== undefined && stats.sent >= options.budget)
+                    break;
+                publish(conn, msg);
+            }
+        }
+        if (options.budget !== undefined && stats.sent >= options.budget)
+            finish('budget');
+        else if (options.durationSeconds !== undefined && Date.now() - stats.startedAt >= options.durationSeconds * 1000)
+            finish('duration');
+    }, 20);
+    const onAbort = () => finish('signal');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted)
+        queueMicrotask(onAbort);
+    let resolveDone;
+    const done = new Promise((r) => (resolveDone = r));
+    function finish(by) {
+        if (stopping)
+            return stopping;
+        stoppedBy = by;
+        clearInterval(tick);
+        clearInterval(ramp);
+        options.signal?.removeEventListener('abort', onAbort);
+        stopping = (async () => {
+            const deadline = Date.now() + (options.drainMs ?? 5000);
+            const outstanding = () => [...conns.values()].reduce((s, c) => s + (c.connected ? c.pending : 0), 0);
+            while (outstanding() > 0 && Date.now() < deadline)
+                await new Promise((r) => setTimeout(r, 20));
+            stats.elapsedMs = Date.now() - stats.startedAt;
+            await Promise.all([...conns.values()].map((c) => new Promise((resolve) => {
+                const client = c.client;
+                if (!client)
+                    return resolve();
+                const timer = setTimeout(() => client.end(true, () => resolve()), 3000);
+                const end = () => client.end(false, () => (clearTimeout(timer), resolve()));
+                if (c.connected && !c.dropped) {
+                    // A clean DISCONNECT suppresses the will: say offline first, as a device switched off by hand.
+                    stats.statusSent++;
+                    client.publish(c.topics.status, statusPayload('offline', clock.now()), { qos: 1, retain: true }, end);
+                }
+                else {
+                    clearTimeout(timer);
+                    client.end(true, () => resolve());
+                }
+            })));
+            stats.connected = 0;
+            m?.connected.set(0);
+            progress?.stop();
+            const summary = {
+                ...structuredClone(stats),
+                stoppedBy,
+                rate: stats.elapsedMs > 0 ? (stats.sent / stats.elapsedMs) * 1000 : 0,
+                expectedRejections: [...simulation.rejections].sort((a, b) => a.at - b.at),
+            };
+            log.info({ sent: summary.sent, acked: summary.acked, rejected: summary.rejectedTotal, stoppedBy }, 'fleet stopped');
+            resolveDone(summary);
+            return summary;
+        })();
+        return stopping;
+    }
+    return {
+        clock,
+        simulation,
+        stats: () => ({ ...stats, elapsedMs: Date.now() - stats.startedAt }),
+        stop: () => finish('stop'),
+        done,
+    };
+}
+/** Runs a fleet until it stops by itself (duration, budget) or by the signal. */
+export function runFleet(options) {
+    if (options.durationSeconds === undefined && options.budget === undefined && !options.signal) {
+        throw new Error('a fleet needs a duration, a message budget or an abort signal to stop');
+    }
+    return startFleet(options).done;
+}

@@ -1,0 +1,76 @@
+import { active, clamp, num } from './util.ts';
+/** Pump curve: flow (m3/s) at pressure p (MPa) for a pump of maximum flow q and shut-off pressure h. */
+const pump = (q, h, p) => Math.max(0, q * (1 - p / h));
+export const fireWaterPhysics = ({ rnd, meta }) => {
+    const jockeyOn = num(meta, 'jockeyStart', 0.3);
+    const jockeyOff = num(meta, 'jockeyStop', 0.35);
+    const mainStart = num(meta, 'mainStart', 0.22);
+    const relief = num(meta, 'reliefPressure', 0.8);
+    const poolNominal = num(meta, 'poolLevel', 4);
+    const poolArea = num(meta, 'poolArea', 200); // m2
+    const runOn = num(meta, 'pumpRunOnSeconds', 300);
+    const compliance = 3.6; // m3 per MPa: a hydrant draw of 54 m3/h empties 0.25 MPa in about a minute
+    const leakage = 1.8e-3; // m3/s per MPa: the jockey pump cycles every few minutes
+    let pressure = rnd.range(jockeyOn + 0.01, jockeyOff);
+    let jockey = false;
+    let main = false;
+    let mainStartAt;
+    let lastDrawAt = -Infinity;
+    let pool = poolNominal - rnd.range(0, 0.05);
+    const events = [];
+    return {
+        faults: ['pump_failure', 'hydrant_draw'],
+        advance(t, dt, faults) {
+            const draws = active(faults, 'hydrant_draw');
+            const failed = active(faults, 'pump_failure').length > 0;
+            const drawn = draws.reduce((s, a) => s + a.fault.flow / 3600, 0);
+            if (draws.length)
+                lastDrawAt = t;
+            if (!jockey && pressure <= jockeyOn)
+                jockey = true;
+            else if (jockey && pressure >= jockeyOff)
+                jockey = false;
+            if (!main && !failed && pressure <= mainStart) {
+                // The pressure switch starts the main pump; it takes a few seconds to come up to speed.
+                mainStartAt ??= t + 5000;
+                if (t >= mainStartAt) {
+                    main = true;
+                    mainStartAt = undefined;
+                }
+            }
+            if (main && (failed || (!draws.length && t - lastDrawAt > runOn * 1000)))
+                main = false;
+            const supply = (jockey ? pump(0.004, 0.6, pressure) : 0) + (main && !failed ? pump(0.05, 0.9, pressure) : 0);
+            const demand = leakage * pressure + (drawn * Math.sqrt(Math.max(pressure, 0) / 0.3) || 0);
+            pressure = clamp(pressure + ((supply - demand) / compliance) * dt + rnd.normal(0, 0.0003 * Math.sqrt(dt)), 0.02, relief);
+            // The main pump draws from the pool; the make-up valve refills it slowly.
+            const intake = main && !failed ? pump(0.05, 0.9, pressure) : 0;
+            pool = clamp(pool - (intake / poolArea) * dt + (pool < poolNominal ? (0.002 / poolArea) * dt : 0), 0, 20);
+        },
+        read() {
+            return {
+                values: {
+                    pressure: Math.max(0, pressure + rnd.normal(0, 0.001)),
+                    pump_running: main,
+                    jockey_running: jockey,
+                    pool_level: pool + rnd.normal(0, 0.002),
+                },
+                events: events.splice(0),
+            };
+        },
+        started(a) {
+            if (a.fault.kind === 'hydrant_draw')
+                return [{ type: 'hydrant_draw', data: { flow: a.fault.flow } }];
+            // The pump controller monitors its supply and motor: it reports the fault as soon as it happens.
+            if (a.fault.kind === 'pump_failure')
+                return [{ type: 'pump_fault', active: true, message: 'main fire pump failed' }];
+            return [];
+        },
+        ended(a) {
+            if (a.fault.kind === 'pump_failure')
+                return [{ type: 'pump_fault', active: false, message: 'main fire pump restored' }];
+            return [];
+        },
+    };
+};
+export { fireWaterPhysics as physics };
