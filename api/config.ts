@@ -20,6 +20,10 @@ export const apiConfig = z
       .boolean()
       .default(false)
       .describe('Place enterprises without a place on the site plan and register hazard sources devices refer to (grade 3 until assessed); for demos'),
+    trustProxy: z
+      .boolean()
+      .default(false)
+      .describe('Take the client address from X-Forwarded-For (only behind a reverse proxy: otherwise clients could forge it to dodge the sign-in limit)'),
     loginRateLimit: z.number().int().min(1).default(10).describe('Login attempts per minute per client address'),
     influx: z
       .object({

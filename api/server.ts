@@ -63,7 +63,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     // Requests are counted in metrics and writes audited; a log line per request would drown the rest.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: true,
+    trustProxy: ctx.config.trustProxy,
     bodyLimit: 1_048_576,
   });
   app.setValidatorCompiler(validatorCompiler);

@@ -1,5 +1,0 @@
-export * from './catalog.ts';
-export * from './topics.ts';
-export * from './errors.ts';
-export * from './payloads.ts';
-export * from './alarms.ts';
