@@ -18,7 +18,10 @@ import { openRegistry } from '../registry/registry.ts';
 import { ownInflux, v1Count } from '../ingest/test/influxd.ts';
 import { freePort, waitFor } from '../test/support/net.ts';
 
+/** hazwatch: our broker (`hazwatch broker`); mosquitto: Debian's Mosquitto, to take the broker out of the measurement. */
+const BROKER = process.env.HAZWATCH_BENCH_BROKER === 'mosquitto' ? 'mosquitto' : 'hazwatch';
 const MESSAGES = Number(process.env.HAZWATCH_BENCH_MESSAGES ?? 60_000);
+const MODES = (process.env.HAZWATCH_BENCH_MODE ?? 'live,backlog').split(',') as ('live' | 'backlog')[];
 const TIMEOUT_S = Number(process.env.HAZWATCH_BENCH_TIMEOUT_S ?? 90);
 const DEVICES = 200;
 const PUBLISHERS = 2;
@@ -29,10 +32,13 @@ const dir = mkdtempSync(join(tmpdir(), 'hazwatch-bench-ingest-'));
 const children: ChildProcess[] = [];
 let influx: Awaited<ReturnType<typeof ownInflux>> | undefined;
 
-function run(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+const logs = new Map<ChildProcess, () => string>();
+
+function run(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, command = process.execPath): Promise<ChildProcess> {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
+  logs.set(child, () => out);
   const keep = (d: Buffer) => (out = (out + d).slice(-20_000));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
@@ -78,33 +84,64 @@ async function publish(clients: MqttClient[], t0: number): Promise<number> {
   return Date.now();
 }
 
-async function measure(label: string, influxUrl: string, db: string, gateway: { username: string; password: string; clientId: string }, brokerUrl: string) {
+interface Pipeline {
+  label: string;
+  db: string;
+  /** Starts the pipeline process; resolves once it is connected to the broker. */
+  start(mode: 'live' | 'backlog'): Promise<ChildProcess>;
+  /** Can the readings wait in its session while it is stopped? (Node-RED unsubscribes when it stops.) */
+  backlog: boolean;
+}
+
+async function publishAll(gateway: { username: string; password: string; clientId: string }, brokerUrl: string, t0: number): Promise<number> {
   const clients = await Promise.all(
     Array.from({ length: PUBLISHERS }, (_, i) => mqtt.connectAsync(brokerUrl, { ...gateway, clientId: `${gateway.clientId}:p${i}`, reconnectPeriod: 0 })),
   );
-  const t0 = Date.now();
-  const published = publish(clients, t0);
-  let landed = 0;
+  const done = await publish(clients, t0);
+  await Promise.all(clients.map((c) => c.endAsync()));
+  return done;
+}
+
+async function landed(influxUrl: string, db: string): Promise<number> {
+  return (await v1Count(influxUrl, db, 'SELECT count(lel) FROM gas_combustible').catch(() => [0]))[0] ?? 0;
+}
+
+/**
+ * live: the pipeline runs while the readings are published; the figure is bounded by the publisher too.
+ * backlog: the readings wait in the pipeline's persistent session first; the figure is the pipeline's
+ * own capacity, from its connect until the last point is in InfluxDB.
+ */
+async function measure(p: Pipeline, mode: 'live' | 'backlog', influxUrl: string, gateway: { username: string; password: string; clientId: string }, brokerUrl: string) {
+  let child: ChildProcess;
+  let t0: number;
+  let publishSeconds: number | null = null;
+  if (mode === 'backlog') {
+    await stop(await p.start(mode)); // creates the persistent session and its subscription
+    const p0 = Date.now();
+    publishSeconds = Math.round((await publishAll(gateway, brokerUrl, p0)) - p0) / 1000;
+    child = await p.start(mode);
+    // From the moment it connected (its own log), not from when this process noticed.
+    const connected = [...logs.get(child)!().matchAll(/"time":"([^"]+)"[^\n]*"msg":"connected to the broker"/g)].at(-1);
+    t0 = connected ? Date.parse(connected[1]) : Date.now();
+  } else {
+    child = await p.start(mode);
+    t0 = Date.now();
+    void publishAll(gateway, brokerUrl, t0).then((t) => (publishSeconds = (t - t0) / 1000));
+  }
+  let n = 0;
   const deadline = t0 + TIMEOUT_S * 1000;
   while (Date.now() < deadline) {
-    landed = (await v1Count(influxUrl, db, 'SELECT count(lel) FROM gas_combustible').catch(() => [0]))[0] ?? 0;
-    if (landed >= MESSAGES) break;
-    await new Promise((r) => setTimeout(r, 200));
+    n = await landed(influxUrl, `${p.db}_${mode}`);
+    if (n >= MESSAGES) break;
+    await new Promise((r) => setTimeout(r, 100));
   }
-  const t1 = Date.now();
-  const publishedAt = await Promise.race([published, new Promise<number>((r) => setTimeout(() => r(Number.NaN), 1000))]);
-  await Promise.all(clients.map((c) => c.endAsync(true)));
-  const seconds = (t1 - t0) / 1000;
-  const result = {
-    pipeline: label,
-    messages: MESSAGES,
-    landed,
-    complete: landed >= MESSAGES,
-    seconds: Math.round(seconds * 100) / 100,
-    readingsPerSecond: Math.round(landed / seconds),
-    publishSeconds: Number.isNaN(publishedAt) ? null : Math.round((publishedAt - t0) / 10) / 100,
-  };
-  console.log(`${label.padEnd(16)} ${String(result.readingsPerSecond).padStart(7)} readings/s  (${landed}/${MESSAGES} in ${result.seconds} s; broker took them in ${result.publishSeconds ?? '>' + result.seconds} s)`);
+  const seconds = (Date.now() - t0) / 1000;
+  const result = { pipeline: p.label, mode, messages: MESSAGES, landed: n, complete: n >= MESSAGES, seconds: Math.round(seconds * 100) / 100, readingsPerSecond: Math.round(n / seconds), publishSeconds };
+  console.log(
+    `${p.label.padEnd(16)} ${mode.padEnd(8)} ${String(result.readingsPerSecond).padStart(7)} readings/s  (${n}/${MESSAGES} in ${result.seconds} s${publishSeconds === null ? '' : `; publisher ${publishSeconds} s`})`,
+  );
+  if (!result.complete) console.log(`${p.label} log (end):\n${logs.get(child)!().slice(-3000)}`);
+  await stop(child);
   return result;
 }
 
@@ -118,18 +155,18 @@ if (!body || typeof body.values !== 'object') return null;
 msg.payload = { measurement: 'gas_combustible', tags: { enterprise: parts[2], device: parts[3] }, fields: body.values, timestamp: new Date(typeof body.ts === 'number' ? body.ts : Date.now()) };
 return msg;`;
   return [
-    { id: 'tab', type: 'tab', label: 'bench' },
-    { id: 'broker', type: 'mqtt-broker', name: 'hazwatch', broker: '127.0.0.1', port: String(brokerPort), clientid: 'nodered-bench', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: false },
-    { id: 'in', type: 'mqtt in', z: 'tab', topic: 'hw/v1/+/+/telemetry', qos: '1', datatype: 'buffer', broker: 'broker', nl: false, rap: false, inputs: 0, wires: [['fn']] },
-    { id: 'fn', type: 'function', z: 'tab', name: 'to point', func: toPoint, outputs: 1, wires: [['join']] },
-    { id: 'join', type: 'join', z: 'tab', mode: 'custom', build: 'array', property: 'payload', propertyType: 'msg', key: 'topic', joiner: '\\n', joinerType: 'str', accumulate: false, timeout: '1', count: '1000', wires: [['out']] },
-    { id: 'influx', type: 'influxdb', hostname: '127.0.0.1', port: String(influxPort), protocol: 'http', database: db, name: 'bench', usetls: false, influxdbVersion: '1.x' },
-    { id: 'out', type: 'influxdb batch', z: 'tab', influxdb: 'influx', precision: 'ms', retentionPolicy: '', name: '', wires: [] },
+    { id: 'b1a0000000000001', type: 'tab', label: 'bench' },
+    { id: 'b1a0000000000002', type: 'mqtt-broker', name: 'hazwatch', broker: '127.0.0.1', port: String(brokerPort), clientid: 'nodered-bench', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: false },
+    { id: 'b1a0000000000003', type: 'mqtt in', z: 'b1a0000000000001', topic: 'hw/v1/+/+/telemetry', qos: '1', datatype: 'buffer', broker: 'b1a0000000000002', nl: false, rap: false, inputs: 0, wires: [['b1a0000000000004']] },
+    { id: 'b1a0000000000004', type: 'function', z: 'b1a0000000000001', name: 'to point', func: toPoint, outputs: 1, wires: [['b1a0000000000005']] },
+    { id: 'b1a0000000000005', type: 'join', z: 'b1a0000000000001', mode: 'custom', build: 'array', property: 'payload', propertyType: 'msg', key: 'topic', joiner: '\\n', joinerType: 'str', accumulate: false, timeout: '1', count: '1000', wires: [['b1a0000000000007']] },
+    { id: 'b1a0000000000006', type: 'influxdb', hostname: '127.0.0.1', port: String(influxPort), protocol: 'http', database: db, name: 'bench', usetls: false, influxdbVersion: '1.x' },
+    { id: 'b1a0000000000007', type: 'influxdb batch', z: 'b1a0000000000001', influxdb: 'b1a0000000000006', precision: 'ms', retentionPolicy: '', name: '', wires: [] },
   ];
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:ingest: ${MESSAGES} single-reading QoS1 messages from ${DEVICES} devices through ${PUBLISHERS} publisher connections (window ${WINDOW} each), machine: ${(await import('node:os')).cpus().length} cores`);
+  console.log(`bench:ingest (broker: ${BROKER}): ${MESSAGES} single-reading QoS1 messages from ${DEVICES} devices through ${PUBLISHERS} publisher connections (window ${WINDOW} each), machine: ${(await import('node:os')).cpus().length} cores`);
   const registry = openRegistry(join(dir, 'registry.db'));
   await registry.addDevices(Array.from({ length: DEVICES }, (_, i) => ({ enterprise: 'bench', id: `gas-${i}`, class: 'gas_combustible' as const })));
   const gateway = await registry.addGateway('bench', 'gw');
@@ -138,37 +175,48 @@ async function main(): Promise<void> {
 
   influx = await ownInflux();
   await influx.start();
-  for (const db of ['bench_hazwatch', 'bench_nodered']) await fetch(`${influx.url}/query?q=${encodeURIComponent(`CREATE DATABASE ${db}`)}`, { method: 'POST' });
+  for (const db of ['bench_hazwatch_live', 'bench_hazwatch_backlog', 'bench_nodered_live']) await fetch(`${influx.url}/query?q=${encodeURIComponent(`CREATE DATABASE ${db}`)}`, { method: 'POST' });
 
   const brokerPort = await freePort();
   const common = { HAZWATCH_DATA_DIR: dir, HAZWATCH_LOG_LEVEL: 'info' };
-  await run(
-    'broker',
-    ['bin/hazwatch.js', 'broker', '--port', String(brokerPort), '--ws-port', 'false', '--tls-port', 'false', '--allow-anonymous'],
-    { ...common, HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
-    /listening|started|ready/i,
-  );
+  if (BROKER === 'mosquitto') {
+    const conf = join(dir, 'mosquitto.conf');
+    // No inflight limit towards subscribers (ingest acknowledges per group commit), a deep queue.
+    writeFileSync(conf, `listener ${brokerPort} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 0\nmax_queued_messages 1000000\n`);
+    await run('mosquitto', ['-c', conf, '-v'], {}, /running|Opening ipv4 listen socket/i, '/usr/sbin/mosquitto');
+  } else {
+    await run(
+      'broker',
+      ['bin/hazwatch.js', 'broker', '--port', String(brokerPort), '--ws-port', 'false', '--tls-port', 'false', '--allow-anonymous'],
+      { ...common, HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
+      /listening|started|ready/i,
+    );
+  }
   const brokerUrl = `mqtt://127.0.0.1:${brokerPort}`;
   const results = [];
-
-  const ingest = await run(
-    'hazwatch ingest',
-    ['bin/hazwatch.js', 'ingest'],
+  const pipelines: Pipeline[] = [
     {
-      ...common,
-      HAZWATCH_MQTT_URL: brokerUrl,
-      HAZWATCH_MQTT_USERNAME: svc.username,
-      HAZWATCH_MQTT_PASSWORD: svc.password,
-      HAZWATCH_INGEST_INFLUX_KIND: 'v1',
-      HAZWATCH_INGEST_INFLUX_URL: influx.url,
-      HAZWATCH_INGEST_INFLUX_DATABASE: 'bench_hazwatch',
-      HAZWATCH_INGEST_INSTANCE: 'bench',
+      label: 'hazwatch ingest',
+      db: 'bench_hazwatch',
+      backlog: true,
+      start: (mode) =>
+        run(
+          'hazwatch ingest',
+          ['bin/hazwatch.js', 'ingest'],
+          {
+            ...common,
+            HAZWATCH_MQTT_URL: brokerUrl,
+            HAZWATCH_MQTT_USERNAME: svc.username,
+            HAZWATCH_MQTT_PASSWORD: svc.password,
+            HAZWATCH_INGEST_INFLUX_KIND: 'v1',
+            HAZWATCH_INGEST_INFLUX_URL: influx!.url,
+            HAZWATCH_INGEST_INFLUX_DATABASE: `bench_hazwatch_${mode}`,
+            HAZWATCH_INGEST_INSTANCE: 'bench',
+          },
+          /"msg":"(subscribed|connected to the broker)"/,
+        ),
     },
-    /"msg":"subscribed"/,
-  );
-  results.push(await measure('hazwatch ingest', influx.url, 'bench_hazwatch', gateway, brokerUrl));
-  await stop(ingest);
-
+  ];
   const require = createRequire(import.meta.url);
   let redJs: string | undefined;
   try {
@@ -177,20 +225,26 @@ async function main(): Promise<void> {
   } catch {
     redJs = undefined;
   }
-  if (!redJs || !existsSync(redJs)) {
-    console.log('Node-RED: not installed (npm install -D node-red node-red-contrib-influxdb); no comparison.');
-  } else {
+  if (redJs && existsSync(redJs)) {
     const userDir = join(dir, 'node-red');
     const flows = join(dir, 'flows.json');
-    writeFileSync(flows, JSON.stringify(nodeRedFlows(brokerPort, influx.port, 'bench_nodered'), null, 2));
+    writeFileSync(flows, JSON.stringify(nodeRedFlows(brokerPort, influx.port, 'bench_nodered_live'), null, 2));
     const port = await freePort();
-    const red = await run('node-red', [redJs, '--userDir', userDir, '--port', String(port), flows], { NODE_RED_ENABLE_PROJECTS: 'false' }, /Connected to broker/);
-    results.push(await measure('Node-RED 4', influx!.url, 'bench_nodered', gateway, brokerUrl));
-    await stop(red);
-    const [ours, theirs] = results;
-    console.log(`ratio hazwatch / Node-RED: ${(ours.readingsPerSecond / theirs.readingsPerSecond).toFixed(2)}`);
+    pipelines.push({
+      label: 'Node-RED 4',
+      db: 'bench_nodered',
+      backlog: false,
+      start: () => run('node-red', [redJs, '--userDir', userDir, '--port', String(port), flows], { NODE_RED_ENABLE_PROJECTS: 'false' }, /Connected to broker/),
+    });
+  } else {
+    console.log('Node-RED: not installed (npm install -D node-red node-red-contrib-influxdb); no comparison.');
   }
-  console.log(JSON.stringify({ bench: 'ingest', results }));
+  for (const mode of MODES) {
+    for (const p of pipelines) if (mode === 'live' || p.backlog) results.push(await measure(p, mode, influx.url, gateway, brokerUrl));
+    const [ours, theirs] = results.filter((r) => r.mode === mode);
+    if (theirs) console.log(`ratio hazwatch / Node-RED (${mode}): ${(ours.readingsPerSecond / theirs.readingsPerSecond).toFixed(2)}`);
+  }
+  console.log(JSON.stringify({ bench: 'ingest', broker: BROKER, results }));
 }
 
 try {

@@ -7,6 +7,7 @@ import { rulesCommand } from '../rules/command.ts';
 import { apiCommand } from '../api/command.ts';
 import { gatewayCommand } from '../gateway/command.ts';
 import { simulateCommand } from '../simulators/command.ts';
+import { modbusSimCommand } from '../simulators/modbus/command.ts';
 import { dashboardsCommand } from '../dashboards/command.ts';
 import { deviceCommand } from '../registry/command.ts';
 import { configCommand } from './config-command.ts';
@@ -19,6 +20,7 @@ export const COMMANDS: Command[] = [
   apiCommand,
   gatewayCommand,
   simulateCommand,
+  modbusSimCommand,
   dashboardsCommand,
   deviceCommand,
   configCommand,

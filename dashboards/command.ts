@@ -1,4 +1,5 @@
-// `hazwatch dashboards [--out <dir>] [--limits registry|none]`: writes the Grafana dashboards.
+// `hazwatch dashboards [--out <dir>] [--limits registry|none] [--watch <seconds>]`: writes the Grafana
+// dashboards; with --watch it keeps them in step with the vessel limits of the registry.
 import { resolve } from 'node:path';
 import type { Command } from '../core/command.ts';
 import { registryPath } from '../core/config.ts';
@@ -8,26 +9,49 @@ import { readVesselLimits } from './limits.ts';
 export const dashboardsCommand: Command = {
   name: 'dashboards',
   summary: 'Write the Grafana dashboards (JSON, provisioned by Grafana) generated from code',
-  usage: 'dashboards [--out <dir>] [--limits registry|none]',
+  usage: 'dashboards [--out <dir>] [--limits registry|none] [--watch <seconds>]',
   options: {
     out: { type: 'string', short: 'o' },
     limits: { type: 'string' },
+    watch: { type: 'string' },
   },
   overrides(flags) {
     const dashboards: Record<string, unknown> = {};
     if (typeof flags.out === 'string') dashboards.out = flags.out;
     if (typeof flags.limits === 'string') dashboards.limits = flags.limits;
+    // A number stays a string when it is not one, so that the configuration check names it.
+    if (typeof flags.watch === 'string') dashboards.watchSeconds = flags.watch.trim() !== '' && !Number.isNaN(Number(flags.watch)) ? Number(flags.watch) : flags.watch;
     return { dashboards };
   },
   async run({ config, log, out }) {
-    const limits = config.dashboards.limits === 'registry' ? readVesselLimits(registryPath(config)) : [];
     const dir = resolve(config.dashboards.out);
-    const result = writeDashboards(dir, generateDashboards(limits));
-    log.info({ dir, ...result, vesselLimits: limits.length }, 'dashboards written');
-    out.write(
-      `${dir}: ${result.written.length} written, ${result.unchanged.length} unchanged` +
-        (result.removed.length ? `, ${result.removed.length} removed (${result.removed.join(', ')})` : '') +
-        `; H/HH/L/LL bands for ${limits.length} vessel metric(s)\n`,
-    );
+    const once = (report: boolean) => {
+      const limits = config.dashboards.limits === 'registry' ? readVesselLimits(registryPath(config)) : [];
+      const result = writeDashboards(dir, generateDashboards(limits));
+      if (!report && result.written.length === 0 && result.removed.length === 0) return;
+      log.info({ dir, ...result, vesselLimits: limits.length }, 'dashboards written');
+      out.write(
+        `${dir}: ${result.written.length} written, ${result.unchanged.length} unchanged` +
+          (result.removed.length ? `, ${result.removed.length} removed (${result.removed.join(', ')})` : '') +
+          `; H/HH/L/LL bands for ${limits.length} vessel metric(s)\n`,
+      );
+    };
+    once(true);
+    const every = config.dashboards.watchSeconds;
+    if (every === 0) return;
+    const timer = setInterval(() => {
+      try {
+        once(false);
+      } catch (err) {
+        // A registry busy or briefly unreadable: keep the files Grafana has, try again next time.
+        log.warn({ err }, 'dashboards not regenerated');
+      }
+    }, every * 1000);
+    return {
+      name: 'dashboards',
+      async close() {
+        clearInterval(timer);
+      },
+    };
   },
 };

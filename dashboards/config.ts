@@ -8,6 +8,12 @@ export const dashboardsConfig = z
       .enum(['registry', 'none'])
       .default('registry')
       .describe('Draw H/HH/L/LL bands of vessels from device meta.limits in the registry (registry), or no per-device bands (none)'),
+    watchSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('Keep running and regenerate every so many seconds, so new vessel limits reach Grafana (0: write once and exit)'),
   })
   .strict()
   .prefault({});

@@ -123,11 +123,17 @@ export function pointWidth(p: { table: Table; type?: DataType; bit?: number }, k
 export function checkMap(map: RegisterMap): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
+  const serialPorts = new Set<string>();
   const deviceIds = new Set<string>();
   map.modbus.forEach((mb, i) => {
     const at = `modbus[${i}] (${mb.name})`;
     if (names.has(mb.name)) problems.push(`${at}: duplicate name`);
     names.add(mb.name);
+    if (mb.rtu) {
+      // One connection per entry: two entries cannot share a serial line (docs/gateway.md, Modbus RTU).
+      if (serialPorts.has(mb.rtu.path)) problems.push(`${at}: serial port ${mb.rtu.path} is used by another entry; one slave per serial port`);
+      serialPorts.add(mb.rtu.path);
+    }
     mb.devices.forEach((dev, j) => {
       const dat = `${at}.devices[${j}] (${dev.id})`;
       if (deviceIds.has(dev.id)) problems.push(`${dat}: device fed by two entries; each platform device belongs to one Modbus device`);

@@ -74,10 +74,31 @@ export function startPublisher(options: PublisherOptions): Publisher {
     });
     void drain();
   });
-  client.on('close', () => {
-    if (!closing) log.warn({ backlog: outbox.size() }, 'broker connection lost: buffering in the outbox');
+  // One line per change of trouble: a broker down for an hour must not write a line per retry.
+  let wasConnected = false;
+  let lastError = '';
+  client.on('connect', () => {
+    wasConnected = true;
+    lastError = '';
   });
-  client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
+  client.on('close', () => {
+    if (!closing && wasConnected) log.warn({ backlog: outbox.size() }, 'broker connection lost: buffering in the outbox');
+    wasConnected = false;
+  });
+  const reconnectMs = options.reconnectMs ?? 2000;
+  client.on('connect', () => {
+    client.options.reconnectPeriod = reconnectMs;
+  });
+  client.on('error', (err) => {
+    const code = (err as { code?: unknown }).code;
+    if (code === 4 || code === 5) {
+      // Refused credentials do not heal by retrying fast, and fast retries get the site's address banned
+      // by the broker (broker.ban): retry once a minute until someone fixes the password.
+      client.options.reconnectPeriod = Math.max(reconnectMs, 60_000);
+      if (err.message !== lastError) log.error({ code: 'HW_ERR_AUTH_BAD_CREDENTIALS', username, backlog: outbox.size() }, `broker refused the gateway's credentials (${err.message}): retrying every minute, buffering in the outbox`);
+    } else if (err.message !== lastError) log.warn({ err: err.message, backlog: outbox.size() }, 'broker connection error: buffering in the outbox');
+    lastError = err.message;
+  });
   client.on('message', (topic, payload) => {
     const t = parseTopic(topic);
     if (!t || t.channel !== 'error' || !ours.has(t.device)) return;

@@ -254,7 +254,8 @@ export function loadRuleSet(paths: string[] = [], options: { defaultsDir?: strin
     files,
     loadedAt: (options.now ?? Date.now)(),
     forDevice(device) {
-      const key = `${device.class}\u0000${device.enterprise}\u0000${device.id}`;
+      // Devices to which the same files apply share one merged rule list (thousands of devices, few files).
+      const key = `${device.class}\u0000${files.filter((f) => f.scope > 0 && applies(f, device)).map((f) => f.path).join('\u0000')}`;
       let rules = cache.get(key);
       if (!rules) {
         rules = merged(device);

@@ -83,6 +83,10 @@ export interface FleetStats {
   rejectedTotal: number;
   startedAt: number;
   elapsedMs: number;
+  /** Ms after the start when every device was connected for the first time. */
+  allConnectedAfterMs?: number;
+  /** Messages sent from that moment on. */
+  sentSinceAllConnected: number;
   simulatedStart: number;
   simulatedNow: number;
 }
@@ -91,6 +95,8 @@ export interface FleetSummary extends FleetStats {
   stoppedBy: 'duration' | 'budget' | 'signal' | 'stop';
   /** Messages per second over the run. */
   rate: number;
+  /** Messages per second once every device was connected. */
+  steadyRate?: number;
   expectedRejections: SentRejection[];
 }
 
@@ -154,6 +160,7 @@ export function startFleet(options: FleetOptions): Fleet {
     rejectedTotal: 0,
     startedAt: Date.now(),
     elapsedMs: 0,
+    sentSinceAllConnected: 0,
     simulatedStart: clock.start,
     simulatedNow: clock.start,
   };
@@ -208,6 +215,7 @@ export function startFleet(options: FleetOptions): Fleet {
       client.options.reconnectPeriod = backoff(0);
       stats.connects++;
       stats.connected++;
+      if (stats.connected === stats.devices && stats.allConnectedAfterMs === undefined) stats.allConnectedAfterMs = Date.now() - stats.startedAt;
       m?.connected.set(stats.connected);
       stats.statusSent++;
       client.publish(conn.topics.status, statusPayload('online', clock.now()), { qos: 1, retain: true });
@@ -255,6 +263,7 @@ export function startFleet(options: FleetOptions): Fleet {
       return;
     }
     stats.sent++;
+    if (stats.allConnectedAfterMs !== undefined) stats.sentSinceAllConnected++;
     if (msg.expectRejection) stats.malformedSent++;
     m?.sent.inc({ channel: msg.channel });
     conn.pending++;
@@ -357,6 +366,9 @@ export function startFleet(options: FleetOptions): Fleet {
         ...structuredClone(stats),
         stoppedBy,
         rate: stats.elapsedMs > 0 ? (stats.sent / stats.elapsedMs) * 1000 : 0,
+        ...(stats.allConnectedAfterMs !== undefined && stats.elapsedMs > stats.allConnectedAfterMs
+          ? { steadyRate: (stats.sentSinceAllConnected / (stats.elapsedMs - stats.allConnectedAfterMs)) * 1000 }
+          : {}),
         expectedRejections: [...simulation.rejections].sort((a, b) => a.at - b.at),
       };
       log.info({ sent: summary.sent, acked: summary.acked, rejected: summary.rejectedTotal, stoppedBy }, 'fleet stopped');

@@ -73,6 +73,7 @@ export async function startRun(options: RunOptions): Promise<Run> {
   } else {
     if (!options.registry) throw new Error('no registry to provision the simulated devices in, and no credentials file');
     const t = Date.now();
+    if (options.progress) options.progress.write(`provisioning ${devices.length} devices in the registry ${options.registry.path}\n`);
     credentials = await provisionDevices(options.registry, scenario ? scenario.devices.map((d, i) => ({ ...devices[i], name: d.name, site: d.site, hazardSource: d.hazardSource })) : devices);
     options.log?.info({ devices: devices.length, ms: Date.now() - t }, 'simulated devices provisioned');
     if (s.credentials) writeCredentialsFile(s.credentials, devices, credentials);
@@ -118,6 +119,9 @@ export function formatSummary(s: FleetSummary): string {
     `simulation stopped by ${s.stoppedBy} after ${(s.elapsedMs / 1000).toFixed(1)} s`,
     `  devices     ${s.devices} (${s.everConnected} connected, ${s.reconnects} reconnects, ${s.connectionLosses} connections lost)`,
     `  messages    ${s.sent} sent, ${s.acked} acknowledged, ${s.failed} failed, ${s.dropped} dropped (${s.rate.toFixed(1)} msg/s)`,
+    s.allConnectedAfterMs !== undefined
+      ? `  steady      all ${s.devices} connected after ${(s.allConnectedAfterMs / 1000).toFixed(1)} s; then ${s.sentSinceAllConnected} messages in ${((s.elapsedMs - s.allConnectedAfterMs) / 1000).toFixed(1)} s (${(s.steadyRate ?? 0).toFixed(1)} msg/s)`
+      : `  steady      not every device connected`,
     `  malformed   ${s.malformedSent} sent on purpose`,
     `  rejected    ${s.rejectedTotal}${s.rejectedTotal ? ' ' + JSON.stringify(s.rejected) : ''}`,
     `  errors      ${errors.length ? errors.map(([k, v]) => `${v}× ${k}`).join('; ') : 0}`,

@@ -237,8 +237,10 @@ function AlarmDetail({ t, lang, catalog, id, onClose }) {
 }
 
 // ---- alarm list ----
-function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction, onDetail, compact }) {
-  const list = sortAlarms(alarms.filter((a) => (filter.open ? OPEN_STATES.includes(a.state) : true) && (!filter.level || a.level === filter.level)));
+function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction, onDetail, compact, enterprises }) {
+  const list = sortAlarms(
+    alarms.filter((a) => (filter.open ? OPEN_STATES.includes(a.state) : true) && (!filter.level || a.level === filter.level) && (!filter.enterprise || a.enterprise === filter.enterprise)),
+  );
   const actionsFor = (a) => {
     const out = [];
     const acked = a.acknowledgedAt !== null;
@@ -261,6 +263,11 @@ function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction
       ${[1, 2, 3, 4].map(
         (l) => html`<button class=${filter.level === l ? 'on' : ''} onClick=${() => setFilter({ ...filter, level: filter.level === l ? null : l })}>${t.levelShort[l]}</button>`,
       )}
+      ${(enterprises?.length ?? 0) > 1 &&
+      html`<select aria-label=${t.enterprise} value=${filter.enterprise ?? ''} onChange=${(e) => setFilter({ ...filter, enterprise: e.target.value || null })}>
+        <option value="">${t.enterprise}: ${t.all}</option>
+        ${enterprises.map((e) => html`<option value=${e.id}>${e.name}</option>`)}
+      </select>`}
     </div>`}
     <table>
       <thead><tr><th>${t.time}</th><th>${t.device}</th><th>${t.condition}</th><th>${t.state}</th><th></th></tr></thead>
@@ -433,7 +440,7 @@ function App() {
   const [catalog, setCatalog] = useState();
   const [overview, setOverview] = useState();
   const [alarms, setAlarms] = useState(new Map());
-  const [filter, setFilter] = useState({ open: true, level: null });
+  const [filter, setFilter] = useState({ open: true, level: null, enterprise: null });
   const [mode, setMode] = useState('live');
   const [dialog, setDialog] = useState(null);
   const [detail, setDetail] = useState(null);
@@ -495,6 +502,9 @@ function App() {
     return () => clearInterval(timer);
   }, [muted, pending.length]);
 
+  // EEMUA 191 / ISA-18.2: more than 10 alarms in 10 minutes is more than an operator can handle.
+  const flood = alarmList.filter((a) => a.raisedAt > now - 600_000).length > 10;
+
   const onAction = async (alarm, kind, direct) => {
     unlockAudio();
     if (direct) {
@@ -523,6 +533,7 @@ function App() {
       <div class="counts" data-testid="counts" aria-label=${t.counts}>
         ${[1, 2, 3, 4].map((l) => html`<span class=${`chip l${l} ${counts[l] ? '' : 'zero'}`} title=${t.level[l]} data-level=${l}>${t.levelShort[l]} ${counts[l]}</span>`)}
         <span class="chip unacked" title=${t.unacked}>${t.unacked} ${overview?.unacknowledged ?? 0}</span>
+        ${flood && html`<span class="chip flood" title=${t.floodHint} data-testid="flood">${t.flood}</span>`}
       </div>
       <span class="grow"></span>
       <span class=${`conn ${connected ? '' : 'closed'}`}>● ${connected ? t.connection.open : t.connection.closed}</span>
@@ -546,7 +557,7 @@ function App() {
           </div>
           <div class="panel">
             <header><h2>${t.alarms}</h2><span class="muted">${pending.length ? `${t.newAlarm}: ${pending.length}` : ''}</span></header>
-            <div class="body"><${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${alarmList} filter=${filter} setFilter=${setFilter} onAction=${onAction} onDetail=${setDetail} /></div>
+            <div class="body"><${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${alarmList} filter=${filter} setFilter=${setFilter} onAction=${onAction} onDetail=${setDetail} enterprises=${overview?.enterprises} /></div>
           </div>
         </div>`}
     ${dialog && html`<${ActionDialog} t=${t} kind=${dialog.kind} alarm=${dialog.alarm} onCancel=${() => setDialog(null)} onDone=${() => (setDialog(null), refreshOverview())} />`}

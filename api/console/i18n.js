@@ -95,6 +95,8 @@ const TEXTS = {
     counts: '报警统计',
     newAlarm: '新报警',
     legend: '图例',
+    flood: '报警泛滥',
+    floodHint: '10 分钟内超过 10 条报警（EEMUA 191）',
   },
   en: {
     title: 'Hazard-source monitoring',
@@ -190,6 +192,8 @@ const TEXTS = {
     counts: 'Alarm counts',
     newAlarm: 'New alarm',
     legend: 'Legend',
+    flood: 'Alarm flood',
+    floodHint: 'More than 10 alarms in 10 minutes (EEMUA 191)',
   },
 };
 

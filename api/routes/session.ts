@@ -14,6 +14,8 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
     path: '/',
     httpOnly: true,
     sameSite: 'strict' as const,
+    // Plain HTTP is common in closed monitoring networks; behind HTTPS the cookie never leaves it.
+    secure: ctx.config.publicUrl?.startsWith('https:') ?? false,
     expires: new Date(expiresAt),
   });
 

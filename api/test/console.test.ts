@@ -77,7 +77,7 @@ beforeAll(async () => {
     start,
     speed: 1,
     progress: false,
-    faults: [{ enterprise: 'acme', device: 'gas-1', at: start + 4000, fault: { kind: 'gas_leak', peak: 40, rampSeconds: 2, holdSeconds: 6, decaySeconds: 2, delaySeconds: 0, factor: 1 } }],
+    faults: [{ enterprise: 'acme', device: 'gas-1', at: start + 4000, fault: { kind: 'gas_leak', peak: 40, rampSeconds: 2, holdSeconds: 12, decaySeconds: 2, delaySeconds: 0, factor: 1 } }],
   });
 
   profile = mkdtempSync(join(tmpdir(), 'hazwatch-chromium-'));

@@ -12,6 +12,12 @@ import { openRegistry } from '../../registry/registry.ts';
 import { DATASOURCE_UID } from '../common.ts';
 import { generateDashboards, writeDashboards } from '../generate.ts';
 import { readVesselLimits } from '../limits.ts';
+import { dashboardsCommand } from '../command.ts';
+import { loadConfig } from '../../core/config.ts';
+import { silentLogger } from '../../core/log.ts';
+import { createMetricsRegistry } from '../../core/metrics.ts';
+import type { Service } from '../../core/command.ts';
+import { waitFor } from '../../test/support/net.ts';
 import { limitSteps } from '../boards/hazard-source.ts';
 import { from, fromSubquery } from '../influxql.ts';
 import { fieldsOf } from '../schema.ts';
@@ -255,6 +261,28 @@ describe('vessel limits from the registry', () => {
     expect(overrides[0].properties.find((p) => p.id === 'thresholds')!.value.steps).toHaveLength(5);
     // Every other file is the same as without limits.
     for (const g of generated.filter((x) => x.file !== 'hazard-source.json')) expect(readFileSync(join(dir, 'out', g.file), 'utf8')).toBe(g.json);
+  });
+
+  it('with --watch, keeps running and redraws the bands when a vessel with limits is registered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hw-dash-'));
+    tmp.push(dir);
+    const registryFile = join(dir, 'registry.db');
+    openRegistry(registryFile).close();
+    const config = loadConfig({ env: {}, overrides: { registry: { path: registryFile }, dashboards: { out: join(dir, 'out'), watchSeconds: 1 } } });
+    const out = new PassThrough();
+    const service = (await dashboardsCommand.run({ config, log: silentLogger(), metrics: createMetricsRegistry(), args: [], flags: {}, signal: new AbortController().signal, out })) as Service;
+    try {
+      const file = join(dir, 'out', 'hazard-source.json');
+      expect(readFileSync(file, 'utf8')).toBe(generated[1].json);
+      const registry = openRegistry(registryFile);
+      registry.addEnterprise('acme');
+      await registry.addDevice({ enterprise: 'acme', id: 'T-9', class: 'vessel', meta: { limits: { temperature: { H: 45, HH: 55 } } } });
+      registry.close();
+      await waitFor(() => readFileSync(file, 'utf8') !== generated[1].json, 10_000, 100);
+      expect(readFileSync(file, 'utf8')).toContain('"options": "acme/T-9"');
+    } finally {
+      await service.close();
+    }
   });
 
   it('removes a stale hazwatch dashboard from the output folder, and leaves other files alone', () => {

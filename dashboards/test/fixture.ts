@@ -1,7 +1,9 @@
 // Test data written in line protocol exactly as docs/storage.md specifies, for the measurements no
-// simulator run produces by itself (alarm_event, written by rules; platform_rules) and as a fallback
-// for the rest. One enterprise holds every kind of device, so that each dashboard has data to show.
+// simulator run produces by itself (alarm_event, through the rules engine's own line writer;
+// platform_rules) and as a fallback for the rest. One enterprise holds every kind of device, so that each dashboard has data to show.
+import type { AlarmAction, AlarmCondition, AlarmEventPayload, AlarmLevel, AlarmState } from '../../contract/alarms.ts';
 import { DEVICE_CLASSES, type DeviceClass } from '../../contract/catalog.ts';
+import { alarmEventLine } from '../../rules/outbox.ts';
 
 export const ENTERPRISE = 'acme-chem';
 export const OTHER_ENTERPRISE = 'delta-gas';
@@ -96,22 +98,40 @@ function build(now: number): { device: string[]; alarms: string[] } {
     line('device_event', { enterprise: ENTERPRISE, site, device: d, class: cls, type }, { active, message }, now - ago);
   const status = (enterprise: string, d: string, cls: DeviceClass, online: boolean, ago: number, site?: string) =>
     line('device_status', { enterprise, site, device: d, class: cls }, { online }, now - ago);
-  const alarm = (
-    d: string,
-    cls: DeviceClass,
-    condition: string,
-    level: number,
-    action: string,
-    state: string,
-    ago: number,
-    value?: number,
-  ) =>
-    line(
-      'alarm_event',
-      { enterprise: ENTERPRISE, device: d, class: cls, condition, level: String(level), action },
-      { alarm_id: `${d}-${condition}`, state, value, message: `${condition} on ${d}`, by: action === 'acknowledged' ? 'operator.li' : 'system' },
-      now - ago,
-    );
+  // Alarm changes through the rules engine's own line writer, so a change of its tags breaks this test.
+  let seq = 0;
+  const alarm = (d: string, cls: DeviceClass, condition: AlarmCondition, level: AlarmLevel, action: AlarmAction, state: AlarmState, ago: number, value?: number) => {
+    const at = now - ago;
+    const payload: AlarmEventPayload = {
+      alarm: {
+        id: `${d}-${condition}`,
+        enterprise: ENTERPRISE,
+        device: d,
+        deviceClass: cls,
+        site: SITE,
+        hazardSource: null,
+        condition,
+        level,
+        peakLevel: level,
+        state,
+        metric: null,
+        value: value ?? null,
+        threshold: null,
+        message: `${condition} on ${d}`,
+        raisedAt: at,
+        updatedAt: at,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        clearedAt: null,
+        closedAt: null,
+        closedBy: null,
+        shelvedUntil: null,
+        cause: null,
+      },
+      change: { alarmId: `${d}-${condition}`, seq: ++seq, at, action, by: action === 'acknowledged' ? 'operator.li' : 'system', level, state, value: value ?? null, note: null, data: null },
+    };
+    return alarmEventLine(payload);
+  };
   const min = 60_000;
   const device = [
     ev('GC-1', 'gas_combustible', 'alarm_stage1', true, 'first stage', 20 * min),

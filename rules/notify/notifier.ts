@@ -5,7 +5,7 @@
 // signed for in time is escalated to the next tier (duty officer → principal → regulator).
 import { ALARM_LEVELS, type AlarmEventPayload, type AlarmLevel } from '../../contract/alarms.ts';
 import type { Logger } from '../../core/log.ts';
-import { counter, gauge, type Registry as MetricsRegistry } from '../../core/metrics.ts';
+import { counter, type Registry as MetricsRegistry } from '../../core/metrics.ts';
 import type { AlarmStore, NotificationJob } from '../store-types.ts';
 import type { ChannelConfig, NotifyConfig, RouteConfig } from './config.ts';
 import { httpRequests, type Notice } from './formats.ts';
@@ -34,7 +34,6 @@ export function createNotifier(options: NotifierOptions) {
   for (const r of config.routes) for (const c of r.channels) if (!channels.has(c)) throw new Error(`notify route names unknown channel "${c}"`);
   const sent = counter(options.metrics, 'hazwatch_rules_notifications_total', 'Notification messages delivered', ['channel', 'type', 'summary']);
   const failed = counter(options.metrics, 'hazwatch_rules_notification_failures_total', 'Failed notification attempts (retried) and messages given up', ['channel', 'outcome']);
-  const queued = gauge(options.metrics, 'hazwatch_rules_notifications_queued', 'Notifications waiting to be delivered', ['channel']);
   /** Send times per channel, for flood detection. */
   const history = new Map<string, number[]>();
   /** Unacknowledged active alarms and the tier they have reached. */
@@ -213,7 +212,6 @@ export function createNotifier(options: NotifierOptions) {
         }
       }
       for (const name of await store.pendingNotificationChannels()) void work(name);
-      for (const name of channels.keys()) queued.set({ channel: name }, 0);
     },
 
     /** Resolves when no worker is busy and nothing is due (tests). */

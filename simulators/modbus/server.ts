@@ -82,7 +82,7 @@ export async function startSlave(options: SlaveOptions): Promise<SlaveServer> {
     if (delay > 0) setTimeout(reply, delay);
     else reply();
   };
-  const on = server.on.bind(server) as (event: string, listener: (request: Req, cb: (b: Buffer) => void) => void) => void;
+  const on = server.on.bind(server) as unknown as (event: string, listener: (request: Req, cb: (b: Buffer) => void) => void) => void;
   on('readHoldingRegisters', (r, cb) => answer('holding', r, cb));
   on('readInputRegisters', (r, cb) => answer('input', r, cb));
   on('readCoils', (r, cb) => answer('coils', r, cb));

@@ -121,6 +121,21 @@ describe('fleet over MQTT', () => {
     expect(new Set(states)).toEqual(new Set(['offline']));
   });
 
+  it('a device with a wrong password is refused, counted, not retried; the others run', async () => {
+    const devices = [
+      { enterprise: 'bp', id: 'o2-1', class: 'oxygen' as const, intervalSeconds: 0.5 },
+      { enterprise: 'bp', id: 'o2-2', class: 'oxygen' as const, intervalSeconds: 0.5 },
+    ];
+    const credentials = await provisionDevices(broker.registry, devices);
+    credentials.set('bp/o2-2', { ...credentials.get('bp/o2-2')!, password: 'guessed' });
+    const summary = await runFleet({ url: broker.url, devices, credentials, durationSeconds: 2, progress: false });
+    expect(summary.everConnected).toBe(1);
+    expect(Object.values(summary.connectErrors)).toEqual([1]);
+    expect(summary.reconnects).toBe(0);
+    expect(summary.sent).toBeGreaterThan(0);
+    expect(summary.acked).toBe(summary.sent);
+  });
+
   it('a device that drops its link (silent: drop) leaves its last will, and comes back', async () => {
     const devices = [{ enterprise: 'drop', id: 'lel-1', class: 'gas_combustible' as const, intervalSeconds: 0.5 }];
     const credentials = await provisionDevices(broker.registry, devices);
