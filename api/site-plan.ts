@@ -16,7 +16,7 @@ export function completeSitePlan(registry: Registry, sources: HazardSources, opt
   if (missing.length) {
     // A grid with as many cells as enterprises; placed ones keep their place, new ones take free cells.
     const n = enterprises.length;
-    const cols = Math.ceil(Math.sqrt(n * (PLAN_WIDTH / PLAN_HEIGHT)));
+    const cols = Math.min(n, Math.ceil(Math.sqrt(n * (PLAN_WIDTH / PLAN_HEIGHT))));
     const rows = Math.ceil(n / cols);
     const w = (PLAN_WIDTH - MARGIN * (cols + 1)) / cols;
     const hgt = (PLAN_HEIGHT - MARGIN * (rows + 1)) / rows;

@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   const raisedAt = new Map<string, number>();
   watcher.on('message', (_t, payload) => {
     const p = AlarmEventPayload.parse(JSON.parse(payload.toString()));
-    if (p.change.action === 'raised' && !raisedAt.has(p.alarm.device)) raisedAt.set(p.alarm.device, performance.now());
+    if (p.change.action === 'raised' && p.alarm.condition === 'HW_ALM_GAS_LEL_HIGH' && !raisedAt.has(p.alarm.device)) raisedAt.set(p.alarm.device, performance.now());
   });
   await watcher.subscribeAsync(`hw/v1/${ENTERPRISE}/+/alarm`, { qos: 1 });
 

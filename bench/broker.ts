@@ -6,8 +6,9 @@
 // by the subscriber); one service connection subscribes to all of them. Throughput = messages received
 // per second; latency = publish to receipt, p50 and p99. A short warm-up is not counted.
 //
-// Settings (environment): HAZWATCH_BENCH_SECONDS (per case, default 3), HAZWATCH_BENCH_PUBLISHERS (10),
-// HAZWATCH_BENCH_WINDOW (in-flight messages per publisher, 20).
+// Settings (environment): HAZWATCH_BENCH_SECONDS (per case, default 2), HAZWATCH_BENCH_ROUNDS (3),
+// HAZWATCH_BENCH_PUBLISHERS (10), HAZWATCH_BENCH_WINDOW (in-flight messages per publisher, 20),
+// HAZWATCH_BENCH_PROFILE=<dir> writes a V8 CPU profile of the hazwatch broker process there.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,9 +20,10 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { freePort, waitFor } from '../test/support/net.ts';
 
-const SECONDS = Number(process.env.HAZWATCH_BENCH_SECONDS ?? 3);
+const SECONDS = Number(process.env.HAZWATCH_BENCH_SECONDS ?? 2);
 const PUBLISHERS = Number(process.env.HAZWATCH_BENCH_PUBLISHERS ?? 10);
 const WINDOW = Number(process.env.HAZWATCH_BENCH_WINDOW ?? 20);
+const ROUNDS = Number(process.env.HAZWATCH_BENCH_ROUNDS ?? 3);
 const WARMUP_MS = 500;
 const MOSQUITTO = '/usr/sbin/mosquitto';
 
@@ -60,7 +62,7 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 async function startHazwatch(): Promise<Target> {
   const script = fileURLToPath(new URL('./broker-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, String(PUBLISHERS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.HAZWATCH_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.HAZWATCH_BENCH_PROFILE] : []), '--import', 'tsx', script, String(PUBLISHERS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`hazwatch broker exited with ${code}`)));
@@ -97,18 +99,23 @@ async function startMosquitto(): Promise<Target> {
       '',
     ].join('\n'),
   );
-  const child = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitFor(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const probe = mqtt.connect(`mqtt://127.0.0.1:${port}`, { ...service, clientId: 'probe', reconnectPeriod: 0, connectTimeout: 1000 });
-        probe.once('connect', () => probe.end(true, () => resolve(true)));
-        probe.once('error', () => probe.end(true, () => resolve(false)));
-        probe.once('close', () => resolve(false));
-      }),
-    10_000,
-    100,
-  );
+  const child = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+  const ready = async () => {
+    try {
+      const probe = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { ...service, clientId: 'probe', reconnectPeriod: 0, connectTimeout: 1000 });
+      await probe.endAsync(true);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    await waitFor(ready, 10_000, 100);
+  } catch (err) {
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     name: 'mosquitto',
     url: `mqtt://127.0.0.1:${port}`,
@@ -126,9 +133,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function runCase(target: Target, qos: 0 | 1): Promise<Result> {
+async function runCase(target: Target, qos: 0 | 1, round: number): Promise<Result> {
   const connect = (a: Account) => mqtt.connectAsync(target.url, { ...a, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
-  const subscriber = await connect({ ...target.service, clientId: `${target.service.clientId}${target.name === 'hazwatch' ? ':' : '-'}q${qos}` });
+  const subscriber = await connect({ ...target.service, clientId: `${target.service.clientId}${target.name === 'hazwatch' ? ':' : '-'}r${round}q${qos}` });
   await subscriber.subscribeAsync('hw/v1/+/+/telemetry', { qos });
   const publishers: MqttClient[] = await Promise.all(target.devices.map(connect));
   const topics = target.devices.map((d) => `hw/v1/${d.username}/telemetry`);
@@ -164,17 +171,22 @@ function fmt(n: number, digits = 0): string {
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`broker benchmark: ${PUBLISHERS} publishers x ${WINDOW} in flight, 1 subscriber, ${SECONDS} s per case, loopback\n\n`);
-  const results: Record<string, Record<number, Result>> = {};
-  for (const start of [startHazwatch, startMosquitto]) {
-    const target = await start();
-    try {
-      results[target.name] = {};
-      for (const qos of [0, 1] as const) results[target.name][qos] = await runCase(target, qos);
-    } finally {
-      await target.stop();
+  process.stdout.write(`broker benchmark: ${PUBLISHERS} publishers x ${WINDOW} in flight, 1 subscriber, ${SECONDS} s per case, ${ROUNDS} rounds (median), loopback\n\n`);
+  // Both brokers run for the whole benchmark and the cases alternate, so that a busy machine
+  // (other processes, CPU frequency) weighs on both alike; the median of the rounds is reported.
+  const targets: Target[] = [];
+  const runs: Record<string, Record<number, Result[]>> = { hazwatch: { 0: [], 1: [] }, mosquitto: { 0: [], 1: [] } };
+  try {
+    targets.push(await startHazwatch());
+    targets.push(await startMosquitto());
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const qos of [0, 1] as const) for (const target of targets) runs[target.name][qos].push(await runCase(target, qos, round));
     }
+  } finally {
+    await Promise.all(targets.map((t) => t.stop()));
   }
+  const median = (rs: Result[]): Result => [...rs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rs.length / 2)];
+  const results: Record<string, Record<number, Result>> = Object.fromEntries(targets.map((t) => [t.name, { 0: median(runs[t.name][0]), 1: median(runs[t.name][1]) }]));
   const header = `${'broker'.padEnd(10)} ${'qos'.padStart(3)} ${'msgs/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`;
   process.stdout.write(header + '\n' + '-'.repeat(header.length) + '\n');
   for (const qos of [0, 1]) {

@@ -52,7 +52,13 @@ export function authenticator(options: AuthenticatorOptions) {
   const key = randomBytes(32);
   const cache = new Map<string, { digest: Buffer; identity: Identity }>();
   const digestOf = (username: string, password: Buffer) => createHmac('sha256', key).update(username).update('\0').update(password).digest();
-  const stopListening = registry.onChange(() => cache.clear());
+  // A verification that was running while the registry changed (a revocation, a new secret) must not
+  // be remembered: the generation tells.
+  let generation = 0;
+  const stopListening = registry.onChange(() => {
+    generation++;
+    cache.clear();
+  });
   let cacheHits = 0;
 
   async function verify(username: string, password: Buffer): Promise<AuthResult> {
@@ -62,14 +68,17 @@ export function authenticator(options: AuthenticatorOptions) {
       cacheHits++;
       return { ok: true, identity: hit.identity };
     }
+    const startedIn = generation;
     const result = await registry.verify(username, password.toString('utf8'));
     if (result === 'revoked') return { ok: false, code: 'HW_ERR_AUTH_REVOKED' };
     if (result !== 'ok') return { ok: false, code: 'HW_ERR_AUTH_BAD_CREDENTIALS' };
     const account = registry.account(username);
     const identity = account && identityOf(account);
     if (!identity) return { ok: false, code: 'HW_ERR_AUTH_BAD_CREDENTIALS' };
-    if (cache.size >= cacheSize) cache.clear();
-    cache.set(username, { digest, identity });
+    if (startedIn === generation) {
+      if (cache.size >= cacheSize) cache.clear();
+      cache.set(username, { digest, identity });
+    }
     return { ok: true, identity };
   }
 

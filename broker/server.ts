@@ -62,6 +62,7 @@ const DROPPED_TOPIC = '$SYS/hazwatch/dropped';
 /** Room for the fixed header, topic and packet id on top of the payload limit. */
 const PACKET_OVERHEAD_BYTES = 1024;
 const RATE_ABUSE_WINDOW_MS = 10_000;
+const TCP_KEEPALIVE_MS = 60_000;
 /** One error message per code and connection per second at most: the error topic must not become a flood itself. */
 const NOTIFY_INTERVAL_MS = 1000;
 
@@ -120,6 +121,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
   const connections = new WeakMap<Client, Connection>();
   const maxPacketBytes = config.maxPayloadBytes + PACKET_OVERHEAD_BYTES;
   let closing = false;
+  let parserWarned = false;
 
   const store: { instance?: unknown; close?: () => Promise<void> } = deps.persistence ? { instance: deps.persistence } : await openPersistence(config, dataDir);
   const sockets = new Set<Socket>();
@@ -190,6 +192,9 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
         }
         return drop(client, conn, packet, 'HW_ERR_RATE_LIMIT', callback);
       }
+      // Only status is retained in the contract. A retained reading would reach every future subscriber
+      // again (ingest after a restart) and be stored twice at a new receive time.
+      if (packet.retain && (packet.topic.endsWith('/telemetry') || packet.topic.endsWith('/event'))) packet.retain = false;
       if (!isWill) stats.messageIn();
       callback(null);
     },
@@ -198,7 +203,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
       if (conn.identity && maySubscribe(conn.identity, sub.topic)) return callback(null, sub);
       stats.denied('HW_ERR_ACL_SUBSCRIBE');
       log.warn({ clientId: client.id, filter: sub.topic, code: 'HW_ERR_ACL_SUBSCRIBE' }, 'subscribe refused');
-      notify(conn, 'HW_ERR_ACL_SUBSCRIBE', sub.topic);
+      if (due(conn, 'HW_ERR_ACL_SUBSCRIBE')) notify(conn, 'HW_ERR_ACL_SUBSCRIBE', sub.topic);
       // null (not an error) makes aedes answer SUBACK 0x80 for this filter and keep the connection.
       callback(null, null);
     },
@@ -215,21 +220,28 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
    */
   function drop(client: Client, conn: Connection, packet: PublishPacket, code: ErrorCode, callback: (err?: Error | null) => void): void {
     stats.denied(code);
-    log.warn({ clientId: client.id, topic: packet.topic, code }, `publish dropped: ${ERRORS[code].message}`);
-    notify(conn, code, packet.topic);
+    if (due(conn, code)) {
+      log.warn({ clientId: client.id, topic: packet.topic, code }, `publish dropped: ${ERRORS[code].message}`);
+      notify(conn, code, packet.topic);
+    }
     packet.topic = DROPPED_TOPIC;
     packet.retain = false;
     callback(null);
   }
 
+  /** One log line and one error message per code and connection per second: a misbehaving device must not flood either. */
+  function due(conn: Connection, code: ErrorCode): boolean {
+    const now = Date.now();
+    conn.notifiedAt ??= new Map();
+    if (now - (conn.notifiedAt.get(code) ?? -Infinity) < NOTIFY_INTERVAL_MS) return false;
+    conn.notifiedAt.set(code, now);
+    return true;
+  }
+
   function notify(conn: Connection, code: ErrorCode, topic: string): void {
     const errorTopic = conn.identity && errorTopicOf(conn.identity);
     if (!errorTopic) return;
-    const now = Date.now();
-    conn.notifiedAt ??= new Map();
-    if (now - (conn.notifiedAt.get(code) ?? 0) < NOTIFY_INTERVAL_MS) return;
-    conn.notifiedAt.set(code, now);
-    const payload: ErrorPayload = { code, message: ERRORS[code].message, topic, receivedAt: now };
+    const payload: ErrorPayload = { code, message: ERRORS[code].message, topic, receivedAt: Date.now() };
     aedes.publish({ cmd: 'publish', topic: errorTopic, payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: false, dup: false }, noop);
   }
 
@@ -257,6 +269,8 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
   /** Every new connection, whatever the listener: size guard, address for the ban guard, byte counters. */
   function accept(stream: Duplex, socket: Socket | TLSSocket, req?: IncomingMessage): void {
     socket.setNoDelay(true);
+    // A client may set MQTT keepalive 0; TCP keepalive still finds a peer that vanished (its will fires).
+    socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
     stats.track(socket);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -270,7 +284,14 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
    * closes that connection after its first bytes. mqtt-packet has no such limit for MQTT 3.1.1.
    */
   function limitPacketSize(client: Client): void {
-    const parser = (client as unknown as { _parser: ParserInternals })._parser;
+    const parser = (client as unknown as { _parser?: ParserInternals })._parser;
+    if (typeof parser?._parseLength !== 'function' || typeof parser._emitError !== 'function') {
+      // mqtt-packet changed its internals: the payload check in authorizePublish still applies, but only
+      // after the packet has been buffered. broker/test/limits.test.ts fails in this case.
+      if (!parserWarned) log.error('mqtt-packet parser internals changed: oversize packets are buffered before they are refused');
+      parserWarned = true;
+      return;
+    }
     const parseLength = parser._parseLength;
     parser._parseLength = function (this: ParserInternals) {
       const ok = parseLength.call(this);
@@ -313,11 +334,13 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
 
   // Revocations take effect on connected sessions too, not only at the next CONNECT.
   const stopWatching = registry.onChange(() => {
-    const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
-    for (const client of Object.values(clients)) {
+    const clients = Object.values((aedes as unknown as { clients: Record<string, Client> }).clients);
+    // One query for many sessions; one lookup each for a few.
+    const all = clients.length > 100 ? new Map(registry.accounts().map((a) => [a.username, a])) : undefined;
+    for (const client of clients) {
       const identity = connections.get(client)?.identity;
       if (!identity || identity.kind === 'anonymous') continue;
-      const account = registry.account(identity.username);
+      const account = all ? all.get(identity.username) : registry.account(identity.username);
       if (account && account.revokedAt === null) continue;
       connectionOf(client).closedFor = 'HW_ERR_AUTH_REVOKED';
       stats.denied('HW_ERR_AUTH_REVOKED');
@@ -341,18 +364,19 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
   const tcp = createNetServer({ noDelay: true }, (socket) => accept(socket, socket));
   // Beyond the limit, sockets are refused before any byte is read; the slack lets CONNACK 3 reach some.
   tcp.maxConnections = config.maxConnections + 1000;
-  const port = await listen(tcp, config.port, config.host);
-  servers.push(tcp);
   const host = hostForUrl(config.host);
   const broker: Broker = {
-    port,
-    url: `mqtt://${host}:${port}`,
+    port: 0,
+    url: '',
     aedes,
     stats: () => stats.snapshot({ bannedKeys: guard.bannedCount(), authCacheHits: auth.stats().cacheHits }),
     close,
   };
 
   try {
+    broker.port = await listen(tcp, config.port, config.host);
+    broker.url = `mqtt://${host}:${broker.port}`;
+    servers.push(tcp);
     if (config.wsPort !== false) {
       const http = createHttpServer((_req, res) => {
         res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect with a WebSocket client (subprotocol mqtt)\n');

@@ -35,6 +35,7 @@ export const gatewayCommand: Command = {
       bufferPath: g.bufferPath ?? dataPath(config, `gateway-${map.enterprise}-${map.gateway}.db`),
       bufferMaxRows: g.bufferMaxRows,
       reconnectMs: g.reconnectMs,
+      batchSize: g.batchSize,
       log,
       metrics,
     });

@@ -10,6 +10,7 @@ export const gatewayConfig = z
     password: z.string().optional().describe('Gateway account password (hazwatch device add-gateway prints it)'),
     bufferPath: z.string().optional().describe('SQLite outbox holding readings until the broker acknowledged them (default <dataDir>/gateway-<enterprise>-<gateway>.db)'),
     bufferMaxRows: z.number().int().min(1000).default(1_000_000).describe('Outbox bound; when full the oldest telemetry is dropped and counted'),
+    batchSize: z.number().int().min(1).max(1000).default(200).describe('Readings per message when replaying the outbox; keep at or below ingest.maxBatch (contract limit 1000)'),
     reconnectMs: z.number().int().min(100).default(2000).describe('Wait between broker reconnection attempts'),
   })
   .strict()

@@ -20,6 +20,8 @@ export interface GatewayOptions {
   bufferPath: string;
   bufferMaxRows?: number;
   reconnectMs?: number;
+  /** Readings per batch message when replaying the outbox. */
+  batchSize?: number;
   log: Logger;
   metrics: MetricsRegistry;
 }
@@ -54,6 +56,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     metrics,
     reconnectMs: options.reconnectMs,
+    maxBatch: options.batchSize,
   });
   const pollers = map.modbus.map((mb) => startPoller({ device: resolveDevice(map, mb), publisher, log, metrics }));
   log.info({ modbusDevices: pollers.length, devices: devices.length }, 'gateway started');

@@ -70,6 +70,7 @@ export function startPoller(options: PollerOptions): Poller {
 
   function setState(next: 'online' | 'offline', ts: number): void {
     if (state === next) return;
+    if (next === 'online' && state === 'offline') log.info('device back online');
     state = next;
     online.set({ modbus: device.name }, next === 'online' ? 1 : 0);
     for (const d of device.devices) publisher.status(d.id, next, ts);
@@ -85,7 +86,12 @@ export function startPoller(options: PollerOptions): Poller {
     const ts = Date.now();
     if (!link || !link.connected) {
       dropLink();
-      link = await openLink(device);
+      const opened = await openLink(device);
+      if (closed) {
+        opened.close();
+        return false;
+      }
+      link = opened;
       log.info('connected');
     }
     const results = new Map<ReadRequest<PointRef>, ReadResult>();

@@ -39,7 +39,7 @@ export interface Publisher {
 
 export function startPublisher(options: PublisherOptions): Publisher {
   const { enterprise, gateway, outbox, log } = options;
-  const maxBatch = Math.min(options.maxBatch ?? 500, DEFAULT_LIMITS.maxBatch);
+  const maxBatch = Math.min(options.maxBatch ?? 200, DEFAULT_LIMITS.maxBatch);
   const ours = new Set(options.devices);
   const username = options.username ?? `${enterprise}/${gateway}`;
   const gatewayStatusTopic = topicFor(enterprise, gateway, 'status');
@@ -61,6 +61,8 @@ export function startPublisher(options: PublisherOptions): Publisher {
     clean: true,
     reconnectPeriod: options.reconnectMs ?? 2000,
     connectTimeout: 10_000,
+    // A refused CONNECT (server unavailable, a password being rotated) must not end the gateway's tries.
+    reconnectOnConnackError: true,
     will: { topic: gatewayStatusTopic, payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
   });
 

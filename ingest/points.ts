@@ -7,7 +7,8 @@ export type FieldValue = number | boolean | string;
 function fieldValue(value: FieldValue): string {
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') return String(value);
-  return escape.quoted(value);
+  // A raw line break would end the line; keep it visible as the two characters \n instead.
+  return escape.quoted(value.replace(/\r?\n|\r/g, '\\n'));
 }
 
 /** One line; tags with an empty or missing value are left out (InfluxDB refuses empty tag values). */
@@ -15,7 +16,7 @@ export function line(measurement: string, tags: Record<string, string | null | u
   let out = escape.measurement(measurement);
   for (const key of Object.keys(tags).sort()) {
     const value = tags[key];
-    if (value) out += `,${escape.tag(key)}=${escape.tag(value)}`;
+    if (value) out += `,${escape.tag(key)}=${escape.tag(value.replace(/[\r\n]+/g, ' '))}`;
   }
   let sep = ' ';
   for (const [key, value] of Object.entries(fields)) {

@@ -165,9 +165,11 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   redelivery.restored(spool.lastKeys(5000));
   let scheduled = false;
 
+  let closed = false;
   function commit(): void {
     scheduled = false;
-    if (pending.length === 0) return;
+    // After close: not acknowledged, the broker redelivers at the next start.
+    if (pending.length === 0 || closed) return;
     const items = pending.splice(0);
     pendingKeys.clear();
     if (paused) return; // not acknowledged: redelivered after the reconnect
@@ -415,6 +417,8 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
       await drain?.stop({ flush: true, timeoutMs: 5000 });
       await writeHealth();
       limited.flush();
+      closed = true;
+      pending.length = 0;
       spool.close();
       log.info({ ...counts }, 'ingest stopped');
     },

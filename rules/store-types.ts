@@ -122,6 +122,8 @@ export interface AlarmStore {
   clearAuto(id: string, value: number | boolean | null, at: number, message?: string): Promise<AlarmEventPayload | undefined>;
   /** Instances whose condition is active, one per device+condition. */
   activeInstances(): Promise<Alarm[]>;
+  /** The instance whose condition is active for this device and condition, if any. */
+  activeFor(enterprise: string, device: string, condition: AlarmCondition): Promise<Alarm | undefined>;
   /** Ends expired shelving and maintenance; returns the changes made. */
   expire(now: number): Promise<AlarmEventPayload[]>;
   /** Records a notification in the alarm's history ('notified' or 'escalated_notification'). */

@@ -634,6 +634,10 @@ export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): A
     async activeInstances() {
       return (stmt.allActive.all() as AlarmRow[]).map(toAlarm);
     },
+    async activeFor(enterprise, device, condition) {
+      const row = stmt.active.get(enterprise, device, condition) as AlarmRow | undefined;
+      return row ? toAlarm(row) : undefined;
+    },
     async expire(t) {
       return expire(t);
     },

@@ -33,6 +33,13 @@ export interface FleetOptions {
   budget?: number;
   signal?: AbortSignal;
   faults?: PlannedFault[];
+  /**
+   * Start simulating (and count `durationSeconds`) only once every device is connected, or refused, or
+   * after `maxWaitMs`: a large fleet then runs its whole duration at full strength. Not with `faults`,
+   * whose times are planned from the start.
+   */
+  waitForConnections?: boolean;
+  maxWaitMs?: number;
   /** Simulated epoch ms of the start (default: see clock.ts). */
   start?: number;
   qos?: 0 | 1;
@@ -82,6 +89,8 @@ export interface FleetStats {
   rejected: Record<string, number>;
   rejectedTotal: number;
   startedAt: number;
+  /** Ms after the start when simulating began (later than 0 with waitForConnections). */
+  runningSinceMs?: number;
   elapsedMs: number;
   /** Ms after the start when every device was connected for the first time. */
   allConnectedAfterMs?: number;
@@ -130,8 +139,14 @@ export function startFleet(options: FleetOptions): Fleet {
   const maxMs = options.reconnectMaxMs ?? 30_000;
   const maxQueue = options.maxQueue ?? 1000;
   const jitter = createRandom(seed ^ 0x1eaf);
-  const clock = createClock({ speed, start: options.start, spanSeconds: options.durationSeconds !== undefined ? options.durationSeconds * speed : undefined });
-  const simulation = createSimulation({ devices: options.devices, seed, start: clock.start, faults: options.faults, maxBatch: options.maxBatch });
+  if (options.waitForConnections && options.faults?.length) throw new Error('waitForConnections cannot be used with planned faults: their times are fixed from the start');
+  const newClock = () => createClock({ speed, start: options.start, spanSeconds: options.durationSeconds !== undefined ? options.durationSeconds * speed : undefined });
+  const newSimulation = (start: number) => createSimulation({ devices: options.devices, seed, start, faults: options.faults, maxBatch: options.maxBatch });
+  let clock = newClock();
+  let simulation = newSimulation(clock.start);
+  let running = !options.waitForConnections;
+  /** Devices connected at least once, or refused for good. */
+  const settled = new Set<string>();
   const m = options.metrics
     ? {
         connected: gauge(options.metrics, 'hazwatch_sim_devices_connected', 'Simulated devices connected'),
@@ -159,6 +174,7 @@ export function startFleet(options: FleetOptions): Fleet {
     rejected: {},
     rejectedTotal: 0,
     startedAt: Date.now(),
+    runningSinceMs: running ? 0 : undefined,
     elapsedMs: 0,
     sentSinceAllConnected: 0,
     simulatedStart: clock.start,
@@ -210,6 +226,7 @@ export function startFleet(options: FleetOptions): Fleet {
         m?.reconnects.inc();
       }
       if (!conn.everConnected) stats.everConnected++;
+      settled.add(creds.username);
       conn.everConnected = true;
       conn.attempt = 0;
       client.options.reconnectPeriod = backoff(0);
@@ -234,6 +251,8 @@ export function startFleet(options: FleetOptions): Fleet {
       }
     });
     client.on('error', (err) => {
+      // A CONNACK refusal is final (mqtt.js does not retry it); anything else is retried.
+      if ((err as { code?: unknown }).code !== undefined && typeof (err as { code?: unknown }).code === 'number') settled.add(creds.username);
       const key = err.message;
       stats.connectErrors[key] = (stats.connectErrors[key] ?? 0) + 1;
       log.debug({ device: creds.username, err: err.message }, 'simulated device connection error');
@@ -288,9 +307,21 @@ export function startFleet(options: FleetOptions): Fleet {
   const progress = options.progress === false ? undefined : createProgress(options.progress ?? process.stdout, () => stats, options.progressMs);
 
   // The simulated span of a run of known length: nothing is simulated past its end.
-  const simulatedEnd = options.durationSeconds !== undefined ? clock.start + options.durationSeconds * speed * 1000 : Infinity;
+  let simulatedEnd = options.durationSeconds !== undefined ? clock.start + options.durationSeconds * speed * 1000 : Infinity;
+  let runningSince = Date.now();
 
   const tick = setInterval(() => {
+    if (!running) {
+      if (settled.size < conns.size && Date.now() - stats.startedAt < (options.maxWaitMs ?? 300_000)) return;
+      // Everyone is here: the run (its clock, its duration) starts now.
+      running = true;
+      runningSince = Date.now();
+      stats.runningSinceMs = runningSince - stats.startedAt;
+      clock = newClock();
+      simulation = newSimulation(clock.start);
+      simulatedEnd = options.durationSeconds !== undefined ? clock.start + options.durationSeconds * speed * 1000 : Infinity;
+      stats.simulatedStart = clock.start;
+    }
     const now = Math.min(clock.now(), simulatedEnd);
     stats.simulatedNow = now;
     for (const report of simulation.due(now)) {
@@ -319,7 +350,7 @@ export function startFleet(options: FleetOptions): Fleet {
       }
     }
     if (options.budget !== undefined && stats.sent >= options.budget) finish('budget');
-    else if (options.durationSeconds !== undefined && Date.now() - stats.startedAt >= options.durationSeconds * 1000) finish('duration');
+    else if (options.durationSeconds !== undefined && Date.now() - runningSince >= options.durationSeconds * 1000) finish('duration');
   }, 20);
 
   const onAbort = () => finish('signal');
@@ -379,8 +410,12 @@ export function startFleet(options: FleetOptions): Fleet {
   }
 
   return {
-    clock,
-    simulation,
+    get clock() {
+      return clock;
+    },
+    get simulation() {
+      return simulation;
+    },
     stats: () => ({ ...stats, elapsedMs: Date.now() - stats.startedAt }),
     stop: () => finish('stop'),
     done,

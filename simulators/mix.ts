@@ -62,6 +62,9 @@ export function defaultMeta(cls: DeviceClass): Record<string, unknown> {
       return { gas: 'H2S', exposureLimit: 10 };
     case 'power_meter':
       return { ratedCurrent: 100, nominalVoltage: 220 };
+    case 'fire_water':
+      // Pool design levels around the model's 4 m working level.
+      return { limits: { pool_level: { HH: 5, H: 4.6, L: 3, LL: 2 } } };
     default:
       return {};
   }

@@ -98,6 +98,8 @@ export async function startRun(options: RunOptions): Promise<Run> {
     budget: s.budget,
     signal: options.signal,
     faults: plan?.faults,
+    // A generated fleet runs its whole duration at full strength; a scenario's faults are planned from its start.
+    waitForConnections: !scenario,
     qos: s.qos,
     connectRate: s.connectRate,
     progress: options.progress,

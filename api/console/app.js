@@ -553,6 +553,7 @@ function App() {
             </header>
             <div class="body"><${SiteMap} t=${t} overview=${overview} mode=${mode} onSource=${setSource} />
               ${source && html`<${SourcePanel} t=${t} source=${source} onClose=${() => setSource(null)} />`}
+              ${overview && html`<${EnterpriseTable} t=${t} overview=${overview} onPick=${(id) => setFilter({ ...filter, enterprise: filter.enterprise === id ? null : id })} />`}
             </div>
           </div>
           <div class="panel">
@@ -563,6 +564,22 @@ function App() {
     ${dialog && html`<${ActionDialog} t=${t} kind=${dialog.kind} alarm=${dialog.alarm} onCancel=${() => setDialog(null)} onDone=${() => (setDialog(null), refreshOverview())} />`}
     ${detail && html`<${AlarmDetail} t=${t} lang=${lang} catalog=${catalog} id=${detail} onClose=${() => setDetail(null)} />`}
   </div>`;
+}
+
+// Counts per level per enterprise under the map: the same numbers as the colours, for reading out.
+function EnterpriseTable({ t, overview, onPick }) {
+  return html`<table class="ents" data-testid="enterprise-table">
+    <thead><tr><th>${t.enterprise}</th>${[1, 2, 3, 4].map((l) => html`<th><i class=${`dot l${l}`}></i>${t.levelShort[l]}</th>`)}<th>${t.online}</th></tr></thead>
+    <tbody>
+      ${overview.enterprises.map(
+        (e) => html`<tr data-enterprise=${e.id} onClick=${() => onPick(e.id)}>
+          <td>${e.name}</td>
+          ${[1, 2, 3, 4].map((l) => html`<td class=${e.counts[l] ? `n l${l}` : 'muted'}>${e.counts[l]}</td>`)}
+          <td class=${e.devicesOnline < e.devices ? 'warn' : ''}>${e.devicesOnline}/${e.devices}</td>
+        </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 function SourcePanel({ t, source, onClose }) {

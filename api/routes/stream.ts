@@ -74,7 +74,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext, options: { p
 
   const offLatest = ctx.latest.onUpdate((l) => dirty.set(`${l.enterprise}/${l.device}`, l));
   const timers = [
-    setInterval(poll, options.pollMs ?? 500),
+    setInterval(poll, options.pollMs ?? 250),
     setInterval(flushValues, options.valuesEveryMs ?? 1000),
     setInterval(() => {
       for (const c of clients) c.res.write(': keep-alive\n\n');

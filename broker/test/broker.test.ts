@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/support/net.ts';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
-import type { Credentials } from '../../registry/registry.ts';
+import { openRegistry, type Credentials } from '../../registry/registry.ts';
 import { closed, collect, connackCode, connect, dropConnection, subscribe } from './helpers.ts';
 
 let tb: TestBroker;
@@ -50,6 +50,16 @@ describe('authentication', () => {
   it('accepts good credentials and a client id with a :suffix', async () => {
     expect(await connackCode(tb.url, gas01)).toBe(0);
     expect(await connackCode(tb.url, { ...gas01, clientId: `${gas01.username}:backup` })).toBe(0);
+  });
+
+  it('verifies a reconnecting device from memory, not with a new scrypt run', async () => {
+    expect(await connackCode(tb.url, gas02)).toBe(0);
+    const hits = tb.broker.stats().authCacheHits;
+    expect(await connackCode(tb.url, gas02)).toBe(0);
+    expect(await connackCode(tb.url, gas02)).toBe(0);
+    expect(tb.broker.stats().authCacheHits).toBe(hits + 2);
+    // A wrong password is never answered from memory.
+    expect(await connackCode(tb.url, { ...gas02, password: 'wrong' })).toBe(4);
   });
 
   it('refuses a wrong password and an unknown user with CONNACK 4', async () => {
@@ -187,6 +197,19 @@ describe('status', () => {
     await waitFor(() => received.some((m) => m.topic === will.topic && m.payload === '{"state":"offline"}'));
     expect(received.filter((m) => m.topic === will.topic).map((m) => m.payload)).toEqual(['{"state":"online"}', '{"state":"offline"}']);
   });
+  it('keeps status retained but not telemetry or events', async () => {
+    const device = await client(gas01);
+    await device.publishAsync('hw/v1/acme/gas-01/telemetry', '{"values":{"lel":7}}', { qos: 1, retain: true });
+    await device.publishAsync('hw/v1/acme/gas-01/event', '{"type":"heartbeat"}', { qos: 1, retain: true });
+    await device.publishAsync('hw/v1/acme/gas-01/status', '{"state":"online"}', { qos: 1, retain: true });
+    const svc = await client({ ...tb.service, clientId: `${tb.service.clientId}:late` });
+    const got = collect(svc);
+    await subscribe(svc, 'hw/v1/acme/gas-01/+');
+    // A message of its own after the retained ones, as a barrier.
+    await svc.publishAsync('hw/v1/acme/gas-01/command', 'barrier', { qos: 1 });
+    await waitFor(() => got.some((m) => m.payload === 'barrier'));
+    expect(got.filter((m) => m.retain).map((m) => m.topic)).toEqual(['hw/v1/acme/gas-01/status']);
+  });
 });
 
 describe('revocation', () => {
@@ -194,7 +217,10 @@ describe('revocation', () => {
     const creds = await tb.registry.addDevice({ enterprise: 'acme', id: 'smoke-9', class: 'smoke_alarm' });
     const device = await client(creds);
     const gone = closed(device);
-    tb.registry.revokeDevice('acme', 'smoke-9');
+    // Revoked through another connection to the registry file, as `hazwatch device revoke` or the API would.
+    const operator = openRegistry(tb.registryPath);
+    operator.revokeDevice('acme', 'smoke-9');
+    operator.close();
     await gone;
     expect(await connackCode(tb.url, creds)).toBe(5);
     expect(tb.broker.stats().denied.HW_ERR_AUTH_REVOKED).toBeGreaterThanOrEqual(2);

@@ -176,6 +176,11 @@ describe('gateway: Modbus TCP simulators → broker → ingest → InfluxDB', ()
     // Nothing the gateway sent was refused by the platform.
     const rejections = await metrics.getSingleMetric('hazwatch_gateway_rejections_total')!.get();
     expect(rejections.values.reduce((n, v) => n + v.value, 0)).toBe(0);
+    // Ingest refused nothing of the devices' data. The gateway's own status (hw/v1/demo/gw-01/status, its
+    // last will) is not a registered device's: ingest currently answers it HW_ERR_UNKNOWN_DEVICE, once per connect.
+    const refused = ingest.stats().rejectedByReason;
+    expect(Object.keys(refused).filter((code) => code !== 'HW_ERR_UNKNOWN_DEVICE')).toEqual([]);
+    expect(refused.HW_ERR_UNKNOWN_DEVICE ?? 0).toBeLessThanOrEqual(1);
   }, 30_000);
 
   it('reports by exception: a move inside the deadband is not sent, one beyond it is', async () => {

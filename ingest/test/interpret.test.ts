@@ -109,3 +109,12 @@ describe('interpret', () => {
     expect(r).toMatchObject({ lines: [], rejections: [], retainedReplay: true });
   });
 });
+
+describe('line protocol edge cases', () => {
+  it('keeps a line break in a message or a site inside its one line', () => {
+    const l = line('device_event', { site: 'a\nb' }, { message: 'line one\nline two "quoted"' }, 1);
+    expect(l.split('\n')).toHaveLength(1);
+    // Stored as the two characters \n (the backslash itself escaped in line protocol).
+    expect(l).toBe('device_event,site=a\\ b message="line one\\\\nline two \\"quoted\\"" 1');
+  });
+});

@@ -1,9 +1,12 @@
 // The rules process end to end: real broker (test/support/broker.ts) over TCP, device clients, the
 // SQLite alarm store, the alarm topic, and the real InfluxDB of the global setup.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, influxQuery } from '../../test/support/influx.ts';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
-import { waitFor } from '../../test/support/net.ts';
+import { freePort, waitFor } from '../../test/support/net.ts';
 import { openAlarmStore } from '../store.ts';
 import { alarmWatcher, closeAll, device, rulesConfig, sleep, startTestRules } from './support.ts';
 
@@ -171,5 +174,50 @@ describe('rules service', () => {
     await tank.endAsync();
     await watch.close();
     await rules.close();
+  });
+
+  it('reloads edited rule files without a restart, keeps the old rules when the new file is invalid, and survives garbage', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hw-rulefiles-'));
+    writeFileSync(join(dir, 'acme.yaml'), 'enterprise: acme\nrules: []\n');
+    const config = rulesConfig(broker, { files: [dir] });
+    const rules = await startTestRules(broker, config);
+    const watch = await alarmWatcher(broker, 'w6');
+    const pm = await device(broker, { enterprise: 'acme', id: 'pm-r', class: 'power_meter' });
+    let ts = Date.now() - 100_000;
+    const send = (t: number) => pm.send('telemetry', { ts: (ts += 10_000), values: { cable_temperature: t } });
+    await send(65);
+    await send(65);
+    await rules.settle();
+    expect(watch.of('pm-r')).toEqual([]);
+
+    // Garbage on the device's topics is counted and ignored; the engine goes on.
+    await pm.publishAsync('hw/v1/acme/pm-r/telemetry', 'not json', { qos: 1 });
+    await pm.publishAsync('hw/v1/acme/pm-r/event', JSON.stringify({ type: 'smoke' }), { qos: 1 });
+    await pm.publishAsync('hw/v1/acme/pm-r/status', JSON.stringify({ state: 'sleepy' }), { qos: 1 });
+
+    writeFileSync(join(dir, 'acme.yaml'), 'enterprise: acme\nclass: power_meter\nrules:\n  - id: cable_temperature_high\n    stages: [{ level: 2, raise: 60 }]\n');
+    await waitFor(() => rules.rules().files.some((f) => f.path.endsWith('acme.yaml') && f.class === 'power_meter'), 5000);
+    await send(65);
+    await send(65);
+    await watch.waitFor(() => watch.of('pm-r').some((c) => c.change.action === 'raised'));
+    expect(watch.of('pm-r')[0].alarm).toMatchObject({ condition: 'HW_ALM_CABLE_TEMPERATURE_HIGH', threshold: 60 });
+
+    const before = rules.rules();
+    writeFileSync(join(dir, 'acme.yaml'), 'enterprise: acme\nclass: power_meter\nrules:\n  - id: cable_temperature_high\n    stages: [{ level: 9, raise: 60 }]\n');
+    expect(rules.reload()?.message).toMatch(/acme\.yaml.*cable_temperature_high/s);
+    expect(rules.rules()).toBe(before);
+  });
+
+  it('publishes on MQTT while InfluxDB is down (each consumer has its own cursor)', async () => {
+    const deadPort = await freePort();
+    const config = rulesConfig(broker, {}, { ingest: { influx: { kind: 'v1', url: `http://127.0.0.1:${deadPort}`, database: 'nowhere', timeoutMs: 500 } } });
+    const rules = await startTestRules(broker, config);
+    const watch = await alarmWatcher(broker, 'w7');
+    const smoke = await device(broker, { enterprise: 'acme', id: 'smk-i', class: 'smoke_alarm' });
+    await smoke.send('event', { type: 'smoke', active: true });
+    await watch.waitFor(() => watch.of('smk-i').some((c) => c.change.action === 'raised'));
+    expect(watch.of('smk-i')[0].alarm).toMatchObject({ condition: 'HW_ALM_SMOKE', level: 1 });
+    expect(await rules.store.cursor('influx')).toBe(0);
+    expect(await rules.store.cursor('mqtt')).toBeGreaterThan(0);
   });
 });

@@ -104,6 +104,13 @@ describe('fleet over MQTT', () => {
     expect(byDuration.sent).toBeGreaterThan(0);
     expect(byDuration.acked).toBe(byDuration.sent);
 
+    // Waiting for the whole fleet: nothing is sent before, and the duration counts from then.
+    const waited = await runFleet({ url: broker.url, devices, credentials, durationSeconds: 1, waitForConnections: true, progress: false });
+    expect(waited.stoppedBy).toBe('duration');
+    expect(waited.runningSinceMs).toBeGreaterThanOrEqual(waited.allConnectedAfterMs!);
+    expect(waited.sentSinceAllConnected).toBe(waited.sent);
+    expect(waited.sent).toBeGreaterThan(0);
+
     const abort = new AbortController();
     const fleet = startFleet({ url: broker.url, devices, credentials, signal: abort.signal, progress: false });
     await waitFor(() => fleet.stats().connected === devices.length, 20_000);
@@ -128,7 +135,9 @@ describe('fleet over MQTT', () => {
     ];
     const credentials = await provisionDevices(broker.registry, devices);
     credentials.set('bp/o2-2', { ...credentials.get('bp/o2-2')!, password: 'guessed' });
-    const summary = await runFleet({ url: broker.url, devices, credentials, durationSeconds: 2, progress: false });
+    // Waiting for the fleet ends with the refusal: a refused device does not hold the others back.
+    const summary = await runFleet({ url: broker.url, devices, credentials, durationSeconds: 2, waitForConnections: true, maxWaitMs: 60_000, progress: false });
+    expect(summary.stoppedBy).toBe('duration');
     expect(summary.everConnected).toBe(1);
     expect(Object.values(summary.connectErrors)).toEqual([1]);
     expect(summary.reconnects).toBe(0);

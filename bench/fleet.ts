@@ -1,0 +1,275 @@
+// npm run bench:fleet: the whole pipeline at a province's load, every part a process of its own:
+//   load generator (bench/lib/fleet-load.ts) → `hazwatch broker` → `hazwatch ingest` → InfluxDB 1.x
+//                                                              ↘ `hazwatch rules` → alarm events
+// at 5,000, 10,000 and 20,000 readings/s for a fixed time each. For each rate it prints: readings/s
+// the generator got acknowledged, readings/s stored, the lag from publish to stored (while running, and
+// the drain time after the last publish), p50/p99 from publish to alarm event (probe detectors crossing
+// the first-stage threshold, watched on hw/v1/+/+/alarm), CPU (1.0 = one core) and peak RSS of every
+// process, and the exact count stored against the count sent.
+//
+// Bounded and local: loopback only, own temporary directory, stops by itself.
+//   HAZWATCH_BENCH_RATES=5000,10000,20000  readings/s per phase
+//   HAZWATCH_BENCH_SECONDS=20              seconds per phase
+//   HAZWATCH_BENCH_DEVICES=5000            gas detectors in the load (each a registry device)
+//   HAZWATCH_BENCH_GATEWAYS=4              publishing connections (enterprise gateways)
+//   HAZWATCH_BENCH_BATCH=1                 readings per MQTT message (1: one message per reading)
+//   HAZWATCH_BENCH_WINDOW=2000             unacknowledged QoS1 messages per connection at most
+//   HAZWATCH_BENCH_DRAIN_S=60              how long each phase waits for the last readings to land
+//   HAZWATCH_BENCH_PROFILE=dir             run ingest/rules/broker with --cpu-prof into dir
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openRegistry } from '../registry/registry.ts';
+import { freePort } from '../test/support/net.ts';
+import { benchInflux } from './lib/influxd.ts';
+import { machine, percentile, ROOT, startService, watchProcs, type Service } from './lib/procs.ts';
+import { rawConnect } from './lib/raw-mqtt.ts';
+
+const RATES = (process.env.HAZWATCH_BENCH_RATES ?? '5000,10000,20000').split(',').map(Number);
+const SECONDS = Number(process.env.HAZWATCH_BENCH_SECONDS ?? 20);
+const DEVICES = Number(process.env.HAZWATCH_BENCH_DEVICES ?? 5000);
+const GATEWAYS = Number(process.env.HAZWATCH_BENCH_GATEWAYS ?? 4);
+const BATCH = Number(process.env.HAZWATCH_BENCH_BATCH ?? 1);
+const WINDOW = Number(process.env.HAZWATCH_BENCH_WINDOW ?? 2000);
+const DRAIN_S = Number(process.env.HAZWATCH_BENCH_DRAIN_S ?? 60);
+const PROFILE = process.env.HAZWATCH_BENCH_PROFILE;
+const PROBE_EVERY_MS = 250;
+const DB = 'hazwatch_bench';
+
+interface Phase {
+  rate: number;
+  sent: number;
+  acked: number;
+  stored: number;
+  publishSeconds: number;
+  ackedPerSecond: number;
+  storedPerSecond: number;
+  lagP50Ms: number;
+  lagMaxMs: number;
+  drainMs: number | null;
+  alarmP50Ms: number;
+  alarmP99Ms: number;
+  probes: number;
+  probesMissed: number;
+  duplicateRaises: number;
+  generatorWaited: number;
+  procs: Record<string, { cpu: number; peakRssMb: number }>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  console.log(`bench:fleet ${startedAt.toISOString()} on ${machine()}`);
+  console.log(`  ${DEVICES} gas detectors via ${GATEWAYS} gateway connections, ${BATCH} reading(s) per QoS1 message, ${SECONDS} s per rate, rates ${RATES.join(', ')} readings/s`);
+  const dir = mkdtempSync(join(tmpdir(), 'hazwatch-bench-fleet-'));
+  const services: Service[] = [];
+  const influx = await benchInflux();
+  let load: ReturnType<typeof fork> | undefined;
+  try {
+    // Registry: the fleet, the probe detectors (own enterprise, not counted in the load), accounts.
+    const registryPath = join(dir, 'registry.db');
+    const registry = openRegistry(registryPath);
+    const probesPerPhase = Math.ceil((SECONDS * 1000) / PROBE_EVERY_MS) + 4;
+    // A long reporting interval: the silence rule must not flood the engine with offline alarms between phases.
+    await registry.addDevices(Array.from({ length: DEVICES }, (_, i) => ({ enterprise: 'bench', id: `lel-${i}`, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
+    await registry.addDevices(Array.from({ length: probesPerPhase * RATES.length }, (_, i) => ({ enterprise: 'probe', id: `p-${i}`, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
+    const gateways = await Promise.all(Array.from({ length: GATEWAYS }, (_, i) => registry.addGateway('bench', `gw-${i}`)));
+    const probeGw = await registry.addGateway('probe', 'gw');
+    const svc = { ingest: await registry.setService('ingest'), rules: await registry.setService('rules'), bench: await registry.setService('bench') };
+    registry.close();
+
+    await influx.start();
+    const port = await freePort();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const common = { HAZWATCH_REGISTRY_PATH: registryPath, HAZWATCH_LOG_LEVEL: 'info', HAZWATCH_MQTT_URL: url, HAZWATCH_INGEST_INFLUX_KIND: 'v1', HAZWATCH_INGEST_INFLUX_URL: influx.url, HAZWATCH_INGEST_INFLUX_DATABASE: DB, HAZWATCH_INGEST_INFLUX_CREATE_DATABASE: 'true' };
+    const prof = (name: string) => (PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE} --cpu-prof-name=${name}.cpuprofile` } : {});
+    if (PROFILE) mkdirSync(PROFILE, { recursive: true });
+    const broker = await startService('broker', ['broker', '--port', String(port), '--ws-port', 'false', '--tls-port', 'false'], {
+      env: { ...common, ...prof('broker'), HAZWATCH_DATA_DIR: join(dir, 'broker'), HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
+      ready: /broker listening/,
+    });
+    services.push(broker);
+    const ingest = await startService('ingest', ['ingest'], {
+      env: { ...common, ...prof('ingest'), HAZWATCH_DATA_DIR: join(dir, 'ingest'), HAZWATCH_MQTT_USERNAME: svc.ingest.username, HAZWATCH_MQTT_PASSWORD: svc.ingest.password },
+      ready: /"subscribed"/,
+    });
+    services.push(ingest);
+    const rules = await startService('rules', ['rules'], {
+      env: { ...common, ...prof('rules'), HAZWATCH_DATA_DIR: join(dir, 'rules'), HAZWATCH_MQTT_USERNAME: svc.rules.username, HAZWATCH_MQTT_PASSWORD: svc.rules.password },
+      ready: /rules connected and subscribed/,
+    });
+    services.push(rules);
+
+    // Alarm watcher and probe publisher: light, in this process.
+    const raisedAt = new Map<string, number>();
+    const raises = new Map<string, number>();
+    const watcher = await rawConnect({ host: '127.0.0.1', port, ...svc.bench, clientId: `${svc.bench.clientId}:watch` });
+    watcher.onMessage = (_topic, payload) => {
+      const at = performance.now();
+      try {
+        const p = JSON.parse(payload.toString()) as { alarm: { device: string; condition: string }; change: { action: string } };
+        if (p.change.action !== 'raised' || p.alarm.condition !== 'HW_ALM_GAS_LEL_HIGH') return;
+        raises.set(p.alarm.device, (raises.get(p.alarm.device) ?? 0) + 1);
+        if (!raisedAt.has(p.alarm.device)) raisedAt.set(p.alarm.device, at);
+      } catch {
+        /* not an alarm event */
+      }
+    };
+    await watcher.subscribe('hw/v1/probe/+/alarm', 1);
+    const prober = await rawConnect({ host: '127.0.0.1', port, ...probeGw });
+
+    load = fork(join(ROOT, 'bench/lib/fleet-load.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, HAZWATCH_BENCH_LOAD: JSON.stringify({ host: '127.0.0.1', port, enterprise: 'bench', devices: Array.from({ length: DEVICES }, (_, i) => `lel-${i}`), gateways, batch: BATCH, window: WINDOW }) },
+    });
+    const messages: ((m: Record<string, unknown>) => void)[] = [];
+    load.on('message', (m) => messages.forEach((f) => f(m as Record<string, unknown>)));
+    const next = (key: string) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const f = (m: Record<string, unknown>) => {
+          if (key in m) {
+            messages.splice(messages.indexOf(f), 1);
+            resolve(m[key] as Record<string, unknown>);
+          }
+        };
+        messages.push(f);
+      });
+    await next('ready');
+    const pids = { broker: broker.pid, ingest: ingest.pid, rules: rules.pid, influxd: influx.pid()!, generator: load.pid! };
+
+    // Warm-up, not reported: every device seen once by ingest and rules, code paths compiled.
+    {
+      const t0 = Date.now();
+      load.send({ cmd: 'run', rate: Math.min(2000, RATES[0]), seconds: Math.max(3, DEVICES / 2000 + 1) });
+      const done = (await next('done')) as { acked: number };
+      const until = Date.now() + 60_000;
+      while ((await influx.count(DB, 'gas_combustible', `enterprise='bench' AND time >= ${t0}ms`)) < done.acked && Date.now() < until) await sleep(500);
+      console.log(`  warm-up: ${done.acked} readings in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+
+    let probe = 0;
+    const phases: Phase[] = [];
+    for (const rate of RATES) {
+      await sleep(1000);
+      const stepStart = Date.now();
+      const progress: { at: number; sent: number }[] = [{ at: stepStart, sent: 0 }];
+      const onProgress = (m: Record<string, unknown>) => {
+        if (m.progress) progress.push(m.progress as { at: number; sent: number });
+      };
+      messages.push(onProgress);
+      const watch = watchProcs(pids);
+      load.send({ cmd: 'run', rate, seconds: SECONDS });
+      const done = next('done') as Promise<{ sent: number; acked: number; seconds: number; waitedTicks: number }>;
+      let finished: Awaited<typeof done> | undefined;
+      void done.then((d) => (finished = d));
+      const sentAt = new Map<string, number>();
+      const where = `enterprise='bench' AND time >= ${stepStart}ms`;
+      const lags: number[] = [];
+      let lastPoll = 0;
+      let stored = 0;
+      const pollStored = async () => {
+        const at = Date.now();
+        stored = await influx.count(DB, 'gas_combustible', where);
+        // The lag: how long ago the generator had sent the readings now counted as stored.
+        const sentBy = progress.find((p) => p.sent >= stored);
+        if (sentBy && stored > 0) lags.push(Math.max(0, at - sentBy.at));
+      };
+      while (!finished) {
+        const now = performance.now();
+        if (sentAt.size < Math.min(probesPerPhase, Math.floor((Date.now() - stepStart) / PROBE_EVERY_MS))) {
+          // A probe detector crosses the first stage twice (the rule wants two samples): the clock runs from the second publish.
+          const id = `p-${probe++}`;
+          const ts = Date.now();
+          prober.publish(`hw/v1/probe/${id}/telemetry`, `{"ts":${ts},"values":{"lel":60}}`, 1);
+          prober.publish(`hw/v1/probe/${id}/telemetry`, `{"ts":${ts + 1},"values":{"lel":61}}`, 1);
+          sentAt.set(id, performance.now());
+        }
+        if (now - lastPoll >= 1000) {
+          lastPoll = now;
+          await pollStored();
+        }
+        await sleep(20);
+      }
+      const procs = watch.stop();
+      const publishedAt = Date.now();
+      const fin = finished!;
+      // Drain: until every acknowledged reading is in InfluxDB, or DRAIN_S.
+      let drainMs: number | null = null;
+      const until = publishedAt + DRAIN_S * 1000;
+      for (;;) {
+        await pollStored();
+        if (stored >= fin.acked) {
+          drainMs = Date.now() - publishedAt;
+          break;
+        }
+        if (Date.now() > until) break;
+        await sleep(250);
+      }
+      messages.splice(messages.indexOf(onProgress), 1);
+      // Late alarms (at most 10 s more).
+      const alarmUntil = Date.now() + 10_000;
+      while ([...sentAt.keys()].some((id) => !raisedAt.has(id)) && Date.now() < alarmUntil) await sleep(100);
+      const latencies = [...sentAt].flatMap(([id, t]) => (raisedAt.has(id) ? [raisedAt.get(id)! - t] : [])).sort((a, b) => a - b);
+      const sortedLags = [...lags].sort((a, b) => a - b);
+      const phase: Phase = {
+        rate,
+        sent: fin.sent,
+        acked: fin.acked,
+        stored,
+        publishSeconds: fin.seconds,
+        ackedPerSecond: Math.round(fin.acked / fin.seconds),
+        storedPerSecond: Math.round(stored / ((publishedAt - stepStart + (drainMs ?? DRAIN_S * 1000)) / 1000)),
+        lagP50Ms: Math.round(percentile(sortedLags, 50)),
+        lagMaxMs: Math.round(sortedLags.at(-1) ?? NaN),
+        drainMs,
+        alarmP50Ms: Math.round(percentile(latencies, 50)),
+        alarmP99Ms: Math.round(percentile(latencies, 99)),
+        probes: sentAt.size,
+        probesMissed: sentAt.size - latencies.length,
+        duplicateRaises: [...sentAt.keys()].reduce((n, id) => n + Math.max(0, (raises.get(id) ?? 0) - 1), 0),
+        generatorWaited: fin.waitedTicks,
+        procs,
+      };
+      phases.push(phase);
+      if (stored < fin.acked) {
+        console.log(`  measurements in ${DB}: ${JSON.stringify(await influx.query(DB, 'SHOW MEASUREMENTS').catch((e) => String(e)))}`);
+        console.log(`  ingest log (end):\n${ingest.output().slice(-3000)}`);
+      }
+      console.log(
+        `  ${rate}/s: sent ${phase.sent}, stored ${phase.stored}${drainMs === null ? ` (NOT all within ${DRAIN_S} s)` : `, drained ${(drainMs / 1000).toFixed(1)} s after the last publish`}; alarm p50 ${phase.alarmP50Ms} ms p99 ${phase.alarmP99Ms} ms (${phase.probesMissed}/${phase.probes} missed)`,
+      );
+    }
+
+    const names = Object.keys(pids);
+    console.log(`\nbench:fleet results (${startedAt.toISOString()}, ${SECONDS} s per rate, ${DEVICES} devices, ${GATEWAYS} connections, ${BATCH} reading(s)/message)\n`);
+    console.log('| target r/s | sent | stored | stored = sent | acked r/s | lag p50 / max ms | drain after last publish | alarm p50 / p99 ms (missed) |');
+    console.log('|---:|---:|---:|:---:|---:|---:|---:|---:|');
+    for (const p of phases) {
+      console.log(
+        `| ${p.rate} | ${p.sent} | ${p.stored} | ${p.stored === p.sent ? 'yes' : `**no** (${p.stored - p.sent})`} | ${p.ackedPerSecond}${p.generatorWaited ? ' (generator held back)' : ''} | ${p.lagP50Ms} / ${p.lagMaxMs} | ${p.drainMs === null ? `> ${DRAIN_S} s` : `${(p.drainMs / 1000).toFixed(1)} s`} | ${p.alarmP50Ms} / ${p.alarmP99Ms} (${p.probesMissed}/${p.probes}) |`,
+      );
+    }
+    console.log(`\n| target r/s | ${names.map((n) => `${n} CPU / peak RSS MB`).join(' | ')} |`);
+    console.log(`|---:|${names.map(() => '---:').join('|')}|`);
+    for (const p of phases) console.log(`| ${p.rate} | ${names.map((n) => `${p.procs[n].cpu} / ${p.procs[n].peakRssMb}`).join(' | ')} |`);
+    console.log(`\nJSON ${JSON.stringify({ startedAt, machine: machine(), seconds: SECONDS, devices: DEVICES, gateways: GATEWAYS, batch: BATCH, phases })}`);
+    load.send({ cmd: 'exit' });
+    watcher.close();
+    prober.close();
+  } finally {
+    load?.kill();
+    for (const s of services.reverse()) await s.stop();
+    await influx.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,86 @@
+// An InfluxDB 1.x of the benchmark's own (Debian's influxd, as test/global-setup.ts starts it): own
+// temporary directory, free loopback ports, its pid for the CPU and memory figures, and stop/start on
+// the same port and data for the outage fault tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitFor } from '../../test/support/net.ts';
+
+export interface BenchInflux {
+  url: string;
+  port: number;
+  pid(): number | undefined;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  remove(): Promise<void>;
+  query(db: string, q: string): Promise<unknown[][]>;
+  /** count(field) over a query's WHERE clause; 0 when nothing matched. */
+  count(db: string, from: string, where?: string, field?: string): Promise<number>;
+}
+
+export async function benchInflux(): Promise<BenchInflux> {
+  const dir = mkdtempSync(join(tmpdir(), 'hazwatch-bench-influx-'));
+  const port = await freePort();
+  const rpc = await freePort();
+  const conf = join(dir, 'influxdb.conf');
+  writeFileSync(
+    conf,
+    `reporting-disabled = true
+bind-address = "127.0.0.1:${rpc}"
+[meta]
+  dir = "${dir}/meta"
+[data]
+  dir = "${dir}/data"
+  wal-dir = "${dir}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:${port}"
+  log-enabled = false
+  max-body-size = 0
+[monitor]
+  store-enabled = false
+`,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const up = async () => (await fetch(`${url}/ping`).catch(() => undefined))?.status === 204;
+  const self: BenchInflux = {
+    url,
+    port,
+    pid: () => child?.pid,
+    async start() {
+      let stderr = '';
+      child = spawn('/usr/bin/influxd', ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+      await waitFor(up, 30_000).catch(() => {
+        throw new Error(`influxd did not start: ${stderr}`);
+      });
+    },
+    async stop() {
+      const c = child;
+      child = undefined;
+      if (!c || c.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve());
+        c.kill('SIGTERM');
+      });
+    },
+    async remove() {
+      await self.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async query(db, q) {
+      const res = await fetch(`${url}/query?db=${encodeURIComponent(db)}&epoch=ms&q=${encodeURIComponent(q)}`, { method: 'POST' });
+      const body = (await res.json()) as { results: { series?: { values: unknown[][] }[]; error?: string }[]; error?: string };
+      if (body.error) throw new Error(body.error);
+      if (body.results[0]?.error) throw new Error(body.results[0].error);
+      return body.results[0]?.series?.[0]?.values ?? [];
+    },
+    async count(db, from, where, field = 'lel') {
+      const rows = await self.query(db, `SELECT count("${field}") FROM ${from}${where ? ` WHERE ${where}` : ''}`).catch(() => []);
+      return Number(rows[0]?.[1] ?? 0);
+    },
+  };
+  return self;
+}
