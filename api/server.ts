@@ -165,6 +165,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   await app.register(fastifyStatic, { root: packageDir('preact'), prefix: '/vendor/preact/', decorateReply: false, allowedPath: (p) => p.endsWith('.mjs') });
   await app.register(fastifyStatic, { root: packageDir('htm'), prefix: '/vendor/htm/', decorateReply: false, allowedPath: (p) => p.endsWith('.mjs') });
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-store').sendFile('index.html', join(HERE, 'console')));
-  app.addHook('onClose', async () => streamer.close());
+  // Before the server stops: open streams would otherwise keep it from closing.
+  app.addHook('preClose', async () => streamer.close());
   return { app, streamer };
 }

@@ -1,6 +1,7 @@
 // npm run bench:broker — the hazwatch broker against Mosquitto (Debian's /usr/sbin/mosquitto), side by
 // side on loopback, QoS 0 and QoS 1. Both brokers run in their own process with authentication and
 // per-user access rules on and TCP_NODELAY set; the same load generator (this process, mqtt.js) drives both.
+// Plain aedes without any hook runs too, to show what hazwatch adds on top of the library it is built on.
 //
 // Load: closed loop. P device connections each keep W messages in flight (published but not yet received
 // by the subscriber); one service connection subscribes to all of them. Throughput = messages received
@@ -60,15 +61,16 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function startHazwatch(): Promise<Target> {
+async function startNode(name: 'hazwatch' | 'aedes'): Promise<Target> {
   const script = fileURLToPath(new URL('./broker-server.ts', import.meta.url));
-  const child = spawn(process.execPath, [...(process.env.HAZWATCH_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.HAZWATCH_BENCH_PROFILE] : []), '--import', 'tsx', script, String(PUBLISHERS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = name === 'hazwatch' && process.env.HAZWATCH_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.HAZWATCH_BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, String(PUBLISHERS), name], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`hazwatch broker exited with ${code}`)));
   });
   const info = JSON.parse(line) as { port: number; devices: Account[]; service: Account };
-  return { name: 'hazwatch', url: `mqtt://127.0.0.1:${info.port}`, devices: info.devices, service: info.service, stop: () => stopChild(child) };
+  return { name, url: `mqtt://127.0.0.1:${info.port}`, devices: info.devices, service: info.service, stop: () => stopChild(child) };
 }
 
 async function startMosquitto(): Promise<Target> {
@@ -135,7 +137,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function runCase(target: Target, qos: 0 | 1, round: number): Promise<Result> {
   const connect = (a: Account) => mqtt.connectAsync(target.url, { ...a, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
-  const subscriber = await connect({ ...target.service, clientId: `${target.service.clientId}${target.name === 'hazwatch' ? ':' : '-'}r${round}q${qos}` });
+  const subscriber = await connect({ ...target.service, clientId: `${target.service.clientId}${target.name === 'mosquitto' ? '-' : ':'}r${round}q${qos}` });
   await subscriber.subscribeAsync('hw/v1/+/+/telemetry', { qos });
   const publishers: MqttClient[] = await Promise.all(target.devices.map(connect));
   const topics = target.devices.map((d) => `hw/v1/${d.username}/telemetry`);
@@ -175,9 +177,10 @@ async function main(): Promise<void> {
   // Both brokers run for the whole benchmark and the cases alternate, so that a busy machine
   // (other processes, CPU frequency) weighs on both alike; the median of the rounds is reported.
   const targets: Target[] = [];
-  const runs: Record<string, Record<number, Result[]>> = { hazwatch: { 0: [], 1: [] }, mosquitto: { 0: [], 1: [] } };
+  const runs: Record<string, Record<number, Result[]>> = { hazwatch: { 0: [], 1: [] }, aedes: { 0: [], 1: [] }, mosquitto: { 0: [], 1: [] } };
   try {
-    targets.push(await startHazwatch());
+    targets.push(await startNode('hazwatch'));
+    targets.push(await startNode('aedes'));
     targets.push(await startMosquitto());
     for (let round = 0; round < ROUNDS; round++) {
       for (const qos of [0, 1] as const) for (const target of targets) runs[target.name][qos].push(await runCase(target, qos, round));
@@ -186,20 +189,22 @@ async function main(): Promise<void> {
     await Promise.all(targets.map((t) => t.stop()));
   }
   const median = (rs: Result[]): Result => [...rs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rs.length / 2)];
-  const results: Record<string, Record<number, Result>> = Object.fromEntries(targets.map((t) => [t.name, { 0: median(runs[t.name][0]), 1: median(runs[t.name][1]) }]));
+  const results: Record<string, Record<number, Result>> = Object.fromEntries(Object.keys(runs).map((name) => [name, { 0: median(runs[name][0]), 1: median(runs[name][1]) }]));
   const header = `${'broker'.padEnd(10)} ${'qos'.padStart(3)} ${'msgs/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`;
   process.stdout.write(header + '\n' + '-'.repeat(header.length) + '\n');
   for (const qos of [0, 1]) {
-    for (const name of ['hazwatch', 'mosquitto']) {
+    for (const name of ['hazwatch', 'aedes', 'mosquitto']) {
       const r = results[name][qos];
       process.stdout.write(`${name.padEnd(10)} ${String(qos).padStart(3)} ${fmt(r.perSecond).padStart(10)} ${fmt(r.p50, 2).padStart(8)} ${fmt(r.p99, 2).padStart(8)}\n`);
     }
   }
-  process.stdout.write('\nratio hazwatch / mosquitto\n');
-  for (const qos of [0, 1]) {
-    const h = results.hazwatch[qos];
-    const m = results.mosquitto[qos];
-    process.stdout.write(`  qos ${qos}: throughput ${fmt(h.perSecond / m.perSecond, 2)}x, p50 latency ${fmt(h.p50 / m.p50, 2)}x, p99 latency ${fmt(h.p99 / m.p99, 2)}x\n`);
+  process.stdout.write('\nratios (throughput; p50 and p99 latency)\n');
+  for (const [a, b] of [['hazwatch', 'mosquitto'], ['hazwatch', 'aedes']]) {
+    for (const qos of [0, 1]) {
+      const x = results[a][qos];
+      const y = results[b][qos];
+      process.stdout.write(`  ${a} / ${b}, qos ${qos}: throughput ${fmt(x.perSecond / y.perSecond, 2)}x, p50 ${fmt(x.p50 / y.p50, 2)}x, p99 ${fmt(x.p99 / y.p99, 2)}x\n`);
+    }
   }
 }
 

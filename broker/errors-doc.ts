@@ -53,7 +53,7 @@ export function renderErrorsDoc(): string {
     '',
     'Every refusal and every alarm condition has one stable code. The same code appears on the device\'s error',
     'topic, in the logs, as the `code`/`reason` label of the metrics, in the API and here. Codes are never renamed',
-    'or reused. The payload on the error topic is described in [protocol.md](protocol.md#errors).',
+    'or reused. The payload on the error topic is described in [protocol.md](protocol.md#7-errors).',
     '',
   ];
   const scopes = Object.keys(SCOPES) as ErrorScope[];

@@ -15,6 +15,14 @@ export const rulesConfig = z
     maxShelveHours: z.number().positive().max(720).default(24).describe('Longest time an operator may shelve an alarm'),
     writeInflux: z.boolean().default(true).describe('Write every alarm change to InfluxDB (measurement alarm_event) using the ingest.influx settings'),
     pollMs: z.number().int().min(20).max(10_000).default(200).describe('How often changes made by other processes (API) are looked for, to publish them'),
+    enterprises: z
+      .array(z.string())
+      .default([])
+      .describe('Evaluate only the devices of these enterprises (split the load across several rules processes sharing one store); empty: all'),
+    publish: z
+      .boolean()
+      .default(true)
+      .describe('This process publishes the alarm outbox (MQTT, InfluxDB, notifications) and ends expired shelving and maintenance: exactly one rules process per store'),
     notify: notifyConfig,
   })
   .strict()

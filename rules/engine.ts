@@ -42,6 +42,10 @@ export interface EngineOptions {
   grade1RaisesLevel?: boolean;
   /** Called after the engine wrote changes, so that the publishers run at once. */
   onWrite?: () => void;
+  /** Watch only these enterprises (partitioning); empty or absent: all. */
+  enterprises?: string[];
+  /** End expired shelving and maintenance in tick() (the publishing process does). Default true. */
+  expire?: boolean;
 }
 
 interface Bound {
@@ -79,6 +83,7 @@ export function createEngine(options: EngineOptions) {
   const states = new Map<string, DeviceState>();
   let windows = new Map<string, MaintenanceWindow[]>();
   const startedAt = now();
+  const only = options.enterprises?.length ? new Set(options.enterprises) : undefined;
 
   const m = {
     messages: counter(options.metrics, 'hazwatch_rules_messages_total', 'Device messages evaluated by the rules engine', ['channel']),
@@ -260,6 +265,7 @@ export function createEngine(options: EngineOptions) {
 
   let refreshedAt = 0;
   function lookup(enterprise: string, id: string): DeviceState | undefined {
+    if (only && !only.has(enterprise)) return undefined;
     let device = devices.get(enterprise, id);
     if (!device && devices.refresh && now() - refreshedAt >= 100) {
       refreshedAt = now();
@@ -288,6 +294,7 @@ export function createEngine(options: EngineOptions) {
       await refreshMaintenance();
       const active = await store.activeInstances();
       for (const alarm of active) {
+        if (only && !only.has(alarm.enterprise)) continue;
         const device = devices.get(alarm.enterprise, alarm.device);
         if (!device) continue;
         const st = stateFor(device);
@@ -357,17 +364,19 @@ export function createEngine(options: EngineOptions) {
     /** Time-driven work: silence, momentary events, expiry of shelving and maintenance. Run every second or so. */
     async tick(): Promise<void> {
       const t = now();
-      try {
-        const expired = await store.expire(t);
-        if (expired.length) options.onWrite?.();
-      } catch (err) {
-        log.error({ err }, 'expiring shelved alarms and maintenance failed');
+      if (options.expire ?? true) {
+        try {
+          const expired = await store.expire(t);
+          if (expired.length) options.onWrite?.();
+        } catch (err) {
+          log.error({ err }, 'expiring shelved alarms and maintenance failed');
+        }
       }
       await refreshMaintenance();
       // Devices registered or revoked meanwhile are watched for silence even when nothing else is heard.
       devices.refresh?.();
       for (const device of devices.all()) {
-        if (device.revokedAt !== null) continue;
+        if (device.revokedAt !== null || (only && !only.has(device.enterprise))) continue;
         const st = stateFor(device);
         tickDevice(st, t);
         if (st.failed) {

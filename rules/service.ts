@@ -73,7 +73,18 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   const kickAll = () => {
     for (const t of tailers) void t.kick();
   };
-  const engine = createEngine({ store, rules: () => ruleSet, devices, log, metrics, now, grade1RaisesLevel: cfg.grade1RaisesLevel, onWrite: kickAll });
+  const engine = createEngine({
+    store,
+    rules: () => ruleSet,
+    devices,
+    log,
+    metrics,
+    now,
+    grade1RaisesLevel: cfg.grade1RaisesLevel,
+    onWrite: kickAll,
+    enterprises: cfg.enterprises,
+    expire: cfg.publish,
+  });
   await engine.start();
 
   const clientId = cfg.clientId ?? config.mqtt.username ?? serviceUsername('rules');
@@ -85,7 +96,8 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
   });
-  const filters = ['telemetry', 'event', 'status'].map((c) => channelFilter(c as 'telemetry'));
+  const channels = ['telemetry', 'event', 'status'] as const;
+  const filters = cfg.enterprises.length ? cfg.enterprises.flatMap((e) => channels.map((c) => channelFilter(c, e))) : channels.map((c) => channelFilter(c));
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
   client.on('connect', () => {
@@ -124,33 +136,35 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   });
 
   tailers.push(createTailer({ store, name: 'engine', cursor: 'memory', handle: (c) => engine.applyChanges(c), log, metrics, pollMs: cfg.pollMs }));
-  tailers.push(createTailer({ store, name: 'mqtt', cursor: 'persist', handle: mqttAlarmSink(client), log, metrics, pollMs: cfg.pollMs }));
-  const writer = cfg.writeInflux ? createWriter(config.ingest.influx) : undefined;
-  if (writer) {
-    const sink = influxAlarmSink(writer);
-    tailers.push(
-      createTailer({
-        store,
-        name: 'influx',
-        cursor: 'persist',
-        handle: async (changes) => {
-          try {
-            await sink(changes);
-          } catch (err) {
-            // A point the database refuses for good must not block every later one: logged and skipped.
-            if ((err as { failure?: string }).failure === 'refused') log.error({ err, seqs: [changes[0].change.seq, changes[changes.length - 1].change.seq] }, 'InfluxDB refused alarm_event points; skipped');
-            else throw err;
-          }
-        },
-        log,
-        metrics,
-        pollMs: Math.max(cfg.pollMs, 1000),
-      }),
-    );
-  } else log.warn('alarm changes are not written to InfluxDB (rules.writeInflux off or ingest.influx.kind none)');
-  tailers.push(createTailer({ store, name: NOTIFY_CURSOR, cursor: 'handler', handle: (c) => notifier.handle(c), log, metrics, pollMs: cfg.pollMs }));
+  const writer = cfg.publish && cfg.writeInflux ? createWriter(config.ingest.influx) : undefined;
+  if (cfg.publish) {
+    tailers.push(createTailer({ store, name: 'mqtt', cursor: 'persist', handle: mqttAlarmSink(client), log, metrics, pollMs: cfg.pollMs }));
+    if (writer) {
+      const sink = influxAlarmSink(writer);
+      tailers.push(
+        createTailer({
+          store,
+          name: 'influx',
+          cursor: 'persist',
+          handle: async (changes) => {
+            try {
+              await sink(changes);
+            } catch (err) {
+              // A point the database refuses for good must not block every later one: logged and skipped.
+              if ((err as { failure?: string }).failure === 'refused') log.error({ err, seqs: [changes[0].change.seq, changes[changes.length - 1].change.seq] }, 'InfluxDB refused alarm_event points; skipped');
+              else throw err;
+            }
+          },
+          log,
+          metrics,
+          pollMs: Math.max(cfg.pollMs, 1000),
+        }),
+      );
+    } else log.warn('alarm changes are not written to InfluxDB (rules.writeInflux off or ingest.influx.kind none)');
+    tailers.push(createTailer({ store, name: NOTIFY_CURSOR, cursor: 'handler', handle: (c) => notifier.handle(c), log, metrics, pollMs: cfg.pollMs }));
+  } else log.info('rules.publish is off: another rules process publishes the alarm changes and sends notifications');
   for (const t of tailers) await t.start();
-  await notifier.start();
+  if (cfg.publish) await notifier.start();
 
   // platform_rules health points (docs/storage.md), every 10 s.
   const instance = hostname().replace(/[^A-Za-z0-9_.-]/g, '-') || 'rules';

@@ -331,6 +331,11 @@ function Chart({ t, series, limits, rules, from, to }) {
         <text x="4" y="14">${max.toFixed(1)}</text><text x="4" y=${H - 20}>${min.toFixed(1)}</text>
         <text x="40" y=${H - 4}>${fmtShort(from)}</text><text x=${W - 10} y=${H - 4} text-anchor="end">${fmtShort(to)}</text>
         <path class="line" d=${d} />
+        ${(() => {
+          // The latest bucket as a dot: visible even while the line has a single point.
+          const last = [...s.points].reverse().find((p) => p[1] !== null);
+          return last ? html`<circle class="last" cx=${x(last[0])} cy=${y(last[1])} r="3" fill="#7fb6ff" />` : null;
+        })()}
       </svg>
     </div>`;
   });

@@ -220,4 +220,24 @@ describe('rules service', () => {
     expect(await rules.store.cursor('influx')).toBe(0);
     expect(await rules.store.cursor('mqtt')).toBeGreaterThan(0);
   });
+
+  it('splits the load by enterprise across two rules processes sharing one store; one of them publishes', async () => {
+    const storePath = join(mkdtempSync(join(tmpdir(), 'hw-split-')), 'alarms.db');
+    const a = await startTestRules(broker, rulesConfig(broker, { storePath, enterprises: ['ent-a'] }));
+    const b = await startTestRules(broker, rulesConfig(broker, { storePath, enterprises: ['ent-b'], publish: false }));
+    const watch = await alarmWatcher(broker, 'w8');
+    const sa = await device(broker, { enterprise: 'ent-a', id: 'smk-a', class: 'smoke_alarm' });
+    const sb = await device(broker, { enterprise: 'ent-b', id: 'smk-b', class: 'smoke_alarm' });
+    await sa.send('event', { type: 'smoke', active: true });
+    await sb.send('event', { type: 'smoke', active: true });
+    await watch.waitFor(() => watch.of('smk-a').length === 1 && watch.of('smk-b').length === 1);
+    await sleep(300);
+    // Each instance raised exactly once, each published exactly once (by the publishing process).
+    expect(watch.of('smk-a').map((c) => c.change.action)).toEqual(['raised']);
+    expect(watch.of('smk-b').map((c) => c.change.action)).toEqual(['raised']);
+    expect(watch.changes.filter((c) => c.alarm.device === 'smk-b')).toHaveLength(1);
+    await waitFor(() => a.engine.deviceCount() > 0 && b.engine.deviceCount() > 0);
+    expect(a.engine.deviceCount()).toBe(1);
+    expect(b.engine.deviceCount()).toBe(1);
+  });
 });

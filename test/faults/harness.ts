@@ -1,0 +1,139 @@
+// The system as it is deployed, for the fault tests: InfluxDB, `hazwatch broker`, `hazwatch ingest` and
+// `hazwatch rules` as processes of their own on loopback, a registry of gas detectors and gateways, and
+// helpers to kill, restart and count.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchInflux, type BenchInflux } from '../../bench/lib/influxd.ts';
+import { startService, type Service } from '../../bench/lib/procs.ts';
+import { openRegistry, type Credentials } from '../../registry/registry.ts';
+import { freePort } from '../support/net.ts';
+
+export const DB = 'hazwatch_faults';
+
+export interface PipelineOptions {
+  devices?: number;
+  probes?: number;
+  gateways?: number;
+  rules?: boolean;
+  ingest?: boolean;
+  brokerEnv?: NodeJS.ProcessEnv;
+  ingestEnv?: NodeJS.ProcessEnv;
+  rulesEnv?: NodeJS.ProcessEnv;
+  brokerArgs?: string[];
+  /** More registry entries before anything starts (e.g. simulator devices with their own credentials). */
+  provision?: (registry: ReturnType<typeof openRegistry>) => Promise<void>;
+}
+
+export interface Pipeline {
+  dir: string;
+  registryPath: string;
+  influx: BenchInflux;
+  port: number;
+  url: string;
+  devices: string[];
+  gateways: Credentials[];
+  probeGateway: Credentials;
+  services: Record<string, Credentials>;
+  broker: Service;
+  ingest?: Service;
+  rules?: Service;
+  start(name: 'broker' | 'ingest' | 'rules'): Promise<Service>;
+  /** Readings of the load enterprise stored in InfluxDB. */
+  stored(where?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
+  const dir = mkdtempSync(join(tmpdir(), 'hazwatch-faults-'));
+  const registryPath = join(dir, 'registry.db');
+  const registry = openRegistry(registryPath);
+  const devices = Array.from({ length: opts.devices ?? 500 }, (_, i) => `lel-${i}`);
+  await registry.addDevices(devices.map((id) => ({ enterprise: 'load', id, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
+  await registry.addDevices(Array.from({ length: opts.probes ?? 100 }, (_, i) => ({ enterprise: 'probe', id: `p-${i}`, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
+  const gateways = await Promise.all(Array.from({ length: opts.gateways ?? 2 }, (_, i) => registry.addGateway('load', `gw-${i}`)));
+  const probeGateway = await registry.addGateway('probe', 'gw');
+  const services = { ingest: await registry.setService('ingest'), rules: await registry.setService('rules'), watch: await registry.setService('watch') };
+  await opts.provision?.(registry);
+  registry.close();
+
+  const influx = await benchInflux();
+  await influx.start();
+  const port = await freePort();
+  const url = `mqtt://127.0.0.1:${port}`;
+  const common = {
+    HAZWATCH_REGISTRY_PATH: registryPath,
+    HAZWATCH_LOG_LEVEL: 'info',
+    HAZWATCH_MQTT_URL: url,
+    HAZWATCH_INGEST_INFLUX_KIND: 'v1',
+    HAZWATCH_INGEST_INFLUX_URL: influx.url,
+    HAZWATCH_INGEST_INFLUX_DATABASE: DB,
+    HAZWATCH_INGEST_INFLUX_CREATE_DATABASE: 'true',
+  };
+  const starters = {
+    broker: () =>
+      startService('broker', ['broker', '--port', String(port), '--ws-port', 'false', '--tls-port', 'false', ...(opts.brokerArgs ?? [])], {
+        env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'broker'), HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0', ...opts.brokerEnv },
+        ready: /broker listening/,
+      }),
+    ingest: () =>
+      startService('ingest', ['ingest'], {
+        env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'ingest'), HAZWATCH_MQTT_USERNAME: services.ingest.username, HAZWATCH_MQTT_PASSWORD: services.ingest.password, ...opts.ingestEnv },
+        ready: /"subscribed"/,
+      }),
+    rules: () =>
+      startService('rules', ['rules'], {
+        env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'rules'), HAZWATCH_MQTT_USERNAME: services.rules.username, HAZWATCH_MQTT_PASSWORD: services.rules.password, ...opts.rulesEnv },
+        ready: /rules connected and subscribed/,
+      }),
+  };
+  const self: Pipeline = {
+    dir,
+    registryPath,
+    influx,
+    port,
+    url,
+    devices,
+    gateways,
+    probeGateway,
+    services,
+    broker: undefined as never,
+    async start(name) {
+      const s = await starters[name]();
+      self[name] = s;
+      return s;
+    },
+    stored: (where = "enterprise='load'") => influx.count(DB, 'gas_combustible', where),
+    async close() {
+      for (const s of [self.rules, self.ingest, self.broker]) await s?.stop();
+      await influx.remove();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await self.start('broker');
+    if (opts.ingest !== false) await self.start('ingest');
+    if (opts.rules) await self.start('rules');
+  } catch (err) {
+    await self.close();
+    throw err;
+  }
+  return self;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` holds or `ms` pass; returns whether it held (the test asserts, this never throws). */
+export async function until(check: () => Promise<boolean> | boolean, ms: number, every = 500): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > end) return false;
+    await sleep(every);
+  }
+}
+
+/** Counts log lines of a service that carry `code`. */
+export function countCode(service: Service | undefined, code: string): number {
+  return service ? service.output().split('\n').filter((l) => l.includes(`"${code}"`)).length : 0;
+}
