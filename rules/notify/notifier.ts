@@ -4,6 +4,7 @@
 // gets one summary listing every alarm instead of one message each; an active alarm nobody has
 // signed for in time is escalated to the next tier (duty officer → principal → regulator).
 import { ALARM_LEVELS, type AlarmEventPayload, type AlarmLevel } from '../../contract/alarms.ts';
+import { HazwatchError } from '../../contract/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { counter, type Registry as MetricsRegistry } from '../../core/metrics.ts';
 import type { AlarmStore, NotificationJob } from '../store-types.ts';
@@ -31,7 +32,9 @@ export function createNotifier(options: NotifierOptions) {
   const { store, config, log } = options;
   const now = options.now ?? Date.now;
   const channels = new Map<string, ChannelConfig>(config.channels.map((c) => [c.name, c]));
-  for (const r of config.routes) for (const c of r.channels) if (!channels.has(c)) throw new Error(`notify route names unknown channel "${c}"`);
+  for (const r of config.routes) {
+    for (const c of r.channels) if (!channels.has(c)) throw new HazwatchError('HW_ERR_CONFIG', `rules.notify.routes: unknown channel "${c}" (channels: ${[...channels.keys()].join(', ') || 'none'})`);
+  }
   const sent = counter(options.metrics, 'hazwatch_rules_notifications_total', 'Notification messages delivered', ['channel', 'type', 'summary']);
   const failed = counter(options.metrics, 'hazwatch_rules_notification_failures_total', 'Failed notification attempts (retried) and messages given up', ['channel', 'outcome']);
   /** Send times per channel, for flood detection. */
