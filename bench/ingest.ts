@@ -1,13 +1,18 @@
 // npm run bench:ingest: sustained readings/s from MQTT into InfluxDB on this machine, hazwatch ingest
 // and, side by side, a Node-RED flow doing the same job (mqtt in → influxdb batch), with the ratio.
 //
-// Every part is a real process of its own: our broker (`hazwatch broker`), InfluxDB 1.x (Debian's
-// influxd, own temporary directory), `hazwatch ingest`, Node-RED 4. The publisher (this process)
-// sends the same N single-reading QoS1 messages to each pipeline in turn; the figure is N divided by
-// the time from the first publish until InfluxDB counts all N points. Bounded: each run stops after
-// HAZWATCH_BENCH_TIMEOUT_S (default 90 s) and reports what had landed by then.
+// Every part is a real process of its own: the broker (`hazwatch broker`, or Mosquitto with
+// HAZWATCH_BENCH_BROKER=mosquitto), InfluxDB 1.x (Debian's influxd, own temporary directory),
+// `hazwatch ingest`, Node-RED 4. The publisher (this process) sends the same N single-reading QoS1
+// messages to each pipeline in turn, in two modes:
+//   live     the pipeline runs while the readings are published (bounded by the publisher as well);
+//   backlog  the readings are first queued in the pipeline's persistent session, then the pipeline
+//            starts: its own capacity.
+// The figure is N divided by the time from the first publish (live) or the pipeline's connection
+// (backlog) until InfluxDB counts all N points. Bounded: each run stops after HAZWATCH_BENCH_TIMEOUT_S
+// (default 90 s) and reports what had landed by then.
 //
-//   HAZWATCH_BENCH_MESSAGES=60000 HAZWATCH_BENCH_BROKER=mosquitto npm run bench:ingest
+//   HAZWATCH_BENCH_MESSAGES=60000 HAZWATCH_BENCH_BROKER=mosquitto HAZWATCH_BENCH_MODE=backlog npm run bench:ingest
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -85,7 +85,25 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     enterprises: cfg.enterprises,
     expire: cfg.publish,
   });
-  await engine.start();
+  // Built before connecting: a failure here stops the start with nothing left open.
+  let notifier: Notifier;
+  try {
+    await engine.start();
+    notifier = createNotifier({
+      store,
+      config: cfg.notify,
+      log,
+      metrics,
+      now,
+      hazardGrade: (e, d) => {
+        const device = devices.get(e, d);
+        return device ? hazardGrade(device) : undefined;
+      },
+    });
+  } catch (err) {
+    await store.dispose();
+    throw err;
+  }
 
   const clientId = cfg.clientId ?? config.mqtt.username ?? serviceUsername('rules');
   const client = mqtt.connect(config.mqtt.url, {
@@ -104,12 +122,19 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     client.subscribe(filters, { qos: 1 }, (err) => {
       if (err) log.error({ err }, 'subscription refused');
       else {
+        lastErrorLog = 0;
         log.info({ url: config.mqtt.url, clientId }, 'rules connected and subscribed');
         resolveReady();
       }
     });
   });
-  client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
+  // While the broker is away the client retries every second: log the first failure and then once a minute.
+  let lastErrorLog = 0;
+  client.on('error', (err) => {
+    if (Date.now() - lastErrorLog < 60_000) return;
+    lastErrorLog = Date.now();
+    log.warn({ err: err.message, url: config.mqtt.url }, 'MQTT error; retrying every second');
+  });
   client.on('message', (topic, payload) => {
     try {
       const t = parseTopic(topic);
@@ -123,17 +148,6 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     }
   });
 
-  const notifier = createNotifier({
-    store,
-    config: cfg.notify,
-    log,
-    metrics,
-    now,
-    hazardGrade: (e, d) => {
-      const device = devices.get(e, d);
-      return device ? hazardGrade(device) : undefined;
-    },
-  });
 
   tailers.push(createTailer({ store, name: 'engine', cursor: 'memory', handle: (c) => engine.applyChanges(c), log, metrics, pollMs: cfg.pollMs }));
   const writer = cfg.publish && cfg.writeInflux ? createWriter(config.ingest.influx) : undefined;

@@ -14,3 +14,4 @@ export { provisionDevices, readCredentialsFile, writeCredentialsFile } from './p
 export { startFleet, runFleet, type Fleet, type FleetOptions, type FleetStats, type FleetSummary } from './fleet.ts';
 export { startRun, expectedDocument, writeExpected, formatSummary, type Run, type RunOptions } from './run.ts';
 export { simulateConfig, type SimulateConfig } from './config.ts';
+export { runOffline, type OfflineRun, type OfflineMessage } from './offline.ts';

@@ -6,7 +6,20 @@ import { z } from 'zod';
 import { DEVICE_CLASS_IDS, type DeviceClass } from '../contract/catalog.ts';
 import { HazwatchError } from '../contract/errors.ts';
 import type { Credentials, Registry } from '../registry/registry.ts';
+import { vesselLimits } from './models/index.ts';
 import type { SimDevice } from './simulation.ts';
+
+/**
+ * The meta a device is registered with: its own, plus the defaults its model runs with where the rules
+ * engine reads them (a vessel's process limits, a toxic detector's exposure limit), so that the platform
+ * judges the device by the same numbers it is simulated with.
+ */
+export function registryMeta(device: SimDevice): Record<string, unknown> {
+  const meta = { ...(device.meta ?? {}) };
+  if (device.class === 'vessel') meta.limits = vesselLimits(meta);
+  if (device.class === 'gas_toxic' && typeof meta.exposureLimit !== 'number') meta.exposureLimit = 10;
+  return meta;
+}
 
 export const CredentialsFile = z
   .object({
@@ -34,7 +47,7 @@ export async function provisionDevices(registry: Registry, devices: (SimDevice &
   for (let i = 0; i < devices.length; i += chunk) {
     const part = devices.slice(i, i + chunk);
     const creds = await registry.addDevices(
-      part.map((d) => ({ enterprise: d.enterprise, id: d.id, class: d.class, name: d.name ?? d.id, site: d.site ?? '', hazardSource: d.hazardSource ?? null, intervalSeconds: Math.max(1, Math.round(d.intervalSeconds)), meta: d.meta ?? {} })),
+      part.map((d) => ({ enterprise: d.enterprise, id: d.id, class: d.class, name: d.name ?? d.id, site: d.site ?? '', hazardSource: d.hazardSource ?? null, intervalSeconds: Math.max(1, Math.round(d.intervalSeconds)), meta: registryMeta(d) })),
     );
     part.forEach((d, j) => out.set(deviceKey(d.enterprise, d.id), creds[j]));
   }

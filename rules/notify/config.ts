@@ -118,5 +118,15 @@ export const notifyConfig = z
     consoleUrl: z.string().url().optional(),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    for (const [i, ch] of c.channels.entries()) {
+      if (names.has(ch.name)) ctx.addIssue({ code: 'custom', path: ['channels', i, 'name'], message: `channel name "${ch.name}" used twice` });
+      names.add(ch.name);
+    }
+    for (const [i, r] of c.routes.entries()) {
+      for (const name of r.channels) if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'channels'], message: `unknown channel "${name}"` });
+    }
+  })
   .prefault({});
 export type NotifyConfig = z.infer<typeof notifyConfig>;

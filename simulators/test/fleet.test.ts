@@ -145,6 +145,25 @@ describe('fleet over MQTT', () => {
     expect(summary.acked).toBe(summary.sent);
   });
 
+  it('counts what the platform refuses, by code, from each device\'s error topic', async () => {
+    const devices = [{ enterprise: 'err', id: 'pm-1', class: 'power_meter' as const, intervalSeconds: 0.5 }];
+    const credentials = await provisionDevices(broker.registry, devices);
+    const seen: unknown[] = [];
+    const fleet = startFleet({ url: broker.url, devices, credentials, progress: false, onError: (_d, e) => seen.push(e) });
+    await waitFor(() => fleet.stats().connected === 1, 10_000);
+    await new Promise((r) => setTimeout(r, 300)); // the SUBACK of the error topic
+    // Ingest is not part of this test: the service account answers on the error topic the way ingest does.
+    const platform = await mqtt.connectAsync(broker.url, { ...broker.service, reconnectPeriod: 0 });
+    const refusal = { code: 'HW_ERR_RANGE', message: 'value is outside the physical range of this metric', topic: 'hw/v1/err/pm-1/telemetry', receivedAt: Date.now(), metric: 'voltage' };
+    await platform.publishAsync('hw/v1/err/pm-1/error', JSON.stringify(refusal), { qos: 1 });
+    await platform.publishAsync('hw/v1/err/pm-1/error', JSON.stringify({ ...refusal, code: 'HW_ERR_BAD_JSON' }), { qos: 1 });
+    await waitFor(() => fleet.stats().rejectedTotal === 2, 5000);
+    await platform.endAsync();
+    const summary = await fleet.stop();
+    expect(summary.rejected).toEqual({ HW_ERR_RANGE: 1, HW_ERR_BAD_JSON: 1 });
+    expect(seen[0]).toEqual(refusal);
+  });
+
   it('a device that drops its link (silent: drop) leaves its last will, and comes back', async () => {
     const devices = [{ enterprise: 'drop', id: 'lel-1', class: 'gas_combustible' as const, intervalSeconds: 0.5 }];
     const credentials = await provisionDevices(broker.registry, devices);

@@ -31,3 +31,17 @@ describe('fleet mix', () => {
     expect(fleetDevices({ enterprises: 1, devicesPerEnterprise: 2, mix: { smoke_alarm: 1 } })[0].intervalSeconds).toBe(300);
   });
 });
+
+describe('registry meta', () => {
+  it('carries the limits and exposure limit the models run with', async () => {
+    const { registryMeta } = await import('../provision.ts');
+    expect(registryMeta({ enterprise: 'e', id: 't', class: 'vessel', intervalSeconds: 10, meta: { height: 20 } })).toEqual({
+      height: 20,
+      limits: { level: { HH: 18, H: 16, L: 4, LL: 2 }, temperature: { HH: 55, H: 45, L: 5, LL: -5 }, pressure: { HH: 0.4, H: 0.325, L: 0.125, LL: 0.075 } },
+    });
+    const given = { level: { HH: 9, H: 8, L: 2, LL: 1 }, temperature: { HH: 60, H: 50, L: 0, LL: -10 }, pressure: { HH: 2, H: 1.5, L: 0.5, LL: 0.2 } };
+    expect(registryMeta({ enterprise: 'e', id: 't', class: 'vessel', intervalSeconds: 10, meta: { limits: given } }).limits).toEqual(given);
+    expect(registryMeta({ enterprise: 'e', id: 'x', class: 'gas_toxic', intervalSeconds: 5 })).toEqual({ exposureLimit: 10 });
+    expect(registryMeta({ enterprise: 'e', id: 'o', class: 'oxygen', intervalSeconds: 5 })).toEqual({});
+  });
+});

@@ -7,7 +7,7 @@ import { parseDuration } from '../duration.ts';
 import { loadScenario, parseScenario, planScenario, type ScenarioInput } from '../scenario.ts';
 import { createClock } from '../clock.ts';
 import { compare, evaluate } from './oracle.ts';
-import { runOffline } from './run-offline.ts';
+import { runOffline } from '../offline.ts';
 
 const DIR = join(import.meta.dirname, '..', 'scenarios');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));

@@ -49,7 +49,8 @@ const MALFORMED: Buffer[] = [
 function malformedConnection(port: number, bytes: Buffer, i: number): Promise<'closed' | 'open'> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port, localAddress: `127.0.0.${10 + (i % 50)}` });
-    const timer = setTimeout(() => (s.destroy(), resolve('open')), 15_000);
+    // Longer than the broker's CONNECT timeout: random bytes may look like the start of a long packet.
+    const timer = setTimeout(() => (s.destroy(), resolve('open')), 45_000);
     s.on('connect', () => s.write(i % 7 === 0 ? Buffer.from(Array.from({ length: 64 }, () => Math.floor(Math.random() * 256))) : bytes));
     s.on('error', () => undefined);
     s.on('close', () => (clearTimeout(timer), resolve('closed')));
@@ -108,7 +109,9 @@ it(`bad input at volume (${BAD} payloads, ${BAD / 3} malformed connections, ${BA
     const done = await good;
     expect(await until(async () => (await p!.stored()) >= done.acked, 60_000)).toBe(true);
     const alive = { broker: p.broker.child.exitCode === null, ingest: p.ingest!.child.exitCode === null, rules: p.rules!.child.exitCode === null, api: api.child.exitCode === null };
-    const catalog = (await fetch(`${base}/api/v1/catalog`, { headers: { cookie } })).status;
+    // The fuzz may have signed the session out (DELETE /api/v1/session): a fresh login must work.
+    const relogin = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: 'hazwatch-demo' }) });
+    const catalog = (await fetch(`${base}/api/v1/catalog`, { headers: { cookie: relogin.headers.get('set-cookie')?.split(';')[0] ?? '' } })).status;
     const malformedLogged = p.broker.output().split('\n').filter((l) => l.includes('HW_ERR_MALFORMED_PACKET')).length;
     // ingest's totals, printed when it stops.
     const mark = p.ingest!.mark();
@@ -119,7 +122,7 @@ it(`bad input at volume (${BAD} payloads, ${BAD / 3} malformed connections, ${BA
     console.log(
       `bad-input: good readings sent ${done.sent}, stored ${await p.stored()}; ${BAD} bad payloads → ingest rejected ${totals.rejected} (received ${totals.received}); ` +
         `${BAD / 3} malformed connections → ${JSON.stringify(outcomes)}, broker logged HW_ERR_MALFORMED_PACKET ${malformedLogged}; ${BAD / 3} bad topics dropped, gateway still connected: ${!gw.socket.destroyed}; ` +
-        `${BAD} API requests → ${JSON.stringify(statuses)}, catalog afterwards ${catalog}; processes alive ${JSON.stringify(alive)}`,
+        `${BAD} API requests → ${JSON.stringify(statuses)}, login ${login.status}, catalog after a fresh login ${catalog}; processes alive ${JSON.stringify(alive)}`,
     );
     expect(alive).toEqual({ broker: true, ingest: true, rules: true, api: true });
     expect(await p.stored()).toBe(done.sent);
