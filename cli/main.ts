@@ -7,6 +7,7 @@ import type { Command, Service } from '../core/command.ts';
 import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { createMetricsRegistry } from '../core/metrics.ts';
+import { serveOps } from '../core/ops-server.ts';
 import { COMMANDS } from './commands.ts';
 
 const COMMON_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
@@ -90,6 +91,12 @@ export async function main(argv: string[], io: { out?: NodeJS.WritableStream; er
     const result = await command.run({ config, log, metrics, args: parsed.positionals, flags, signal: abort.signal, out });
     const services: Service[] = !result ? [] : Array.isArray(result) ? result : [result];
     if (services.length === 0) return 0;
+    // The API serves /healthz, /readyz and /metrics itself; every other long-running process gets them here.
+    if (config.ops.port !== false && name !== 'api' && name !== 'start') {
+      const ops = await serveOps({ host: config.ops.host, port: config.ops.port, metrics, log });
+      log.info({ url: ops.url }, 'operations endpoints: /healthz /readyz /metrics');
+      services.unshift(ops);
+    }
     if (!abort.signal.aborted) await new Promise((resolve) => abort.signal.addEventListener('abort', resolve, { once: true }));
     for (const service of [...services].reverse()) {
       try {

@@ -37,6 +37,16 @@ export const Config = z
       .strict()
       .prefault({}),
     mqtt: mqttClientConfig,
+    ops: z
+      .object({
+        host: z.string().default('127.0.0.1').describe('Address of the /healthz, /readyz and /metrics endpoints of broker, ingest, rules and gateway processes'),
+        port: z
+          .union([z.number().int().min(0).max(65535), z.literal(false)])
+          .default(false)
+          .describe('Port of those endpoints (false: off; the API serves its own on its HTTP port)'),
+      })
+      .strict()
+      .prefault({}),
     broker: brokerConfig,
     ingest: ingestConfig,
     rules: rulesConfig,

@@ -79,7 +79,8 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     ingest: () =>
       startService('ingest', ['ingest'], {
         env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'ingest'), HAZWATCH_MQTT_USERNAME: services.ingest.username, HAZWATCH_MQTT_PASSWORD: services.ingest.password, ...opts.ingestEnv },
-        ready: /"subscribed"/,
+        // A restart finds its persistent session (and subscriptions) in the broker: no new SUBSCRIBE.
+        ready: /"subscribed"|"sessionPresent":true/,
       }),
     rules: () =>
       startService('rules', ['rules'], {

@@ -1,0 +1,117 @@
+// The command line as an operator uses it: real child processes, real ports, real signals.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../test/support/influx.ts';
+import { freePort, waitFor } from '../../test/support/net.ts';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'hazwatch.js');
+const children: ChildProcess[] = [];
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, HAZWATCH_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const output = { out: '', err: '' };
+  child.stdout!.on('data', (d) => (output.out += d));
+  child.stderr!.on('data', (d) => (output.err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+describe('hazwatch command line', () => {
+  it('refuses a wrong setting, naming it and where it came from', async () => {
+    const bad = run(['broker', '--port', 'abc', '--data-dir', mkdtempSync(join(tmpdir(), 'hw-cli-'))]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output.err).toMatch(/HW_ERR_CONFIG/);
+    expect(bad.output.err).toMatch(/broker\.port/);
+
+    const env = run(['config'], { HAZWATCH_BROKER_MAX_CONNECTIONS: 'many' });
+    expect(await env.exited).toBe(2);
+    expect(env.output.err).toMatch(/broker\.maxConnections.*HAZWATCH_BROKER_MAX_CONNECTIONS/);
+
+    const typo = run(['config'], { HAZWATCH_BROKR_PORT: '1' });
+    expect(await typo.exited).toBe(2);
+    expect(typo.output.err).toMatch(/unknown environment variable HAZWATCH_BROKR_PORT/);
+
+    const unknown = run(['fly']);
+    expect(await unknown.exited).toBe(2);
+    expect(unknown.output.err).toMatch(/unknown command "fly"/);
+  });
+
+  it('serves /healthz and /metrics beside a long-running command and stops cleanly on SIGTERM', async () => {
+    const ops = await freePort();
+    const mqttPort = await freePort();
+    const broker = run(['broker', '--port', String(mqttPort), '--ws-port', 'false', '--data-dir', mkdtempSync(join(tmpdir(), 'hw-cli-'))], {
+      HAZWATCH_OPS_PORT: String(ops),
+    });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${ops}/healthz`).catch(() => undefined))?.status === 200, 30_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${ops}/metrics`)).text();
+    expect(metrics).toMatch(/hazwatch_broker_clients_connected/);
+    broker.child.kill('SIGTERM');
+    expect(await broker.exited).toBe(0);
+  });
+
+  it('device add prints credentials once, list shows the device, revoke marks it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hw-cli-'));
+    const add = run(['device', 'add', 'acme/gas-01', '--class', 'gas_combustible', '--site', 'north', '--json', '--data-dir', dir]);
+    expect(await add.exited).toBe(0);
+    const creds = JSON.parse(add.output.out);
+    expect(creds).toMatchObject({ username: 'acme/gas-01', clientId: 'acme/gas-01' });
+    expect(creds.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const list = run(['device', 'list', '--data-dir', dir]);
+    expect(await list.exited).toBe(0);
+    expect(list.output.out).toMatch(/acme\/gas-01\s+gas_combustible\s+north\s+active/);
+    expect(list.output.out).not.toContain(creds.password);
+    const revoke = run(['device', 'revoke', 'acme/gas-01', '--data-dir', dir]);
+    expect(await revoke.exited).toBe(0);
+    const after = run(['device', 'list', '--data-dir', dir]);
+    await after.exited;
+    expect(after.output.out).toMatch(/acme\/gas-01.*revoked/);
+  });
+
+  it('start --demo: the whole platform in one process shows a simulator-caused alarm within a minute', async () => {
+    const { db, url, drop } = await createTestDatabase('hw_start');
+    const mqttPort = await freePort();
+    const apiPort = await freePort();
+    const start = run(['start', '--demo', '--port', String(mqttPort), '--api-port', String(apiPort), '--data-dir', mkdtempSync(join(tmpdir(), 'hw-start-'))], {
+      HAZWATCH_BROKER_WS_PORT: 'false',
+      HAZWATCH_BROKER_TLS_PORT: 'false',
+      HAZWATCH_INGEST_INFLUX_KIND: 'v1',
+      HAZWATCH_INGEST_INFLUX_URL: url,
+      HAZWATCH_INGEST_INFLUX_DATABASE: db,
+    });
+    await waitFor(() => start.output.out.includes('Press Ctrl-C to stop.'), 60_000);
+    expect(start.output.out).toContain(`console      http://127.0.0.1:${apiPort}/`);
+    expect(start.output.out).toContain('demo login   demo / hazwatch-demo');
+    const startedAt = Date.now();
+    const api = `http://127.0.0.1:${apiPort}`;
+    const session = await (await fetch(`${api}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: 'hazwatch-demo' }) })).json();
+    const auth = { authorization: `Bearer ${session.token}` };
+    let alarms: { condition: string; device: string; level: number }[] = [];
+    await waitFor(async () => {
+      const res = await fetch(`${api}/api/v1/alarms`, { headers: auth });
+      const body = await res.json();
+      alarms = body.alarms ?? body.items ?? body;
+      return Array.isArray(alarms) && alarms.length > 0;
+    }, 60_000, 1000);
+    expect(Date.now() - startedAt).toBeLessThan(60_000);
+    expect(alarms.some((a) => a.device === 'smoke-102' && a.condition === 'HW_ALM_TAMPER' && a.level === 4)).toBe(true);
+    // Readings reach the database through ingest.
+    let stored = 0;
+    await waitFor(async () => {
+      const q = await (await fetch(`${url}/query?db=${db}&q=${encodeURIComponent('SELECT count("o2") FROM "oxygen"')}`)).json();
+      stored = Number(q.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
+      return stored > 0;
+    }, 20_000, 500);
+    expect(stored).toBeGreaterThan(0);
+    start.child.kill('SIGINT');
+    expect(await start.exited).toBe(0);
+    await drop();
+  });
+});
