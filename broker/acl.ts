@@ -14,6 +14,8 @@ export const SERVICE_PUBLISH_CHANNELS: readonly Channel[] = ['error', 'command',
 
 /** May this identity publish on this concrete topic? */
 export function mayPublish(who: Identity, topic: string): boolean {
+  // Platform services report their own state (ingest's spool, HW_ERR_SPOOL_FULL) on hw/platform/<service>/...
+  if (who.kind === 'service' && topic.startsWith('hw/platform/') && !/[+#]/.test(topic)) return true;
   const t = parseTopic(topic);
   if (!t) return false;
   switch (who.kind) {
