@@ -5,7 +5,7 @@
 // waits: the figure it reports is what it really got through, not what it was asked for).
 //
 // Parent → child: { cmd: 'run', rate, seconds } | { cmd: 'exit' }
-// Child → parent: { ready } | { progress: { at, sent, acked } } | { done: { sent, acked, messages, firstTs, lastTs, seconds, waitedTicks } }
+// Child → parent: { ready } | { progress: { at, sent, acked } } | { done: { sent, acked, messages, firstTs, lastTs, seconds, publishedAt, waitedTicks } }
 import { rawConnect, type RawClient } from './raw-mqtt.ts';
 
 interface Init {
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
         firstTs,
         lastTs: Math.max(...lastTs),
         seconds: (publishedAt - t0) / 1000,
+        publishedAt,
         waitedTicks,
       },
     });

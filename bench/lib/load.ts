@@ -20,6 +20,8 @@ export interface LoadDone {
   firstTs: number;
   lastTs: number;
   seconds: number;
+  /** Epoch ms of the last publish of the run (before waiting for acknowledgements). */
+  publishedAt: number;
   waitedTicks: number;
 }
 

@@ -26,11 +26,13 @@ export interface SpawnOptions {
   ready: RegExp;
   command?: string;
   timeoutMs?: number;
+  /** Extra arguments of node itself (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
 }
 
 /** Spawns `node bin/hazwatch.js <args>` (or `command`), resolves once it prints `ready`. */
 export async function startService(name: string, args: string[], opts: SpawnOptions): Promise<Service> {
-  const child = spawn(opts.command ?? process.execPath, opts.command ? args : ['bin/hazwatch.js', ...args], {
+  const child = spawn(opts.command ?? process.execPath, opts.command ? args : [...(opts.nodeArgs ?? []), 'bin/hazwatch.js', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,7 +73,13 @@ export async function startService(name: string, args: string[], opts: SpawnOpti
       });
     },
   };
-  await service.waitFor(opts.ready, opts.timeoutMs ?? 60_000);
+  try {
+    await service.waitFor(opts.ready, opts.timeoutMs ?? 60_000);
+  } catch (err) {
+    // Never leave a half-started process behind.
+    child.kill('SIGKILL');
+    throw err;
+  }
   return service;
 }
 

@@ -5,10 +5,78 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestBroker } from '../../test/support/broker.ts';
 import { freePort, waitFor } from '../../test/support/net.ts';
-import { collect, connect, connectCollecting, subscribe } from './helpers.ts';
+import type { IClientOptions } from 'mqtt';
+import { collect, connect, connectCollecting, subscribe, type Received } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hazwatch-persist-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// Regression: with level, retained messages (and, under load, other messages) never reached subscribers
+// already connected: aedes dropped a message that a faster one had overtaken while the persistence stored
+// it (broker/delivery.ts). The same assertions run against memory.
+describe.each(['memory', 'level'] as const)('live delivery with %s persistence', (persistence) => {
+  /** A gateway publishes 500 QoS 1 messages, every other one a retained status. */
+  async function publishMix(url: string, gateway: IClientOptions): Promise<void> {
+    const publisher = await connect(url, gateway);
+    const sent: Promise<unknown>[] = [];
+    for (let i = 0; i < 500; i++) {
+      const retain = i % 2 === 0;
+      const topic = retain ? `hw/v1/demo/dev-${i}/status` : `hw/v1/demo/dev-${i}/telemetry`;
+      const payload = retain ? JSON.stringify({ state: 'online', ts: i }) : JSON.stringify({ ts: i, metrics: { level: i } });
+      sent.push(publisher.publishAsync(topic, payload, { qos: 1, retain }));
+    }
+    await Promise.all(sent);
+    await publisher.endAsync();
+  }
+
+  function expectEachOnce(got: Received[]): void {
+    expect(got).toHaveLength(500);
+    expect(new Set(got.map((m) => m.topic)).size).toBe(500);
+    expect(got.filter((m) => m.topic.endsWith('/status'))).toHaveLength(250);
+  }
+
+  it('forwards retained and non-retained messages to a connected clean-session subscriber', async () => {
+    const tb = await startTestBroker({ broker: { persistence } });
+    try {
+      const live = await connect(tb.url, { ...tb.service, clean: true });
+      const got = collect(live);
+      expect(await subscribe(live, 'hw/v1/demo/+/+')).toEqual([1]);
+      await publishMix(tb.url, await tb.registry.addGateway('demo', 'gw1'));
+      await waitFor(() => got.length >= 500);
+      expectEachOnce(got);
+
+      // The retained store is right too: a later subscriber gets the 250 status messages.
+      const late = await connect(tb.url, { ...tb.service, clientId: 'svc:test:late' });
+      const lateGot = collect(late);
+      await subscribe(late, 'hw/v1/demo/+/status');
+      await waitFor(() => lateGot.length >= 250);
+      expect(lateGot.every((m) => m.retain)).toBe(true);
+      await Promise.all([live.endAsync(), late.endAsync()]);
+    } finally {
+      await tb.close();
+    }
+  });
+
+  it('forwards each message once to a persistent session with overlapping filters', async () => {
+    // Unfixed, aedes also broke this with memory: the copy it dropped for the second filter cleared the
+    // queued original, and the session was closed with "no such packet".
+    const tb = await startTestBroker({ broker: { persistence } });
+    try {
+      const queued = await connect(tb.url, { ...tb.service, clientId: 'svc:test:queued', clean: false });
+      const got = collect(queued);
+      expect(await subscribe(queued, ['hw/v1/demo/+/+', 'hw/v1/demo/+/status'])).toEqual([1, 1]);
+      await publishMix(tb.url, await tb.registry.addGateway('demo', 'gw1'));
+      await waitFor(() => got.length >= 500);
+      // Let a late duplicate show up, if any.
+      await new Promise((r) => setTimeout(r, 200));
+      expectEachOnce(got);
+      expect(queued.connected).toBe(true);
+      await queued.endAsync();
+    } finally {
+      await tb.close();
+    }
+  });
+});
 
 describe('level persistence', () => {
   it('delivers QoS 1 messages queued for an offline persistent session after a broker restart', async () => {

@@ -77,12 +77,11 @@ it(`bad input at volume (${BAD} payloads, ${BAD / 3} malformed connections, ${BA
     // 2. Topics no client may publish on (dropped by the broker, the gateway stays connected).
     const badTopics = ['hw/v1/probe/p-1/bogus', 'hw/v1/load/lel-1/telemetry', 'hw/v2/probe/p-1/telemetry', 'hw/v1/probe/p-1/telemetry/x', 'hw/v1/probe/p-1/alarm', `hw/v1/probe/${'x'.repeat(300)}/telemetry`, 'hw/v1/probe/p-1/status/../telemetry', '$SYS/x'];
     for (let i = 0; i < BAD / 3; i++) gw.publish(badTopics[i % badTopics.length], '{"values":{"lel":1}}', 1);
-    // 3. Malformed MQTT, 100 connections at a time.
+    // 3. Malformed MQTT, all connections at once (some random bytes look like the start of a long packet:
+    // the broker closes those at its CONNECT timeout, so waiting batch by batch would take minutes).
     const outcomes: Record<string, number> = {};
-    for (let i = 0; i < BAD / 3; i += 100) {
-      const batch = await Promise.all(Array.from({ length: Math.min(100, BAD / 3 - i) }, (_, k) => malformedConnection(p!.port, MALFORMED[(i + k) % MALFORMED.length], i + k)));
-      for (const o of batch) outcomes[o] = (outcomes[o] ?? 0) + 1;
-    }
+    const malformed = await Promise.all(Array.from({ length: BAD / 3 }, (_, i) => malformedConnection(p!.port, MALFORMED[i % MALFORMED.length], i)));
+    for (const o of malformed) outcomes[o] = (outcomes[o] ?? 0) + 1;
     // 4. Random API requests, half with a session.
     const base = `http://127.0.0.1:${apiPort}`;
     const login = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: 'hazwatch-demo' }) });

@@ -1,0 +1,74 @@
+// Exact duplicate suppression for one connection, replacing aedes' high-water mark.
+//
+// aedes (lib/client.js `dedupe`) drops every packet whose brokerCounter is not above the highest one
+// already delivered to that client. The counter is given when broker.publish() starts, but the packet
+// reaches subscribers only after the persistence's asynchronous storeRetained / outgoingEnqueueCombi
+// steps. With a persistence doing real I/O (aedes-persistence-level) a message that needs none (not
+// retained, or QoS 0) overtakes one that does, and the slower one is then silently dropped as a
+// "duplicate": retained status messages never reached connected subscribers. The in-memory persistence
+// hides this only because its promises resolve within the same tick.
+//
+// What dedupe must prevent is one packet reaching one client twice (overlapping subscriptions such as
+// `hw/#` and `hw/v1/+/+/status`, or a clustered emitter delivering twice). That is decided here by the
+// packet's identity (brokerId, brokerCounter) within a window of recent deliveries; order no longer matters.
+import type { Client } from 'aedes';
+
+type Deliver = (packet: { brokerId?: string | null; brokerCounter?: number; qos?: number }, callback: () => void) => void;
+type DeliveringClient = { deliver0: Deliver; deliverQoS: Deliver; duplicates: Record<string, number> };
+
+/**
+ * Packets of one client remembered for duplicate detection. Both copies of a packet matched by two
+ * subscriptions arrive within one emit, so a window of this many deliveries is far more than needed;
+ * a packet older than the window is delivered (at least once: never lose a message to save a duplicate).
+ */
+export const DEDUPE_WINDOW = 1024;
+
+/** Remembers the last `size` keys; `firstTime(key)` is false for a key still remembered. */
+export function recentKeys(size = DEDUPE_WINDOW): { firstTime(key: string): boolean } {
+  const seen = new Set<string>();
+  const ring: (string | undefined)[] = new Array(size);
+  let next = 0;
+  return {
+    firstTime(key) {
+      if (seen.has(key)) return false;
+      const evicted = ring[next];
+      if (evicted !== undefined) seen.delete(evicted);
+      ring[next] = key;
+      next = (next + 1) % size;
+      seen.add(key);
+      return true;
+    },
+  };
+}
+
+/** Ever-passing stand-in for aedes' per-broker high-water marks (client.duplicates). */
+function noHighWaterMark(): Record<string, number> {
+  return new Proxy(Object.create(null) as Record<string, number>, {
+    get: () => undefined,
+    set: () => true,
+  });
+}
+
+/**
+ * Installs exact duplicate suppression on a client just created by aedes.handle(), before any
+ * SUBSCRIBE is handled (aedes captures deliver0/deliverQoS when a subscription is added).
+ * Returns false when aedes' internals changed and nothing was installed.
+ */
+export function installExactDedupe(client: Client): boolean {
+  const c = client as unknown as Partial<DeliveringClient>;
+  if (typeof c.deliver0 !== 'function' || typeof c.deliverQoS !== 'function' || typeof c.duplicates !== 'object') return false;
+  const deliver0 = c.deliver0;
+  const deliverQoS = c.deliverQoS;
+  let recent: ReturnType<typeof recentKeys> | undefined;
+  // Retained messages sent on SUBSCRIBE carry no brokerId: aedes never dedupes them either.
+  const firstTime = (packet: Parameters<Deliver>[0]) =>
+    !packet.brokerId || (recent ??= recentKeys()).firstTime(`${packet.brokerId}:${packet.brokerCounter}`);
+  const wrapped0: Deliver = (packet, callback) => (firstTime(packet) ? deliver0(packet, callback) : setImmediate(callback));
+  // aedes' deliverQoS hands QoS 0 packets to client.deliver0, i.e. to wrapped0, which checks them itself.
+  const wrappedQoS: Deliver = (packet, callback) =>
+    packet.qos === 0 ? wrapped0(packet, callback) : firstTime(packet) ? deliverQoS(packet, callback) : setImmediate(callback);
+  c.deliver0 = wrapped0;
+  c.deliverQoS = wrappedQoS;
+  c.duplicates = noHighWaterMark();
+  return true;
+}
