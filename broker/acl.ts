@@ -1,6 +1,6 @@
 // Access decisions from the topic alone (contract/topics.ts): no payload is read, no database is asked.
 // An identity is what authentication established for a connection; every rule below is a pure function.
-import { DEVICE_PUBLISH_CHANNELS, DEVICE_SUBSCRIBE_CHANNELS, TOPIC_PREFIX, isValidId, parseTopic, type Channel } from '../contract/topics.ts';
+import { DEVICE_PUBLISH_CHANNELS, DEVICE_SUBSCRIBE_CHANNELS, PLATFORM_TOPIC_PREFIX, TOPIC_PREFIX, isValidId, parseTopic, type Channel } from '../contract/topics.ts';
 
 export type Identity =
   | { kind: 'device'; username: string; enterprise: string; device: string }
@@ -15,7 +15,7 @@ export const SERVICE_PUBLISH_CHANNELS: readonly Channel[] = ['error', 'command',
 /** May this identity publish on this concrete topic? */
 export function mayPublish(who: Identity, topic: string): boolean {
   // Platform services report their own state (ingest's spool, HW_ERR_SPOOL_FULL) on hw/platform/<service>/...
-  if (who.kind === 'service' && topic.startsWith('hw/platform/') && !/[+#]/.test(topic)) return true;
+  if (who.kind === 'service' && topic.startsWith(`${PLATFORM_TOPIC_PREFIX}/`) && !/[+#]/.test(topic)) return true;
   const t = parseTopic(topic);
   if (!t) return false;
   switch (who.kind) {

@@ -6,6 +6,11 @@ export const TOPIC_ROOT = 'hw';
 export const CONTRACT_VERSION = 'v1';
 export const TOPIC_PREFIX = `${TOPIC_ROOT}/${CONTRACT_VERSION}`;
 
+/** Where platform processes report their own state, retained: hw/platform/<service>/<instance>. */
+export const PLATFORM_TOPIC_PREFIX = `${TOPIC_ROOT}/platform`;
+/** The reserved enterprise under which alarms about the platform itself are kept; no real enterprise may take it. */
+export const PLATFORM_ENTERPRISE = 'platform';
+
 /**
  * Channels, and who publishes on each:
  * - telemetry: device → platform, readings.

@@ -19,6 +19,8 @@ import { line, receiveClock, type FieldValue } from './points.ts';
 
 export interface DeviceLookup {
   get(enterprise: string, id: string): DeviceRecord | undefined;
+  /** Whether `enterprise/id` is a gateway account, whose status topic is its own. */
+  gateway?(enterprise: string, id: string): boolean;
 }
 
 export interface Interpretation {
@@ -85,6 +87,9 @@ export function createInterpreter(options: InterpretOptions) {
       return { ...base, lines: [], receiveTime: false, rejections: [refusal('HW_ERR_PAYLOAD_TOO_LARGE', `${payload.length} > ${maxPayloadBytes} bytes`)], warnings: [] };
     }
     const device = devices.get(enterprise, id);
+    if (!device && channel === 'status' && devices.gateway?.(enterprise, id)) {
+      return { ...base, ...status(payload, `${enterprise}/${id}|status`, 'gateway_status', { enterprise, gateway: id }, receivedAt, retained) };
+    }
     if (!device) {
       return { ...base, lines: [], receiveTime: false, rejections: [refusal('HW_ERR_UNKNOWN_DEVICE', `${enterprise}/${id}`)], warnings: [] };
     }
@@ -126,29 +131,35 @@ export function createInterpreter(options: InterpretOptions) {
       return { ...base, lines, receiveTime, ...split(result.rejections) };
     }
 
-    // status: the contract has the schema, the interpretation is this small.
+    return { ...base, ...status(payload, `${key}|status`, 'device_status', { ...tags, hazard_source: null, class: device.class }, receivedAt, retained) };
+  };
+
+  /** Online/offline of a device, or of a gateway itself: the contract has the schema, this is all. */
+  function status(
+    payload: Buffer,
+    clockKey: string,
+    measurement: string,
+    tags: Record<string, string | null>,
+    receivedAt: number,
+    retained: boolean,
+  ): Omit<Interpretation, 'errorTopic' | 'channel'> {
+    const refused = (rejection: Rejection) => ({ lines: [], receiveTime: false, rejections: [rejection], warnings: [] });
     const parsedJson = parseJson(payload);
-    if ('rejection' in parsedJson) return { ...base, lines: [], receiveTime: false, rejections: [parsedJson.rejection], warnings: [] };
-    const status = StatusPayload.safeParse(parsedJson.json);
-    if (!status.success) {
-      const issue = status.error.issues[0];
-      return { ...base, lines: [], receiveTime: false, rejections: [refusal('HW_ERR_SCHEMA', issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : undefined)], warnings: [] };
+    if ('rejection' in parsedJson) return refused(parsedJson.rejection);
+    const parsed = StatusPayload.safeParse(parsedJson.json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return refused(refusal('HW_ERR_SCHEMA', issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : undefined));
     }
-    if (retained && status.data.ts === undefined) return { ...base, lines: [], receiveTime: false, rejections: [], warnings: [], retainedReplay: true };
-    const t = resolveTimestamp(status.data.ts, receivedAt, time);
-    if ('rejection' in t) return { ...base, lines: [], receiveTime: false, rejections: [t.rejection], warnings: [] };
-    const fields: Record<string, FieldValue> = { online: status.data.state === 'online' };
+    if (retained && parsed.data.ts === undefined) return { lines: [], receiveTime: false, rejections: [], warnings: [], retainedReplay: true };
+    const t = resolveTimestamp(parsed.data.ts, receivedAt, time);
+    if ('rejection' in t) return refused(t.rejection);
+    const fields: Record<string, FieldValue> = { online: parsed.data.state === 'online' };
     let ts = t.ts;
     if (t.tsSource === 'receive') {
       fields.receive_time = true;
-      ts = clock(`${key}|status`, ts);
+      ts = clock(clockKey, ts);
     }
-    return {
-      ...base,
-      lines: [line('device_status', { ...tags, hazard_source: null, class: device.class }, fields, ts)],
-      receiveTime: t.tsSource === 'receive',
-      rejections: [],
-      warnings: t.warning ? [t.warning] : [],
-    };
-  };
+    return { lines: [line(measurement, tags, fields, ts)], receiveTime: t.tsSource === 'receive', rejections: [], warnings: t.warning ? [t.warning] : [] };
+  }
 }

@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isDeviceClass, isValidId, type DeviceClass } from '../contract/index.ts';
+import { isDeviceClass, isValidId, PLATFORM_ENTERPRISE, type DeviceClass } from '../contract/index.ts';
 import { DEVICE_SECRET_PARAMS, generateSecret, hashSecret, verifySecret } from './secrets.ts';
 
 export type AccountKind = 'device' | 'gateway' | 'service';
@@ -93,6 +93,7 @@ export function serviceUsername(name: string): string {
 
 function assertId(what: string, id: string): void {
   if (!isValidId(id)) throw new Error(`${what} "${id}" is not a valid id (letters, digits, _ . -, at most 64, starting with a letter or digit)`);
+  if (what === 'enterprise' && id === PLATFORM_ENTERPRISE) throw new Error(`enterprise "${id}" is reserved for alarms about the platform itself`);
 }
 
 type DeviceRow = {
@@ -391,6 +392,11 @@ export function deviceDirectory(registry: Registry, options: { checkMs?: number;
     },
     all(): DeviceRecord[] {
       return [...devices.values()];
+    },
+    /** True for an active enterprise gateway account: its own status is stored, not refused. */
+    gateway(enterprise: string, id: string): boolean {
+      const account = registry.account(deviceUsername(enterprise, id));
+      return account?.kind === 'gateway' && account.revokedAt === null;
     },
   };
 }

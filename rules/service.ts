@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { channelFilter, parseTopic } from '../contract/topics.ts';
+import { channelFilter, parseTopic, PLATFORM_TOPIC_PREFIX } from '../contract/topics.ts';
 import type { Service } from '../core/command.ts';
 import { dataPath, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
@@ -18,6 +18,7 @@ import { loadRuleSet, type RuleSet } from './definitions.ts';
 import { createEngine, hazardGrade, type DeviceLookup, type Engine } from './engine.ts';
 import { createNotifier, NOTIFY_CURSOR, type Notifier } from './notify/notifier.ts';
 import { createTailer, influxAlarmSink, mqttAlarmSink, type Tailer } from './outbox.ts';
+import { platformWatcher } from './platform.ts';
 import { openAlarmStore } from './store.ts';
 import type { AlarmStore } from './store-types.ts';
 
@@ -115,7 +116,9 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     connectTimeout: 10_000,
   });
   const channels = ['telemetry', 'event', 'status'] as const;
-  const filters = cfg.enterprises.length ? cfg.enterprises.flatMap((e) => channels.map((c) => channelFilter(c, e))) : channels.map((c) => channelFilter(c));
+  // A rules process restricted to some enterprises leaves the platform's own alarms to the others.
+  const platform = cfg.enterprises.length ? undefined : platformWatcher({ store, log, now, onWrite: kickAll });
+  const filters = cfg.enterprises.length ? cfg.enterprises.flatMap((e) => channels.map((c) => channelFilter(c, e))) : [...channels.map((c) => channelFilter(c)), platform!.filter];
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
   client.on('connect', () => {
@@ -137,6 +140,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   });
   client.on('message', (topic, payload) => {
     try {
+      if (platform && topic.startsWith(PLATFORM_TOPIC_PREFIX + '/')) return platform.handle(topic, payload);
       const t = parseTopic(topic);
       if (!t) return;
       if (t.channel === 'telemetry') engine.telemetry(t.enterprise, t.device, payload);
@@ -237,6 +241,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await engine.idle();
+      await platform?.settle();
       const ok = await Promise.all(tailers.map((t) => t.drain(Math.max(1, deadline - Date.now()))));
       await notifier.idle();
       if (ok.every(Boolean) || Date.now() > deadline) return;

@@ -30,6 +30,12 @@ describe('acl', () => {
     for (const f of ['#', 'hw/#', 'hw/v1/+/+/telemetry', '$share/ingest/hw/v1/+/+/telemetry', '$share/rules/#', '$SYS/#']) expect(maySubscribe(service, f), f).toBe(true);
     for (const f of ['$share//hw/#', '$share/a+/hw/#', '$share/g', 'other/#', '$share/g/$SYS/#']) expect(maySubscribe(service, f), f).toBe(false);
     expect(['error', 'command', 'alarm', 'telemetry', 'status'].map((c) => mayPublish(service, `hw/v1/acme/gas-01/${c}`))).toEqual([true, true, true, false, false]);
+    // Their own state (ingest's spool) under hw/platform/, concrete topics only; never devices or gateways.
+    expect(mayPublish(service, 'hw/platform/ingest/i1')).toBe(true);
+    expect(mayPublish(service, 'hw/platform/ingest/+')).toBe(false);
+    expect(mayPublish(gateway, 'hw/platform/ingest/i1')).toBe(false);
+    expect(mayPublish(device, 'hw/platform/ingest/i1')).toBe(false);
+    expect(maySubscribe(device, 'hw/platform/#')).toBe(false);
   });
 
   it('client ids and identities', () => {

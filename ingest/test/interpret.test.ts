@@ -23,7 +23,7 @@ const directory = new Map([
   ['acme/pump-01', device({ id: 'pump-01', class: 'fire_water', site: '', hazardSource: null })],
 ]);
 const interpret = createInterpreter({
-  devices: { get: (e, d) => directory.get(`${e}/${d}`) },
+  devices: { get: (e, d) => directory.get(`${e}/${d}`), gateway: (e, d) => e === 'acme' && d === 'gw-01' },
   time: DEFAULT_TIME_POLICY,
   limits: { maxBatch: 3 },
   maxPayloadBytes: 1024,
@@ -102,6 +102,14 @@ describe('interpret', () => {
     expect(e.lines).toEqual([`device_event,class=gas_combustible,device=gas-01,enterprise=acme,site=north\\ yard,type=alarm_stage1 active=true,message="LEL 26" ${now}`]);
     const s = interpret('hw/v1/acme/gas-01/status', msg({ state: 'offline', ts: now }), now);
     expect(s.lines).toEqual([`device_status,class=gas_combustible,device=gas-01,enterprise=acme,site=north\\ yard online=false ${now}`]);
+  });
+
+  it("stores a gateway's own status, and refuses telemetry on its name", () => {
+    const s = interpret('hw/v1/acme/gw-01/status', msg({ state: 'online', ts: now }), now);
+    expect(s.rejections).toEqual([]);
+    expect(s.lines).toEqual([`gateway_status,enterprise=acme,gateway=gw-01 online=true ${now}`]);
+    expect(interpret('hw/v1/acme/gw-01/telemetry', msg({ values: { lel: 1 } }), now).rejections.map((r) => r.code)).toEqual(['HW_ERR_UNKNOWN_DEVICE']);
+    expect(interpret('hw/v1/other/gw-01/status', msg({ state: 'online' }), now).rejections.map((r) => r.code)).toEqual(['HW_ERR_UNKNOWN_DEVICE']);
   });
 
   it('does not store a retained status without its own time again', () => {

@@ -25,6 +25,9 @@ describe('registry', () => {
     await expect(reg.addDevice({ enterprise: 'acme', id: 'a/b', class: 'oxygen' })).rejects.toThrow(/not a valid id/);
     await expect(reg.addDevice({ enterprise: 'ac+me', id: 'a', class: 'oxygen' })).rejects.toThrow(/not a valid id/);
     await expect(reg.addDevice({ enterprise: 'acme', id: 'a', class: 'toaster' as never })).rejects.toThrow(/unknown device class/);
+    // Alarms about the platform itself live under this enterprise (rules/platform.ts).
+    await expect(reg.addDevice({ enterprise: 'platform', id: 'a', class: 'oxygen' })).rejects.toThrow(/reserved/);
+    expect(() => reg.addEnterprise('platform')).toThrow(/reserved/);
     reg.close();
   });
 

@@ -3,6 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, influxQuery } from '../../test/support/influx.ts';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
@@ -219,6 +220,36 @@ describe('rules service', () => {
     expect(watch.of('smk-i')[0].alarm).toMatchObject({ condition: 'HW_ALM_SMOKE', level: 1 });
     expect(await rules.store.cursor('influx')).toBe(0);
     expect(await rules.store.cursor('mqtt')).toBeGreaterThan(0);
+  });
+
+  it("raises the platform's own alarm when ingest reports its spool filling and full, and clears it when it drains", async () => {
+    const config = rulesConfig(broker);
+    const rules = await startTestRules(broker, config);
+    const watch = await alarmWatcher(broker, 'w-platform');
+    // Published as ingest does (service account, retained QoS1 on hw/platform/ingest/<instance>).
+    const ingest = await mqtt.connectAsync(broker.url, { ...broker.service, clientId: `${broker.service.clientId}:ingest-p`, reconnectPeriod: 0 });
+    const report = (state: string, fill: number) =>
+      ingest.publishAsync('hw/platform/ingest/p1', JSON.stringify({ instance: 'p1', state, spool: { messages: 10, bytes: 100, fill }, database: 'v1 test', at: Date.now() }), { qos: 1, retain: true });
+    await report('filling', 0.85);
+    await watch.waitFor(() => watch.of('ingest-p1').length === 1);
+    await report('full', 1);
+    await watch.waitFor(() => watch.of('ingest-p1').length === 2);
+    await ingest.publishAsync('hw/platform/ingest/p1', 'not json', { qos: 1 });
+    await report('ok', 0.5);
+    await watch.waitFor(() => watch.of('ingest-p1').length === 3);
+    const changes = watch.of('ingest-p1');
+    expect(changes.map((c) => `${c.change.action}:${c.change.level}`)).toEqual(['raised:3', 'escalated:2', 'cleared:2']);
+    expect(changes[0].alarm).toMatchObject({ enterprise: 'platform', device: 'ingest-p1', condition: 'HW_ALM_INGEST_BACKPRESSURE' });
+    expect(changes[1].alarm.message).toContain('spool full (100 %)');
+    // The retained `ok` seen again after a restart raises nothing new.
+    await rules.close();
+    const again = await startTestRules(broker, config);
+    await again.ready;
+    await sleep(300);
+    await again.settle();
+    expect(watch.of('ingest-p1')).toHaveLength(3);
+    await ingest.publishAsync('hw/platform/ingest/p1', '', { qos: 1, retain: true });
+    await ingest.endAsync();
   });
 
   it('splits the load by enterprise across two rules processes sharing one store; one of them publishes', async () => {

@@ -40,8 +40,15 @@ it('spool full: back-pressure, an operator-visible signal, nothing dropped', asy
     const drainedAt = Date.now();
     const stored = await until(async () => (await p!.stored()) >= done.acked, 180_000, 1000);
     console.log(`spool-full: all ${await p.stored()} stored ${((Date.now() - drainedAt) / 1000).toFixed(1)} s after InfluxDB came back; platform states ${JSON.stringify(states.map((s) => s.state))}`);
+    // The monitoring room sees it in the alarm list: raised (filling, level 3) and escalated (full, level 2),
+    // cleared once the spool has drained.
+    const cleared = await until(() => platformAlarms.some((a) => a.startsWith('cleared ')), 60_000);
+    console.log(`spool-full: HW_ALM_INGEST_BACKPRESSURE alarm events ${JSON.stringify(platformAlarms)}`);
     expect(full).toBe(true);
     expect(states.some((s) => s.state === 'full' && s.code === 'HW_ERR_SPOOL_FULL')).toBe(true);
+    expect(platformAlarms.filter((a) => /^(raised|escalated) /.test(a)).length).toBeGreaterThan(0);
+    expect(platformAlarms.every((a) => a.endsWith(' hw/v1/platform/ingest-i1/alarm'))).toBe(true);
+    expect(cleared).toBe(true);
     expect(stored).toBe(true);
     expect(await p.stored()).toBe(done.sent);
   } finally {
