@@ -23,6 +23,12 @@ export const rulesConfig = z
       .boolean()
       .default(true)
       .describe('This process publishes the alarm outbox (MQTT, InfluxDB, notifications) and ends expired shelving and maintenance: exactly one rules process per store'),
+    platformClearS: z
+      .number()
+      .min(0)
+      .max(3600)
+      .default(60)
+      .describe('A platform alarm (HW_ALM_INGEST_BACKPRESSURE) clears only after the process has reported `ok` this long: a spool draining in bursts is one alarm, not one per burst'),
     notify: notifyConfig,
   })
   .strict()

@@ -24,6 +24,8 @@ export interface PlatformWatcherOptions {
   store: AlarmStore;
   log: Logger;
   now: () => number;
+  /** Off-delay: how long `ok` must hold before the alarm clears. */
+  clearDelayMs: number;
   onWrite?: () => void;
 }
 
@@ -31,6 +33,14 @@ export function platformWatcher(options: PlatformWatcherOptions) {
   const { store, log, now } = options;
   // One chain per reporting process: its states are applied in the order they were published.
   const chains = new Map<string, Promise<void>>();
+  // Pending clears (off-delay): ingest resuming after `full` refills its spool from the broker's
+  // backlog and may report full -> ok -> filling -> full several times while it drains.
+  const clearing = new Map<string, NodeJS.Timeout>();
+
+  function enqueue(device: string, work: () => Promise<void>): void {
+    const next = (chains.get(device) ?? Promise.resolve()).then(work).catch((err) => log.error({ err, device }, 'platform alarm not written'));
+    chains.set(device, next);
+  }
 
   async function apply(device: string, report: IngestState): Promise<void> {
     const condition = 'HW_ALM_INGEST_BACKPRESSURE' as const;
@@ -43,6 +53,19 @@ export function platformWatcher(options: PlatformWatcherOptions) {
     const fill = typeof report.spool?.fill === 'number' ? report.spool.fill : null;
     const message = `ingest ${report.instance ?? device}: spool ${report.state}` + (fill === null ? '' : ` (${Math.round(fill * 100)} %)`) + (report.database ? `, database ${report.database}` : '');
     const active = await store.activeFor(PLATFORM_ENTERPRISE, device, condition);
+    if (level !== null) {
+      clearTimeout(clearing.get(device));
+      clearing.delete(device);
+    } else if (active && !clearing.has(device) && options.clearDelayMs > 0) {
+      clearing.set(
+        device,
+        setTimeout(() => {
+          clearing.delete(device);
+          enqueue(device, () => clear(device, fill, message));
+        }, options.clearDelayMs),
+      );
+      return;
+    } else if (clearing.has(device)) return;
     let changed = false;
     if (level !== null && !active) {
       changed = !!(await store.raise({ enterprise: PLATFORM_ENTERPRISE, device, deviceClass: 'platform', site: '', hazardSource: null, condition, level, metric: 'spool_fill', value: fill, threshold: null, message, at, rule: 'platform.ingest.spool' }));
@@ -52,6 +75,11 @@ export function platformWatcher(options: PlatformWatcherOptions) {
       changed = !!(await store.clearAuto(active.id, fill, at, message));
     }
     if (changed) options.onWrite?.();
+  }
+
+  async function clear(device: string, fill: number | null, message: string): Promise<void> {
+    const active = await store.activeFor(PLATFORM_ENTERPRISE, device, 'HW_ALM_INGEST_BACKPRESSURE');
+    if (active && (await store.clearAuto(active.id, fill, now(), message))) options.onWrite?.();
   }
 
   return {
@@ -69,12 +97,15 @@ export function platformWatcher(options: PlatformWatcherOptions) {
         return;
       }
       const device = `ingest-${instance}`;
-      const next = (chains.get(device) ?? Promise.resolve()).then(() => apply(device, report)).catch((err) => log.error({ err, topic }, 'platform alarm not written'));
-      chains.set(device, next);
+      enqueue(device, () => apply(device, report));
     },
     /** Resolves when every state received so far is applied. */
     async settle(): Promise<void> {
       await Promise.all(chains.values());
+    },
+    close(): void {
+      for (const t of clearing.values()) clearTimeout(t);
+      clearing.clear();
     },
   };
 }

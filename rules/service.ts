@@ -117,7 +117,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   });
   const channels = ['telemetry', 'event', 'status'] as const;
   // A rules process restricted to some enterprises leaves the platform's own alarms to the others.
-  const platform = cfg.enterprises.length ? undefined : platformWatcher({ store, log, now, onWrite: kickAll });
+  const platform = cfg.enterprises.length ? undefined : platformWatcher({ store, log, now, clearDelayMs: cfg.platformClearS * 1000, onWrite: kickAll });
   const filters = cfg.enterprises.length ? cfg.enterprises.flatMap((e) => channels.map((c) => channelFilter(c, e))) : [...channels.map((c) => channelFilter(c)), platform!.filter];
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
@@ -260,6 +260,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     settle,
     async close() {
       clearInterval(tick);
+      platform?.close();
       clearTimeout(debounce);
       for (const w of watchers) w.close();
       process.off('SIGHUP', onHup);

@@ -1,6 +1,6 @@
 // The command line as an operator uses it: real child processes, real ports, real signals.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -79,7 +79,8 @@ describe('hazwatch command line', () => {
     const { db, url, drop } = await createTestDatabase('hw_start');
     const mqttPort = await freePort();
     const apiPort = await freePort();
-    const start = run(['start', '--demo', '--port', String(mqttPort), '--api-port', String(apiPort), '--data-dir', mkdtempSync(join(tmpdir(), 'hw-start-'))], {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hw-start-'));
+    const start = run(['start', '--demo', '--port', String(mqttPort), '--api-port', String(apiPort), '--data-dir', dataDir], {
       HAZWATCH_BROKER_WS_PORT: 'false',
       HAZWATCH_BROKER_TLS_PORT: 'false',
       HAZWATCH_INGEST_INFLUX_KIND: 'v1',
@@ -89,6 +90,9 @@ describe('hazwatch command line', () => {
     await waitFor(() => start.output.out.includes('Press Ctrl-C to stop.'), 60_000);
     expect(start.output.out).toContain(`console      http://127.0.0.1:${apiPort}/`);
     expect(start.output.out).toContain('demo login   demo / hazwatch-demo');
+    // The alarms the demo must cause, machine-readable, as `hazwatch simulate` writes them.
+    const expected = JSON.parse(readFileSync(join(dataDir, 'expected-alarms-demo.json'), 'utf8'));
+    expect(JSON.stringify(expected)).toContain('HW_ALM_TAMPER');
     const startedAt = Date.now();
     const api = `http://127.0.0.1:${apiPort}`;
     const session = await (await fetch(`${api}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: 'hazwatch-demo' }) })).json();
