@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRegistry } from '../registry/registry.ts';
 import { freePort } from '../test/support/net.ts';
-import { benchInflux } from './lib/influxd.ts';
+import { ownInflux } from '../test/support/influxd.ts';
 import { machine, percentile, ROOT, startService, watchProcs, type Service } from './lib/procs.ts';
 import { rawConnect } from './lib/raw-mqtt.ts';
 
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   console.log(`  ${DEVICES} gas detectors via ${GATEWAYS} gateway connections, ${BATCH} reading(s) per QoS1 message, ${SECONDS} s per rate, rates ${RATES.join(', ')} readings/s`);
   const dir = mkdtempSync(join(tmpdir(), 'hazwatch-bench-fleet-'));
   const services: Service[] = [];
-  const influx = await benchInflux();
+  const influx = await ownInflux();
   let load: ReturnType<typeof fork> | undefined;
   try {
     // Registry: the fleet, the probe detectors (own enterprise, not counted in the load), accounts.

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { openRegistry } from '../registry/registry.ts';
-import { ownInflux, v1Count } from '../ingest/test/influxd.ts';
+import { ownInflux, v1Count } from '../test/support/influxd.ts';
 import { freePort, waitFor } from '../test/support/net.ts';
 
 /** hazwatch: our broker (`hazwatch broker`); mosquitto: Debian's Mosquitto, to take the broker out of the measurement. */

@@ -209,25 +209,7 @@ export function openRegistry(path: string, options: { now?: () => number } = {})
 
     /** Registers (or re-registers) a device and issues new credentials; the password is returned once. */
     async addDevice(device: NewDevice): Promise<Credentials> {
-      assertId('enterprise', device.enterprise);
-      assertId('device', device.id);
-      if (!isDeviceClass(device.class)) throw new Error(`unknown device class "${device.class}"`);
-      if (!registry.enterprise(device.enterprise)) stmt.insertEnterprise.run(device.enterprise, device.enterprise, now());
-      stmt.insertDevice.run({
-        enterprise: device.enterprise,
-        id: device.id,
-        class: device.class,
-        name: device.name ?? '',
-        site: device.site ?? '',
-        hazardSource: device.hazardSource ?? null,
-        intervalSeconds: device.intervalSeconds ?? null,
-        meta: JSON.stringify(device.meta ?? {}),
-        createdAt: now(),
-      });
-      const username = deviceUsername(device.enterprise, device.id);
-      const password = generateSecret();
-      await setSecret(username, 'device', device.enterprise, device.id, password);
-      return { username, password, clientId: username };
+      return (await registry.addDevices([device]))[0];
     },
 
     /** Registers many devices in one transaction; for fleets and simulators. */

@@ -13,7 +13,7 @@ import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
 import { waitFor } from '../../test/support/net.ts';
 import { startIngest } from '../service.ts';
 import { connect, ingestTestConfig, tempDir } from './helpers.ts';
-import { ownInflux, v1Count, type OwnInflux } from './influxd.ts';
+import { ownInflux, v1Count, type OwnInflux } from '../../test/support/influxd.ts';
 import { startLoad } from './load.ts';
 import { startRelay } from './proxy.ts';
 

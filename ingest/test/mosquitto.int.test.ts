@@ -8,7 +8,7 @@ import { openRegistry, type Registry } from '../../registry/registry.ts';
 import { waitFor } from '../../test/support/net.ts';
 import { startIngest } from '../service.ts';
 import { collect, connect, ingestTestConfig, tempDir, testLog } from './helpers.ts';
-import { ownInflux, v1Count, type OwnInflux } from './influxd.ts';
+import { ownInflux, v1Count, type OwnInflux } from '../../test/support/influxd.ts';
 import { startMosquitto } from './mosquitto.ts';
 import { startLoad } from './load.ts';
 

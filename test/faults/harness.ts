@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchInflux, type BenchInflux } from '../../bench/lib/influxd.ts';
+import { ownInflux, type OwnInflux } from '../support/influxd.ts';
 import { startService, type Service } from '../../bench/lib/procs.ts';
 import { openRegistry, type Credentials } from '../../registry/registry.ts';
 import { freePort } from '../support/net.ts';
@@ -28,7 +28,7 @@ export interface PipelineOptions {
 export interface Pipeline {
   dir: string;
   registryPath: string;
-  influx: BenchInflux;
+  influx: OwnInflux;
   port: number;
   url: string;
   devices: string[];
@@ -57,7 +57,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   await opts.provision?.(registry);
   registry.close();
 
-  const influx = await benchInflux();
+  const influx = await ownInflux();
   await influx.start();
   const port = await freePort();
   const url = `mqtt://127.0.0.1:${port}`;
