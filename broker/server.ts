@@ -23,6 +23,7 @@ import { errorTopicOf, mayPublish, maySubscribe, statusTopicOf, type Identity } 
 import { authenticator, CONNACK, type ConnectRefusal } from './auth.ts';
 import { brokerConfig, type BrokerConfig } from './config.ts';
 import { installExactDedupe } from './delivery.ts';
+import { withIndexedOutgoing } from './outgoing.ts';
 import { connectGuard, tokenBucket, windowCounter } from './limits.ts';
 import { brokerStats, type BrokerStats } from './stats.ts';
 
@@ -485,7 +486,10 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
 
 /** The configured session store: aedes' in-memory one, or LevelDB on disk that survives a restart. */
 async function openPersistence(config: BrokerConfig, dataDir: string | undefined): Promise<{ instance?: unknown; close?: () => Promise<void> }> {
-  if (config.persistence === 'memory') return {};
+  if (config.persistence === 'memory') {
+    const { default: MemoryPersistence } = await import('aedes-persistence/asyncPersistence.js');
+    return { instance: withIndexedOutgoing(new MemoryPersistence()) };
+  }
   const path = resolve(config.persistencePath ?? join(dataDir ?? './data', 'broker-sessions'));
   const { Level } = await import('level');
   // The package's main export wraps the store in a callback API that aedes 1.x no longer calls.
