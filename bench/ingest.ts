@@ -58,7 +58,7 @@ function run(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((r) => {
     const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.once('exit', () => {

@@ -22,7 +22,7 @@ export async function startMosquitto(dir: string): Promise<{ url: string; stop()
   return {
     url: `mqtt://127.0.0.1:${port}`,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');

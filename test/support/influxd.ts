@@ -67,7 +67,7 @@ bind-address = "127.0.0.1:${rpc}"
     async stop() {
       const c = child;
       child = undefined;
-      if (!c || c.exitCode !== null) return;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
       await new Promise<void>((resolve) => {
         c.once('exit', () => resolve());
         c.kill('SIGTERM');
