@@ -77,6 +77,8 @@ function sortAlarms(list) {
   // Most severe first, then newest: the operator's eye goes to the top-left.
   return [...list].sort((a, b) => a.level - b.level || b.raisedAt - a.raisedAt);
 }
+// Alarms about the platform itself (rules/platform.ts) name a process, not a registered device: no device page.
+const isPlatform = (a) => a.enterprise === 'platform';
 const needsSound = (a) => a.level <= 2 && (a.state === 'active_unacknowledged' || a.state === 'cleared_unacknowledged');
 const can = (user, catalog, permission) => catalog?.permissions?.[permission]?.includes(user.role);
 
@@ -216,7 +218,7 @@ function AlarmDetail({ t, lang, catalog, id, onClose }) {
     <div>
       <span class=${`chip l${a.level}`}>${t.level[a.level]}</span>
       <span class=${`state ${a.state}`}> ${t.states[a.state]}</span>
-      <div class="muted">${a.enterprise} / <a href=${`#/device/${a.enterprise}/${a.device}`} onClick=${onClose}>${a.device}</a> · ${a.message}</div>
+      <div class="muted">${a.enterprise} / ${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`} onClick=${onClose}>${a.device}</a>`} · ${a.message}</div>
     </div>
     <table class="hist" data-testid="history">
       <tbody>
@@ -276,7 +278,7 @@ function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction
         ${list.map(
           (a) => html`<tr key=${a.id} class=${`l${a.level} ${needsSound(a) ? 'flash' : ''}`} data-alarm-id=${a.id} data-level=${a.level} data-state=${a.state} data-device=${`${a.enterprise}/${a.device}`}>
             <td><div>${fmtShort(a.raisedAt)}</div><div class="msg">${new Date(a.raisedAt).toLocaleDateString()}</div></td>
-            <td><a href=${`#/device/${a.enterprise}/${a.device}`}>${a.device}</a><div class="msg">${a.enterprise}${a.hazardSource ? ' · ' + a.hazardSource : ''}</div></td>
+            <td>${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`}>${a.device}</a>`}<div class="msg">${a.enterprise}${a.hazardSource ? ' · ' + a.hazardSource : ''}</div></td>
             <td><span class=${`chip l${a.level}`} style="min-width:0;padding:0 6px;margin-right:4px">${a.level}</span>${conditionTitle(catalog, a.condition, lang)}<div class="msg">${a.message}</div></td>
             <td><span class=${`state ${a.state}`}>${t.states[a.state]}</span>${a.shelvedUntil ? html`<div class="msg">${t.until} ${fmtShort(a.shelvedUntil)}</div>` : null}</td>
             <td><div class="acts">
