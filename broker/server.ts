@@ -22,6 +22,7 @@ import type { Registry } from '../registry/registry.ts';
 import { errorTopicOf, mayPublish, maySubscribe, statusTopicOf, type Identity } from './acl.ts';
 import { authenticator, CONNACK, type ConnectRefusal } from './auth.ts';
 import { brokerConfig, type BrokerConfig } from './config.ts';
+import { coalesceWrites } from './coalesce.ts';
 import { installExactDedupe } from './delivery.ts';
 import { withIndexedOutgoing } from './outgoing.ts';
 import { connectGuard, tokenBucket, windowCounter } from './limits.ts';
@@ -305,6 +306,8 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
   /** Every new connection, whatever the listener: size guard, address for the ban guard, byte counters. */
   function accept(stream: Duplex, socket: Socket | TLSSocket, req?: IncomingMessage): void {
     socket.setNoDelay(true);
+    // MQTT over TCP or TLS writes to the socket itself; WebSocket frames are left as ws writes them.
+    if (stream === socket) coalesceWrites(socket);
     // A client may set MQTT keepalive 0; TCP keepalive still finds a peer that vanished (its will fires).
     socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
     stats.track(socket);
