@@ -99,7 +99,7 @@ export function environmentVariables(): { name: string; path: string }[] {
 }
 
 /** Variables that are not settings and must not be reported as unknown. */
-const RESERVED_ENV = /^HAZWATCH_(CONFIG|TEST_.*|BENCH_.*)$/;
+const RESERVED_ENV = /^HAZWATCH_(CONFIG|TEST_.*|BENCH_.*|FAULT_.*)$/;
 
 function envValue(raw: string, kind: Leaf['kind'], name: string): unknown {
   switch (kind) {
