@@ -334,6 +334,24 @@ describe('the alarm closed loop', () => {
     expect(closed.sources.find((s: { id: string }) => s.id === 'lpg').worstLevel).toBeNull();
   });
 
+  test('alarms about the platform itself: the monitoring room sees and handles them, enterprises do not', async () => {
+    const op = await login(h, 'op', 'op-password-1');
+    const acme = await login(h, 'acme-user', 'acme-user-password-1');
+    // As rules/platform.ts raises them: the reserved enterprise `platform`, a process as the device.
+    const change = await h.alarms.raise({ enterprise: 'platform', device: 'ingest-a', deviceClass: 'platform', site: '', hazardSource: null, condition: 'HW_ALM_INGEST_BACKPRESSURE', level: 2, metric: 'spool_fill', value: 1, threshold: null, message: 'ingest a: spool full', at: h.clock.t });
+    const id = change!.alarm.id;
+    const seen = (await inject('GET', '/api/v1/alarms?enterprise=platform', op)).json();
+    expect(seen.alarms.map((a: { id: string }) => a.id)).toContain(id);
+    const overview = await inject('GET', '/api/v1/overview', op);
+    expect(overview.statusCode, overview.body).toBe(200);
+    expect(overview.json().enterprises.map((e: { id: string }) => e.id)).not.toContain('platform');
+    expect((await inject('GET', '/api/v1/alarms', acme)).json().alarms.map((a: { id: string }) => a.id)).not.toContain(id);
+    expect((await inject('POST', `/api/v1/alarms/${id}/acknowledge`, acme, {})).statusCode).toBe(404);
+    expect((await inject('POST', `/api/v1/alarms/${id}/acknowledge`, op, { note: 'ingest host disk checked' })).statusCode).toBe(200);
+    await h.alarms.clearAuto(id, 0.5, h.clock.t);
+    expect((await inject('POST', `/api/v1/alarms/${id}/close`, op, {})).statusCode).toBe(200);
+  });
+
   test('maintenance windows: start, list, end', async () => {
     const acme = await login(h, 'acme-user', 'acme-user-password-1');
     const start = await inject('POST', '/api/v1/maintenance', acme, { enterprise: 'acme', device: 'reactor-1', minutes: 60, reason: 'annual calibration' });
