@@ -54,6 +54,10 @@ export function redeliveryTracker(options: RedeliveryOptions) {
     connected(): void {
       replayUntil = now() + options.replayMs;
     },
+    /** Whether any message could be a redelivery now: when not, a message without DUP needs no key. */
+    suspecting(): boolean {
+      return suspects.size > 0;
+    },
     /** True when this message is a redelivery of one already taken; each suspect matches once. */
     isRedelivery(key: Buffer): boolean {
       if (suspects.size === 0) return false;

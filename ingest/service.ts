@@ -239,8 +239,13 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
 
     // A redelivery of a message already spooled with receive-time points: storing it again would
     // stamp the same readings with a second time (see redelivery.ts).
-    const key = packet.messageId !== undefined ? redeliveryKey(topic, packet.messageId, payload) : undefined;
-    if (key && (redelivery.isRedelivery(key) || (packet.dup && (pendingKeys.has(key.toString('hex')) || spool.seen(key))))) {
+    // The key (a SHA-1 of the message) only when it can matter: a redelivery may be arriving, or the
+    // points will carry the receive time and must be recognised if they come again.
+    const messageId = packet.messageId;
+    let key: Buffer | undefined;
+    const keyOf = () => (key ??= redeliveryKey(topic, messageId!, payload));
+    const suspect = messageId !== undefined && (packet.dup || redelivery.suspecting());
+    if (suspect && (redelivery.isRedelivery(keyOf()) || (packet.dup && (pendingKeys.has(keyOf().toString('hex')) || spool.seen(keyOf()))))) {
       counts.duplicates++;
       m.duplicates.inc({ kind: 'redelivery' });
       enqueue({ ack });
@@ -276,7 +281,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
       enqueue({ ack });
       return;
     }
-    const dedupeKey = result.receiveTime ? key : undefined;
+    const dedupeKey = result.receiveTime && messageId !== undefined ? keyOf() : undefined;
     if (dedupeKey) pendingKeys.add(dedupeKey.toString('hex'));
     enqueue({ entry: { receivedAt, lines: result.lines, dedupeKey }, ack });
   }
