@@ -11,6 +11,7 @@
 // What dedupe must prevent is one packet reaching one client twice (overlapping subscriptions such as
 // `hw/#` and `hw/v1/+/+/status`, or a clustered emitter delivering twice). That is decided here by the
 // packet's identity (brokerId, brokerCounter) within a window of recent deliveries; order no longer matters.
+import type { Readable } from 'node:stream';
 import type { Client } from 'aedes';
 
 type Deliver = (packet: { brokerId?: string | null; brokerCounter?: number; qos?: number }, callback: () => void) => void;
@@ -71,4 +72,23 @@ export function installExactDedupe(client: Client): boolean {
   c.deliverQoS = wrappedQoS;
   c.duplicates = noHighWaterMark();
   return true;
+}
+
+type StoredPacket = { cmd?: string; messageId?: number | null; dup?: boolean };
+type OutgoingStreams = { outgoingStream(client: unknown): Readable };
+
+/**
+ * [MQTT-3.3.1-1] DUP is 1 on a PUBLISH the broker sends again. aedes replays a persistent session's
+ * queue on reconnect as stored, DUP 0 even for messages already sent (they carry their packet
+ * identifier), so a subscriber could not tell a redelivery from a new message; ingest relies on the
+ * flag to recognise redeliveries exactly (ingest/redelivery.ts). Messages queued while the client was
+ * away have no identifier yet and go out with DUP 0, as first deliveries.
+ */
+export function markRedeliveries<P extends object>(persistence: P): P {
+  const p = persistence as unknown as Partial<OutgoingStreams>;
+  if (typeof p.outgoingStream !== 'function') return persistence;
+  const stream = p.outgoingStream.bind(persistence);
+  p.outgoingStream = (client) =>
+    stream(client).map((packet: StoredPacket) => (packet.cmd === 'publish' && packet.messageId != null ? { ...packet, dup: true } : packet));
+  return persistence;
 }

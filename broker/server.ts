@@ -23,7 +23,7 @@ import { errorTopicOf, mayPublish, maySubscribe, statusTopicOf, type Identity } 
 import { authenticator, CONNACK, type ConnectRefusal } from './auth.ts';
 import { brokerConfig, type BrokerConfig } from './config.ts';
 import { coalesceWrites } from './coalesce.ts';
-import { installExactDedupe } from './delivery.ts';
+import { installExactDedupe, markRedeliveries } from './delivery.ts';
 import { withIndexedOutgoing } from './outgoing.ts';
 import { connectGuard, tokenBucket, windowCounter } from './limits.ts';
 import { brokerStats, type BrokerStats } from './stats.ts';
@@ -134,6 +134,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
 
   const store: { instance?: unknown; close?: () => Promise<void> } = deps.persistence ? { instance: deps.persistence } : await openPersistence(config, dataDir);
   const sockets = new Set<Socket>();
+  if (store.instance) markRedeliveries(store.instance);
   const aedes = await Aedes.createBroker({
     persistence: store.instance,
     mq: deps.mq,

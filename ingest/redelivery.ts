@@ -3,9 +3,9 @@
 //
 // A broker redelivers, after a reconnect, what it believes was not acknowledged: messages whose
 // PUBACK was lost with the connection, or that a killed ingest had spooled but not yet
-// acknowledged. MQTT wants DUP=1 on those [MQTT-3.3.1-1], but aedes 1.x resends them with DUP=0
-// and starts packet ids at 1 again on every connection, so neither the flag nor the packet id alone
-// is a reliable mark. What is reliable: a redelivery repeats topic, packet id and payload of a
+// acknowledged. MQTT wants DUP=1 on those [MQTT-3.3.1-1]; our broker sets it (broker/delivery.ts), but
+// plain aedes 1.x resends with DUP=0, other brokers may too, and packet ids start at 1 again on every
+// connection, so neither the flag nor the packet id alone is a reliable mark. What is reliable: a redelivery repeats topic, packet id and payload of a
 // message taken in the last moments of the previous connection. Those keys become "suspects" when
 // the connection ends (or, after a crash, are read back from the spool); during a short replay window
 // after the next connect a message matching a suspect is a redelivery. Outside that window only a

@@ -116,3 +116,56 @@ describe('level persistence', () => {
     }
   });
 });
+
+// [MQTT-3.3.1-1]: a message the subscriber received but did not acknowledge comes again, after its
+// reconnect, with DUP 1; one queued while it was away comes with DUP 0 (broker/delivery.ts). A raw
+// socket stands in for the subscriber, because mqtt.js always acknowledges.
+describe.each(['memory', 'level'] as const)('redelivery to a persistent session with %s persistence', (persistence) => {
+  it('sets DUP on what was sent but not acknowledged, not on what was queued', async () => {
+    const { connect: rawConnect } = await import('node:net');
+    const mqttPacket = (await import('mqtt-packet')).default;
+    const tb = await startTestBroker({ broker: { persistence } });
+    const publishes: { topic: string; dup: boolean; messageId?: number }[][] = [];
+    let subacked = false;
+    const session = async (ack: boolean) => {
+      const socket = rawConnect(tb.port, '127.0.0.1');
+      const parser = mqttPacket.parser();
+      const got: { topic: string; dup: boolean; messageId?: number }[] = [];
+      publishes.push(got);
+      let connack = false;
+      parser.on('packet', (p) => {
+        if (p.cmd === 'connack') connack = true;
+        if (p.cmd === 'suback') subacked = true;
+        if (p.cmd === 'publish') {
+          got.push({ topic: p.topic, dup: p.dup, messageId: p.messageId });
+          if (ack) socket.write(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId! }));
+        }
+      });
+      socket.on('data', (d) => parser.parse(d));
+      socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: false, clientId: `${tb.service.clientId}:raw`, keepalive: 60, username: tb.service.username, password: Buffer.from(tb.service.password) }));
+      await waitFor(() => connack);
+      return { socket, got };
+    };
+    try {
+      const first = await session(false);
+      first.socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'hw/v1/demo/+/telemetry', qos: 1 }] }));
+      const gateway = await tb.registry.addGateway('demo', 'gw-dup');
+      const publisher = await connect(tb.url, gateway);
+      await waitFor(() => subacked);
+      await publisher.publishAsync('hw/v1/demo/sent/telemetry', '{}', { qos: 1 });
+      await waitFor(() => first.got.length === 1);
+      first.socket.destroy();
+      await waitFor(() => tb.broker.aedes.connectedClients <= 1);
+      await publisher.publishAsync('hw/v1/demo/queued/telemetry', '{}', { qos: 1 });
+      await publisher.endAsync();
+
+      const second = await session(true);
+      await waitFor(() => second.got.some((p) => p.topic.endsWith('/queued/telemetry')));
+      expect(first.got.map((p) => `${p.topic} dup=${p.dup}`)).toEqual(['hw/v1/demo/sent/telemetry dup=false']);
+      expect(second.got.map((p) => `${p.topic} dup=${p.dup}`)).toEqual(['hw/v1/demo/sent/telemetry dup=true', 'hw/v1/demo/queued/telemetry dup=false']);
+      second.socket.destroy();
+    } finally {
+      await tb.close();
+    }
+  });
+});
