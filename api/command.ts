@@ -1,7 +1,7 @@
 // `hazwatch api`: the operator API and the monitoring-room console.
 import type { Command } from '../core/command.ts';
 import { registryPath } from '../core/config.ts';
-import { openRegistry } from '../registry/registry.ts';
+import { serveWithRegistry } from '../registry/registry.ts';
 import { startApi } from './start.ts';
 
 export const apiCommand: Command = {
@@ -19,23 +19,12 @@ export const apiCommand: Command = {
     return Object.keys(api).length ? { api } : {};
   },
   async run({ config, log, metrics, out }) {
-    const registry = openRegistry(registryPath(config));
-    try {
-      const service = await startApi({ config, log, metrics, registry });
-      out.write(`console: ${service.consoleUrl}\nAPI docs: ${service.url}/docs\n`);
-      if (service.generatedAdminPassword) {
-        out.write(`first administrator: ${config.api.adminUser} / ${service.generatedAdminPassword} (shown once: sign in and change it)\n`);
-      }
-      return {
-        name: 'api',
-        async close() {
-          await service.close();
-          registry.close();
-        },
-      };
-    } catch (err) {
-      registry.close();
-      throw err;
+    const served = await serveWithRegistry(registryPath(config), 'api', (registry) => startApi({ config, log, metrics, registry }));
+    const { service } = served;
+    out.write(`console: ${service.consoleUrl}\nAPI docs: ${service.url}/docs\n`);
+    if (service.generatedAdminPassword) {
+      out.write(`first administrator: ${config.api.adminUser} / ${service.generatedAdminPassword} (shown once: sign in and change it)\n`);
     }
+    return served;
   },
 };

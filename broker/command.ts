@@ -1,7 +1,7 @@
 // `hazwatch broker`: the MQTT broker on its own, reading credentials from the registry file.
 import type { Command } from '../core/command.ts';
 import { registryPath } from '../core/config.ts';
-import { openRegistry } from '../registry/registry.ts';
+import { serveWithRegistry } from '../registry/registry.ts';
 import { startBroker } from './server.ts';
 
 export const brokerCommand: Command = {
@@ -27,19 +27,6 @@ export const brokerCommand: Command = {
     return Object.keys(broker).length ? { broker } : {};
   },
   async run({ config, log, metrics }) {
-    const registry = openRegistry(registryPath(config));
-    try {
-      const broker = await startBroker({ ...config.broker, dataDir: config.dataDir }, { log, metrics, registry });
-      return {
-        name: 'broker',
-        async close() {
-          await broker.close();
-          registry.close();
-        },
-      };
-    } catch (err) {
-      registry.close();
-      throw err;
-    }
+    return serveWithRegistry(registryPath(config), 'broker', (registry) => startBroker({ ...config.broker, dataDir: config.dataDir }, { log, metrics, registry }));
   },
 };

@@ -1,7 +1,7 @@
 // `hazwatch ingest`: broker → validation → spool → InfluxDB, as its own process.
 import type { Command } from '../core/command.ts';
 import { registryPath } from '../core/config.ts';
-import { openRegistry } from '../registry/registry.ts';
+import { serveWithRegistry } from '../registry/registry.ts';
 import { startIngest } from './service.ts';
 
 export const ingestCommand: Command = {
@@ -19,15 +19,7 @@ export const ingestCommand: Command = {
     return Object.keys(influx).length ? { ingest: { influx } } : {};
   },
   async run({ config, log, metrics }) {
-    const registry = openRegistry(registryPath(config));
-    const service = await startIngest({ config, log, metrics, registry });
-    return {
-      name: 'ingest',
-      async close() {
-        await service.close();
-        registry.close();
-      },
-    };
+    return serveWithRegistry(registryPath(config), 'ingest', (registry) => startIngest({ config, log, metrics, registry }));
   },
 };
 export { startIngest } from './service.ts';

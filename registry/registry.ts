@@ -382,3 +382,30 @@ export function deviceDirectory(registry: Registry, options: { checkMs?: number;
     },
   };
 }
+
+/**
+ * A long-running command whose service reads the registry for its whole life (`hazwatch broker`,
+ * `ingest`, `rules`, `api`): the registry closes after the service, or at once when it fails to start.
+ */
+export async function serveWithRegistry<S extends { close(): Promise<void> }>(
+  path: string,
+  name: string,
+  start: (registry: Registry) => Promise<S>,
+): Promise<{ name: string; service: S; close(): Promise<void> }> {
+  const registry = openRegistry(path);
+  let service: S;
+  try {
+    service = await start(registry);
+  } catch (err) {
+    registry.close();
+    throw err;
+  }
+  return {
+    name,
+    service,
+    async close() {
+      await service.close();
+      registry.close();
+    },
+  };
+}

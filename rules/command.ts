@@ -1,7 +1,7 @@
 // `hazwatch rules`
 import type { Command } from '../core/command.ts';
 import { registryPath } from '../core/config.ts';
-import { openRegistry } from '../registry/registry.ts';
+import { serveWithRegistry } from '../registry/registry.ts';
 import { startRules } from './service.ts';
 
 export const rulesCommand: Command = {
@@ -24,19 +24,6 @@ export const rulesCommand: Command = {
       ctx.out.write(`rules ok: ${set.files.length} files (${set.files.filter((f) => f.scope > 0).map((f) => f.path).join(', ') || 'defaults only'})\n`);
       return;
     }
-    const registry = openRegistry(registryPath(ctx.config));
-    try {
-      const service = await startRules({ config: ctx.config, log: ctx.log, metrics: ctx.metrics, registry });
-      return {
-        name: 'rules',
-        async close() {
-          await service.close();
-          registry.close();
-        },
-      };
-    } catch (err) {
-      registry.close();
-      throw err;
-    }
+    return serveWithRegistry(registryPath(ctx.config), 'rules', (registry) => startRules({ config: ctx.config, log: ctx.log, metrics: ctx.metrics, registry }));
   },
 };
