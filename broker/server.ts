@@ -22,7 +22,7 @@ import type { Registry } from '../registry/registry.ts';
 import { errorTopicOf, mayPublish, maySubscribe, statusTopicOf, type Identity } from './acl.ts';
 import { authenticator, CONNACK, type ConnectRefusal } from './auth.ts';
 import { brokerConfig, type BrokerConfig } from './config.ts';
-import { coalesceWrites } from './coalesce.ts';
+import { coalesceWrites } from '../core/coalesce.ts';
 import { installExactDedupe, markRedeliveries } from './delivery.ts';
 import { withIndexedOutgoing } from './outgoing.ts';
 import { connectGuard, tokenBucket, windowCounter } from './limits.ts';

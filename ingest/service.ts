@@ -13,6 +13,7 @@ import { createInterpreter, type DeviceLookup } from './interpret.ts';
 import { limitedLog, tokenBuckets } from './limits.ts';
 import { healthLines, ingestMetrics } from './metrics.ts';
 import { deferAcks } from './mqtt-acks.ts';
+import { coalesceClientWrites } from '../core/coalesce.ts';
 import { redeliveryKey, redeliveryTracker } from './redelivery.ts';
 import { openSpool, type SpoolEntry, type SpoolStats } from './spool.ts';
 import { createWriter, type WriteError } from './writers/index.ts';
@@ -378,6 +379,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
       manualConnect: true,
     });
     deferAcks(c, onPublish);
+    coalesceClientWrites(c);
     c.on('connect', (connack) => {
       m.connected.set(1);
       if (connack.sessionPresent) redelivery.connected();

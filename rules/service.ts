@@ -12,6 +12,7 @@ import type { Service } from '../core/command.ts';
 import { dataPath, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { counter } from '../core/metrics.ts';
+import { coalesceClientWrites } from '../core/coalesce.ts';
 import { deviceDirectory, serviceUsername, type Registry } from '../registry/registry.ts';
 import { createWriter } from '../ingest/writers/index.ts';
 import { loadRuleSet, type RuleSet } from './definitions.ts';
@@ -115,6 +116,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
   });
+  coalesceClientWrites(client);
   const channels = ['telemetry', 'event', 'status'] as const;
   // A rules process restricted to some enterprises leaves the platform's own alarms to the others.
   const platform = cfg.enterprises.length ? undefined : platformWatcher({ store, log, now, clearDelayMs: cfg.platformClearS * 1000, onWrite: kickAll });

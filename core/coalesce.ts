@@ -3,7 +3,10 @@
 // thousands of messages in flight (ingest, rules) cost one writev system call per message: a quarter of
 // the broker's CPU under load (docs/benchmarks.md). Holding the cork until the end of the loop turn
 // merges them. TCP_NODELAY stays on: the wait is at most one turn of the event loop, not the kernel's.
-import type { Socket } from 'node:net';
+// The same holds for the PUBACKs the platform's own MQTT clients send back (rules acknowledges every
+// message it evaluates).
+import { Socket } from 'node:net';
+import type { MqttClient } from 'mqtt';
 
 export function coalesceWrites(socket: Socket): void {
   let held = false;
@@ -20,4 +23,16 @@ export function coalesceWrites(socket: Socket): void {
     }
     return (write as (...a: unknown[]) => boolean).apply(this, args);
   } as Socket['write'];
+}
+
+/** The same for an mqtt.js client's connection, again after every reconnect (a new socket each time). */
+export function coalesceClientWrites(client: MqttClient): void {
+  const done = new WeakSet<Socket>();
+  client.on('connect', () => {
+    const stream = client.stream;
+    if (stream instanceof Socket && !done.has(stream)) {
+      done.add(stream);
+      coalesceWrites(stream);
+    }
+  });
 }
