@@ -1,13 +1,13 @@
 // npm run bench:alarms: latency from a device's publish to the alarm event on the MQTT alarm topic
 // (p50/p99), and the readings/s the rules process sustains, at 1,000, 5,000 and 20,000 readings/s.
 //
-// Setup, all on this machine: the hazwatch broker (aedes, real TCP), the rules service on its own thread
-// (bench/alarms-worker.ts: own event loop, like a separate process), 4
+// Setup, all on this machine: the hazwatch broker (`hazwatch broker`, a process of its own, real TCP), the
+// rules service on its own thread (bench/alarms-worker.ts: own event loop, like a separate process), 4
 // gateway connections publishing QoS1 readings of 2,000 combustible gas detectors (normal values,
 // 0-10 %LEL), and one probe every 200 ms: a fresh detector sends two readings at 60 %LEL (the default
 // rule wants two samples in a row), and the clock runs from the publish of the second one to the
-// `raised` change on hw/v1/<enterprise>/<device>/alarm. The load generator and the broker share one
-// thread, the rules engine has the other; on a 2-core machine the figures are a floor, not a ceiling.
+// `raised` change on hw/v1/<enterprise>/<device>/alarm. Broker, rules engine and load generator share
+// the 2 cores: the figures are a floor, not a ceiling.
 //
 // HAZWATCH_BENCH_SECONDS (default 5) sets the duration of each phase; HAZWATCH_BENCH_RATES="1000,5000"
 // the rates; HAZWATCH_BENCH_BROKER=mosquitto runs the same load through Mosquitto (/usr/sbin/mosquitto,
@@ -20,7 +20,8 @@ import { Worker } from 'node:worker_threads';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { freePort, waitFor } from '../test/support/net.ts';
-import { startTestBroker } from '../test/support/broker.ts';
+import { openRegistry } from '../registry/registry.ts';
+import { startService, type Service } from './lib/procs.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,26 +41,37 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const hwBroker = await startTestBroker({ broker: { publishRatePerSecond: 0, gatewayPublishRatePerSecond: 0 } as never });
-  const registry = hwBroker.registry;
-  let mosquitto: ChildProcess | undefined;
-  let broker: { url: string; service: { username?: string; password?: string; clientId: string }; registryPath: string; close(): Promise<void> } = hwBroker;
-  if (BROKER === 'mosquitto') {
-    const port = await freePort();
-    const conf = join(mkdtempSync(join(tmpdir(), 'hw-bench-mosq-')), 'mosquitto.conf');
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nmax_inflight_messages 0\n`);
-    mosquitto = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
-    const url = `mqtt://127.0.0.1:${port}`;
-    await waitFor(async () => (await mqtt.connectAsync(url, { reconnectPeriod: 0 }).then((c) => (c.end(), true)).catch(() => false)), 10_000);
-    broker = { url, service: { clientId: 'svc:bench' }, registryPath: hwBroker.registryPath, close: async () => void mosquitto?.kill() };
-  }
+  // Both brokers run in a process of their own, as deployed: the load generator and the watcher live
+  // on this thread, the rules engine on a worker thread.
+  const dir = mkdtempSync(join(tmpdir(), 'hw-bench-alarms-broker-'));
+  const registryPath = join(dir, 'registry.db');
+  const registry = openRegistry(registryPath);
+  const service = await registry.setService('bench');
   await registry.addDevices(Array.from({ length: DEVICES }, (_, i) => ({ enterprise: ENTERPRISE, id: `lel-${i}`, class: 'gas_combustible' as const })));
   await registry.addDevices(
     Array.from({ length: PROBES_PER_PHASE * RATES.length + 10 }, (_, i) => ({ enterprise: ENTERPRISE, id: `probe-${i}`, class: 'gas_combustible' as const })),
   );
+  const gatewayCreds = [];
+  for (let g = 0; g < GATEWAYS; g++) gatewayCreds.push(await registry.addGateway(ENTERPRISE, `gw-${g}`));
+  const port = await freePort();
+  const url = `mqtt://127.0.0.1:${port}`;
+  let broker: { url: string; service: { username?: string; password?: string; clientId: string }; registryPath: string; close(): Promise<void> };
+  if (BROKER === 'mosquitto') {
+    const conf = join(dir, 'mosquitto.conf');
+    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nmax_inflight_messages 0\n`);
+    const mosquitto: ChildProcess = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
+    await waitFor(async () => (await mqtt.connectAsync(url, { reconnectPeriod: 0 }).then((c) => (c.end(), true)).catch(() => false)), 10_000);
+    broker = { url, service: { clientId: 'svc:bench' }, registryPath, close: async () => void mosquitto.kill() };
+  } else {
+    const proc: Service = await startService('broker', ['broker', '--port', String(port), '--ws-port', 'false', '--tls-port', 'false'], {
+      env: { HAZWATCH_DATA_DIR: dir, HAZWATCH_REGISTRY_PATH: registryPath, HAZWATCH_LOG_LEVEL: 'info', HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
+      ready: /broker listening/,
+    });
+    broker = { url, service, registryPath, close: () => proc.stop() };
+  }
   const gateways: MqttClient[] = [];
   for (let g = 0; g < GATEWAYS; g++) {
-    const creds = await registry.addGateway(ENTERPRISE, `gw-${g}`);
+    const creds = gatewayCreds[g];
     gateways.push(await mqtt.connectAsync(broker.url, BROKER === 'mosquitto' ? { clientId: `bench-gw-${g}`, reconnectPeriod: 0 } : { ...creds, reconnectPeriod: 0 }));
   }
   const overrides = {
@@ -189,7 +201,7 @@ async function main(): Promise<void> {
   await rules.close();
   await worker.terminate();
   await broker.close();
-  if (broker !== hwBroker) await hwBroker.close();
+  registry.close();
   process.exit(0);
 }
 
