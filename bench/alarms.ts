@@ -21,7 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { freePort, waitFor } from '../test/support/net.ts';
 import { openRegistry } from '../registry/registry.ts';
-import { startService, type Service } from './lib/procs.ts';
+import { READY, startService, type Service } from './lib/procs.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   } else {
     const proc: Service = await startService('broker', ['broker', '--port', String(port), '--ws-port', 'false', '--tls-port', 'false'], {
       env: { HAZWATCH_DATA_DIR: dir, HAZWATCH_REGISTRY_PATH: registryPath, HAZWATCH_LOG_LEVEL: 'info', HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
-      ready: /broker listening/,
+      ready: READY.broker,
     });
     broker = { url, service, registryPath, close: () => proc.stop() };
   }

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { openRegistry } from '../registry/registry.ts';
 import { freePort } from '../test/support/net.ts';
 import { ownInflux } from '../test/support/influxd.ts';
-import { machine, percentile, ROOT, startService, watchProcs, type Service } from './lib/procs.ts';
+import { machine, percentile, READY, ROOT, startService, watchProcs, type Service } from './lib/procs.ts';
 import { rawConnect } from './lib/raw-mqtt.ts';
 
 const RATES = (process.env.HAZWATCH_BENCH_RATES ?? '5000,10000,20000').split(',').map(Number);
@@ -91,19 +91,19 @@ async function main(): Promise<void> {
     const broker = await startService('broker', ['broker', '--port', String(port), '--ws-port', 'false', '--tls-port', 'false'], {
       nodeArgs: prof('broker'),
       env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'broker'), HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
-      ready: /broker listening/,
+      ready: READY.broker,
     });
     services.push(broker);
     const ingest = await startService('ingest', ['ingest'], {
       nodeArgs: prof('ingest'),
       env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'ingest'), HAZWATCH_MQTT_USERNAME: svc.ingest.username, HAZWATCH_MQTT_PASSWORD: svc.ingest.password },
-      ready: /"subscribed"/,
+      ready: READY.ingest,
     });
     services.push(ingest);
     const rules = await startService('rules', ['rules'], {
       nodeArgs: prof('rules'),
       env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'rules'), HAZWATCH_MQTT_USERNAME: svc.rules.username, HAZWATCH_MQTT_PASSWORD: svc.rules.password },
-      ready: /rules connected and subscribed/,
+      ready: READY.rules,
     });
     services.push(rules);
 

@@ -13,15 +13,15 @@
 // (default 90 s) and reports what had landed by then.
 //
 //   HAZWATCH_BENCH_MESSAGES=60000 HAZWATCH_BENCH_BROKER=mosquitto HAZWATCH_BENCH_MODE=backlog npm run bench:ingest
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { openRegistry } from '../registry/registry.ts';
 import { ownInflux, v1Count } from '../test/support/influxd.ts';
-import { freePort, waitFor } from '../test/support/net.ts';
+import { freePort } from '../test/support/net.ts';
+import { READY, startService, type Service } from './lib/procs.ts';
 
 /** hazwatch: our broker (`hazwatch broker`); mosquitto: Debian's Mosquitto, to take the broker out of the measurement. */
 const BROKER = process.env.HAZWATCH_BENCH_BROKER === 'mosquitto' ? 'mosquitto' : 'hazwatch';
@@ -32,41 +32,15 @@ const DEVICES = 200;
 const PUBLISHERS = 2;
 const WINDOW = 1000; // QoS1 publishes in flight per publisher connection
 
-const root = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'hazwatch-bench-ingest-'));
-const children: ChildProcess[] = [];
+const children: Service[] = [];
 let influx: Awaited<ReturnType<typeof ownInflux>> | undefined;
 
-const logs = new Map<ChildProcess, () => string>();
-
-function run(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, command = process.execPath): Promise<ChildProcess> {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  logs.set(child, () => out);
-  const keep = (d: Buffer) => (out = (out + d).slice(-20_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return waitFor(() => ready.test(out) || child.exitCode !== null, 60_000, 50)
-    .then(() => {
-      if (child.exitCode !== null) throw new Error(`${name} exited: ${out.slice(-2000)}`);
-      return child;
-    })
-    .catch((err) => {
-      throw new Error(`${name} not ready: ${(err as Error).message}\n${out.slice(-2000)}`);
-    });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((r) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      r();
-    });
-    child.kill('SIGTERM');
-  });
+/** `hazwatch <args>`, or `command` with `args`, started and kept for the cleanup at the end. */
+async function run(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, command?: string): Promise<Service> {
+  const service = await startService(name, args, { env, ready, command });
+  children.push(service);
+  return service;
 }
 
 /** Publishes MESSAGES readings as fast as the QoS1 window allows; resolves when all are acknowledged by the broker. */
@@ -92,8 +66,8 @@ async function publish(clients: MqttClient[], t0: number): Promise<number> {
 interface Pipeline {
   label: string;
   db: string;
-  /** Starts the pipeline process; resolves once it is connected to the broker. */
-  start(mode: 'live' | 'backlog'): Promise<ChildProcess>;
+  /** Starts the pipeline process; resolves once it is subscribed (or has found its session). */
+  start(mode: 'live' | 'backlog'): Promise<Service>;
 }
 
 async function publishAll(gateway: { username: string; password: string; clientId: string }, brokerUrl: string, t0: number): Promise<number> {
@@ -115,15 +89,14 @@ async function landed(influxUrl: string, db: string): Promise<number> {
  * own capacity, from its connect until the last point is in InfluxDB.
  */
 async function measure(p: Pipeline, mode: 'live' | 'backlog', influxUrl: string, gateway: { username: string; password: string; clientId: string }, brokerUrl: string) {
-  let child: ChildProcess;
+  let child: Service;
   let t0: number;
   let publishSeconds: number | null = null;
   if (mode === 'backlog') {
     // Creates the persistent session and its subscription; killed, so that Node-RED cannot
     // unsubscribe on its way out (it does when stopped gracefully) and the session keeps queueing.
     const first = await p.start(mode);
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    await first.stop('SIGKILL');
     const p0 = Date.now();
     publishSeconds = Math.round((await publishAll(gateway, brokerUrl, p0)) - p0) / 1000;
     child = await p.start(mode);
@@ -145,8 +118,8 @@ async function measure(p: Pipeline, mode: 'live' | 'backlog', influxUrl: string,
   console.log(
     `${p.label.padEnd(16)} ${mode.padEnd(8)} ${String(result.readingsPerSecond).padStart(7)} readings/s  (${n}/${MESSAGES} in ${result.seconds} s${publishSeconds === null ? '' : `; publisher ${publishSeconds} s`})`,
   );
-  if (!result.complete) console.log(`${p.label} log (end):\n${logs.get(child)!().slice(-3000)}`);
-  await stop(child);
+  if (!result.complete) console.log(`${p.label} log (end):\n${child.output().slice(-3000)}`);
+  await child.stop();
   return result;
 }
 
@@ -192,7 +165,7 @@ async function main(): Promise<void> {
   } else {
     await run(
       'broker',
-      ['bin/hazwatch.js', 'broker', '--port', String(brokerPort), '--ws-port', 'false', '--tls-port', 'false', '--allow-anonymous'],
+      ['broker', '--port', String(brokerPort), '--ws-port', 'false', '--tls-port', 'false', '--allow-anonymous'],
       { ...common, HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
       /listening|started|ready/i,
     );
@@ -206,7 +179,7 @@ async function main(): Promise<void> {
       start: (mode) =>
         run(
           'hazwatch ingest',
-          ['bin/hazwatch.js', 'ingest'],
+          ['ingest'],
           {
             ...common,
             HAZWATCH_MQTT_URL: brokerUrl,
@@ -220,7 +193,7 @@ async function main(): Promise<void> {
             HAZWATCH_INGEST_CLIENT_ID: `${svc.username}:${mode}`,
             HAZWATCH_INGEST_SPOOL_PATH: join(dir, `spool-${mode}.db`),
           },
-          /"msg":"(subscribed|connected to the broker)"/,
+          READY.ingest,
         ),
     },
   ];
@@ -240,7 +213,7 @@ async function main(): Promise<void> {
       start: (mode) => {
         const flows = join(dir, `flows-${mode}.json`);
         writeFileSync(flows, JSON.stringify(nodeRedFlows(brokerPort, influx!.port, `bench_nodered_${mode}`, `nodered-bench-${mode}`), null, 2));
-        return run('node-red', [redJs, '--userDir', join(dir, `node-red-${mode}`), '--port', String(port), flows], { NODE_RED_ENABLE_PROJECTS: 'false' }, /Connected to broker/);
+        return run('node-red', [redJs, '--userDir', join(dir, `node-red-${mode}`), '--port', String(port), flows], { NODE_RED_ENABLE_PROJECTS: 'false' }, /Connected to broker/, process.execPath);
       },
     });
   } else {
@@ -257,7 +230,7 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  for (const c of children.reverse()) await stop(c);
+  for (const c of children.reverse()) await c.stop();
   await influx?.remove();
   rmSync(dir, { recursive: true, force: true });
 }

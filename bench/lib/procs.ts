@@ -20,6 +20,17 @@ export interface Service {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * What each `hazwatch` process logs once it can do its job. ingest is ready once subscribed, or once it
+ * finds its persistent session (then it does not subscribe again); "connected" alone is too early:
+ * messages published before its SUBSCRIBE reach nobody.
+ */
+export const READY = {
+  broker: /broker listening/,
+  ingest: /"subscribed"|"sessionPresent":true/,
+  rules: /rules connected and subscribed/,
+} as const;
+
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** The process is ready when its output matches this. */

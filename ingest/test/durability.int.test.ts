@@ -14,6 +14,7 @@ import { waitFor } from '../../test/support/net.ts';
 import { startIngest } from '../service.ts';
 import { connect, ingestTestConfig, tempDir } from './helpers.ts';
 import { ownInflux, v1Count, type OwnInflux } from '../../test/support/influxd.ts';
+import { READY } from '../../bench/lib/procs.ts';
 import { startLoad } from './load.ts';
 import { startRelay } from './proxy.ts';
 
@@ -102,7 +103,7 @@ describe('ingest: nothing lost', () => {
       out = '';
       child.stdout!.on('data', (d) => (out += d));
       child.stderr!.on('data', (d) => (out += d));
-      await waitFor(() => /"msg":"(subscribed|connected to the broker)"/.test(out) || child.exitCode !== null, 30_000);
+      await waitFor(() => READY.ingest.test(out) || child.exitCode !== null, 30_000);
       if (child.exitCode !== null) throw new Error(`ingest exited: ${out}`);
       return child;
     };

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ownInflux, type OwnInflux } from '../support/influxd.ts';
-import { startService, type Service } from '../../bench/lib/procs.ts';
+import { READY, startService, type Service } from '../../bench/lib/procs.ts';
 import { openRegistry, type Credentials } from '../../registry/registry.ts';
 import { freePort } from '../support/net.ts';
 
@@ -74,18 +74,18 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     broker: () =>
       startService('broker', ['broker', '--port', String(port), '--ws-port', 'false', '--tls-port', 'false', ...(opts.brokerArgs ?? [])], {
         env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'broker'), HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0', ...opts.brokerEnv },
-        ready: /broker listening/,
+        ready: READY.broker,
       }),
     ingest: () =>
       startService('ingest', ['ingest'], {
         env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'ingest'), HAZWATCH_MQTT_USERNAME: services.ingest.username, HAZWATCH_MQTT_PASSWORD: services.ingest.password, ...opts.ingestEnv },
         // A restart finds its persistent session (and subscriptions) in the broker: no new SUBSCRIBE.
-        ready: /"subscribed"|"sessionPresent":true/,
+        ready: READY.ingest,
       }),
     rules: () =>
       startService('rules', ['rules'], {
         env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'rules'), HAZWATCH_MQTT_USERNAME: services.rules.username, HAZWATCH_MQTT_PASSWORD: services.rules.password, ...opts.rulesEnv },
-        ready: /rules connected and subscribed/,
+        ready: READY.rules,
       }),
   };
   const self: Pipeline = {
