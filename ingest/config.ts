@@ -47,7 +47,7 @@ export const ingestConfig = z
       .object({
         size: z.number().int().positive().default(5000).describe('Points per database write'),
         flushMs: z.number().int().positive().default(1000).describe('Longest wait before a partial batch is written'),
-        maxCommit: z.number().int().positive().default(100).describe('Messages per spool transaction (group commit); small keeps PUBACKs prompt, which brokers that scan their in-flight list per PUBACK (aedes) need'),
+        maxCommit: z.number().int().positive().default(100).describe('Messages per spool transaction (group commit); small keeps PUBACKs prompt behind any broker'),
       })
       .strict()
       .prefault({}),

@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.ts';
 import type { AlarmStore } from './store-types.ts';
 
 export const PLATFORM_FILTER = `${PLATFORM_TOPIC_PREFIX}/#`;
+const CONDITION = 'HW_ALM_INGEST_BACKPRESSURE';
 
 /** Spool states and their level: a full spool stops acknowledging (data delayed at the broker); filling warns. */
 const SPOOL_LEVEL: Record<string, AlarmLevel | null> = { full: 2, filling: 3, ok: null };
@@ -43,7 +44,6 @@ export function platformWatcher(options: PlatformWatcherOptions) {
   }
 
   async function apply(device: string, report: IngestState): Promise<void> {
-    const condition = 'HW_ALM_INGEST_BACKPRESSURE' as const;
     const level = SPOOL_LEVEL[report.state];
     if (level === undefined) {
       log.warn({ device, state: report.state }, 'unknown platform state ignored');
@@ -52,33 +52,33 @@ export function platformWatcher(options: PlatformWatcherOptions) {
     const at = typeof report.at === 'number' ? report.at : now();
     const fill = typeof report.spool?.fill === 'number' ? report.spool.fill : null;
     const message = `ingest ${report.instance ?? device}: spool ${report.state}` + (fill === null ? '' : ` (${Math.round(fill * 100)} %)`) + (report.database ? `, database ${report.database}` : '');
-    const active = await store.activeFor(PLATFORM_ENTERPRISE, device, condition);
-    if (level !== null) {
-      clearTimeout(clearing.get(device));
-      clearing.delete(device);
-    } else if (active && !clearing.has(device) && options.clearDelayMs > 0) {
-      clearing.set(
-        device,
-        setTimeout(() => {
-          clearing.delete(device);
-          enqueue(device, () => clear(device, fill, message));
-        }, options.clearDelayMs),
-      );
+    const active = await store.activeFor(PLATFORM_ENTERPRISE, device, CONDITION);
+    if (level === null) {
+      // `ok`: the alarm clears once `ok` has held for the off-delay (a clear already pending keeps its time).
+      if (active && !clearing.has(device)) {
+        clearing.set(
+          device,
+          setTimeout(() => {
+            clearing.delete(device);
+            enqueue(device, () => clear(device, fill, message));
+          }, options.clearDelayMs),
+        );
+      }
       return;
-    } else if (clearing.has(device)) return;
-    let changed = false;
-    if (level !== null && !active) {
-      changed = !!(await store.raise({ enterprise: PLATFORM_ENTERPRISE, device, deviceClass: 'platform', site: '', hazardSource: null, condition, level, metric: 'spool_fill', value: fill, threshold: null, message, at, rule: 'platform.ingest.spool' }));
-    } else if (level !== null && active && active.level !== level) {
-      changed = !!(await store.changeLevel(active.id, { level, value: fill, threshold: null, message, at, rule: 'platform.ingest.spool' }));
-    } else if (level === null && active) {
-      changed = !!(await store.clearAuto(active.id, fill, at, message));
     }
-    if (changed) options.onWrite?.();
+    clearTimeout(clearing.get(device));
+    clearing.delete(device);
+    const rule = 'platform.ingest.spool';
+    const change = !active
+      ? await store.raise({ enterprise: PLATFORM_ENTERPRISE, device, deviceClass: 'platform', site: '', hazardSource: null, condition: CONDITION, level, metric: 'spool_fill', value: fill, threshold: null, message, at, rule })
+      : active.level !== level
+        ? await store.changeLevel(active.id, { level, value: fill, threshold: null, message, at, rule })
+        : undefined;
+    if (change) options.onWrite?.();
   }
 
   async function clear(device: string, fill: number | null, message: string): Promise<void> {
-    const active = await store.activeFor(PLATFORM_ENTERPRISE, device, 'HW_ALM_INGEST_BACKPRESSURE');
+    const active = await store.activeFor(PLATFORM_ENTERPRISE, device, CONDITION);
     if (active && (await store.clearAuto(active.id, fill, now(), message))) options.onWrite?.();
   }
 

@@ -120,7 +120,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   const channels = ['telemetry', 'event', 'status'] as const;
   // A rules process restricted to some enterprises leaves the platform's own alarms to the others.
   const platform = cfg.enterprises.length ? undefined : platformWatcher({ store, log, now, clearDelayMs: cfg.platformClearS * 1000, onWrite: kickAll });
-  const filters = cfg.enterprises.length ? cfg.enterprises.flatMap((e) => channels.map((c) => channelFilter(c, e))) : [...channels.map((c) => channelFilter(c)), platform!.filter];
+  const filters = platform ? [...channels.map((c) => channelFilter(c)), platform.filter] : cfg.enterprises.flatMap((e) => channels.map((c) => channelFilter(c, e)));
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
   client.on('connect', () => {
