@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { startApi } from '../api/start.ts';
 import { startBroker } from '../broker/server.ts';
 import type { Command, Service } from '../core/command.ts';
-import { dataPath, registryPath, type Config } from '../core/config.ts';
+import { registryPath, type Config } from '../core/config.ts';
 import { startIngest } from '../ingest/service.ts';
 import { openRegistry } from '../registry/registry.ts';
 import { startRules } from '../rules/service.ts';
-import { startRun, writeExpected } from '../simulators/run.ts';
+import { recordExpected, startRun } from '../simulators/run.ts';
 
 const DEMO_SCENARIO = fileURLToPath(new URL('../simulators/scenarios/demo.yaml', import.meta.url));
 
@@ -69,18 +69,13 @@ export const startCommand: Command = {
         const run = await startRun({ url: broker.url, settings: { ...config.simulate, scenario }, registry, signal, log, metrics, progress: false });
         services.push({ name: 'simulators', close: async () => void (await run.fleet.stop()) });
         // The alarms the scenario must cause, so that a demo can be checked against the console.
-        const plan = run.plan;
-        const expectedFile = plan ? config.simulate.expectedAlarms ?? dataPath(config, `expected-alarms-${plan.scenario}.json`) : undefined;
-        if (plan && expectedFile) writeExpected(expectedFile, plan, config.simulate.speed);
+        const expected = recordExpected(run, config);
         run.done.then(
-          (summary) => {
-            if (plan && expectedFile) writeExpected(expectedFile, plan, config.simulate.speed, summary);
-            log.info({ summary }, 'demo scenario finished');
-          },
+          (summary) => log.info({ summary }, 'demo scenario finished'),
           (err) => log.error({ err }, 'demo scenario failed'),
         );
         out.write(`  simulators   ${run.devices.length} devices, scenario ${scenario}\n`);
-        if (plan && expectedFile) out.write(`  expected     ${plan.expected.length} alarms, listed in ${expectedFile}\n`);
+        if (expected) out.write(`  expected     ${expected.count} alarms, listed in ${expected.file}\n`);
         if (config.api.demoLogin || flags.demo) out.write('  demo login   demo / hazwatch-demo\n');
       }
       if (config.ingest.influx.kind === 'none') {

@@ -1,10 +1,10 @@
 // `hazwatch simulate`: a fleet of simulated devices over MQTT, from a mix or a scenario file.
 import { HazwatchError } from '../contract/errors.ts';
 import type { Command } from '../core/command.ts';
-import { dataPath, registryPath } from '../core/config.ts';
+import { registryPath } from '../core/config.ts';
 import { openRegistry } from '../registry/registry.ts';
 import { existsSync } from 'node:fs';
-import { formatSummary, startRun, writeExpected } from './run.ts';
+import { formatSummary, recordExpected, startRun } from './run.ts';
 
 const num = (v: unknown) => (v === undefined ? undefined : Number(v));
 
@@ -67,15 +67,10 @@ export const simulateCommand: Command = {
     } finally {
       registry?.close();
     }
-    let expectedFile: string | undefined;
-    if (run.plan) {
-      expectedFile = settings.expectedAlarms ?? dataPath(ctx.config, `expected-alarms-${run.plan.scenario}.json`);
-      writeExpected(expectedFile, run.plan, settings.speed);
-      ctx.out.write(`scenario ${run.plan.scenario}: ${run.plan.expected.length} expected alarms written to ${expectedFile}\n`);
-    }
+    const expected = recordExpected(run, ctx.config);
+    if (expected) ctx.out.write(`scenario ${run.plan!.scenario}: ${expected.count} expected alarms written to ${expected.file}\n`);
     ctx.out.write(`simulating ${run.devices.length} devices against ${url}\n`);
     const summary = await run.done;
-    if (run.plan && expectedFile) writeExpected(expectedFile, run.plan, settings.speed, summary);
     ctx.out.write(formatSummary(summary) + '\n');
   },
 };

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
+import { dataPath, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Registry } from '../registry/registry.ts';
 import { createClock } from './clock.ts';
@@ -113,6 +114,21 @@ export async function startRun(options: RunOptions): Promise<Run> {
 export function writeExpected(file: string, plan: ScenarioPlan, speed: number, summary?: FleetSummary): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(expectedDocument(plan, speed, summary), null, 2) + '\n');
+}
+
+/**
+ * The scenario's expected alarms, machine-readable, at `simulate.expectedAlarms` (default
+ * <dataDir>/expected-alarms-<scenario>.json): written now, and again with the run's summary when it
+ * ends. Returns the file; undefined for a fleet without a scenario.
+ */
+export function recordExpected(run: Run, config: Config): { file: string; count: number } | undefined {
+  const plan = run.plan;
+  if (!plan) return undefined;
+  const file = config.simulate.expectedAlarms ?? dataPath(config, `expected-alarms-${plan.scenario}.json`);
+  writeExpected(file, plan, config.simulate.speed);
+  // The caller reports a failed run; here it only means there is no summary to add.
+  run.done.then((summary) => writeExpected(file, plan, config.simulate.speed, summary), () => undefined);
+  return { file, count: plan.expected.length };
 }
 
 export function formatSummary(s: FleetSummary): string {
