@@ -36,11 +36,6 @@ export const apiConfig = z
       })
       .strict()
       .prefault({}),
-    onlineGraceFactor: z
-      .number()
-      .min(1)
-      .default(3)
-      .describe('A device is shown offline after this many of its reporting intervals without a message'),
   })
   .strict()
   .prefault({});

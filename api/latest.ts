@@ -3,8 +3,8 @@
 // ingest, so the console never shows a reading the platform refused.
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { channelFilter, interpretEvent, interpretTelemetry, parseTopic, type DeviceClass } from '../contract/index.ts';
-import { DEVICE_CLASSES } from '../contract/catalog.ts';
+import { channelFilter, interpretEvent, interpretTelemetry, parseTopic } from '../contract/index.ts';
+import { judgePresence, presencePolicy, type Presence, type PresenceDevice } from '../contract/presence.ts';
 import { counter } from '../core/metrics.ts';
 import type { Logger } from '../core/log.ts';
 
@@ -17,47 +17,65 @@ export interface DeviceLatest {
   enterprise: string;
   device: string;
   values: Record<string, LatestValue>;
-  /** Last message of any kind (telemetry, event, status), receive time. */
+  /** Receive time of the last message (telemetry, event, `online` status), or the last one rules recorded. */
   lastSeen: number | null;
-  /** Retained status topic: online/offline as the device (or its last will) said. */
+  /** Retained status topic: online/offline of its connection as the device (or its last will) said. */
   status: 'online' | 'offline' | null;
+  /** Since when its connection is reported lost; null while up. */
+  linkLostAt: number | null;
   /** Conditions the device itself reports as active (fault, tamper, alarm_stage2, ...). */
   activeEvents: string[];
 }
 
 export interface DeviceLookup {
-  get(enterprise: string, id: string): { class: DeviceClass; intervalSeconds: number | null } | undefined;
+  get(enterprise: string, id: string): (PresenceDevice & { createdAt?: number }) | undefined;
+}
+
+/** The console's view of a device's presence: contract/presence.ts on what the API has seen. */
+export interface DevicePresence extends Presence {
+  mode: 'always' | 'intermittent';
+  lastHeardAt: number | null;
 }
 
 export interface LatestStore {
   get(enterprise: string, device: string): DeviceLatest | undefined;
   all(): DeviceLatest[];
-  /** Online when the device said so (or never said) and was heard within graceFactor intervals. */
-  online(enterprise: string, device: string, cls: DeviceClass, intervalSeconds: number | null): boolean;
+  /** Judged as rules judge it (contract/presence.ts); never heard = offline since watching began. */
+  presence(enterprise: string, device: string, record: PresenceDevice & { createdAt?: number }): DevicePresence;
   onUpdate(listener: (latest: DeviceLatest) => void): () => void;
   /** Applies one MQTT message; exported for tests and for feeding without a broker. */
   apply(topic: string, payload: Buffer, receivedAt?: number): void;
 }
 
-export function createLatestStore(options: { devices: DeviceLookup; graceFactor: number; now?: () => number; metrics?: MetricsRegistry }): LatestStore {
+export function createLatestStore(options: {
+  devices: DeviceLookup;
+  /** When rules last heard of each device (the registry's presence table): an API restart does not forget. */
+  heardBefore?: { enterprise: string; device: string; heardAt: number | null }[];
+  now?: () => number;
+  metrics?: MetricsRegistry;
+}): LatestStore {
   const now = options.now ?? Date.now;
+  const startedAt = now();
   const latest = new Map<string, DeviceLatest>();
   const listeners = new Set<(l: DeviceLatest) => void>();
   const messages = options.metrics ? counter(options.metrics, 'hazwatch_api_device_messages_total', 'Device messages seen by the API for its latest values', ['channel', 'outcome']) : undefined;
   const entry = (enterprise: string, device: string): DeviceLatest => {
     const key = `${enterprise}/${device}`;
     let l = latest.get(key);
-    if (!l) latest.set(key, (l = { enterprise, device, values: {}, lastSeen: null, status: null, activeEvents: [] }));
+    if (!l) latest.set(key, (l = { enterprise, device, values: {}, lastSeen: null, status: null, linkLostAt: null, activeEvents: [] }));
     return l;
   };
+  for (const p of options.heardBefore ?? []) if (p.heardAt !== null) entry(p.enterprise, p.device).lastSeen = p.heardAt;
   return {
     get: (enterprise, device) => latest.get(`${enterprise}/${device}`),
     all: () => [...latest.values()],
-    online(enterprise, device, cls, intervalSeconds) {
+    presence(enterprise, device, record) {
       const l = latest.get(`${enterprise}/${device}`);
-      if (!l || l.lastSeen === null || l.status === 'offline') return false;
-      const interval = (intervalSeconds ?? DEVICE_CLASSES[cls].intervalSeconds) * 1000;
-      return now() - l.lastSeen <= interval * options.graceFactor;
+      const policy = presencePolicy(record);
+      // Never heard: silence counts from when watching began or the device was registered, as in rules.
+      const heardAt = l?.lastSeen ?? Math.max(startedAt, record.createdAt ?? 0);
+      const p = judgePresence(policy, { heardAt, linkLostAt: l?.linkLostAt ?? null }, now());
+      return { ...p, mode: policy.mode, lastHeardAt: l?.lastSeen ?? null };
     },
     onUpdate(listener) {
       listeners.add(listener);
@@ -100,13 +118,18 @@ export function createLatestStore(options: { devices: DeviceLookup; graceFactor:
           const state = (JSON.parse(payload.toString('utf8')) as { state?: unknown }).state;
           if (state === 'online' || state === 'offline') {
             l.status = state;
+            // The first report of a lost connection counts; `online` is being heard from (as in rules).
+            if (state === 'offline') l.linkLostAt ??= receivedAt;
+            else {
+              l.linkLostAt = null;
+              l.lastSeen = receivedAt;
+            }
             changed = true;
           }
         } catch {
           /* refused by ingest with a reason sent to the device; nothing to show here */
         }
         messages?.inc({ channel: 'status', outcome: changed ? 'applied' : 'rejected' });
-        // A retained status says nothing about when the device was last heard: lastSeen stays.
         if (changed) for (const listener of listeners) listener(l);
         return;
       } else return;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { Alarm, AlarmConditionCode, AlarmHistoryEntry, ALARM_CAUSES, ALARM_STATES, MaintenanceWindow } from '../contract/alarms.ts';
 import { DEVICE_CLASS_IDS, type DeviceClass } from '../contract/catalog.ts';
 import { ID_PATTERN } from '../contract/topics.ts';
+import { CONNECTION_MODES, ConnectionSettings } from '../contract/presence.ts';
 import { ERRORS, type ErrorCode } from '../contract/errors.ts';
 import { RISK_COLOURS } from '../registry/hazard-sources.ts';
 import { ROLES } from './accounts.ts';
@@ -77,6 +78,16 @@ export const HazardSourceInput = z
 export const HazardSourceChange = HazardSourceInput.omit({ id: true }).partial().strict();
 
 // ---- devices ----
+export const DevicePresence = z
+  .object({
+    state: z.enum(['online', 'offline']),
+    reason: z.enum(['silent', 'connection_lost']).nullable(),
+    mode: z.enum(CONNECTION_MODES),
+    lastHeardAt: EpochMs.nullable().describe('Receive time of its newest message; null: not heard from since the platform started watching'),
+    nextExpectedAt: EpochMs.describe('When its next message is due'),
+    offlineAt: EpochMs.describe('When it is (or was) offline if nothing is heard'),
+  })
+  .describe('Online or offline as docs/protocol.md defines it: not heard from within what the device promised');
 export const Device = z.object({
   enterprise: z.string(),
   id: z.string(),
@@ -86,9 +97,11 @@ export const Device = z.object({
   hazardSource: z.string().nullable(),
   intervalSeconds: z.number().nullable(),
   meta: z.record(z.string(), z.unknown()),
+  connection: ConnectionSettings.nullable().describe('How it connects; null or a field left out: its class default'),
   createdAt: EpochMs,
   revokedAt: EpochMs.nullable(),
-  online: z.boolean(),
+  online: z.boolean().describe('presence.state is online and the device is not revoked'),
+  presence: DevicePresence,
   maintenance: z.boolean().describe('A maintenance window covers the whole device now'),
 });
 export const DeviceInput = z
@@ -98,8 +111,9 @@ export const DeviceInput = z
     name: z.string().max(200).optional(),
     site: z.string().max(100).optional(),
     hazardSource: Id.nullable().optional(),
-    intervalSeconds: z.number().int().min(1).max(86_400).nullable().optional(),
+    intervalSeconds: z.number().int().min(1).max(604_800).nullable().optional(),
     meta: z.record(z.string(), z.unknown()).optional(),
+    connection: ConnectionSettings.nullable().optional(),
   })
   .strict();
 export const DeviceChange = DeviceInput.omit({ id: true, class: true }).partial().strict();
@@ -128,7 +142,8 @@ export const DeviceLatest = z.object({
   enterprise: z.string(),
   device: z.string(),
   online: z.boolean(),
-  status: z.enum(['online', 'offline']).nullable(),
+  presence: DevicePresence,
+  status: z.enum(['online', 'offline']).nullable().describe('Its connection as the status topic last said'),
   lastSeen: EpochMs.nullable(),
   values: z.record(z.string(), LatestValue),
   activeEvents: z.array(z.string()),

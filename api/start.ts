@@ -86,7 +86,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   const ownAlarms = !options.alarms;
   const alarms = options.alarms ?? openAlarmStore(resolve(api.alarmsPath ?? config.rules.storePath ?? dataPath(config, 'alarms.db')), { maxShelveMs: config.rules.maxShelveHours * 3_600_000 });
   const directory = deviceDirectory(registry);
-  const latest = createLatestStore({ devices: directory, graceFactor: api.onlineGraceFactor, now, metrics });
+  const latest = createLatestStore({ devices: directory, heardBefore: registry.presences(), now, metrics });
 
   let mqttClient: MqttClient | undefined;
   if (options.mqtt !== false) {

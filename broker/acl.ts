@@ -10,7 +10,7 @@ export type Identity =
   | { kind: 'anonymous'; username: undefined };
 
 /** Channels platform services publish on (towards devices, consoles and other systems). */
-export const SERVICE_PUBLISH_CHANNELS: readonly Channel[] = ['error', 'command', 'alarm'];
+export const SERVICE_PUBLISH_CHANNELS: readonly Channel[] = ['error', 'command', 'alarm', 'presence'];
 
 /** May this identity publish on this concrete topic? */
 export function mayPublish(who: Identity, topic: string): boolean {

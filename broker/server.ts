@@ -17,6 +17,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { z } from 'zod';
 import { ERRORS, type ErrorCode } from '../contract/errors.ts';
 import { StatusPayload, type ErrorPayload } from '../contract/payloads.ts';
+import { presencePolicy } from '../contract/presence.ts';
 import type { Logger } from '../core/log.ts';
 import type { Registry } from '../registry/registry.ts';
 import { errorTopicOf, mayPublish, maySubscribe, statusTopicOf, type Identity } from './acl.ts';
@@ -167,7 +168,8 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
           if (will && !mayPublish(identity, will.topic)) return refuse('HW_ERR_ACL_PUBLISH');
           const status = statusTopicOf(identity);
           conn.identity = identity;
-          conn.brokerStatus = config.statusByBroker && status !== undefined && will?.topic !== status;
+          // Connections of an intermittent device come and go by design (contract/presence.ts): no link status.
+          conn.brokerStatus = config.statusByBroker && status !== undefined && will?.topic !== status && alwaysConnected(identity);
           if (identity.kind === 'device' || identity.kind === 'gateway') {
             const rate = identity.kind === 'device' ? config.publishRatePerSecond : config.gatewayPublishRatePerSecond;
             const burst = identity.kind === 'device' ? config.publishBurst : config.gatewayPublishBurst;
@@ -278,6 +280,12 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     conn.gatewayOnline = undefined;
     log.info({ clientId: client.id, devices: topics.size }, 'gateway lost: its devices set offline');
     return Promise.all([...topics].map((topic) => publishStatusOn(topic, 'offline'))).then(noop);
+  }
+
+  function alwaysConnected(identity: Identity): boolean {
+    if (identity.kind !== 'device') return true;
+    const device = registry.device(identity.enterprise, identity.device);
+    return !device || presencePolicy(device).mode === 'always';
   }
 
   function publishStatus(identity: Identity, state: StatusPayload['state']): Promise<void> {

@@ -23,7 +23,17 @@ export interface DeviceClassSpec {
   events: readonly EventType[];
   /** Expected seconds between two messages (telemetry or heartbeat); silence is judged against it. */
   intervalSeconds: number;
+  /** How devices of the class usually connect (contract/presence.ts); a device may declare otherwise. */
+  connection: { mode: 'always' | 'intermittent'; graceSeconds: number; tolerance: number };
 }
+
+// Detectors, transmitters and meters sit on a controller, PLC or gateway that keeps its connection: a
+// lost link is a blind spot. 30 s of grace rides out a reconnect after a network blip or a broker
+// restart and stays well within the 100 s in which GB 16808 wants a gas alarm controller to signal a
+// lost detector. Three missed intervals make a silent one offline (domain.md: reliable offline detection).
+const ALWAYS = { mode: 'always', graceSeconds: 30, tolerance: 3 } as const;
+// NB-IoT and battery devices connect, report and DISCONNECT; only silence beyond the promise counts.
+const INTERMITTENT = { mode: 'intermittent', graceSeconds: 0, tolerance: 3 } as const;
 
 /**
  * Every event type a device may send; each class allows a subset. A condition (fault, smoke, tamper,
@@ -68,6 +78,7 @@ export const DEVICE_CLASSES = {
     },
     events: [...common, 'interlock_trip'],
     intervalSeconds: 10,
+    connection: ALWAYS,
   },
   gas_combustible: {
     title: 'Combustible gas detector',
@@ -77,6 +88,7 @@ export const DEVICE_CLASSES = {
     },
     events: gasEvents,
     intervalSeconds: 5,
+    connection: ALWAYS,
   },
   gas_toxic: {
     title: 'Toxic gas detector',
@@ -86,6 +98,7 @@ export const DEVICE_CLASSES = {
     },
     events: gasEvents,
     intervalSeconds: 5,
+    connection: ALWAYS,
   },
   oxygen: {
     title: 'Oxygen detector',
@@ -95,6 +108,7 @@ export const DEVICE_CLASSES = {
     },
     events: [...common, 'calibration'],
     intervalSeconds: 5,
+    connection: ALWAYS,
   },
   fire_water: {
     title: 'Fire-water pump and pipe network',
@@ -107,6 +121,7 @@ export const DEVICE_CLASSES = {
     },
     events: [...common, 'pump_fault', 'hydrant_draw', 'tilt'],
     intervalSeconds: 10,
+    connection: ALWAYS,
   },
   power_meter: {
     title: 'Smart electricity meter / electrical-fire monitor',
@@ -121,6 +136,7 @@ export const DEVICE_CLASSES = {
     },
     events: [...common, 'arc_fault', 'sensor_short', 'sensor_open'],
     intervalSeconds: 10,
+    connection: ALWAYS,
   },
   smoke_alarm: {
     title: 'Networked smoke alarm',
@@ -131,6 +147,7 @@ export const DEVICE_CLASSES = {
     },
     events: [...common, 'low_battery', 'smoke', 'silence'],
     intervalSeconds: 300,
+    connection: INTERMITTENT,
   },
 } as const satisfies Record<string, DeviceClassSpec>;
 

@@ -3,3 +3,4 @@ export * from './topics.ts';
 export * from './errors.ts';
 export * from './payloads.ts';
 export * from './alarms.ts';
+export * from './presence.ts';

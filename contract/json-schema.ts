@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { DEVICE_CLASSES, type DeviceClass, type MetricSpec } from './catalog.ts';
 import { ErrorPayload, EventPayload, StatusPayload, Timestamp } from './payloads.ts';
+import { PresencePayload } from './presence.ts';
 
 function metricSchema(name: string, spec: MetricSpec) {
   if (spec.type === 'boolean') return z.boolean().describe(spec.description);
@@ -33,6 +34,7 @@ export function contractSchemas(): Record<string, unknown> {
   out['event.schema.json'] = doc('event.schema.json', EventPayload);
   out['status.schema.json'] = doc('status.schema.json', StatusPayload);
   out['error.schema.json'] = doc('error.schema.json', ErrorPayload);
+  out['presence.schema.json'] = doc('presence.schema.json', PresencePayload);
   return out;
 }
 

@@ -15,12 +15,15 @@ export const PLATFORM_ENTERPRISE = 'platform';
  * Channels, and who publishes on each:
  * - telemetry: device → platform, readings.
  * - event: device → platform, device events (alarm, fault, low battery, tamper, heartbeat).
- * - status: device → platform, retained `online`/`offline`; `offline` is the device's MQTT last will.
+ * - status: device → platform, retained `online`/`offline` of its connection; `offline` is the device's MQTT
+ *   last will (or the broker's word for a device without one). An input to presence, not presence itself.
+ * - presence: platform → consoles and other systems, retained: online/offline as contract/presence.ts
+ *   judges it (a DISCONNECT of an intermittent device is not offline).
  * - error: platform → device, why a message of the device was rejected.
  * - command: platform → device, reserved for commands.
  * - alarm: platform → consoles and other systems, every state change of an alarm about this device.
  */
-export const CHANNELS = ['telemetry', 'event', 'status', 'error', 'command', 'alarm'] as const;
+export const CHANNELS = ['telemetry', 'event', 'status', 'error', 'command', 'alarm', 'presence'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Channels a device (or its gateway) publishes on. */

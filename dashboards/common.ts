@@ -126,14 +126,19 @@ export function activeAlarmCount(level: AlarmLevel, groupBy: ('enterprise' | 'de
   return q;
 }
 
-/** Devices whose newest status is offline, over the last 30 days. */
+/**
+ * Devices offline: those whose HW_ALM_DEVICE_OFFLINE alarm is active. The alarm follows the one
+ * definition of contract/presence.ts (an intermittent device's DISCONNECT is not offline), which the raw
+ * device_status (its connection) does not.
+ */
 export function offlineDeviceCount(groupBy: 'enterprise'[] = []) {
-  const inner = from('device_status', DATASOURCE)
-    .select({ field: 'online', fn: 'last', as: 'online' })
+  const inner = from('alarm_event', DATASOURCE)
+    .select({ field: 'state', fn: 'last', as: 'state' })
     .since('30d')
     .whereVariable('enterprise', VAR.enterprise)
+    .whereTag('condition', '=', 'HW_ALM_DEVICE_OFFLINE')
     .groupBy('enterprise', 'device');
-  const q = fromSubquery(inner, DATASOURCE).select({ field: 'online', fn: 'count', as: 'offline' }).anyTime().whereField('online', '=', false);
+  const q = fromSubquery(inner, DATASOURCE).select({ field: 'state', fn: 'count', as: 'offline' }).anyTime().whereField('state', '=~', /^active_/);
   if (groupBy.length) q.groupBy(...groupBy);
   return q;
 }

@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isDeviceClass, isValidId, PLATFORM_ENTERPRISE, type DeviceClass } from '../contract/index.ts';
+import { ConnectionSettings, isDeviceClass, isValidId, PLATFORM_ENTERPRISE, type DeviceClass } from '../contract/index.ts';
 import { DEVICE_SECRET_PARAMS, generateSecret, hashSecret, verifySecret } from './secrets.ts';
 
 export type AccountKind = 'device' | 'gateway' | 'service';
@@ -20,6 +20,8 @@ export interface DeviceRecord {
   intervalSeconds: number | null;
   /** Free-form attributes (e.g. the gas of a toxic gas detector, the rated current of a circuit). */
   meta: Record<string, unknown>;
+  /** How it connects (contract/presence.ts); null or a field left out = its class default. */
+  connection: ConnectionSettings | null;
   createdAt: number;
   revokedAt: number | null;
 }
@@ -49,6 +51,20 @@ export interface NewDevice {
   hazardSource?: string | null;
   intervalSeconds?: number | null;
   meta?: Record<string, unknown>;
+  connection?: ConnectionSettings | null;
+}
+
+/** When a device was last heard from and how the platform judges it, as rules last wrote it. */
+export interface PresenceRecord {
+  enterprise: string;
+  device: string;
+  state: 'online' | 'offline';
+  reason: string | null;
+  /** null: not heard from since the rules process started watching. */
+  heardAt: number | null;
+  nextExpectedAt: number;
+  offlineAt: number;
+  updatedAt: number;
 }
 
 export type VerifyResult = 'ok' | 'bad' | 'revoked' | 'unknown';
@@ -68,6 +84,7 @@ create table if not exists devices (
   hazard_source text,
   interval_s integer,
   meta text not null default '{}',
+  connection text,
   created_at integer not null,
   revoked_at integer,
   primary key (enterprise, id)
@@ -81,7 +98,46 @@ create table if not exists accounts (
   created_at integer not null,
   revoked_at integer
 );
+create table if not exists revision (
+  id integer primary key check (id = 1),
+  n integer not null
+);
+insert or ignore into revision (id, n) values (1, 0);
+create table if not exists presence (
+  enterprise text not null,
+  device text not null,
+  state text not null,
+  reason text,
+  heard_at integer,
+  next_expected_at integer not null,
+  offline_at integer not null,
+  updated_at integer not null,
+  primary key (enterprise, device)
+);
 `;
+
+/** Columns added after a registry file may have been created: [table, column, definition]. */
+const MIGRATIONS: [string, string, string][] = [['devices', 'connection', 'text']];
+
+function migrate(db: Database.Database): void {
+  for (const [table, column, definition] of MIGRATIONS) {
+    const columns = db.prepare(`pragma table_info(${table})`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === column)) db.exec(`alter table ${table} add column ${column} ${definition}`);
+  }
+}
+
+function checkConnection(c: ConnectionSettings | null | undefined): string | null {
+  if (c === null || c === undefined) return null;
+  const parsed = ConnectionSettings.safeParse(c);
+  if (!parsed.success) throw new Error(`connection: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`);
+  return Object.keys(parsed.data).length ? JSON.stringify(parsed.data) : null;
+}
+
+function checkInterval(seconds: number | null | undefined): number | null {
+  if (seconds === null || seconds === undefined) return null;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 7 * 86_400) throw new Error(`reporting interval ${seconds} s: expected whole seconds from 1 to 604800 (a week)`);
+  return seconds;
+}
 
 export function deviceUsername(enterprise: string, device: string): string {
   return `${enterprise}/${device}`;
@@ -105,6 +161,7 @@ type DeviceRow = {
   hazard_source: string | null;
   interval_s: number | null;
   meta: string;
+  connection: string | null;
   created_at: number;
   revoked_at: number | null;
 };
@@ -119,12 +176,19 @@ function toDevice(row: DeviceRow): DeviceRecord {
     hazardSource: row.hazard_source,
     intervalSeconds: row.interval_s,
     meta: JSON.parse(row.meta) as Record<string, unknown>,
+    connection: row.connection ? (JSON.parse(row.connection) as ConnectionSettings) : null,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
   };
 }
 
 type AccountRow = { username: string; kind: AccountKind; enterprise: string | null; device: string | null; secret_hash: string; created_at: number; revoked_at: number | null };
+
+type PresenceRow = { enterprise: string; device: string; state: 'online' | 'offline'; reason: string | null; heard_at: number | null; next_expected_at: number; offline_at: number; updated_at: number };
+
+function toPresence(r: PresenceRow): PresenceRecord {
+  return { enterprise: r.enterprise, device: r.device, state: r.state, reason: r.reason, heardAt: r.heard_at, nextExpectedAt: r.next_expected_at, offlineAt: r.offline_at, updatedAt: r.updated_at };
+}
 
 function toAccount(row: AccountRow): Account {
   return { username: row.username, kind: row.kind, enterprise: row.enterprise, device: row.device, createdAt: row.created_at, revokedAt: row.revoked_at };
@@ -140,6 +204,7 @@ export function openRegistry(path: string, options: { now?: () => number } = {})
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
+  migrate(db);
 
   const stmt = {
     enterprise: db.prepare('select id, name, created_at as createdAt from enterprises where id = ?'),
@@ -149,10 +214,19 @@ export function openRegistry(path: string, options: { now?: () => number } = {})
     devices: db.prepare('select * from devices order by enterprise, id'),
     devicesOf: db.prepare('select * from devices where enterprise = ? order by id'),
     insertDevice: db.prepare(
-      `insert into devices (enterprise, id, class, name, site, hazard_source, interval_s, meta, created_at)
-       values (@enterprise, @id, @class, @name, @site, @hazardSource, @intervalSeconds, @meta, @createdAt)
+      `insert into devices (enterprise, id, class, name, site, hazard_source, interval_s, meta, connection, created_at)
+       values (@enterprise, @id, @class, @name, @site, @hazardSource, @intervalSeconds, @meta, @connection, @createdAt)
        on conflict(enterprise, id) do update set class = excluded.class, name = excluded.name, site = excluded.site,
-         hazard_source = excluded.hazard_source, interval_s = excluded.interval_s, meta = excluded.meta, revoked_at = null`,
+         hazard_source = excluded.hazard_source, interval_s = excluded.interval_s, meta = excluded.meta,
+         connection = excluded.connection, revoked_at = null`,
+    ),
+    presence: db.prepare('select * from presence where enterprise = ? and device = ?'),
+    presences: db.prepare('select * from presence'),
+    upsertPresence: db.prepare(
+      `insert into presence (enterprise, device, state, reason, heard_at, next_expected_at, offline_at, updated_at)
+       values (@enterprise, @device, @state, @reason, @heardAt, @nextExpectedAt, @offlineAt, @updatedAt)
+       on conflict(enterprise, device) do update set state = excluded.state, reason = excluded.reason, heard_at = coalesce(excluded.heard_at, presence.heard_at),
+         next_expected_at = excluded.next_expected_at, offline_at = excluded.offline_at, updated_at = excluded.updated_at`,
     ),
     revokeDevice: db.prepare('update devices set revoked_at = ? where enterprise = ? and id = ? and revoked_at is null'),
     account: db.prepare('select * from accounts where username = ?'),
@@ -165,19 +239,30 @@ export function openRegistry(path: string, options: { now?: () => number } = {})
     revokeAccount: db.prepare('update accounts set revoked_at = ? where username = ? and revoked_at is null'),
   };
 
+  // Devices and accounts count their changes in `revision`, so that rules' presence writes (the same
+  // file, every few seconds) do not make every process reload every device.
+  const readRevision = db.prepare('select n from revision where id = 1').pluck();
+  const bumpRevision = db.prepare('update revision set n = n + 1 where id = 1');
   let dataVersion = db.pragma('data_version', { simple: true }) as number;
+  let revision = readRevision.get() as number;
   let localWrites = 0;
   let seenLocalWrites = 0;
   const listeners = new Set<() => void>();
 
   function changed(): void {
+    bumpRevision.run();
     localWrites++;
   }
 
-  /** True when this or another process has changed the registry since the last call. */
+  /** True when this or another process has changed devices or accounts since the last call. */
   function pollChanges(): boolean {
     const version = db.pragma('data_version', { simple: true }) as number;
-    const dirty = version !== dataVersion || localWrites !== seenLocalWrites;
+    let dirty = localWrites !== seenLocalWrites;
+    if (version !== dataVersion) {
+      const n = readRevision.get() as number;
+      dirty ||= n !== revision;
+      revision = n;
+    }
     dataVersion = version;
     seenLocalWrites = localWrites;
     if (dirty) for (const listener of listeners) listener();
@@ -231,8 +316,9 @@ export function openRegistry(path: string, options: { now?: () => number } = {})
             name: device.name ?? '',
             site: device.site ?? '',
             hazardSource: device.hazardSource ?? null,
-            intervalSeconds: device.intervalSeconds ?? null,
+            intervalSeconds: checkInterval(device.intervalSeconds),
             meta: JSON.stringify(device.meta ?? {}),
+            connection: checkConnection(device.connection),
             createdAt: now(),
           });
           const username = deviceUsername(device.enterprise, device.id);
@@ -276,14 +362,31 @@ export function openRegistry(path: string, options: { now?: () => number } = {})
     },
 
     /** Changes a device's attributes without touching its credentials; undefined when it does not exist. */
-    updateDevice(enterprise: string, id: string, change: Partial<Pick<DeviceRecord, 'name' | 'site' | 'hazardSource' | 'intervalSeconds' | 'meta'>>): DeviceRecord | undefined {
+    updateDevice(enterprise: string, id: string, change: Partial<Pick<DeviceRecord, 'name' | 'site' | 'hazardSource' | 'intervalSeconds' | 'meta' | 'connection'>>): DeviceRecord | undefined {
       const current = registry.device(enterprise, id);
       if (!current) return undefined;
       const next = { ...current, ...change };
-      db.prepare('update devices set name = ?, site = ?, hazard_source = ?, interval_s = ?, meta = ? where enterprise = ? and id = ?').run(
-        next.name, next.site, next.hazardSource, next.intervalSeconds, JSON.stringify(next.meta), enterprise, id);
+      db.prepare('update devices set name = ?, site = ?, hazard_source = ?, interval_s = ?, meta = ?, connection = ? where enterprise = ? and id = ?').run(
+        next.name, next.site, next.hazardSource, checkInterval(next.intervalSeconds), JSON.stringify(next.meta), checkConnection(next.connection), enterprise, id);
       changed();
       return registry.device(enterprise, id);
+    },
+
+    /** Rules' judgement of devices' presence, written in batches; not a change listeners hear of. */
+    writePresence(records: PresenceRecord[]): void {
+      if (!records.length) return;
+      db.transaction(() => {
+        for (const r of records) stmt.upsertPresence.run(r);
+      })();
+    },
+
+    presence(enterprise: string, device: string): PresenceRecord | undefined {
+      const row = stmt.presence.get(enterprise, device) as PresenceRow | undefined;
+      return row ? toPresence(row) : undefined;
+    },
+
+    presences(): PresenceRecord[] {
+      return (stmt.presences.all() as PresenceRow[]).map(toPresence);
     },
 
     device(enterprise: string, id: string): DeviceRecord | undefined {

@@ -93,10 +93,8 @@ export const SilenceRule = z
     ...Base,
     type: z.literal('silence'),
     level: AlarmLevel,
-    /** Silent for longer than multiple × the device's reporting interval. */
-    multiple: z.number().min(1).max(1000).default(3),
-    /** Also raise at once when the broker reports the device offline (its last will). */
-    offlineStatus: z.boolean().default(true),
+    // When a device is offline is the device's declaration (contract/presence.ts: connection mode,
+    // interval, grace, tolerance), not the rule's: the console and the retained presence agree with it.
   })
   .strict();
 

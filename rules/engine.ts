@@ -3,7 +3,8 @@
 // the latest wanted state of a condition with the one instance bound to it, so a burst of readings
 // costs at most one write, and a restart (instances loaded from the store) never raises a duplicate.
 import { raiseLevel, type AlarmCondition, type AlarmEventPayload, type AlarmLevel, type MaintenanceWindow } from '../contract/alarms.ts';
-import { DEVICE_CLASSES, MOMENTARY_EVENTS } from '../contract/catalog.ts';
+import { MOMENTARY_EVENTS } from '../contract/catalog.ts';
+import { judgePresence, presencePolicy, type Presence, type PresencePolicy } from '../contract/presence.ts';
 import { interpretEvent, interpretTelemetry, parseJson, StatusPayload, type TimePolicy, DEFAULT_TIME_POLICY } from '../contract/payloads.ts';
 import type { Logger } from '../core/log.ts';
 import { counter, gauge, histogram, type Registry as MetricsRegistry } from '../core/metrics.ts';
@@ -42,10 +43,19 @@ export interface EngineOptions {
   grade1RaisesLevel?: boolean;
   /** Called after the engine wrote changes, so that the publishers run at once. */
   onWrite?: () => void;
+  /** A device's presence (contract/presence.ts) changed between online and offline, or was judged the first time. */
+  onPresence?(device: DeviceRecord, presence: PresenceReport): void;
   /** Watch only these enterprises (partitioning); empty or absent: all. */
   enterprises?: string[];
   /** End expired shelving and maintenance in tick() (the publishing process does). Default true. */
   expire?: boolean;
+}
+
+export interface PresenceReport extends Presence {
+  mode: PresencePolicy['mode'];
+  /** Receive time of its newest message; null when not heard from since rules started. */
+  heardAt: number | null;
+  ts: number;
 }
 
 interface Bound {
@@ -57,9 +67,17 @@ interface DeviceState {
   key: string;
   runtime: DeviceRuntime;
   bound: Map<AlarmCondition, Bound>;
-  /** Receive time of the last message, or when watching started. */
+  /** Receive time of the last message, or when watching started: what silence is measured from. */
   heardAt: number;
-  offline: boolean;
+  /** Receive time of the last message; null while not heard from since watching started. */
+  lastHeardAt: number | null;
+  /** When its connection was reported lost and not restored since. */
+  linkLostAt: number | null;
+  /** The presence last reported through onPresence; null before the first judgement. */
+  presence: Presence['state'] | null;
+  /** Heard from since presences() last listed it. */
+  presenceDirty: boolean;
+  policy: PresencePolicy;
   dirty: Set<AlarmCondition>;
   running: boolean;
   failed: boolean;
@@ -117,8 +135,9 @@ export function createEngine(options: EngineOptions) {
     let st = states.get(key);
     // The directory hands out the same record object until the registry changes: the cheap check first.
     if (st && st.rulesVersion === ruleSet && st.record === device) return st;
-    const recordJson = JSON.stringify([device.class, device.meta, device.intervalSeconds]);
+    const recordJson = JSON.stringify([device.class, device.meta, device.intervalSeconds, device.connection]);
     if (st && st.rulesVersion === ruleSet && st.recordJson === recordJson) {
+      st.policy = presencePolicy(device);
       st.record = device;
       st.runtime.device = device;
       return st;
@@ -133,6 +152,8 @@ export function createEngine(options: EngineOptions) {
       st.rulesVersion = ruleSet;
       st.recordJson = recordJson;
       st.record = device;
+      st.policy = presencePolicy(device);
+      st.presenceDirty = true;
       for (const condition of st.bound.keys()) st.dirty.add(condition);
       schedule(st);
       return st;
@@ -143,7 +164,11 @@ export function createEngine(options: EngineOptions) {
       bound: new Map(),
       // Silence is measured from when watching began, or from the registration of a newer device.
       heardAt: Math.max(startedAt, device.createdAt),
-      offline: false,
+      lastHeardAt: null,
+      linkLostAt: null,
+      presence: null,
+      presenceDirty: true,
+      policy: presencePolicy(device),
       dirty: new Set(),
       running: false,
       failed: false,
@@ -281,7 +306,10 @@ export function createEngine(options: EngineOptions) {
 
   function heard(st: DeviceState, receivedAt: number): void {
     st.heardAt = receivedAt;
-    st.offline = false;
+    st.lastHeardAt = receivedAt;
+    st.linkLostAt = null;
+    st.presenceDirty = true;
+    if (st.presence === 'offline') report(st, receivedAt);
     const skip = suppressedFn(st);
     const changed = markHeard(st.runtime, receivedAt);
     if (skip) for (const c of changed) if (skip(c)) changed.delete(c);
@@ -356,7 +384,8 @@ export function createEngine(options: EngineOptions) {
       }
       if (status.data.state === 'online') heard(st, receivedAt);
       else {
-        st.offline = true;
+        // The first report of a lost connection counts; a repeated will does not move it.
+        st.linkLostAt ??= receivedAt;
         tickDevice(st, now());
       }
     },
@@ -416,17 +445,37 @@ export function createEngine(options: EngineOptions) {
       for (const a of active) m.active.inc({ level: String(a.level) });
     },
 
+    /** Devices heard from (or changed) since the last call, with their presence now: for the registry. */
+    presences(): { device: DeviceRecord; report: PresenceReport }[] {
+      const t = now();
+      const out: { device: DeviceRecord; report: PresenceReport }[] = [];
+      for (const st of states.values()) {
+        if (!st.presenceDirty) continue;
+        st.presenceDirty = false;
+        out.push({ device: st.record, report: { ...judge(st, t), mode: st.policy.mode, heardAt: st.lastHeardAt, ts: t } });
+      }
+      return out;
+    },
+
     deviceCount(): number {
       return states.size;
     },
   };
 
+  function judge(st: DeviceState, t: number): Presence {
+    return judgePresence(st.policy, { heardAt: st.heardAt, linkLostAt: st.linkLostAt }, t);
+  }
+
+  function report(st: DeviceState, t: number, presence = judge(st, t)): void {
+    st.presence = presence.state;
+    options.onPresence?.(st.record, { ...presence, mode: st.policy.mode, heardAt: st.lastHeardAt, ts: t });
+  }
+
   function tickDevice(st: DeviceState, t: number): void {
-    const device = st.runtime.device;
-    const interval = device.intervalSeconds ?? DEVICE_CLASSES[device.class].intervalSeconds;
+    const presence = judge(st, t);
+    if (presence.state !== st.presence) report(st, t, presence);
     const skip = suppressedFn(st);
-    const changed = evaluateTime(st.runtime, t, { silentSinceMs: st.heardAt, intervalSeconds: interval, offline: st.offline }, skip);
-    mark(st, changed);
+    mark(st, evaluateTime(st.runtime, t, presence, skip));
   }
 
   async function refreshMaintenance(): Promise<void> {

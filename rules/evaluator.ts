@@ -4,6 +4,7 @@
 // on the readings' own timestamps, so that a replayed buffer is judged as it happened.
 import { ALARM_CONDITIONS, type AlarmCondition, type AlarmLevel } from '../contract/alarms.ts';
 import { metricSpec, type EventType } from '../contract/catalog.ts';
+import { presencePolicy, type Presence } from '../contract/presence.ts';
 import type { DeviceRecord } from '../registry/registry.ts';
 import { resolveThreshold, type Rule, type Threshold } from './definitions.ts';
 
@@ -254,13 +255,8 @@ export function evaluateEvent(dev: DeviceRuntime, event: { ts: number; type: Eve
   return changed;
 }
 
-/** Time-driven part: momentary events expire, silent devices go offline. */
-export function evaluateTime(
-  dev: DeviceRuntime,
-  now: number,
-  silence: { silentSinceMs: number; intervalSeconds: number; offline: boolean },
-  skip?: (c: AlarmCondition) => boolean,
-): Set<AlarmCondition> {
+/** Time-driven part: momentary events expire, devices judged offline (contract/presence.ts) raise silence. */
+export function evaluateTime(dev: DeviceRuntime, now: number, presence: Presence, skip?: (c: AlarmCondition) => boolean): Set<AlarmCondition> {
   const changed = new Set<AlarmCondition>();
   for (const rt of dev.rules) {
     if (rt.rule.type !== 'event') continue;
@@ -275,12 +271,12 @@ export function evaluateTime(
     const rule = rt.rule;
     if (rule.type !== 'silence' || skip?.(rule.condition)) continue;
     const s = rt.stages[0];
-    const silentFor = now - silence.silentSinceMs;
-    const active = silentFor > rule.multiple * silence.intervalSeconds * 1000 || (rule.offlineStatus && silence.offline);
+    const active = presence.state === 'offline';
     if (active !== s.active) {
       s.active = active;
-      s.ts = now;
-      s.value = silence.offline ? false : null;
+      // The alarm's time is when the device became offline, not the tick that noticed it.
+      s.ts = active ? Math.min(now, presence.offlineAt) : now;
+      s.value = presence.reason === 'connection_lost' ? false : null;
       changed.add(rule.condition);
     }
   }
@@ -324,7 +320,10 @@ function describe(dev: DeviceRuntime, rt: RuleRuntime, s: StageRuntime): Signal 
   } else if (rule.type === 'event') {
     text = `${spec.title}: device reported ${s.event}`;
   } else if (rule.type === 'silence') {
-    text = s.value === false ? `${spec.title}: broker reports the device offline` : `${spec.title}: no data for more than ${rule.multiple} reporting intervals`;
+    const p = presencePolicy(dev.device);
+    text = s.value === false
+      ? `${spec.title}: connection lost for more than ${p.graceSeconds} s`
+      : `${spec.title}: nothing heard for more than ${p.intervalSeconds * p.tolerance} s (${p.tolerance} × its ${p.intervalSeconds} s reporting interval)`;
   } else if (rule.type === 'combination') {
     const first = rule.all.find((t) => t.equals === undefined);
     metric = first?.metric ?? null;

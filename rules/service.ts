@@ -7,16 +7,17 @@ import { watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { channelFilter, parseTopic, PLATFORM_TOPIC_PREFIX } from '../contract/topics.ts';
+import { channelFilter, parseTopic, PLATFORM_TOPIC_PREFIX, topicFor } from '../contract/topics.ts';
+import type { PresencePayload } from '../contract/presence.ts';
 import type { Service } from '../core/command.ts';
 import { dataPath, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { counter } from '../core/metrics.ts';
 import { coalesceClientWrites } from '../core/coalesce.ts';
-import { deviceDirectory, serviceUsername, type Registry } from '../registry/registry.ts';
+import { deviceDirectory, serviceUsername, type DeviceRecord, type Registry } from '../registry/registry.ts';
 import { createWriter } from '../ingest/writers/index.ts';
 import { loadRuleSet, type RuleSet } from './definitions.ts';
-import { createEngine, hazardGrade, type DeviceLookup, type Engine } from './engine.ts';
+import { createEngine, hazardGrade, type DeviceLookup, type Engine, type PresenceReport } from './engine.ts';
 import { createNotifier, NOTIFY_CURSOR, type Notifier } from './notify/notifier.ts';
 import { createTailer, influxAlarmSink, mqttAlarmSink, type Tailer } from './outbox.ts';
 import { platformWatcher } from './platform.ts';
@@ -75,6 +76,9 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   const kickAll = () => {
     for (const t of tailers) void t.kick();
   };
+  // The publishing process also tells the judged presence: retained on each device's presence topic at
+  // every change, and in the registry (last heard, next due) for `hazwatch device list` and the console.
+  let publishPresence: (device: DeviceRecord, report: PresenceReport) => void = () => undefined;
   const engine = createEngine({
     store,
     rules: () => ruleSet,
@@ -84,6 +88,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     now,
     grade1RaisesLevel: cfg.grade1RaisesLevel,
     onWrite: kickAll,
+    onPresence: cfg.publish ? (d, r) => publishPresence(d, r) : undefined,
     enterprises: cfg.enterprises,
     expire: cfg.publish,
   });
@@ -117,6 +122,14 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     connectTimeout: 10_000,
   });
   coalesceClientWrites(client);
+  publishPresence = (d, r) => {
+    const payload: PresencePayload = { state: r.state, reason: r.reason, mode: r.mode, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, ts: r.ts };
+    // Sent when connected, queued by the client meanwhile; the next change supersedes it anyway.
+    client.publish(topicFor(d.enterprise, d.id, 'presence'), JSON.stringify(payload), { qos: 1, retain: true }, (err) => {
+      if (err) log.debug({ err: err.message, device: `${d.enterprise}/${d.id}` }, 'presence not published');
+    });
+  };
+  const registryWriter = cfg.publish && !('devices' in options.registry && typeof options.registry.devices === 'object') ? (options.registry as Registry) : undefined;
   const channels = ['telemetry', 'event', 'status'] as const;
   // A rules process restricted to some enterprises leaves the platform's own alarms to the others.
   const platform = cfg.enterprises.length ? undefined : platformWatcher({ store, log, now, clearDelayMs: cfg.platformClearS * 1000, onWrite: kickAll });
@@ -192,6 +205,15 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   const tick = setInterval(() => {
     void (async () => {
       await engine.tick();
+      if (registryWriter && ticks % Math.max(1, Math.round(5_000 / cfg.tickMs)) === 0) {
+        try {
+          registryWriter.writePresence(engine.presences().map(({ device, report: r }) => ({
+            enterprise: device.enterprise, device: device.id, state: r.state, reason: r.reason, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, updatedAt: r.ts,
+          })));
+        } catch (err) {
+          log.warn({ err }, 'presence not written to the registry; retried in 5 s');
+        }
+      }
       if (++ticks % Math.max(1, Math.round(10_000 / cfg.tickMs)) === 0) {
         try {
           const active = await store.activeInstances();

@@ -388,7 +388,8 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick
       <h2>${device.name || device.id}</h2>
       <span class="muted">${enterprise} / ${device.id} · ${spec?.title ?? device.class}${device.hazardSource ? ' · ' + t.source + ' ' + device.hazardSource : ''}</span>
       <span class="grow" style="flex:1"></span>
-      <span class=${`badge ${device.online ? 'ok' : 'bad'}`}>${device.online ? t.online : t.offline}</span>
+      <span class=${`badge ${device.online ? 'ok' : 'bad'}`} title=${device.presence?.reason ? t.presence.reason[device.presence.reason] : ''}>${device.online ? t.online : t.offline}</span>
+      <span class="muted" data-testid="presence">${t.presence.mode[device.presence.mode]} · ${t.presence.lastHeard} ${device.presence.lastHeardAt ? fmtTime(device.presence.lastHeardAt) : t.presence.never} · ${t.presence.nextDue} ${fmtTime(device.presence.nextExpectedAt)}</span>
       <span class=${`badge ${windows.length ? 'warn' : ''}`} data-testid="maintenance-state">${windows.length ? `${t.inMaintenance} ${t.until} ${fmtTime(windows[0].until)}` : t.notInMaintenance}</span>
       ${can(user, catalog, 'maintenance.write') &&
       (windows.length

@@ -164,7 +164,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
         bySource.set(key, s);
       }
     }
-    const online = new Map(devices.map((d) => [`${d.enterprise}/${d.id}`, ctx.latest.online(d.enterprise, d.id, d.class, d.intervalSeconds)]));
+    const online = new Map(devices.map((d) => [`${d.enterprise}/${d.id}`, d.revokedAt === null && ctx.latest.presence(d.enterprise, d.id, d).state === 'online']));
     const enterprises = ctx.registry
       .enterprises()
       .filter((e) => inScope(user, e.id))

@@ -85,9 +85,15 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   const windowsNow = async (enterprise?: string): Promise<MaintenanceWindow[]> => ctx.alarms.maintenance({ enterprise, activeAt: ctx.now() });
 
+  const presenceOf = (d: DeviceRecord) => {
+    const { state, reason, mode, lastHeardAt, nextExpectedAt, offlineAt } = ctx.latest.presence(d.enterprise, d.id, d);
+    return { state, reason, mode, lastHeardAt, nextExpectedAt, offlineAt };
+  };
+
   const deviceView = (d: DeviceRecord, windows: MaintenanceWindow[]): z.infer<typeof Device> => ({
     ...d,
-    online: d.revokedAt === null && ctx.latest.online(d.enterprise, d.id, d.class, d.intervalSeconds),
+    presence: presenceOf(d),
+    online: d.revokedAt === null && ctx.latest.presence(d.enterprise, d.id, d).state === 'online',
     maintenance: windows.some((w) => w.enterprise === d.enterprise && w.device === d.id && w.condition === null),
   });
 
@@ -343,7 +349,8 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     return {
       enterprise: d.enterprise,
       device: d.id,
-      online: d.revokedAt === null && ctx.latest.online(d.enterprise, d.id, d.class, d.intervalSeconds),
+      online: d.revokedAt === null && ctx.latest.presence(d.enterprise, d.id, d).state === 'online',
+      presence: presenceOf(d),
       status: l?.status ?? null,
       lastSeen: l?.lastSeen ?? null,
       values: l?.values ?? {},

@@ -66,8 +66,21 @@ describe('hazwatch command line', () => {
     expect(creds.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const list = run(['device', 'list', '--data-dir', dir]);
     expect(await list.exited).toBe(0);
-    expect(list.output.out).toMatch(/acme\/gas-01\s+gas_combustible\s+north\s+active/);
+    expect(list.output.out).toMatch(/acme\/gas-01\s+gas_combustible\s+north\s+active\s+always\/5s\s+-\s+-\s+never heard/);
     expect(list.output.out).not.toContain(creds.password);
+    // What the device promised and the meta rules need, declared at registration and changed later.
+    const smoke = run(['device', 'add', 'acme/smk-01', '--class', 'smoke_alarm', '--connection', 'intermittent', '--interval', '3600', '--tolerance', '2', '--data-dir', dir]);
+    expect(await smoke.exited).toBe(0);
+    const set = run(['device', 'set', 'acme/gas-01', '--interval', '10', '--grace', '60', '--meta', 'limits.lel.H=20', '--meta', 'note=north wall', '--data-dir', dir]);
+    expect(await set.exited).toBe(0);
+    const bad = run(['device', 'set', 'acme/gas-01', '--connection', 'sometimes', '--data-dir', dir]);
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.output.err).toMatch(/--connection must be one of always, intermittent/);
+    const json = run(['device', 'list', '--json', '--data-dir', dir]);
+    expect(await json.exited).toBe(0);
+    const listed = JSON.parse(json.output.out);
+    expect(listed.find((d: { id: string }) => d.id === 'smk-01')).toMatchObject({ intervalSeconds: 3600, connection: { mode: 'intermittent', tolerance: 2 } });
+    expect(listed.find((d: { id: string }) => d.id === 'gas-01')).toMatchObject({ intervalSeconds: 10, connection: { graceSeconds: 60 }, meta: { limits: { lel: { H: 20 } }, note: 'north wall' } });
     const revoke = run(['device', 'revoke', 'acme/gas-01', '--data-dir', dir]);
     expect(await revoke.exited).toBe(0);
     const after = run(['device', 'list', '--data-dir', dir]);

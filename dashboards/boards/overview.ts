@@ -47,7 +47,7 @@ export const overview: BoardSpec = {
       );
     }
     b.withPanel(
-      countStat('Devices offline', offlineDeviceCount().format('table'), countThresholds(4), 'Devices whose newest device_status in the last 30 days says offline.').span(4),
+      countStat('Devices offline', offlineDeviceCount().format('table'), countThresholds(4), 'Devices with an active HW_ALM_DEVICE_OFFLINE alarm: not heard from within what they promised (docs/protocol.md).').span(4),
     );
 
     b.withRow(new dashboard.RowBuilder('Enterprises and hazard sources'));

@@ -170,14 +170,14 @@ describe('fixture sanity', () => {
     }
     // Fixture: level 1 T-101 pressure + GC-1 gas (SA-1 smoke cleared); level 2 T-101 level (escalated
     // from 3), PM-1, FW-1; level 3 T-102; level 4 T-102 offline + SA-2 tamper; R-201 closed.
-    // Offline, counted here device by device from the raw statuses (in the fixture SA-2 and
-    // delta-gas GC-9; after a simulator run the devices that said `offline` when the fleet stopped).
-    const raw = await run('SELECT "online", "enterprise", "device" FROM "device_status"');
-    const latest = new Map<string, boolean>();
-    for (const [, online, enterprise, device] of raw[0].values) latest.set(`${enterprise}/${device}`, online as boolean);
-    const offline = [...latest.values()].filter((online) => !online).length;
-    expect(offline).toBeGreaterThan(0);
-    if (SOURCE === 'fixture') expect(offline).toBe(2);
+    // Offline, counted here device by device from the raw alarm changes: the newest state of each
+    // device's HW_ALM_DEVICE_OFFLINE alarm (in the fixture T-102; a device's own `offline` status, as
+    // SA-2 and GC-9 say, is its connection and not counted by itself).
+    const raw = await run(`SELECT "state", "enterprise", "device" FROM "alarm_event" WHERE "condition" = 'HW_ALM_DEVICE_OFFLINE'`);
+    const latest = new Map<string, string>();
+    for (const [, state, enterprise, device] of raw[0]?.values ?? []) latest.set(`${enterprise}/${device}`, state as string);
+    const offline = [...latest.values()].filter((state) => state.startsWith('active_')).length;
+    if (SOURCE === 'fixture') expect(offline).toBe(1);
     expect(counts).toEqual({ 'Level 1 (red)': 2, 'Level 2 (orange)': 3, 'Level 3 (yellow)': 1, 'Level 4 (blue)': 2, 'Devices offline': offline });
   });
 });

@@ -13,7 +13,7 @@ const device = (over: Partial<DeviceRecord> = {}): DeviceRecord => ({
   site: 'north yard',
   hazardSource: 'T-101',
   intervalSeconds: null,
-  meta: {},
+  meta: {}, connection: null,
   createdAt: 0,
   revokedAt: null,
   ...over,

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { deviceDirectory, openRegistry } from '../registry.ts';
 
@@ -46,6 +47,47 @@ describe('registry', () => {
     expect(dir.get('acme', 'o2-1')).toBeUndefined();
     writer.close();
     reader.close();
+  });
+
+  it('keeps what each device promised and when it was last heard from; presence writes do not reload devices elsewhere', async () => {
+    const path = tmp();
+    const writer = openRegistry(path);
+    const reader = openRegistry(path);
+    await writer.addDevice({ enterprise: 'acme', id: 'smk-1', class: 'smoke_alarm', intervalSeconds: 14_400, connection: { mode: 'intermittent', tolerance: 2 } });
+    await writer.addDevice({ enterprise: 'acme', id: 'gas-1', class: 'gas_combustible' });
+    expect(reader.device('acme', 'smk-1')).toMatchObject({ intervalSeconds: 14_400, connection: { mode: 'intermittent', tolerance: 2 } });
+    expect(reader.device('acme', 'gas-1')?.connection).toBeNull();
+    await expect(writer.addDevice({ enterprise: 'acme', id: 'x', class: 'oxygen', connection: { mode: 'sometimes' as never } })).rejects.toThrow(/connection: mode/);
+    await expect(writer.addDevice({ enterprise: 'acme', id: 'x', class: 'oxygen', intervalSeconds: 0 })).rejects.toThrow(/reporting interval 0 s/);
+    expect(writer.updateDevice('acme', 'gas-1', { connection: { graceSeconds: 60 } })?.connection).toEqual({ graceSeconds: 60 });
+    expect(reader.pollChanges()).toBe(true);
+
+    // Rules writes its judgement every few seconds: readable by all, but not a change of devices.
+    writer.writePresence([{ enterprise: 'acme', device: 'smk-1', state: 'online', reason: null, heardAt: 1000, nextExpectedAt: 14_401_000, offlineAt: 28_801_000, updatedAt: 1000 }]);
+    expect(reader.pollChanges()).toBe(false);
+    expect(reader.presence('acme', 'smk-1')).toMatchObject({ state: 'online', heardAt: 1000 });
+    // Not heard since a restart (heardAt null) keeps the time it was last heard.
+    writer.writePresence([{ enterprise: 'acme', device: 'smk-1', state: 'offline', reason: 'silent', heardAt: null, nextExpectedAt: 14_401_000, offlineAt: 28_801_000, updatedAt: 30_000_000 }]);
+    expect(reader.presence('acme', 'smk-1')).toMatchObject({ state: 'offline', reason: 'silent', heardAt: 1000 });
+    expect(reader.presences().map((p) => p.device)).toEqual(['smk-1']);
+    writer.close();
+    reader.close();
+  });
+
+  it('adds the connection column to a registry file written before it existed', async () => {
+    const path = tmp();
+    const old = new Database(path);
+    old.exec(`create table enterprises (id text primary key, name text not null, created_at integer not null);
+      create table devices (enterprise text not null references enterprises(id), id text not null, class text not null, name text not null default '',
+        site text not null default '', hazard_source text, interval_s integer, meta text not null default '{}', created_at integer not null, revoked_at integer,
+        primary key (enterprise, id));
+      insert into enterprises values ('acme', 'Acme', 1);
+      insert into devices (enterprise, id, class, interval_s, created_at) values ('acme', 'o2-1', 'oxygen', 5, 1);`);
+    old.close();
+    const reg = openRegistry(path);
+    expect(reg.device('acme', 'o2-1')).toMatchObject({ class: 'oxygen', intervalSeconds: 5, connection: null });
+    expect(reg.updateDevice('acme', 'o2-1', { connection: { mode: 'always', graceSeconds: 10 } })?.connection).toEqual({ mode: 'always', graceSeconds: 10 });
+    reg.close();
   });
 
   it('registers a fleet in one transaction', async () => {

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AlarmCondition } from '../../contract/alarms.ts';
 import type { DeviceRecord } from '../../registry/registry.ts';
+import { judgePresence, presencePolicy } from '../../contract/presence.ts';
 import { loadRuleSet } from '../definitions.ts';
 import { conditionSignal, createDeviceRuntime, evaluateEvent, evaluateReading, evaluateTime, markHeard, resetCondition, seedActive, type DeviceRuntime } from '../evaluator.ts';
 
 const rules = loadRuleSet();
 
 function device(over: Partial<DeviceRecord> = {}): DeviceRecord {
-  return { enterprise: 'acme', id: 'd1', class: 'gas_combustible', name: '', site: '', hazardSource: null, intervalSeconds: null, meta: {}, createdAt: 0, revokedAt: null, ...over };
+  return { enterprise: 'acme', id: 'd1', class: 'gas_combustible', name: '', site: '', hazardSource: null, intervalSeconds: null, meta: {}, connection: null, createdAt: 0, revokedAt: null, ...over };
 }
 
 function runtime(over: Partial<DeviceRecord> = {}): DeviceRuntime {
@@ -139,23 +140,42 @@ describe('evaluator', () => {
     const fw = runtime({ class: 'fire_water' });
     evaluateEvent(fw, { ts: 0, type: 'hydrant_draw', active: true }, true);
     expect(conditionSignal(fw, 'HW_ALM_HYDRANT_DRAW')?.level).toBe(3);
-    evaluateTime(fw, 599_000, { silentSinceMs: 599_000, intervalSeconds: 10, offline: false });
+    const heard = (t: number) => judgePresence(presencePolicy(fw.device), { heardAt: t, linkLostAt: null }, t);
+    evaluateTime(fw, 599_000, heard(599_000));
     expect(conditionSignal(fw, 'HW_ALM_HYDRANT_DRAW')).not.toBeNull();
-    evaluateTime(fw, 600_000, { silentSinceMs: 600_000, intervalSeconds: 10, offline: false });
+    evaluateTime(fw, 600_000, heard(600_000));
     expect(conditionSignal(fw, 'HW_ALM_HYDRANT_DRAW')).toBeNull();
   });
 
-  it('raises silence after a multiple of the interval, or at once on the offline status; a message clears it', () => {
+  it('raises offline when the device is judged offline: silent beyond interval × tolerance, or its connection lost beyond the grace', () => {
     const dev = runtime();
-    const silent = (now: number, offline = false) => evaluateTime(dev, now, { silentSinceMs: 0, intervalSeconds: 5, offline });
-    silent(15_000);
+    const policy = presencePolicy(dev.device);
+    expect(policy).toEqual({ mode: 'always', intervalSeconds: 5, graceSeconds: 30, tolerance: 3 });
+    const at = (now: number, linkLostAt: number | null = null) => evaluateTime(dev, now, judgePresence(policy, { heardAt: 0, linkLostAt }, now));
+    at(15_000);
     expect(conditionSignal(dev, 'HW_ALM_DEVICE_OFFLINE')).toBeNull();
-    silent(15_001);
+    at(15_001);
     expect(conditionSignal(dev, 'HW_ALM_DEVICE_OFFLINE')?.level).toBe(4);
+    expect(conditionSignal(dev, 'HW_ALM_DEVICE_OFFLINE')?.message).toMatch(/nothing heard for more than 15 s/);
     markHeard(dev, 16_000);
     expect(conditionSignal(dev, 'HW_ALM_DEVICE_OFFLINE')).toBeNull();
-    silent(1000, true);
-    expect(conditionSignal(dev, 'HW_ALM_DEVICE_OFFLINE')?.message).toMatch(/offline/);
+    const lost = runtime({ intervalSeconds: 600 });
+    const lostAt = (now: number) => evaluateTime(lost, now, judgePresence(presencePolicy(lost.device), { heardAt: 0, linkLostAt: 1000 }, now));
+    lostAt(30_999);
+    expect(conditionSignal(lost, 'HW_ALM_DEVICE_OFFLINE')).toBeNull();
+    lostAt(31_000);
+    expect(conditionSignal(lost, 'HW_ALM_DEVICE_OFFLINE')?.message).toMatch(/connection lost for more than 30 s/);
+  });
+
+  it('ignores a lost connection of an intermittent device; only silence beyond its promise counts', () => {
+    const dev = runtime({ class: 'smoke_alarm', intervalSeconds: 60 });
+    const policy = presencePolicy(dev.device);
+    expect(policy.mode).toBe('intermittent');
+    const at = (now: number) => evaluateTime(dev, now, judgePresence(policy, { heardAt: 0, linkLostAt: 0 }, now));
+    at(180_000);
+    expect(conditionSignal(dev, 'HW_ALM_DEVICE_OFFLINE')).toBeNull();
+    at(180_001);
+    expect(conditionSignal(dev, 'HW_ALM_DEVICE_OFFLINE')?.message).toMatch(/3 × its 60 s reporting interval/);
   });
 
   it('seeds an instance loaded after a restart: no re-raise, and it clears normally', () => {

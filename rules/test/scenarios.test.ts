@@ -40,6 +40,7 @@ async function runScenario(plan: ScenarioPlan) {
         id: d.id,
         class: d.class,
         name: d.name ?? '',
+        connection: null,
         site: d.site ?? '',
         hazardSource: d.hazardSource ?? null,
         intervalSeconds: d.intervalSeconds,

@@ -101,31 +101,60 @@ describe('rules service', () => {
     await rules.close();
   });
 
-  it('raises offline on the last will at once, and on silence after 3 intervals; a message clears it', async () => {
+  it('offline follows what the device promised: an always-connected device after its grace, an intermittent one only on silence', async () => {
     const config = rulesConfig(broker);
     const rules = await startTestRules(broker, config);
     const watch = await alarmWatcher(broker, 'w3');
-    const smoke = await device(broker, { enterprise: 'acme', id: 'smk-01', class: 'smoke_alarm' }, true);
-    await smoke.send('status', { state: 'online' });
-    await smoke.send('telemetry', { values: { battery: 90, signal: -80 } });
-    // The device drops off the network: the broker publishes its last will (retained offline status).
-    smoke.stream.destroy();
-    await watch.waitFor(() => watch.of('smk-01').some((c) => c.change.action === 'raised'));
-    expect(watch.of('smk-01')[0].alarm).toMatchObject({ condition: 'HW_ALM_DEVICE_OFFLINE', level: 4 });
-    expect(watch.of('smk-01')[0].alarm.message).toMatch(/offline/);
-    const back = await device(broker, { enterprise: 'acme', id: 'smk-01', class: 'smoke_alarm' });
+    const presence: Record<string, unknown>[] = [];
+    const seer = await mqtt.connectAsync(broker.url, { ...broker.service, clientId: `${broker.service.clientId}:seer`, reconnectPeriod: 0 });
+    seer.on('message', (topic, payload) => { if (topic.includes('/gas-lk/')) presence.push(JSON.parse(payload.toString())); });
+    await seer.subscribeAsync('hw/v1/+/+/presence', { qos: 1 });
+
+    // Always connected, 1 s grace: the broker publishes its last will; the alarm waits out the grace.
+    const gasDevice = { enterprise: 'acme', id: 'gas-lk', class: 'gas_combustible' as const, connection: { graceSeconds: 1 } };
+    const gas = await device(broker, gasDevice, true);
+    await gas.send('status', { state: 'online' });
+    await gas.send('telemetry', { values: { lel: 2 } });
+    await sleep(300);
+    const lostAt = Date.now();
+    gas.stream.destroy();
+    await watch.waitFor(() => watch.of('gas-lk').some((c) => c.change.action === 'raised'));
+    expect(Date.now() - lostAt).toBeGreaterThanOrEqual(1000);
+    expect(watch.of('gas-lk')[0].alarm).toMatchObject({ condition: 'HW_ALM_DEVICE_OFFLINE', level: 4 });
+    expect(watch.of('gas-lk')[0].alarm.message).toMatch(/connection lost for more than 1 s/);
+    await waitFor(() => presence.some((p) => p.state === 'offline' && p.reason === 'connection_lost'), 5000);
+    const back = await device(broker, gasDevice);
     await back.send('status', { state: 'online' });
-    await watch.waitFor(() => watch.of('smk-01').some((c) => c.change.action === 'cleared'));
+    await watch.waitFor(() => watch.of('gas-lk').some((c) => c.change.action === 'cleared'));
+    await waitFor(() => presence.at(-1)?.state === 'online', 5000);
     await back.endAsync();
 
-    // Silence: an oxygen detector registered with a 1 s interval that stops reporting.
+    // Intermittent, 1 s interval, tolerance 2: connect, report, clean DISCONNECT, again and again: nothing.
+    const smokeDevice = { enterprise: 'acme', id: 'smk-01', class: 'smoke_alarm' as const, intervalSeconds: 1, connection: { tolerance: 2 } };
+    for (let i = 0; i < 5; i++) {
+      const smoke = await device(broker, smokeDevice, true);
+      await smoke.send('telemetry', { values: { battery: 90, signal: -80 } });
+      await smoke.endAsync();
+      await sleep(700);
+    }
+    expect(watch.of('smk-01')).toEqual([]);
+    // Then it stops: one offline alarm, within interval × tolerance (plus the tick).
+    const lastAt = Date.now();
+    await watch.waitFor(() => watch.of('smk-01').some((c) => c.change.action === 'raised'), 8000);
+    expect(Date.now() - lastAt).toBeGreaterThanOrEqual(1000);
+    expect(watch.of('smk-01')[0].alarm.message).toMatch(/nothing heard for more than 2 s/);
+    await sleep(1500);
+    expect(watch.of('smk-01').map((c) => c.change.action)).toEqual(['raised']);
+
+    // Silence of an always-connected oxygen detector registered with a 1 s interval.
     const o2 = await device(broker, { enterprise: 'acme', id: 'o2-01', class: 'oxygen', intervalSeconds: 1 });
     await o2.send('telemetry', { values: { o2: 20.9 } });
     await watch.waitFor(() => watch.of('o2-01').some((c) => c.change.action === 'raised'), 8000);
-    expect(watch.of('o2-01')[0].alarm.message).toMatch(/no data/);
+    expect(watch.of('o2-01')[0].alarm.message).toMatch(/nothing heard/);
     await o2.send('telemetry', { values: { o2: 20.9 } });
     await watch.waitFor(() => watch.of('o2-01').some((c) => c.change.action === 'cleared'));
     await o2.endAsync();
+    await seer.endAsync();
     await watch.close();
     await rules.close();
   });

@@ -20,12 +20,21 @@ afterAll(async () => {
 });
 
 it(`${DROP} devices drop at the same instant: every will delivered, one offline alarm each, the broker lives on`, async () => {
-  // Silent for an hour is normal for them: only the drop may raise HW_ALM_DEVICE_OFFLINE.
+  // Silent for an hour is normal for them: only the drop may raise HW_ALM_DEVICE_OFFLINE. All of them
+  // are declared always connected (smoke alarms too) with a 2 s grace, so every lost link is an alarm.
   const devices = fleetDevices({ enterprises: 2, devicesPerEnterprise: Math.ceil(DROP / 2), prefix: 'x' })
     .slice(0, DROP)
     .map((d) => ({ ...d, intervalSeconds: 3600 }));
   let credentials = new Map<string, Credentials>();
-  p = await startPipeline({ ingest: false, devices: 10, rules: true, provision: async (registry) => void (credentials = await provisionDevices(registry, devices)) });
+  p = await startPipeline({
+    ingest: false,
+    devices: 10,
+    rules: true,
+    provision: async (registry) => {
+      credentials = await provisionDevices(registry, devices);
+      for (const d of devices) registry.updateDevice(d.enterprise, d.id, { connection: { mode: 'always', graceSeconds: 2 } });
+    },
+  });
 
   const watch = await mqtt.connectAsync(p.url, { ...p.services.watch, clientId: `${p.services.watch.clientId}:drop`, reconnectPeriod: 0 });
   const offline = new Set<string>();
