@@ -32,13 +32,13 @@ export function mayPublish(who: Identity, topic: string): boolean {
 
 const PREFIX_LEVELS = TOPIC_PREFIX.split('/');
 
-/** Splits off `$share/<group>/`; returns undefined for a malformed shared subscription. */
-function stripShare(filter: string): { levels: string[]; shared: boolean } | undefined {
-  const levels = filter.split('/');
-  if (levels[0] !== '$share') return { levels, shared: false };
-  // [MQTT-4.8.2-1] the share name is one non-empty level without wildcards
-  if (levels.length < 3 || !levels[1] || /[+#]/.test(levels[1])) return undefined;
-  return { levels: levels.slice(2), shared: true };
+/**
+ * A shared subscription (`$share/<group>/<filter>`, MQTT 5 4.8.2, also offered over 3.1.1 by Mosquitto
+ * and EMQX). aedes has none: it would take the filter literally and deliver nothing, so the broker
+ * refuses it (HW_ERR_SHARED_SUBSCRIPTION) rather than acknowledge a subscription that stays empty.
+ */
+export function isSharedFilter(filter: string): boolean {
+  return filter.startsWith('$share/');
 }
 
 /** Exactly `hw/v1/<enterprise>/<device>/<channel>` with the literal or `+` levels the caller allows. */
@@ -48,19 +48,15 @@ function deviceFilter(levels: string[]): { enterprise: string; device: string; c
   return { enterprise, device, channel };
 }
 
-/** May this identity subscribe to this filter (possibly a `$share/<group>/...` one)? */
+/** May this identity subscribe to this filter? Never to a shared one (isSharedFilter). */
 export function maySubscribe(who: Identity, filter: string): boolean {
-  const split = stripShare(filter);
-  if (!split) return false;
-  const { levels, shared } = split;
+  if (isSharedFilter(filter)) return false;
+  const levels = filter.split('/');
   if (who.kind === 'service' || who.kind === 'anonymous') {
     // Everything under the contract's root, `#` itself, and the broker's own $SYS statistics.
     if (levels[0] === '#' || levels[0] === '+') return true;
-    if (levels[0] === PREFIX_LEVELS[0]) return true;
-    return !shared && levels[0] === '$SYS';
+    return levels[0] === PREFIX_LEVELS[0] || levels[0] === '$SYS';
   }
-  // Devices and gateways never use shared subscriptions: they read what is addressed to them.
-  if (shared) return false;
   const f = deviceFilter(levels);
   if (!f) return false;
   if (!(DEVICE_SUBSCRIBE_CHANNELS as readonly string[]).includes(f.channel)) return false;

@@ -20,7 +20,7 @@ import { StatusPayload, type ErrorPayload } from '../contract/payloads.ts';
 import { presencePolicy } from '../contract/presence.ts';
 import type { Logger } from '../core/log.ts';
 import type { Registry } from '../registry/registry.ts';
-import { errorTopicOf, mayPublish, maySubscribe, statusTopicOf, type Identity } from './acl.ts';
+import { errorTopicOf, isSharedFilter, mayPublish, maySubscribe, statusTopicOf, type Identity } from './acl.ts';
 import { authenticator, CONNACK, type ConnectRefusal } from './auth.ts';
 import { brokerConfig, type BrokerConfig } from './config.ts';
 import { coalesceWrites } from '../core/coalesce.ts';
@@ -214,9 +214,10 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     authorizeSubscribe(client, sub: Subscription, callback) {
       const conn = connectionOf(client);
       if (conn.identity && maySubscribe(conn.identity, sub.topic)) return callback(null, sub);
-      stats.denied('HW_ERR_ACL_SUBSCRIBE');
-      log.warn({ clientId: client.id, filter: sub.topic, code: 'HW_ERR_ACL_SUBSCRIBE' }, 'subscribe refused');
-      if (due(conn, 'HW_ERR_ACL_SUBSCRIBE')) notify(conn, 'HW_ERR_ACL_SUBSCRIBE', sub.topic);
+      const code: ErrorCode = isSharedFilter(sub.topic) ? 'HW_ERR_SHARED_SUBSCRIPTION' : 'HW_ERR_ACL_SUBSCRIBE';
+      stats.denied(code);
+      log.warn({ clientId: client.id, filter: sub.topic, code }, 'subscribe refused');
+      if (due(conn, code)) notify(conn, code, sub.topic);
       // null (not an error) makes aedes answer SUBACK 0x80 for this filter and keep the connection.
       callback(null, null);
     },

@@ -97,7 +97,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WritableStream; er
       log.info({ url: ops.url }, 'operations endpoints: /healthz /readyz /metrics');
       services.unshift(ops);
     }
-    if (!abort.signal.aborted) await new Promise((resolve) => abort.signal.addEventListener('abort', resolve, { once: true }));
+    const stopped = new Promise<undefined>((resolve) => (abort.signal.aborted ? resolve(undefined) : abort.signal.addEventListener('abort', () => resolve(undefined), { once: true })));
+    const failure = await Promise.race([stopped, ...services.flatMap((s) => (s.failed ? [s.failed] : []))]);
     for (const service of [...services].reverse()) {
       try {
         await service.close();
@@ -105,6 +106,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WritableStream; er
         log.error({ err: e, service: service.name }, 'error while stopping');
       }
     }
+    if (failure) throw failure;
     log.info('stopped');
     return 0;
   } catch (e) {

@@ -22,6 +22,11 @@ export interface CommandContext {
 export interface Service {
   name: string;
   close(): Promise<void>;
+  /**
+   * Settles when the part cannot do its job at all and waiting will not help (the broker refuses its
+   * subscriptions): the command line then stops every part and exits 1 with the error.
+   */
+  failed?: Promise<Error>;
 }
 
 export interface Command {

@@ -44,6 +44,12 @@ export interface InterpretOptions {
   time: TimePolicy;
   limits: ContractLimits;
   maxPayloadBytes: number;
+  /**
+   * Set when several ingest processes share the load (ingest.shareGroup): receive times are unique per
+   * device within one process only, so points stamped at the receive time carry this `receiver` tag and
+   * two processes never overwrite each other's point of the same device and millisecond.
+   */
+  receiver?: string;
 }
 
 function refusal(code: ErrorCode, detail?: string): Rejection {
@@ -55,8 +61,9 @@ function deviceTags(device: DeviceRecord): Record<string, string | null> {
 }
 
 export function createInterpreter(options: InterpretOptions) {
-  const { devices, time, limits, maxPayloadBytes } = options;
+  const { devices, time, limits, maxPayloadBytes, receiver } = options;
   const clock = receiveClock();
+  const received = (tags: Record<string, string | null>) => (receiver ? { ...tags, receiver } : tags);
 
   function split(all: Rejection[]): Pick<Interpretation, 'rejections' | 'warnings'> {
     const rejections: Rejection[] = [];
@@ -106,6 +113,7 @@ export function createInterpreter(options: InterpretOptions) {
           receiveTime = true;
           fields.receive_time = true;
           ts = clock(key, ts);
+          return line(device.class, received(tags), fields, ts);
         }
         return line(device.class, tags, fields, ts);
       });
@@ -121,12 +129,14 @@ export function createInterpreter(options: InterpretOptions) {
         const fields: Record<string, FieldValue> = { active: e.active };
         if (e.message) fields.message = e.message;
         let ts = e.ts;
+        let eventTags: Record<string, string | null> = { ...tags, hazard_source: null, class: device.class, type: e.type };
         if (e.tsSource === 'receive') {
           receiveTime = true;
           fields.receive_time = true;
           ts = clock(`${key}|event`, ts);
+          eventTags = received(eventTags);
         }
-        lines.push(line('device_event', { ...tags, hazard_source: null, class: device.class, type: e.type }, fields, ts));
+        lines.push(line('device_event', eventTags, fields, ts));
       }
       return { ...base, lines, receiveTime, ...split(result.rejections) };
     }
@@ -159,6 +169,7 @@ export function createInterpreter(options: InterpretOptions) {
     if (t.tsSource === 'receive') {
       fields.receive_time = true;
       ts = clock(clockKey, ts);
+      tags = received(tags);
     }
     return { lines: [line(measurement, tags, fields, ts)], receiveTime: t.tsSource === 'receive', rejections: [], warnings: t.warning ? [t.warning] : [] };
   }

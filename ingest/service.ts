@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { ERRORS, channelFilter, errorMessage, type Rejection } from '../contract/index.ts';
+import { ERRORS, HazwatchError, channelFilter, errorMessage, type Rejection } from '../contract/index.ts';
 import type { Service } from '../core/command.ts';
 import { dataPath, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
@@ -40,6 +40,8 @@ export interface IngestService extends Service {
   /** Resolves once connected and subscribed the first time. */
   ready: Promise<void>;
   stats(): IngestStats;
+  /** Settles when the broker refuses ingest's subscriptions: nothing would ever arrive. */
+  failed: Promise<Error>;
   /** Writes platform_ingest / platform_rejection now (tests; otherwise every healthIntervalS). */
   writeHealth(): Promise<void>;
 }
@@ -63,7 +65,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   const log = options.log.child({ component: 'ingest', instance });
   const m = ingestMetrics(registry);
   const devices: DeviceLookup = 'devices' in options.registry && typeof options.registry.devices === 'object' ? options.registry.devices : deviceDirectory(options.registry as Registry);
-  const interpret = createInterpreter({ devices, time: cfg.time, limits: { maxBatch: cfg.maxBatch }, maxPayloadBytes: cfg.maxPayloadBytes });
+  const interpret = createInterpreter({ devices, time: cfg.time, limits: { maxBatch: cfg.maxBatch }, maxPayloadBytes: cfg.maxPayloadBytes, ...(cfg.shareGroup ? { receiver: instance } : {}) });
   const limited = limitedLog(log, { perInterval: 20, intervalMs: 60_000 });
   const mayAnswer = tokenBuckets(cfg.errorReplies);
 
@@ -365,6 +367,8 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   const filters = (['telemetry', 'event', 'status'] as const).map((c) => share + channelFilter(c));
   let readyResolve!: () => void;
   const ready = new Promise<void>((resolve) => (readyResolve = resolve));
+  let fail!: (err: Error) => void;
+  const failed = new Promise<Error>((resolve) => (fail = resolve));
   /** A new client each time: after back-pressure ingest leaves the broker and comes back later. */
   function openClient(): MqttClient {
     const c = mqtt.connect(config.mqtt.url, {
@@ -388,10 +392,22 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
         readyResolve();
         return;
       }
-      c.subscribe(filters, { qos: 1 }, (err, granted) => {
-        const refused = granted?.filter((g) => g.qos === 128) ?? [];
-        if (err || refused.length) {
-          log.error({ code: 'HW_ERR_ACL_SUBSCRIBE', err, refused: refused.map((g) => g.topic) }, 'subscription refused: check the service account');
+      c.subscribe(filters, { qos: 1 }, (err, _subs, suback) => {
+        // mqtt.js fails the whole SUBSCRIBE when one return code is 0x80 [MQTT-3.9.3-2]; the codes are in order.
+        const codes = (suback as { granted?: number[] } | undefined)?.granted ?? [];
+        const refused = filters.filter((_f, i) => ((codes[i] ?? 0) & 0x80) !== 0).map((topic) => ({ topic }));
+        if (err && !refused.length) {
+          log.warn({ err: err.message }, 'subscribe failed; retried at the next connection');
+          return;
+        }
+        if (refused.length) {
+          // A broker without shared subscriptions refuses `$share/...` or accepts it and delivers nothing;
+          // hazwatch's own refuses it. Either way ingest would store nothing: stop and say why.
+          const error = cfg.shareGroup
+            ? new HazwatchError('HW_ERR_SHARED_SUBSCRIPTION', `ingest.shareGroup "${cfg.shareGroup}": the broker at ${config.mqtt.url} refused ${refused.map((g) => g.topic).join(', ')}; it has no shared subscriptions (hazwatch's own broker has none): run one ingest process per broker without ingest.shareGroup, or use a broker that has them (Mosquitto 2, EMQX)`, { refused: refused.map((g) => g.topic) })
+            : new HazwatchError('HW_ERR_ACL_SUBSCRIBE', `the broker at ${config.mqtt.url} refused ingest's subscriptions ${refused.map((g) => g.topic).join(', ')}: check the service account (${config.mqtt.username ?? 'no user name'})`, { refused: refused.map((g) => g.topic) });
+          log.error({ code: error.code, refused: refused.map((g) => g.topic) }, error.message);
+          fail(error);
           return;
         }
         log.info({ filters }, 'subscribed');
@@ -412,6 +428,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
     name: 'ingest',
     ready,
     stats: snapshot,
+    failed,
     writeHealth,
     async close() {
       closing = true;

@@ -152,15 +152,17 @@ describe('docs/protocol.md', () => {
     expect(deviceVisible.filter((code) => !shown.has(code)), 'codes without an example in docs/protocol.md section 7').toEqual([]);
   });
 
-  it('lists every metric with its catalog unit, and every event type, for every class', () => {
+  it('lists every metric with its catalog unit, the connection mode and every event type, for every class', () => {
     const rows = PROTOCOL.split('\n').filter((l) => l.startsWith('| '));
     const units = new Map<string, string>();
+    const modes = new Map<string, string>();
     let cls = '';
     for (const row of rows) {
       const cells = row.split('|').slice(1, -1).map((c) => c.trim());
-      if (cells.length !== 5) continue;
+      if (cells.length !== 6) continue;
       const id = /^`(\w+)`/.exec(cells[0]);
       if (id) cls = id[1];
+      if (id) modes.set(cls, cells[5]);
       const metric = /^`(\w+)`$/.exec(cells[1]);
       if (cls && metric) units.set(`${cls}.${metric[1]}`, cells[2]);
     }
@@ -170,6 +172,7 @@ describe('docs/protocol.md', () => {
         expect(unit, `${id}.${metric} missing from the units table`).toBeDefined();
         expect(unit!.startsWith(m.unit || 'true/false'), `${id}.${metric}: ${unit} vs ${m.unit}`).toBe(true);
       }
+      expect(modes.get(id), `${id}: connection mode`).toBe(spec.connection.mode);
       const eventRow = rows.find((r) => r.split('|')[1]?.includes(`\`${id}\``) && r.includes('`heartbeat`'));
       expect(eventRow, `${id} missing from the event table`).toBeDefined();
       for (const event of spec.events) expect(eventRow, `${id}: ${event}`).toContain(`\`${event}\``);

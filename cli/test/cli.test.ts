@@ -57,6 +57,17 @@ describe('hazwatch command line', () => {
     expect(await broker.exited).toBe(0);
   });
 
+  it('ingest.shareGroup on its own broker: start stops at once and says why, instead of storing nothing', async () => {
+    const start = run(['start', '--port', String(await freePort()), '--api-port', String(await freePort()), '--data-dir', mkdtempSync(join(tmpdir(), 'hw-share-'))], {
+      HAZWATCH_BROKER_WS_PORT: 'false',
+      HAZWATCH_BROKER_TLS_PORT: 'false',
+      HAZWATCH_INGEST_INFLUX_KIND: 'none',
+      HAZWATCH_INGEST_SHARE_GROUP: 'ingest',
+    });
+    expect(await start.exited).toBe(1);
+    expect(start.output.err).toMatch(/HW_ERR_SHARED_SUBSCRIPTION: ingest\.shareGroup "ingest".*no shared subscriptions/);
+  });
+
   it('device add prints credentials once, list shows the device, revoke marks it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hw-cli-'));
     const add = run(['device', 'add', 'acme/gas-01', '--class', 'gas_combustible', '--site', 'north', '--json', '--data-dir', dir]);

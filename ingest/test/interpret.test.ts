@@ -59,6 +59,16 @@ describe('interpret', () => {
     ]);
   });
 
+  it('tags receive-time points with the receiver when several ingest processes share the load', () => {
+    const shared = createInterpreter({ devices: { get: (e, d) => directory.get(`${e}/${d}`), gateway: () => false }, time: DEFAULT_TIME_POLICY, limits: { maxBatch: 3 }, maxPayloadBytes: 1024, receiver: 'ingest-b' });
+    // Two processes both stamp this device at `now`: the tag keeps them two points, not one overwritten.
+    expect(shared('hw/v1/acme/gas-01/telemetry', msg({ values: { lel: 1 } }), now).lines).toEqual([`gas_combustible,device=gas-01,enterprise=acme,hazard_source=T-101,receiver=ingest-b,site=north\\ yard lel=1,receive_time=true ${now}`]);
+    expect(shared('hw/v1/acme/gas-01/event', msg({ type: 'heartbeat' }), now).lines[0]).toMatch(/^device_event,.*receiver=ingest-b,.*receive_time=true/);
+    expect(shared('hw/v1/acme/gas-01/status', msg({ state: 'online' }), now).lines[0]).toMatch(/^device_status,.*receiver=ingest-b/);
+    // A reading with its device time is the same point whoever stores it: no tag, so a duplicate overwrites.
+    expect(shared('hw/v1/acme/gas-01/telemetry', msg({ ts: now - 1000, values: { lel: 1 } }), now).lines[0]).not.toContain('receiver=');
+  });
+
   it('keeps good siblings of a bad value and reports the bad one', () => {
     const r = interpret('hw/v1/acme/pump-01/telemetry', msg({ ts: now, values: { pressure: 0.3, pool_level: 99, pump_running: 1, bogus: 1 } }), now);
     expect(r.rejections.map((x) => [x.code, x.metric])).toEqual([
