@@ -16,6 +16,7 @@ export const apiConfig = z
       .optional()
       .describe('Password of the first administrator; when absent a random one is generated and logged once at first start'),
     demoLogin: z.boolean().default(false).describe('Create the demo login demo / hazwatch-demo (hazwatch start --demo)'),
+    demo: z.boolean().default(false).describe('The devices are simulated (hazwatch start --demo or --scenario): the console says so on every page'),
     autoPlan: z
       .boolean()
       .default(false)

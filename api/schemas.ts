@@ -42,7 +42,12 @@ export const User = z.object({
 });
 
 export const Login = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
-export const SessionInfo = z.object({ user: User, token: z.string().optional().describe('Bearer token, for API clients'), expiresAt: EpochMs });
+export const SessionInfo = z.object({
+  user: User,
+  token: z.string().optional().describe('Bearer token, for API clients'),
+  expiresAt: EpochMs,
+  demo: z.boolean().describe('The platform runs simulated devices (api.demo): what it shows is not a real plant'),
+});
 export const Password = z.string().min(10, 'at least 10 characters').max(256);
 export const NewUser = z
   .object({ username: Id, password: Password, role: z.enum(ROLES), enterprise: Id.nullable().optional(), displayName: z.string().max(100).optional() })

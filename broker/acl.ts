@@ -6,7 +6,7 @@ export type Identity =
   | { kind: 'device'; username: string; enterprise: string; device: string }
   | { kind: 'gateway'; username: string; enterprise: string; gateway: string }
   | { kind: 'service'; username: string }
-  /** Only with broker.allowAnonymous: the rights of a service plus publishing for any device (trials). */
+  /** Only with broker.allowAnonymous: a plain MQTT broker's rights, any topic (trials, like Mosquitto's allow_anonymous). */
   | { kind: 'anonymous'; username: undefined };
 
 /** Channels platform services publish on (towards devices, consoles and other systems). */
@@ -14,6 +14,8 @@ export const SERVICE_PUBLISH_CHANNELS: readonly Channel[] = ['error', 'command',
 
 /** May this identity publish on this concrete topic? */
 export function mayPublish(who: Identity, topic: string): boolean {
+  // aedes has already refused wildcards [MQTT-3.3.2-2]; `$` topics are the server's own [MQTT-4.7.2-1].
+  if (who.kind === 'anonymous') return !topic.startsWith('$');
   // Platform services report their own state (ingest's spool, HW_ERR_SPOOL_FULL) on hw/platform/<service>/...
   if (who.kind === 'service' && topic.startsWith(`${PLATFORM_TOPIC_PREFIX}/`) && !/[+#]/.test(topic)) return true;
   const t = parseTopic(topic);
@@ -25,8 +27,6 @@ export function mayPublish(who: Identity, topic: string): boolean {
       return t.enterprise === who.enterprise && DEVICE_PUBLISH_CHANNELS.includes(t.channel);
     case 'service':
       return SERVICE_PUBLISH_CHANNELS.includes(t.channel);
-    case 'anonymous':
-      return true;
   }
 }
 
@@ -51,8 +51,9 @@ function deviceFilter(levels: string[]): { enterprise: string; device: string; c
 /** May this identity subscribe to this filter? Never to a shared one (isSharedFilter). */
 export function maySubscribe(who: Identity, filter: string): boolean {
   if (isSharedFilter(filter)) return false;
+  if (who.kind === 'anonymous') return true;
   const levels = filter.split('/');
-  if (who.kind === 'service' || who.kind === 'anonymous') {
+  if (who.kind === 'service') {
     // Everything under the contract's root, `#` itself, and the broker's own $SYS statistics.
     if (levels[0] === '#' || levels[0] === '+') return true;
     return levels[0] === PREFIX_LEVELS[0] || levels[0] === '$SYS';

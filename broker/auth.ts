@@ -18,6 +18,7 @@ export const CONNACK = {
   HW_ERR_AUTH_REVOKED: { v3: 5, v5: 0x87 },
   HW_ERR_AUTH_ANONYMOUS: { v3: 5, v5: 0x87 },
   HW_ERR_AUTH_CLIENT_ID: { v3: 2, v5: 0x85 },
+  HW_ERR_CLIENT_ID_REQUIRED: { v3: 2, v5: 0x85 },
   HW_ERR_ACL_PUBLISH: { v3: 5, v5: 0x87 },
   HW_ERR_CONNECTION_LIMIT: { v3: 3, v5: 0x97 },
 } as const satisfies Partial<Record<ErrorCode, { v3: number; v5: number }>>;

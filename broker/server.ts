@@ -87,6 +87,8 @@ interface Connection {
   closedFor?: ErrorCode;
   /** Already logged where it was refused. */
   logged?: boolean;
+  /** CONNECT carried a zero-length client id (aedes has put a generated one in its place). */
+  noClientId?: boolean;
 }
 
 type ParserInternals = { _parseLength(): boolean; _emitError(err: Error): void; packet: { cmd: string; length: number } };
@@ -148,6 +150,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
         Object.assign(connectionOf(client), { closedFor: 'HW_ERR_MQTT_VERSION', logged: true });
         log.warn({ clientId: packet.clientId, protocolVersion: packet.protocolVersion, code: 'HW_ERR_MQTT_VERSION' }, 'connect refused: MQTT version not supported');
       }
+      if (!packet.clientId) connectionOf(client).noClientId = true;
       callback(null, true);
     },
     authenticate(client, username, password, callback) {
@@ -159,6 +162,8 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
         callback(Object.assign(new Error(ERRORS[code].message), { returnCode: CONNACK[code].v3 }), null);
       };
       if (aedes.connectedClients >= config.maxConnections) return refuse('HW_ERR_CONNECTION_LIMIT');
+      // [MQTT-3.1.3-8] a zero-length client id with CleanSession 0: CONNACK 2 (aedes would accept it).
+      if (conn.noClientId && !client.clean) return refuse('HW_ERR_CLIENT_ID_REQUIRED');
       auth
         .authenticate({ clientId: client.id, username, password, address: conn.address })
         .then((result) => {
@@ -468,7 +473,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     { tcp: broker.url, ws: broker.wsUrl, tls: broker.tlsUrl, persistence: deps.persistence ? 'external' : config.persistence, allowAnonymous: config.allowAnonymous },
     'broker listening',
   );
-  if (config.allowAnonymous) log.warn('anonymous clients are allowed (broker.allowAnonymous): every client without user name may read and publish every device topic');
+  if (config.allowAnonymous) log.warn('anonymous clients are allowed (broker.allowAnonymous): every client without user name may read and publish any topic, device topics included');
 
   async function close(): Promise<void> {
     if (closing) return;

@@ -9,7 +9,7 @@ import { registryPath, type Config } from '../core/config.ts';
 import { startIngest } from '../ingest/service.ts';
 import { openRegistry } from '../registry/registry.ts';
 import { startRules } from '../rules/service.ts';
-import { recordExpected, startRun } from '../simulators/run.ts';
+import { loopRuns, recordExpected, startRun } from '../simulators/run.ts';
 
 const DEMO_SCENARIO = fileURLToPath(new URL('../simulators/scenarios/demo.yaml', import.meta.url));
 
@@ -29,6 +29,7 @@ export const startCommand: Command = {
     if (flags.port !== undefined) out.broker = { port: num(flags.port) };
     if (flags['api-port'] !== undefined) out.api = { port: num(flags['api-port']) };
     if (flags.demo) out.api = { ...out.api, demoLogin: true, autoPlan: true };
+    if (flags.demo || flags.scenario) out.api = { ...out.api, demo: true };
     return out;
   },
   async run({ config, log, metrics, flags, signal, out }) {
@@ -66,16 +67,16 @@ export const startCommand: Command = {
 
       if (flags.demo || flags.scenario) {
         const scenario = (flags.scenario as string | undefined) ?? DEMO_SCENARIO;
-        const run = await startRun({ url: broker.url, settings: { ...config.simulate, scenario }, registry, signal, log, metrics, progress: false });
-        services.push({ name: 'simulators', close: async () => void (await run.fleet.stop()) });
-        // The alarms the scenario must cause, so that a demo can be checked against the console.
-        const expected = recordExpected(run, config);
-        run.done.then(
-          (summary) => log.info({ summary }, 'demo scenario finished'),
-          (err) => log.error({ err }, 'demo scenario failed'),
-        );
-        out.write(`  simulators   ${run.devices.length} devices, scenario ${scenario}\n`);
-        if (expected) out.write(`  expected     ${expected.count} alarms, listed in ${expected.file}\n`);
+        let expected: ReturnType<typeof recordExpected>;
+        const loop = await loopRuns(() => startRun({ url: broker.url, settings: { ...config.simulate, scenario }, registry, signal, log, metrics, progress: false }), {
+          log,
+          signal,
+          // The alarms each run must cause, so that a demo can be checked against the console.
+          onRun: (run) => (expected = recordExpected(run, config)),
+        });
+        services.push({ name: 'simulators', close: () => loop.stop() });
+        out.write(`  simulators   ${loop.current.devices.length} devices, scenario ${scenario}, repeated until stopped\n`);
+        if (expected) out.write(`  expected     ${expected.count} alarms per run, listed in ${expected.file}\n`);
         if (config.api.demoLogin || flags.demo) out.write('  demo login   demo / hazwatch-demo\n');
       }
       if (config.ingest.influx.kind === 'none') {

@@ -47,6 +47,7 @@ export const ERRORS = {
   HW_ERR_AUTH_REVOKED: { scope: 'broker', message: 'credentials have been revoked' },
   HW_ERR_AUTH_BANNED: { scope: 'broker', message: 'client is banned after too many failed connection attempts' },
   HW_ERR_AUTH_CLIENT_ID: { scope: 'broker', message: 'client id does not belong to these credentials' },
+  HW_ERR_CLIENT_ID_REQUIRED: { scope: 'broker', message: 'a zero-length client id needs a clean session' },
   HW_ERR_AUTH_ANONYMOUS: { scope: 'broker', message: 'anonymous access is disabled' },
   HW_ERR_ACL_PUBLISH: { scope: 'broker', message: 'client may not publish on this topic' },
   HW_ERR_ACL_SUBSCRIBE: { scope: 'broker', message: 'client may not subscribe to this filter' },

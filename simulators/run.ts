@@ -146,3 +146,52 @@ export function formatSummary(s: FleetSummary): string {
     `  simulated   ${new Date(s.simulatedStart).toISOString()} → ${new Date(s.simulatedNow).toISOString()}`,
   ].join('\n');
 }
+
+export interface RunLoop {
+  /** Runs started so far (1 once the first has started). */
+  readonly runs: number;
+  /** The run in progress. */
+  readonly current: Run;
+  /** Stops the run in progress and does not start another. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a scenario again and again until stopped, for demos: a scenario that simply ended would take
+ * every simulated device off the network, and after their grace the console would show a plant going
+ * offline instead of the faults the demo is about. The next run starts as soon as the last one has
+ * ended, well within the devices' grace (contract/catalog.ts), so the gap raises nothing.
+ */
+export async function loopRuns(startOne: () => Promise<Run>, hooks: { onRun?(run: Run, n: number): void; log?: Logger; signal?: AbortSignal } = {}): Promise<RunLoop> {
+  let stopped = false;
+  let runs = 1;
+  let current = await startOne();
+  hooks.onRun?.(current, runs);
+  const loop = (async () => {
+    for (;;) {
+      const summary = await current.done.catch((err: unknown) => {
+        hooks.log?.error({ err }, 'demo run failed; not started again');
+        return undefined;
+      });
+      // Only a run that came to its end is repeated; a stop, a signal or a failure ends the loop.
+      if (stopped || hooks.signal?.aborted || summary?.stoppedBy !== 'duration') return;
+      hooks.log?.info({ run: runs, summary }, 'demo scenario ended; starting it again');
+      current = await startOne();
+      runs++;
+      hooks.onRun?.(current, runs);
+    }
+  })();
+  return {
+    get runs() {
+      return runs;
+    },
+    get current() {
+      return current;
+    },
+    async stop() {
+      stopped = true;
+      await current.fleet.stop().catch(() => undefined);
+      await loop;
+    },
+  };
+}

@@ -102,7 +102,7 @@ function Login({ t, onSignedIn, lang, setLang }) {
     unlockAudio();
     try {
       const s = await api('POST', '/api/v1/session', { username, password });
-      onSignedIn(s.user);
+      onSignedIn(s);
     } catch (err) {
       setError(err.status === 401 ? t.signInFailed : err.message);
     }
@@ -445,6 +445,7 @@ function App() {
     setLangState(l);
   };
   const [user, setUser] = useState(undefined);
+  const [demo, setDemo] = useState(false);
   const [catalog, setCatalog] = useState();
   const [overview, setOverview] = useState();
   const [alarms, setAlarms] = useState(new Map());
@@ -462,7 +463,7 @@ function App() {
 
   useEffect(() => {
     saveLang(lang);
-    api('GET', '/api/v1/session').then((s) => setUser(s.user), () => setUser(null));
+    api('GET', '/api/v1/session').then((s) => (setUser(s.user), setDemo(!!s.demo)), () => setUser(null));
     const out = () => setUser(null);
     window.addEventListener('hw-signed-out', out);
     const clock = setInterval(() => setNow(Date.now()), 1000);
@@ -527,7 +528,7 @@ function App() {
   };
 
   if (user === undefined) return null;
-  if (user === null) return html`<${Login} t=${t} lang=${lang} setLang=${setLang} onSignedIn=${setUser} />`;
+  if (user === null) return html`<${Login} t=${t} lang=${lang} setLang=${setLang} onSignedIn=${(s) => (setUser(s.user), setDemo(!!s.demo))} />`;
 
   const counts = overview?.counts ?? { 1: 0, 2: 0, 3: 0, 4: 0 };
   const deviceRoute = hash.match(/^#\/device\/([^/]+)\/([^/]+)$/);
@@ -538,6 +539,7 @@ function App() {
   return html`<div class="shell" onClick=${unlockAudio}>
     <div class="top">
       <h1>${t.title}</h1><span class="sub">${t.subtitle}</span>
+      ${demo && html`<span class="chip demo" title=${t.demoHint} data-testid="demo">${t.demo}</span>`}
       <div class="counts" data-testid="counts" aria-label=${t.counts}>
         ${[1, 2, 3, 4].map((l) => html`<span class=${`chip l${l} ${counts[l] ? '' : 'zero'}`} title=${t.level[l]} data-level=${l}>${t.levelShort[l]} ${counts[l]}</span>`)}
         <span class="chip unacked" title=${t.unacked}>${t.unacked} ${overview?.unacknowledged ?? 0}</span>

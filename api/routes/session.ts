@@ -34,14 +34,14 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
       const { token, expiresAt } = ctx.accounts.openSession(user.username);
       req.user = user;
       reply.setCookie(SESSION_COOKIE, token, cookieOptions(expiresAt));
-      return { user, token, expiresAt };
+      return { user, token, expiresAt, demo: ctx.config.demo };
     },
   );
 
   app.get('/api/v1/session', { schema: { tags: ['session'], summary: 'The signed-in account', response: { 200: SessionInfo.omit({ token: true }), ...errorResponses } }, preHandler: auth }, async (req) => {
     const session = ctx.accounts.session(req.sessionToken!);
     if (!session) throw new HazwatchError('HW_ERR_UNAUTHENTICATED');
-    return { user: session.user, expiresAt: session.expiresAt };
+    return { user: session.user, expiresAt: session.expiresAt, demo: ctx.config.demo };
   });
 
   app.delete('/api/v1/session', { schema: { tags: ['session'], summary: 'Sign out', response: { 200: Ok, ...errorResponses } }, preHandler: auth, config: { audit: 'session.logout' } }, async (req, reply) => {

@@ -58,7 +58,7 @@ beforeAll(async () => {
       mqtt: { url: broker.url },
       rules: { writeInflux: false, tickMs: 200, pollMs: 50, files: [ruleFile] },
       ingest: { instance: 'console-test', influx: { kind: 'v1', url: db.url, database: db.db }, batch: { flushMs: 200 } },
-      api: { port: 0, demoLogin: true, adminPassword: 'admin-password-1' },
+      api: { port: 0, demoLogin: true, demo: true, adminPassword: 'admin-password-1' },
     },
   });
   const log = silentLogger();
@@ -123,6 +123,8 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
     await page.fill('input[name=password]', DEMO_LOGIN.password);
     await page.click('button[type=submit]');
     await page.waitForSelector('[data-testid=map]');
+    // Simulated devices (api.demo): every page says it is a demo.
+    expect(await page.locator('[data-testid=demo]').textContent()).toBe('演示');
 
     const source = page.locator('[data-source="acme/tankfarm"]');
     await expect.poll(() => source.getAttribute('data-colour'), { timeout: 10_000 }).toBe('normal');

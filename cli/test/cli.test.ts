@@ -1,6 +1,6 @@
 // The command line as an operator uses it: real child processes, real ports, real signals.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -97,6 +97,47 @@ describe('hazwatch command line', () => {
     const after = run(['device', 'list', '--data-dir', dir]);
     await after.exited;
     expect(after.output.out).toMatch(/acme\/gas-01.*revoked/);
+  });
+
+  it('start --scenario repeats the scenario until stopped: its end never looks like a plant going offline', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hw-loop-'));
+    const scenario = join(dataDir, 'calm.yaml');
+    writeFileSync(scenario, [
+      'name: calm',
+      'description: a quiet plant, twelve seconds at a time',
+      'enterprise: calm-chem',
+      'seed: 7',
+      'duration: 12s',
+      'devices:',
+      '  - { id: lel-1, class: gas_combustible }',
+      '  - { id: o2-1, class: oxygen }',
+      '  - { id: smk-1, class: smoke_alarm }',
+      '',
+    ].join('\n'));
+    const apiPort = await freePort();
+    const start = run(['start', '--scenario', scenario, '--port', String(await freePort()), '--api-port', String(apiPort), '--data-dir', dataDir], {
+      HAZWATCH_LOG_LEVEL: 'info',
+      HAZWATCH_BROKER_WS_PORT: 'false',
+      HAZWATCH_BROKER_TLS_PORT: 'false',
+      HAZWATCH_INGEST_INFLUX_KIND: 'none',
+      HAZWATCH_API_ADMIN_PASSWORD: 'admin-password-1',
+    });
+    await waitFor(() => start.output.out.includes('Press Ctrl-C to stop.'), 60_000);
+    expect(start.output.out).toMatch(/simulators +3 devices, scenario .*calm\.yaml, repeated until stopped/);
+    // Past the end of the first run plus the detectors' 30 s grace: had it not started again, they would be offline.
+    await waitFor(() => (start.output.out.match(/starting it again/g) ?? []).length >= 4, 120_000, 500);
+    await new Promise((r) => setTimeout(r, 5000));
+    const api = `http://127.0.0.1:${apiPort}`;
+    const session = await (await fetch(`${api}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }) })).json();
+    expect(session.demo).toBe(true);
+    const auth = { authorization: `Bearer ${session.token}` };
+    const alarms = await (await fetch(`${api}/api/v1/alarms?limit=1000`, { headers: auth })).json();
+    const list: { condition: string; device: string }[] = alarms.alarms ?? alarms.items ?? alarms;
+    expect(list.filter((a) => a.condition === 'HW_ALM_DEVICE_OFFLINE')).toEqual([]);
+    const devices: { id: string; online: boolean }[] = await (await fetch(`${api}/api/v1/devices?enterprise=calm-chem`, { headers: auth })).json();
+    expect(devices.map((d) => [d.id, d.online]).sort()).toEqual([['lel-1', true], ['o2-1', true], ['smk-1', true]]);
+    start.child.kill('SIGTERM');
+    expect(await start.exited).toBe(0);
   });
 
   it('start --demo: the whole platform in one process shows a simulator-caused alarm within a minute', async () => {
