@@ -13,6 +13,8 @@ export interface MetricSpec {
   min?: number;
   max?: number;
   description: string;
+  /** Its name in the Chinese console. */
+  zh: string;
 }
 
 export interface DeviceClassSpec {
@@ -71,10 +73,10 @@ export const DEVICE_CLASSES = {
     title: 'Major hazard source vessel',
     description: 'Tank, reactor or storage vessel of a major hazard source, with level, temperature and pressure transmitters.',
     metrics: {
-      level: { unit: 'm', type: 'number', min: 0, max: 50, description: 'Liquid level above the vessel bottom' },
-      temperature: { unit: '°C', type: 'number', min: -200, max: 1000, description: 'Medium temperature' },
-      pressure: { unit: 'MPa', type: 'number', min: -0.1, max: 100, description: 'Gauge pressure' },
-      flow: { unit: 'm3/h', type: 'number', min: 0, max: 10000, description: 'Inlet or outlet flow' },
+      level: { unit: 'm', type: 'number', min: 0, max: 50, description: 'Liquid level above the vessel bottom', zh: '液位' },
+      temperature: { unit: '°C', type: 'number', min: -200, max: 1000, description: 'Medium temperature', zh: '温度' },
+      pressure: { unit: 'MPa', type: 'number', min: -0.1, max: 100, description: 'Gauge pressure', zh: '压力' },
+      flow: { unit: 'm3/h', type: 'number', min: 0, max: 10000, description: 'Inlet or outlet flow', zh: '流量' },
     },
     events: [...common, 'interlock_trip'],
     intervalSeconds: 10,
@@ -84,7 +86,7 @@ export const DEVICE_CLASSES = {
     title: 'Combustible gas detector',
     description: 'Catalytic or infrared detector reading the lower explosive limit fraction.',
     metrics: {
-      lel: { unit: '%LEL', type: 'number', min: 0, max: 100, description: 'Combustible gas concentration' },
+      lel: { unit: '%LEL', type: 'number', min: 0, max: 100, description: 'Combustible gas concentration', zh: '可燃气体浓度' },
     },
     events: gasEvents,
     intervalSeconds: 5,
@@ -94,7 +96,7 @@ export const DEVICE_CLASSES = {
     title: 'Toxic gas detector',
     description: 'Electrochemical detector for one toxic gas (H2S, CO, NH3, Cl2, ...), named in the device registry.',
     metrics: {
-      ppm: { unit: 'ppm', type: 'number', min: 0, max: 10000, description: 'Toxic gas concentration' },
+      ppm: { unit: 'ppm', type: 'number', min: 0, max: 10000, description: 'Toxic gas concentration', zh: '有毒气体浓度' },
     },
     events: gasEvents,
     intervalSeconds: 5,
@@ -104,7 +106,7 @@ export const DEVICE_CLASSES = {
     title: 'Oxygen detector',
     description: 'Oxygen concentration in a confined or enclosed space.',
     metrics: {
-      o2: { unit: '%VOL', type: 'number', min: 0, max: 30, description: 'Oxygen concentration by volume' },
+      o2: { unit: '%VOL', type: 'number', min: 0, max: 30, description: 'Oxygen concentration by volume', zh: '氧气浓度' },
     },
     events: [...common, 'calibration'],
     intervalSeconds: 5,
@@ -114,10 +116,10 @@ export const DEVICE_CLASSES = {
     title: 'Fire-water pump and pipe network',
     description: 'Pressure at a point of the fire-water network, the state of its pumps and the level of its pool.',
     metrics: {
-      pressure: { unit: 'MPa', type: 'number', min: 0, max: 4, description: 'Pipe network pressure' },
-      pump_running: { unit: '', type: 'boolean', description: 'Main fire pump running' },
-      jockey_running: { unit: '', type: 'boolean', description: 'Jockey (pressure-maintaining) pump running' },
-      pool_level: { unit: 'm', type: 'number', min: 0, max: 20, description: 'Fire-water pool or tank level' },
+      pressure: { unit: 'MPa', type: 'number', min: 0, max: 4, description: 'Pipe network pressure', zh: '管网压力' },
+      pump_running: { unit: '', type: 'boolean', description: 'Main fire pump running', zh: '主泵运行' },
+      jockey_running: { unit: '', type: 'boolean', description: 'Jockey (pressure-maintaining) pump running', zh: '稳压泵运行' },
+      pool_level: { unit: 'm', type: 'number', min: 0, max: 20, description: 'Fire-water pool or tank level', zh: '水池液位' },
     },
     events: [...common, 'pump_fault', 'hydrant_draw', 'tilt'],
     intervalSeconds: 10,
@@ -127,12 +129,12 @@ export const DEVICE_CLASSES = {
     title: 'Smart electricity meter / electrical-fire monitor',
     description: 'Residual current and cable temperature monitoring of a distribution circuit.',
     metrics: {
-      residual_current: { unit: 'mA', type: 'number', min: 0, max: 3000, description: 'Residual (leakage) current' },
-      cable_temperature: { unit: '°C', type: 'number', min: -40, max: 250, description: 'Cable or terminal temperature' },
-      voltage: { unit: 'V', type: 'number', min: 0, max: 500, description: 'Phase voltage' },
-      current: { unit: 'A', type: 'number', min: 0, max: 2000, description: 'Phase current' },
-      power: { unit: 'kW', type: 'number', min: -2000, max: 2000, description: 'Active power' },
-      energy: { unit: 'kWh', type: 'number', min: 0, max: 1e9, description: 'Cumulative active energy' },
+      residual_current: { unit: 'mA', type: 'number', min: 0, max: 3000, description: 'Residual (leakage) current', zh: '剩余电流' },
+      cable_temperature: { unit: '°C', type: 'number', min: -40, max: 250, description: 'Cable or terminal temperature', zh: '线缆温度' },
+      voltage: { unit: 'V', type: 'number', min: 0, max: 500, description: 'Phase voltage', zh: '电压' },
+      current: { unit: 'A', type: 'number', min: 0, max: 2000, description: 'Phase current', zh: '电流' },
+      power: { unit: 'kW', type: 'number', min: -2000, max: 2000, description: 'Active power', zh: '有功功率' },
+      energy: { unit: 'kWh', type: 'number', min: 0, max: 1e9, description: 'Cumulative active energy', zh: '电能' },
     },
     events: [...common, 'arc_fault', 'sensor_short', 'sensor_open'],
     intervalSeconds: 10,
@@ -142,8 +144,8 @@ export const DEVICE_CLASSES = {
     title: 'Networked smoke alarm',
     description: 'Independent smoke alarm on NB-IoT or 4G: heartbeat with battery and signal, and alarm events.',
     metrics: {
-      battery: { unit: '%', type: 'number', min: 0, max: 100, description: 'Battery charge' },
-      signal: { unit: 'dBm', type: 'number', min: -150, max: 0, description: 'Radio signal strength' },
+      battery: { unit: '%', type: 'number', min: 0, max: 100, description: 'Battery charge', zh: '电量' },
+      signal: { unit: 'dBm', type: 'number', min: -150, max: 0, description: 'Radio signal strength', zh: '信号强度' },
     },
     events: [...common, 'low_battery', 'smoke', 'silence'],
     intervalSeconds: 300,

@@ -321,6 +321,8 @@ function describe(dev: DeviceRuntime, rt: RuleRuntime, s: StageRuntime): Signal 
     text = `${spec.title}: device reported ${s.event}`;
   } else if (rule.type === 'silence') {
     const p = presencePolicy(dev.device);
+    // The limit in seconds that was passed, so that a console can word the line in its own language.
+    threshold = s.value === false ? p.graceSeconds : p.intervalSeconds * p.tolerance;
     text = s.value === false
       ? `${spec.title}: connection lost for more than ${p.graceSeconds} s`
       : `${spec.title}: nothing heard for more than ${p.intervalSeconds * p.tolerance} s (${p.tolerance} × its ${p.intervalSeconds} s reporting interval)`;

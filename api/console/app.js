@@ -3,7 +3,7 @@
 import { h, render } from 'preact';
 import { useEffect, useMemo, useRef, useState, useCallback } from 'preact/hooks';
 import htm from 'htm';
-import { initialLang, saveLang, texts, LANGS } from './i18n.js';
+import { alarmDetail, initialLang, saveLang, texts, LANGS } from './i18n.js';
 
 const html = htm.bind(h);
 const LEVEL_HEX = { 1: '#d32f2f', 2: '#f57c00', 3: '#fbc02d', 4: '#1976d2' };
@@ -218,7 +218,7 @@ function AlarmDetail({ t, lang, catalog, id, onClose }) {
     <div>
       <span class=${`chip l${a.level}`}>${t.level[a.level]}</span>
       <span class=${`state ${a.state}`}> ${t.states[a.state]}</span>
-      <div class="muted">${a.enterprise} / ${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`} onClick=${onClose}>${a.device}</a>`} · ${a.message}</div>
+      <div class="muted">${a.enterprise} / ${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`} onClick=${onClose}>${a.device}</a>`} · ${alarmDetail(a, catalog, lang)}</div>
     </div>
     <table class="hist" data-testid="history">
       <tbody>
@@ -279,7 +279,7 @@ function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction
           (a) => html`<tr key=${a.id} class=${`l${a.level} ${needsSound(a) ? 'flash' : ''}`} data-alarm-id=${a.id} data-level=${a.level} data-state=${a.state} data-device=${`${a.enterprise}/${a.device}`}>
             <td><div>${fmtShort(a.raisedAt)}</div><div class="msg">${new Date(a.raisedAt).toLocaleDateString()}</div></td>
             <td>${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`}>${a.device}</a>`}<div class="msg">${a.enterprise}${a.hazardSource ? ' · ' + a.hazardSource : ''}</div></td>
-            <td><span class=${`chip l${a.level}`} style="min-width:0;padding:0 6px;margin-right:4px">${a.level}</span>${conditionTitle(catalog, a.condition, lang)}<div class="msg">${a.message}</div></td>
+            <td><span class=${`chip l${a.level}`} style="min-width:0;padding:0 6px;margin-right:4px">${a.level}</span>${conditionTitle(catalog, a.condition, lang)}<div class="msg">${alarmDetail(a, catalog, lang)}</div></td>
             <td><span class=${`state ${a.state}`}>${t.states[a.state]}</span>${a.shelvedUntil ? html`<div class="msg">${t.until} ${fmtShort(a.shelvedUntil)}</div>` : null}</td>
             <td><div class="acts">
               ${actionsFor(a).map((k) => html`<button data-action=${k} onClick=${() => (k === 'acknowledge' ? onAction(a, k, true) : onAction(a, k))}>${t.actions[k]}</button>`)}
@@ -405,8 +405,8 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick
             const l = limits[m] ?? {};
             const over = typeof v?.value === 'number' && ((l.H !== undefined && v.value >= l.H) || (l.L !== undefined && v.value <= l.L));
             return html`<tr data-metric=${m}>
-              <td>${ms.description}<div class="muted">${m}</div></td>
-              <td class=${`big ${over ? 'over' : ''}`}>${v === undefined ? '—' : typeof v.value === 'boolean' ? (v.value ? 'ON' : 'OFF') : v.value.toFixed(2)} <span class="muted" style="font-size:12px">${ms.unit}</span></td>
+              <td>${lang === 'zh' ? ms.zh : ms.description}<div class="muted">${m}</div></td>
+              <td class=${`big ${over ? 'over' : ''}`}>${v === undefined ? '—' : typeof v.value === 'boolean' ? (v.value ? t.on : t.off) : v.value.toFixed(2)} <span class="muted" style="font-size:12px">${ms.unit}</span></td>
               <td>${l.LL ?? ''}</td><td>${l.L ?? ''}</td><td>${l.H ?? ''}</td><td>${l.HH ?? ''}</td>
               <td>${rules
                 .filter((r) => r.metric === m)

@@ -9,6 +9,8 @@ const TEXTS = {
     signIn: '登录',
     signOut: '退出',
     demo: '演示',
+    on: '运行',
+    off: '停止',
     demoHint: '演示模式：设备为模拟设备，读数和报警不是真实现场的',
     signInFailed: '用户名或密码错误',
     overview: '一张图',
@@ -115,6 +117,8 @@ const TEXTS = {
     signIn: 'Sign in',
     signOut: 'Sign out',
     demo: 'DEMO',
+    on: 'ON',
+    off: 'OFF',
     demoHint: 'Demo: the devices are simulated; readings and alarms are not from a real plant',
     signInFailed: 'Wrong user name or password',
     overview: 'One map',
@@ -231,4 +235,37 @@ export function texts(lang) {
 export function saveLang(lang) {
   localStorage.setItem('hw.lang', lang);
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+}
+
+const num = (v) => (typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : String(v));
+
+/**
+ * The detail line of an alarm in the console's language. The English line is the one rules wrote
+ * (`alarm.message`); the Chinese one is composed from the alarm's code and parameters (metric, value,
+ * threshold) and the catalog's Chinese names, so that no English reaches the Chinese view.
+ */
+export function alarmDetail(alarm, catalog, lang) {
+  if (lang !== 'zh') return alarm.message;
+  const condition = catalog?.conditions?.[alarm.condition];
+  const title = condition?.zh ?? alarm.condition;
+  const metric = alarm.metric ? catalog?.deviceClasses?.[alarm.deviceClass]?.metrics?.[alarm.metric] : undefined;
+  const name = metric?.zh ?? alarm.metric ?? '';
+  const unit = metric?.unit ? ` ${metric.unit}` : '';
+  // Alarms about the platform itself (rules/platform.ts) are no device's report.
+  if (alarm.enterprise === 'platform') return title;
+  switch (condition?.source) {
+    case 'threshold':
+      if (typeof alarm.value !== 'number' || alarm.threshold === null) return title;
+      // The value is the latest one (after a clear, back inside the limit): the line names the limit's side, not a comparison.
+      return `${name} ${num(alarm.value)}${unit}，${/_LOW$|^HW_ALM_UNDER_/.test(alarm.condition) ? '低' : '高'}报限值 ${num(alarm.threshold)}${unit}`;
+    case 'rate':
+      return `${name}变化速率 ${num(alarm.value)}${unit}/分钟，超过限值 ${num(alarm.threshold)}${unit}/分钟`;
+    case 'silence':
+      if (alarm.threshold === null) return title;
+      return alarm.value === false ? `连接中断超过 ${num(alarm.threshold)} 秒` : `超过 ${num(alarm.threshold)} 秒未收到数据`;
+    case 'combination':
+      return `${title}：${name}${typeof alarm.value === 'number' ? ` ${num(alarm.value)}${unit}` : ''}（组合条件成立）`;
+    default:
+      return `设备上报：${title}`;
+  }
 }

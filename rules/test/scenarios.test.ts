@@ -6,7 +6,9 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AlarmCondition, AlarmLevel } from '../../contract/alarms.ts';
+import { alarmDetail } from '../../api/console/i18n.js';
+import { ALARM_CONDITIONS, type AlarmCondition, type AlarmLevel } from '../../contract/alarms.ts';
+import { DEVICE_CLASSES, metricSpec, type DeviceClass } from '../../contract/catalog.ts';
 import { silentLogger } from '../../core/log.ts';
 import { createMetricsRegistry } from '../../core/metrics.ts';
 import type { DeviceRecord } from '../../registry/registry.ts';
@@ -83,7 +85,8 @@ async function runScenario(plan: ScenarioPlan) {
   const instances = new Map<string, number>();
   for (const c of changes) if (c.change.action === 'raised') instances.set(`${c.alarm.device}/${c.alarm.condition}`, (instances.get(`${c.alarm.device}/${c.alarm.condition}`) ?? 0) + 1);
   await store.dispose();
-  return { reached, instances };
+  const alarms = changes.map((c) => c.alarm);
+  return { reached, instances, alarms };
 }
 
 function compare(plan: ScenarioPlan, result: Awaited<ReturnType<typeof runScenario>>): string[] {
@@ -119,6 +122,13 @@ describe('scenarios through the rules engine', () => {
       const result = await runScenario(plan);
       expect(compare(plan, result), JSON.stringify(result.reached.map((r) => `${r.device} ${r.condition} L${r.level} +${(r.at - plan.start) / 1000}s`))).toEqual([]);
       expect(plan.expected.length).toBeGreaterThan(0);
+      // The Chinese console words every one of these alarms from its code and parameters: no English
+      // word may remain once the metric's unit (%LEL, MPa, ...) is taken out.
+      const catalog = { conditions: ALARM_CONDITIONS, deviceClasses: DEVICE_CLASSES };
+      const english = result.alarms
+        .map((a) => ({ a, zh: alarmDetail(a, catalog, 'zh') }))
+        .filter(({ a, zh }) => /[A-Za-z]{2,}/.test(zh.replaceAll(a.metric ? (metricSpec(a.deviceClass as DeviceClass, a.metric)?.unit || '\0') : '\0', '')));
+      expect(english.map(({ a, zh }) => `${a.condition}: ${zh}`)).toEqual([]);
     });
   }
 });
