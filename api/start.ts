@@ -38,7 +38,7 @@ export function influxTarget(config: Config): InfluxTarget | undefined {
   const own = config.api.influx;
   const ingest = config.ingest.influx;
   if (own.url) return { url: own.url, database: own.database ?? ingest.database, username: own.username, password: own.password, token: own.token };
-  if (ingest.kind === 'none') return undefined;
+  if (ingest.kind === 'none' || ingest.kind === 'auto') return undefined;
   // InfluxDB 2.x/3.x answer InfluxQL on /query through the DBRP mapping of the bucket.
   return ingest.kind === 'v2'
     ? { url: ingest.url, database: own.database ?? ingest.bucket, token: ingest.token }

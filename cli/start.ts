@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { startApi } from '../api/start.ts';
 import { startBroker } from '../broker/server.ts';
 import type { Command, Service } from '../core/command.ts';
-import { registryPath, type Config } from '../core/config.ts';
+import { dataPath, registryPath, type Config } from '../core/config.ts';
+import { findInfluxd, freeLoopbackPort, influxd } from '../core/influxd.ts';
+import type { Logger } from '../core/log.ts';
 import { startIngest } from '../ingest/service.ts';
 import { openRegistry } from '../registry/registry.ts';
 import { startRules } from '../rules/service.ts';
@@ -32,13 +34,16 @@ export const startCommand: Command = {
     if (flags.demo || flags.scenario) out.api = { ...out.api, demo: true };
     return out;
   },
-  async run({ config, log, metrics, flags, signal, out }) {
-    const registry = openRegistry(registryPath(config));
+  async run({ config: given, log, metrics, flags, signal, out }) {
+    const registry = openRegistry(registryPath(given));
     const services: Service[] = [{ name: 'registry', close: async () => registry.close() }];
     const stopAll = async () => {
       for (const s of [...services].reverse()) await s.close().catch((err) => log.error({ err, service: s.name }, 'error while stopping'));
     };
     try {
+      const database = await resolveDatabase(given, log);
+      if (database.service) services.push(database.service);
+      const config = database.config;
       const broker = await startBroker({ ...config.broker, dataDir: config.dataDir }, { log, metrics, registry });
       services.push({ name: 'broker', close: () => broker.close() });
 
@@ -79,9 +84,7 @@ export const startCommand: Command = {
         if (expected) out.write(`  expected     ${expected.count} alarms per run, listed in ${expected.file}\n`);
         if (config.api.demoLogin || flags.demo) out.write('  demo login   demo / hazwatch-demo\n');
       }
-      if (config.ingest.influx.kind === 'none') {
-        out.write('  InfluxDB     NOT CONFIGURED: readings are validated and kept in the spool, not stored (see README, Configuration)\n');
-      }
+      out.write(`  InfluxDB     ${database.note}\n`);
       out.write('Press Ctrl-C to stop.\n\n');
       return services;
     } catch (err) {
@@ -90,3 +93,29 @@ export const startCommand: Command = {
     }
   },
 };
+
+/**
+ * ingest.influx.kind `auto`: an InfluxDB already answering at ingest.influx.url (Debian's influxdb
+ * service on 8086), else the influxd binary run here with its data under <dataDir>/influxdb on a free
+ * loopback port and restarted if it dies, else nothing stored (said loudly, readings kept in the spool).
+ */
+async function resolveDatabase(config: Config, log: Logger): Promise<{ config: Config; service?: Service; note: string }> {
+  const influx = config.ingest.influx;
+  const using = (url: string): Config => ({ ...config, ingest: { ...config.ingest, influx: { ...influx, kind: 'v1', url } } });
+  if (influx.kind === 'none') return { config, note: 'NOT CONFIGURED (ingest.influx.kind none): readings are validated and kept in the spool, not stored' };
+  if (influx.kind !== 'auto') return { config, note: `${influx.url} (${influx.kind}), database ${influx.kind === 'v2' ? influx.bucket : influx.database}` };
+  if ((await fetch(`${influx.url}/ping`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status === 204) {
+    log.info({ url: influx.url }, 'ingest.influx.kind auto: using the InfluxDB that answers there');
+    return { config: using(influx.url), note: `${influx.url}, database ${influx.database} (found running)` };
+  }
+  const bin = findInfluxd();
+  if (!bin) {
+    log.warn('ingest.influx.kind auto: no InfluxDB answers and no influxd is installed: nothing is stored');
+    return { config, note: 'NOT FOUND: readings are validated and kept in the spool, not stored; install one (apt-get install influxdb) or set ingest.influx (README, Configuration)' };
+  }
+  const dir = dataPath(config, 'influxdb');
+  const server = influxd({ bin, dir, httpPort: await freeLoopbackPort(), rpcPort: await freeLoopbackPort(), supervise: true, log: log.child({ component: 'influxd' }) });
+  await server.start();
+  log.info({ url: server.url, dir, pid: server.pid() }, 'ingest.influx.kind auto: influxd started for this platform');
+  return { config: using(server.url), service: { name: 'influxd', close: () => server.stop() }, note: `${server.url}, database ${influx.database} (run by hazwatch, data in ${dir})` };
+}

@@ -5,9 +5,9 @@ import { DEFAULT_LIMITS, DEFAULT_TIME_POLICY } from '../contract/payloads.ts';
 const influxConfig = z
   .object({
     kind: z
-      .enum(['none', 'v1', 'v2'])
-      .default('none')
-      .describe('none: validate and spool only (nothing is stored); v1: InfluxDB 1.x /write + InfluxQL; v2: InfluxDB 2.x, 3.x or Cloud /api/v2/write'),
+      .enum(['auto', 'none', 'v1', 'v2'])
+      .default('auto')
+      .describe('auto: `hazwatch start` runs the influxd it finds (Debian\'s influxdb package) with its data under <dataDir>/influxdb, elsewhere as none; none: validate and spool only (nothing is stored); v1: InfluxDB 1.x /write + InfluxQL; v2: InfluxDB 2.x, 3.x or Cloud /api/v2/write'),
     url: z.string().url().default('http://127.0.0.1:8086').describe('InfluxDB base URL'),
     database: z.string().min(1).default('hazwatch').describe('v1: database'),
     retentionPolicy: z.string().optional().describe('v1: retention policy (default: the database default)'),

@@ -80,7 +80,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   if (!writer) {
     log.error(
       { code: 'HW_ERR_CONFIG', spool: spoolPath, spooled: start.messages, limitBytes: cfg.spool.maxBytes },
-      'NO DATABASE CONFIGURED (ingest.influx.kind = none): readings are validated, answered and kept in the spool up to its limit, but NOTHING IS STORED. Set ingest.influx to write them.',
+      `NO DATABASE CONFIGURED (ingest.influx.kind = ${cfg.influx.kind}${cfg.influx.kind === 'auto' ? ': only hazwatch start runs an InfluxDB of its own' : ''}): readings are validated, answered and kept in the spool up to its limit, but NOTHING IS STORED. Set ingest.influx to write them.`,
     );
   } else {
     const problem = await writer.prepare?.();

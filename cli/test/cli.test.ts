@@ -140,6 +140,48 @@ describe('hazwatch command line', () => {
     expect(await start.exited).toBe(0);
   });
 
+  it('start stores readings out of the box: it runs the influxd it finds, restarts it when it dies, and stops it at exit', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hw-auto-'));
+    const scenario = join(dataDir, 'calm.yaml');
+    writeFileSync(scenario, 'name: calm\ndescription: quiet\nenterprise: calm-chem\nseed: 7\nduration: 10m\ndevices:\n  - { id: lel-1, class: gas_combustible }\n');
+    const apiPort = await freePort();
+    const start = run(['start', '--scenario', scenario, '--port', String(await freePort()), '--api-port', String(apiPort), '--data-dir', dataDir], {
+      HAZWATCH_LOG_LEVEL: 'info',
+      HAZWATCH_BROKER_WS_PORT: 'false',
+      HAZWATCH_BROKER_TLS_PORT: 'false',
+      // Nothing answers there, so `auto` runs influxd itself (on a machine whose own InfluxDB is on 8086 too).
+      HAZWATCH_INGEST_INFLUX_URL: `http://127.0.0.1:${await freePort()}`,
+      HAZWATCH_API_ADMIN_PASSWORD: 'admin-password-1',
+    });
+    await waitFor(() => start.output.out.includes('Press Ctrl-C to stop.'), 60_000);
+    expect(start.output.out).toContain(`(run by hazwatch, data in ${join(dataDir, 'influxdb')})`);
+    const pidOf = (msg: string) => {
+      const line = start.output.out.split('\n').filter((l) => l.includes(msg)).at(-1);
+      return line ? (JSON.parse(line).pid as number) : undefined;
+    };
+    const pid = pidOf('influxd started for this platform')!;
+    expect(pid).toBeGreaterThan(0);
+    const api = `http://127.0.0.1:${apiPort}`;
+    const session = await (await fetch(`${api}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }) })).json();
+    const auth = { authorization: `Bearer ${session.token}` };
+    // The device page's curve: read back by the API from the database ingest wrote to.
+    const points = async () => {
+      const chart = await (await fetch(`${api}/api/v1/enterprises/calm-chem/devices/lel-1/chart?minutes=10&bucketSeconds=1`, { headers: auth })).json();
+      return (chart.series?.find((x: { metric: string }) => x.metric === 'lel')?.points ?? []).filter((p: [number, number | null]) => p[1] !== null).length as number;
+    };
+    await waitFor(async () => (await points()) >= 3, 30_000, 500);
+    // influxd dies: hazwatch starts it again, and readings go on being stored (spooled meanwhile).
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => start.output.out.includes('influxd is back'), 30_000, 200);
+    const before = await points();
+    await waitFor(async () => (await points()) > before + 2, 30_000, 500);
+    const second = pidOf('influxd is back')!;
+    expect(second).not.toBe(pid);
+    start.child.kill('SIGTERM');
+    expect(await start.exited).toBe(0);
+    expect(() => process.kill(second, 0)).toThrow();
+  });
+
   it('start --demo: the whole platform in one process shows a simulator-caused alarm within a minute', async () => {
     const { db, url, drop } = await createTestDatabase('hw_start');
     const mqttPort = await freePort();

@@ -1,11 +1,11 @@
 // An InfluxDB 1.x of one's own (Debian's influxd): own temporary directory, free loopback ports, its
 // pid for the benchmarks' CPU and memory figures, and stop/start on the same port and data for the
-// outage tests. The one way tests, fault tests, benchmarks and the global setup start influxd.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// outage tests, on core/influxd.ts (which `hazwatch start` uses too).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './net.ts';
+import { findInfluxd, influxd } from '../../core/influxd.ts';
+import { freePort } from './net.ts';
 
 export interface OwnInflux {
   url: string;
@@ -19,9 +19,7 @@ export interface OwnInflux {
   count(db: string, from: string, where?: string, field?: string): Promise<number>;
 }
 
-export function findInfluxd(): string | undefined {
-  return ['/usr/bin/influxd', '/usr/local/bin/influxd'].find((p) => existsSync(p));
-}
+export { findInfluxd };
 
 /** Configured, not started: call start(). */
 export async function ownInflux(options: { port?: number } = {}): Promise<OwnInflux> {
@@ -29,50 +27,14 @@ export async function ownInflux(options: { port?: number } = {}): Promise<OwnInf
   if (!bin) throw new Error("influxd not found: install Debian's influxdb package (bash .ci/run does) or set HAZWATCH_TEST_INFLUX_URL");
   const dir = mkdtempSync(join(tmpdir(), 'hazwatch-influx-'));
   const port = options.port ?? (await freePort());
-  const rpc = await freePort();
-  const conf = join(dir, 'influxdb.conf');
-  writeFileSync(
-    conf,
-    `reporting-disabled = true
-bind-address = "127.0.0.1:${rpc}"
-[meta]
-  dir = "${dir}/meta"
-[data]
-  dir = "${dir}/data"
-  wal-dir = "${dir}/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:${port}"
-  log-enabled = false
-  max-body-size = 0
-[monitor]
-  store-enabled = false
-`,
-  );
-  const url = `http://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
-  const up = async () => (await fetch(`${url}/ping`).catch(() => undefined))?.status === 204;
+  const server = influxd({ bin, dir, httpPort: port, rpcPort: await freePort() });
+  const url = server.url;
   const self: OwnInflux = {
     url,
     port,
-    pid: () => child?.pid,
-    async start() {
-      let stderr = '';
-      child = spawn(bin, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
-      await waitFor(up, 30_000).catch(() => {
-        throw new Error(`influxd did not start: ${stderr}`);
-      });
-    },
-    async stop() {
-      const c = child;
-      child = undefined;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return;
-      await new Promise<void>((resolve) => {
-        c.once('exit', () => resolve());
-        c.kill('SIGTERM');
-      });
-    },
+    pid: server.pid,
+    start: server.start,
+    stop: server.stop,
     async remove() {
       await self.stop();
       rmSync(dir, { recursive: true, force: true });
