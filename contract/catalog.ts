@@ -19,6 +19,8 @@ export interface MetricSpec {
 
 export interface DeviceClassSpec {
   title: string;
+  /** Its name in the Chinese console. */
+  zh: string;
   description: string;
   metrics: Record<string, MetricSpec>;
   /** Event types this class may publish on its event topic. */
@@ -71,6 +73,7 @@ const gasEvents = [...common, 'calibration', 'alarm_stage1', 'alarm_stage2'] as 
 export const DEVICE_CLASSES = {
   vessel: {
     title: 'Major hazard source vessel',
+    zh: '储罐 / 反应器',
     description: 'Tank, reactor or storage vessel of a major hazard source, with level, temperature and pressure transmitters.',
     metrics: {
       level: { unit: 'm', type: 'number', min: 0, max: 50, description: 'Liquid level above the vessel bottom', zh: '液位' },
@@ -84,6 +87,7 @@ export const DEVICE_CLASSES = {
   },
   gas_combustible: {
     title: 'Combustible gas detector',
+    zh: '可燃气体探测器',
     description: 'Catalytic or infrared detector reading the lower explosive limit fraction.',
     metrics: {
       lel: { unit: '%LEL', type: 'number', min: 0, max: 100, description: 'Combustible gas concentration', zh: '可燃气体浓度' },
@@ -94,6 +98,7 @@ export const DEVICE_CLASSES = {
   },
   gas_toxic: {
     title: 'Toxic gas detector',
+    zh: '有毒气体探测器',
     description: 'Electrochemical detector for one toxic gas (H2S, CO, NH3, Cl2, ...), named in the device registry.',
     metrics: {
       ppm: { unit: 'ppm', type: 'number', min: 0, max: 10000, description: 'Toxic gas concentration', zh: '有毒气体浓度' },
@@ -104,6 +109,7 @@ export const DEVICE_CLASSES = {
   },
   oxygen: {
     title: 'Oxygen detector',
+    zh: '氧气探测器',
     description: 'Oxygen concentration in a confined or enclosed space.',
     metrics: {
       o2: { unit: '%VOL', type: 'number', min: 0, max: 30, description: 'Oxygen concentration by volume', zh: '氧气浓度' },
@@ -114,6 +120,7 @@ export const DEVICE_CLASSES = {
   },
   fire_water: {
     title: 'Fire-water pump and pipe network',
+    zh: '消防给水',
     description: 'Pressure at a point of the fire-water network, the state of its pumps and the level of its pool.',
     metrics: {
       pressure: { unit: 'MPa', type: 'number', min: 0, max: 4, description: 'Pipe network pressure', zh: '管网压力' },
@@ -127,6 +134,7 @@ export const DEVICE_CLASSES = {
   },
   power_meter: {
     title: 'Smart electricity meter / electrical-fire monitor',
+    zh: '电气火灾监控探测器',
     description: 'Residual current and cable temperature monitoring of a distribution circuit.',
     metrics: {
       residual_current: { unit: 'mA', type: 'number', min: 0, max: 3000, description: 'Residual (leakage) current', zh: '剩余电流' },
@@ -142,6 +150,7 @@ export const DEVICE_CLASSES = {
   },
   smoke_alarm: {
     title: 'Networked smoke alarm',
+    zh: '独立式感烟火灾探测报警器',
     description: 'Independent smoke alarm on NB-IoT or 4G: heartbeat with battery and signal, and alarm events.',
     metrics: {
       battery: { unit: '%', type: 'number', min: 0, max: 100, description: 'Battery charge', zh: '电量' },

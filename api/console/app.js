@@ -227,7 +227,7 @@ function AlarmDetail({ t, lang, catalog, id, onClose }) {
             <td>${fmtTime(e.at)}</td>
             <td>${t.actionDone[e.action] ?? e.action}</td>
             <td><span class=${`chip l${e.level}`} style="min-width:0;padding:0 6px">${e.level}</span></td>
-            <td>${e.by}</td>
+            <td>${e.by === 'system' ? t.system : e.by}</td>
             <td>${e.value ?? ''}</td>
             <td>${[e.note, e.data?.cause ? t.causes[e.data.cause] : null, e.data?.measures].filter(Boolean).join(' · ')}</td>
           </tr>`,
@@ -293,7 +293,7 @@ function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction
 }
 
 // ---- device page ----
-function Chart({ t, series, limits, rules, from, to }) {
+function Chart({ t, series, limits, rules, from, to, names }) {
   const nonEmpty = series.filter((s) => s.points.some((p) => p[1] !== null));
   if (nonEmpty.length === 0) return html`<div class="muted">${t.noData}</div>`;
   return nonEmpty.map((s) => {
@@ -303,7 +303,7 @@ function Chart({ t, series, limits, rules, from, to }) {
       ...Object.entries(limits?.[s.metric] ?? {}).map(([k, v]) => ({ label: k, value: v, colour: k.length === 2 ? LEVEL_HEX[2] : LEVEL_HEX[3] })),
       ...(rules ?? [])
         .filter((r) => r.metric === s.metric && !r.stages.some((st) => String(st.from).startsWith('limits.')))
-        .flatMap((r) => r.stages.filter((st) => st.raise !== null).map((st) => ({ label: `L${st.level}`, value: st.raise, colour: LEVEL_HEX[st.level] }))),
+        .flatMap((r) => r.stages.filter((st) => st.raise !== null).map((st) => ({ label: t.levelShort[st.level], value: st.raise, colour: LEVEL_HEX[st.level] }))),
     ];
     const all = [...vals, ...lines.map((l) => l.value)];
     let min = Math.min(...all);
@@ -327,7 +327,7 @@ function Chart({ t, series, limits, rules, from, to }) {
       pen = true;
     }
     return html`<div class="chart" data-metric=${s.metric}>
-      <div class="muted">${s.metric} (${s.unit})</div>
+      <div class="muted">${names?.[s.metric] ?? s.metric} (${s.unit})</div>
       <svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none">
         ${lines.map((l) => html`<line class="lim" x1="40" x2=${W - 10} y1=${y(l.value)} y2=${y(l.value)} stroke=${l.colour} /><text x=${W - 12} y=${y(l.value) - 3} text-anchor="end">${l.label} ${l.value}</text>`)}
         <text x="4" y="14">${max.toFixed(1)}</text><text x="4" y=${H - 20}>${min.toFixed(1)}</text>
@@ -386,7 +386,7 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick
     <div class="panel wide"><header>
       <a href="#/">← ${t.back}</a>
       <h2>${device.name || device.id}</h2>
-      <span class="muted">${enterprise} / ${device.id} · ${spec?.title ?? device.class}${device.hazardSource ? ' · ' + t.source + ' ' + device.hazardSource : ''}</span>
+      <span class="muted">${enterprise} / ${device.id} · ${(lang === 'zh' ? spec?.zh : spec?.title) ?? device.class}${device.hazardSource ? ' · ' + t.source + ' ' + device.hazardSource : ''}</span>
       <span class="grow" style="flex:1"></span>
       <span class=${`badge ${device.online ? 'ok' : 'bad'}`} title=${device.presence?.reason ? t.presence.reason[device.presence.reason] : ''}>${device.online ? t.online : t.offline}</span>
       <span class="muted" data-testid="presence">${t.presence.mode[device.presence.mode]} · ${t.presence.lastHeard} ${device.presence.lastHeardAt ? fmtTime(device.presence.lastHeardAt) : t.presence.never} · ${t.presence.nextDue} ${fmtTime(device.presence.nextExpectedAt)}</span>
@@ -420,7 +420,7 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick
       </div>
     </div>
     <div class="panel"><header><h2>${t.lastHour}</h2></header><div class="body">
-      ${chart ? html`<${Chart} t=${t} series=${chart.series} limits=${limits} rules=${rules} from=${chart.from} to=${chart.to} />` : '…'}
+      ${chart ? html`<${Chart} t=${t} series=${chart.series} limits=${limits} rules=${rules} from=${chart.from} to=${chart.to} names=${Object.fromEntries(Object.entries(spec?.metrics ?? {}).map(([m, ms]) => [m, lang === 'zh' ? ms.zh : m]))} />` : '…'}
     </div></div>
     <div class="panel wide"><header><h2>${t.alarms}</h2></header><div class="body">
       <${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${mine} filter=${{ open: false, level: null }} setFilter=${() => {}} onAction=${onAction} onDetail=${onDetail} compact=${true} />
