@@ -127,6 +127,8 @@ export const Alarm = z.object({
   value: z.union([z.number(), z.boolean()]).nullable(),
   threshold: z.number().nullable(),
   message: z.string(),
+  /** The rule file's own Chinese detail line, when it gives one; else the console composes it from the code. */
+  messageZh: z.string().nullable(),
   raisedAt: z.number(),
   updatedAt: z.number(),
   acknowledgedAt: z.number().nullable(),

@@ -32,8 +32,17 @@ const Base = {
   id: z.string().regex(/^[a-z0-9_.-]{1,64}$/),
   condition: AlarmConditionCode,
   disabled: z.boolean().optional(),
-  /** Human-readable text; {value}, {threshold}, {unit}, {metric} are filled in. */
-  message: z.string().max(300).optional(),
+  /**
+   * The alarm's detail line instead of the composed one; {value}, {threshold}, {unit}, {metric} are
+   * filled in. A plain string is the English line (the Chinese console then composes its own from the
+   * code); `{ en, zh }` gives the line in each language of the console.
+   */
+  message: z
+    .union([
+      z.string().max(300),
+      z.object({ en: z.string().max(300).optional(), zh: z.string().max(300).optional() }).strict().refine((m) => m.en !== undefined || m.zh !== undefined, 'give en, zh or both'),
+    ])
+    .optional(),
 };
 
 const Stage = z

@@ -235,6 +235,7 @@ export function createEngine(options: EngineOptions) {
               value: signal.value,
               threshold: signal.threshold,
               message: signal.message,
+              messageZh: signal.messageZh,
               at: st.runtime.inputTs || now(),
               rule: signal.rule,
             });
@@ -250,7 +251,7 @@ export function createEngine(options: EngineOptions) {
           } else if (signal && bound) {
             const level = finalLevel(device, signal.level);
             if (level !== bound.level) {
-              const p = await store.changeLevel(bound.id, { level, value: signal.value, threshold: signal.threshold, message: signal.message, at: st.runtime.inputTs || now(), rule: signal.rule });
+              const p = await store.changeLevel(bound.id, { level, value: signal.value, threshold: signal.threshold, message: signal.message, messageZh: signal.messageZh, at: st.runtime.inputTs || now(), rule: signal.rule });
               if (p) {
                 bound.level = p.alarm.level;
                 count(p);

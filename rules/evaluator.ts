@@ -16,6 +16,8 @@ export interface Signal {
   value: number | boolean | null;
   threshold: number | null;
   message: string;
+  /** The rule file's own Chinese line (`message.zh`), or null: the console composes one from the code. */
+  messageZh: string | null;
   /** Time of the reading or event that made it so. */
   ts: number;
 }
@@ -333,14 +335,16 @@ function describe(dev: DeviceRuntime, rt: RuleRuntime, s: StageRuntime): Signal 
     threshold = th !== undefined && first ? resolveThreshold(th, dev.device, first.metric) ?? null : null;
     text = `${spec.title}: ${rule.all.map((t) => `${t.metric} ${t.equals !== undefined ? '= ' + t.equals : t.above !== undefined ? '> ' + t.above : '< ' + t.below}`).join(' and ')}`;
   }
-  if (rule.message) {
-    text = rule.message
+  const fill = (template: string) =>
+    template
       .replaceAll('{value}', fmt(s.value))
       .replaceAll('{threshold}', fmt(threshold))
       .replaceAll('{metric}', metric ?? '')
       .replaceAll('{unit}', metric ? metricSpec(dev.device.class, metric)?.unit ?? '' : '');
-  }
-  return { rule: rule.id, level: s.level, metric, value: s.value, threshold, message: text, ts: s.ts };
+  const own = typeof rule.message === 'string' ? { en: rule.message } : rule.message;
+  if (own?.en !== undefined) text = fill(own.en);
+  const messageZh = own?.zh !== undefined ? fill(own.zh) : null;
+  return { rule: rule.id, level: s.level, metric, value: s.value, threshold, message: text, messageZh, ts: s.ts };
 }
 
 /** The most severe active stage of a condition across its rules, or null when the condition is clear. */

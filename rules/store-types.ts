@@ -40,6 +40,8 @@ export interface RaiseInput {
   value: number | boolean | null;
   threshold: number | null;
   message: string;
+  /** The rule file's Chinese line, when it has one. */
+  messageZh?: string | null;
   /** Time of the reading or event that raised it (device time when sane). */
   at: number;
   /** The rule that decided, for the record. */
@@ -51,6 +53,7 @@ export interface LevelChangeInput {
   value: number | boolean | null;
   threshold: number | null;
   message: string;
+  messageZh?: string | null;
   at: number;
   rule?: string;
 }

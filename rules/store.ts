@@ -53,6 +53,7 @@ create table if not exists alarms (
   value text,
   threshold real,
   message text not null,
+  message_zh text,
   raised_at integer not null,
   updated_at integer not null,
   acknowledged_at integer,
@@ -141,6 +142,7 @@ type AlarmRow = {
   value: string | null;
   threshold: number | null;
   message: string;
+  message_zh: string | null;
   raised_at: number;
   updated_at: number;
   acknowledged_at: number | null;
@@ -211,6 +213,7 @@ function toAlarm(row: AlarmRow): Alarm {
     value: decodeValue(row.value),
     threshold: row.threshold,
     message: row.message,
+    messageZh: row.message_zh,
     raisedAt: row.raised_at,
     updatedAt: row.updated_at,
     acknowledgedAt: row.acknowledged_at,
@@ -276,6 +279,8 @@ export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): A
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.exec(SCHEMA);
+  // Stores made before rule files could give a Chinese line.
+  if (!(db.prepare('pragma table_info(alarms)').all() as { name: string }[]).some((c) => c.name === 'message_zh')) db.exec('alter table alarms add column message_zh text');
 
   const stmt = {
     get: db.prepare('select * from alarms where id = ?'),
@@ -283,13 +288,13 @@ export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): A
     allActive: db.prepare('select * from alarms where active = 1'),
     insert: db.prepare(
       `insert into alarms (id, enterprise, device, device_class, site, hazard_source, condition, level, peak_level, state, active,
-         metric, value, threshold, message, raised_at, updated_at)
+         metric, value, threshold, message, message_zh, raised_at, updated_at)
        values (@id, @enterprise, @device, @device_class, @site, @hazard_source, @condition, @level, @peak_level, @state, 1,
-         @metric, @value, @threshold, @message, @raised_at, @updated_at)`,
+         @metric, @value, @threshold, @message, @message_zh, @raised_at, @updated_at)`,
     ),
     update: db.prepare(
       `update alarms set level = @level, peak_level = @peak_level, state = @state, active = @active, acked = @acked, oos = @oos,
-         maintenance_id = @maintenance_id, shelved_until = @shelved_until, value = @value, threshold = @threshold, message = @message,
+         maintenance_id = @maintenance_id, shelved_until = @shelved_until, value = @value, threshold = @threshold, message = @message, message_zh = @message_zh,
          updated_at = @updated_at, acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by, cleared_at = @cleared_at,
          closed_at = @closed_at, closed_by = @closed_by, cause = @cause
        where id = @id`,
@@ -442,6 +447,7 @@ export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): A
       value: encodeValue(input.value),
       threshold: input.threshold,
       message: input.message,
+      message_zh: input.messageZh ?? null,
       raised_at: at,
       updated_at: at,
       acknowledged_at: null,
@@ -466,6 +472,7 @@ export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): A
         value: encodeValue(input.value),
         threshold: input.threshold,
         message: input.message,
+        message_zh: input.messageZh ?? null,
       },
       { action, by: SYSTEM, at: input.at, data: { from: row.level, to: input.level, threshold: input.threshold, ...(input.rule ? { rule: input.rule } : {}) } },
     );

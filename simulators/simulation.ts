@@ -57,6 +57,8 @@ export interface SimulationOptions {
   maxBatch?: number;
 }
 
+const FIRST_REPORT_MS = 30_000;
+
 export function createSimulation(options: SimulationOptions) {
   const phase = createRandom(options.seed ^ 0x5eed);
   const byKey = new Map<string, SimState>();
@@ -64,7 +66,9 @@ export function createSimulation(options: SimulationOptions) {
     const model = createModel(device.class, { seed: deviceSeed(options.seed, device.enterprise, device.id), enterprise: device.enterprise, device: device.id, meta: device.meta });
     model.step(options.start);
     const intervalMs = Math.max(1, Math.round(device.intervalSeconds * 1000));
-    const first = options.start + Math.floor(phase.next() * intervalMs);
+    // A device reports once when it comes up (an NB-IoT alarm registers with a heartbeat), spread over
+    // at most FIRST_REPORT_MS so that a fleet does not start in lock-step; then on its interval.
+    const first = options.start + Math.floor(phase.next() * Math.min(intervalMs, FIRST_REPORT_MS));
     // Devices sample their sensors more often than they report, and send an event (smoke, a gas
     // stage, a pump fault) at once, as real ones do: a smoke alarm does not wait for its next heartbeat.
     const sampleMs = Math.min(intervalMs, SAMPLE_MS);

@@ -243,11 +243,13 @@ const num = (v) => (typeof v === 'number' ? String(Math.round(v * 1000) / 1000) 
 
 /**
  * The detail line of an alarm in the console's language. The English line is the one rules wrote
- * (`alarm.message`); the Chinese one is composed from the alarm's code and parameters (metric, value,
+ * (`alarm.message`); the Chinese one is the rule file's own (`alarm.messageZh`) or else composed from the alarm's code and parameters (metric, value,
  * threshold) and the catalog's Chinese names, so that no English reaches the Chinese view.
  */
 export function alarmDetail(alarm, catalog, lang) {
   if (lang !== 'zh') return alarm.message;
+  // The rule file's own line in Chinese (`message: { en, zh }`), when it gives one.
+  if (alarm.messageZh) return alarm.messageZh;
   const condition = catalog?.conditions?.[alarm.condition];
   const title = condition?.zh ?? alarm.condition;
   const metric = alarm.metric ? catalog?.deviceClasses?.[alarm.deviceClass]?.metrics?.[alarm.metric] : undefined;

@@ -118,6 +118,7 @@ function build(now: number): { device: string[]; alarms: string[] } {
         value: value ?? null,
         threshold: null,
         message: `${condition} on ${d}`,
+        messageZh: null,
         raisedAt: at,
         updatedAt: at,
         acknowledgedAt: null,

@@ -219,4 +219,26 @@ describe('evaluator', () => {
     writeFileSync(join(dir, 'bad.yaml'), `class: oxygen\nrules:\n  - id: o2_sky\n    type: threshold\n    condition: HW_ALM_O2_HIGH\n    metric: lel\n    direction: high\n    stages: [{ level: 2, raise: 1 }]\n`);
     expect(() => loadRuleSet([dir])).toThrow(/metric lel is not a metric of oxygen/);
   });
+  it("a rule file's own detail line, in English and Chinese, with the values filled in", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hw-rules-'));
+    writeFileSync(
+      join(dir, 'acme.yaml'),
+      `enterprise: acme\nclass: gas_combustible\nrules:\n  - id: lel_high\n    message: { en: "Tank farm gas {value} {unit}, limit {threshold}", zh: "罐区可燃气体 {value} {unit}，限值 {threshold}" }\n`,
+    );
+    writeFileSync(join(dir, 'beta.yaml'), `enterprise: beta\nclass: gas_combustible\nrules:\n  - id: lel_high\n    message: "Plain line {value}"\n`);
+    const set = loadRuleSet([dir]);
+    const signal = (enterprise: string) => {
+      const d = device({ enterprise });
+      const dev = createDeviceRuntime(d, set.forDevice(d));
+      feed(dev, 'lel', [30, 30], 'HW_ALM_GAS_LEL_HIGH');
+      return conditionSignal(dev, 'HW_ALM_GAS_LEL_HIGH')!;
+    };
+    expect(signal('acme')).toMatchObject({ message: 'Tank farm gas 30 %LEL, limit 25', messageZh: '罐区可燃气体 30 %LEL，限值 25' });
+    // A plain string is the English line; the Chinese console composes its own from the code.
+    expect(signal('beta')).toMatchObject({ message: 'Plain line 30', messageZh: null });
+    expect(signal('other')).toMatchObject({ messageZh: null });
+    expect(signal('other').message).toMatch(/^Combustible gas/);
+    writeFileSync(join(dir, 'bad.yaml'), `class: oxygen\nrules:\n  - id: o2_low\n    message: { fr: "non" }\n`);
+    expect(() => loadRuleSet([dir])).toThrow(/bad\.yaml.*o2_low/s);
+  });
 });

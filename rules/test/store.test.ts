@@ -28,6 +28,22 @@ function input(over: Partial<RaiseInput> = {}): RaiseInput {
 }
 
 describe('alarm store', () => {
+  it("keeps the rule file's Chinese line through raise and level changes, and opens a store made before it had one", async () => {
+    const path = tmp();
+    // A store as an earlier version made it: the alarms table without message_zh.
+    const old = new Database(path);
+    old.exec("create table alarms (id text primary key, enterprise text not null, device text not null, device_class text not null, site text not null default '', hazard_source text, condition text not null, level integer not null, peak_level integer not null, state text not null, active integer not null, acked integer not null default 0, oos integer not null default 0, maintenance_id text, shelved_until integer, metric text, value text, threshold real, message text not null, raised_at integer not null, updated_at integer not null, acknowledged_at integer, acknowledged_by text, cleared_at integer, closed_at integer, closed_by text, cause text)");
+    old.close();
+    const store = openAlarmStore(path);
+    const raised = (await store.raise(input({ messageZh: '可燃气体 30 %LEL' })))!;
+    expect(AlarmEventPayload.parse(raised).alarm.messageZh).toBe('可燃气体 30 %LEL');
+    const up = (await store.changeLevel(raised.alarm.id, { level: 1, value: 55, threshold: 50, message: 'lel 55', messageZh: '可燃气体 55 %LEL', at: 2000 }))!;
+    expect(up.alarm.messageZh).toBe('可燃气体 55 %LEL');
+    expect((await store.get(raised.alarm.id))?.messageZh).toBe('可燃气体 55 %LEL');
+    const plain = (await store.raise(input({ device: 'gas-02' })))!;
+    expect(plain.alarm.messageZh).toBeNull();
+  });
+
   it('walks the closed loop: raise, escalate, de-escalate, acknowledge, feedback, clear, close; every step in the history', async () => {
     let t = 10_000;
     const store = openAlarmStore(tmp(), { now: () => t });
