@@ -76,7 +76,8 @@ describe('hazwatch start --demo, as a new user runs it', () => {
     // The console page, in Chromium, in Chinese: no English word once the names people gave are set aside.
     const catalog = await get('/api/v1/catalog');
     const sources = (await Promise.all(enterprises.map((e) => get(`/api/v1/enterprises/${e.id}/hazard-sources`)))).flat().flatMap((s: { id: string; name: string }) => [s.id, s.name]);
-    const names = [...enterprises.flatMap((e) => [e.id, e.name]), ...devices.flatMap((d) => [d.id, d.name ?? '']), ...sources, ...Object.values(catalog.deviceClasses).flatMap((c: any) => Object.entries(c.metrics ?? {}).flatMap(([k, m]: [string, any]) => [k, m.unit ?? '']))].filter(Boolean);
+    // The signed-in account's own name is typed by people too.
+    const names = [...Object.values(session.user as Record<string, unknown>).filter((v): v is string => typeof v === 'string'), ...enterprises.flatMap((e) => [e.id, e.name]), ...devices.flatMap((d) => [d.id, d.name ?? '']), ...sources, ...Object.values(catalog.deviceClasses).flatMap((c: any) => Object.entries(c.metrics ?? {}).flatMap(([k, m]: [string, any]) => [k, m.unit ?? '']))].filter(Boolean);
     const chineseConsole = async () => {
       if (!existsSync(CHROMIUM)) return;
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
