@@ -1,6 +1,7 @@
 // Access decisions from the topic alone (contract/topics.ts): no payload is read, no database is asked.
 // An identity is what authentication established for a connection; every rule below is a pure function.
 import { DEVICE_PUBLISH_CHANNELS, DEVICE_SUBSCRIBE_CHANNELS, PLATFORM_TOPIC_PREFIX, TOPIC_PREFIX, isValidId, parseTopic, type Channel } from '../contract/topics.ts';
+import { parseSharedFilter } from './shared.ts';
 
 export type Identity =
   | { kind: 'device'; username: string; enterprise: string; device: string }
@@ -32,11 +33,7 @@ export function mayPublish(who: Identity, topic: string): boolean {
 
 const PREFIX_LEVELS = TOPIC_PREFIX.split('/');
 
-/**
- * A shared subscription (`$share/<group>/<filter>`, MQTT 5 4.8.2, also offered over 3.1.1 by Mosquitto
- * and EMQX). aedes has none: it would take the filter literally and deliver nothing, so the broker
- * refuses it (HW_ERR_SHARED_SUBSCRIPTION) rather than acknowledge a subscription that stays empty.
- */
+/** A shared subscription (`$share/<group>/<filter>`, MQTT 5 4.8.2; broker/shared.ts serves them). */
 export function isSharedFilter(filter: string): boolean {
   return filter.startsWith('$share/');
 }
@@ -48,9 +45,12 @@ function deviceFilter(levels: string[]): { enterprise: string; device: string; c
   return { enterprise, device, channel };
 }
 
-/** May this identity subscribe to this filter? Never to a shared one (isSharedFilter). */
+/** May this identity subscribe to this filter? A shared one when it is well formed and its filter is allowed. */
 export function maySubscribe(who: Identity, filter: string): boolean {
-  if (isSharedFilter(filter)) return false;
+  if (isSharedFilter(filter)) {
+    const shared = parseSharedFilter(filter);
+    return shared !== undefined && !isSharedFilter(shared.filter) && maySubscribe(who, shared.filter);
+  }
   if (who.kind === 'anonymous') return true;
   const levels = filter.split('/');
   if (who.kind === 'service') {

@@ -20,6 +20,7 @@ import { StatusPayload, type ErrorPayload } from '../contract/payloads.ts';
 import { presencePolicy } from '../contract/presence.ts';
 import type { Logger } from '../core/log.ts';
 import type { Registry } from '../registry/registry.ts';
+import { installSharedSubscriptions, parseSharedFilter, type SharedSubscriptions } from './shared.ts';
 import { errorTopicOf, isSharedFilter, mayPublish, maySubscribe, statusTopicOf, type Identity } from './acl.ts';
 import { authenticator, CONNACK, type ConnectRefusal } from './auth.ts';
 import { brokerConfig, type BrokerConfig } from './config.ts';
@@ -58,6 +59,8 @@ export interface Broker {
   tlsUrl?: string;
   aedes: Aedes;
   stats(): BrokerStats;
+  /** Shared subscription groups ($share/<group>/<filter>) with their members. */
+  shared: SharedSubscriptions;
   close(): Promise<void>;
 }
 
@@ -138,6 +141,8 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
   const store: { instance?: unknown; close?: () => Promise<void> } = deps.persistence ? { instance: deps.persistence } : await openPersistence(config, dataDir);
   const sockets = new Set<Socket>();
   if (store.instance) markRedeliveries(store.instance);
+  // Installed on aedes once it exists; authorizeForward runs only after that.
+  let shared: SharedSubscriptions = { groups: () => [], authorized: () => undefined, forwarded: () => undefined };
   const aedes = await Aedes.createBroker({
     persistence: store.instance,
     mq: deps.mq,
@@ -218,17 +223,21 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     },
     authorizeSubscribe(client, sub: Subscription, callback) {
       const conn = connectionOf(client);
-      if (conn.identity && maySubscribe(conn.identity, sub.topic)) return callback(null, sub);
-      const code: ErrorCode = isSharedFilter(sub.topic) ? 'HW_ERR_SHARED_SUBSCRIPTION' : 'HW_ERR_ACL_SUBSCRIBE';
+      if (conn.identity && maySubscribe(conn.identity, sub.topic)) {
+        if (isSharedFilter(sub.topic)) shared.authorized(client, sub.topic);
+        return callback(null, sub);
+      }
+      const code: ErrorCode = isSharedFilter(sub.topic) && !parseSharedFilter(sub.topic) ? 'HW_ERR_SHARED_SUBSCRIPTION' : 'HW_ERR_ACL_SUBSCRIBE';
       stats.denied(code);
       log.warn({ clientId: client.id, filter: sub.topic, code }, 'subscribe refused');
       if (due(conn, code)) notify(conn, code, sub.topic);
       // null (not an error) makes aedes answer SUBACK 0x80 for this filter and keep the connection.
       callback(null, null);
     },
-    authorizeForward(_client, packet: AedesPublishPacket) {
+    authorizeForward(client, packet: AedesPublishPacket) {
       if (packet.topic === DROPPED_TOPIC) return null;
       stats.messageOut();
+      shared.forwarded(client, packet);
       return packet;
     },
   });
@@ -365,6 +374,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     };
   }
 
+  shared = installSharedSubscriptions(aedes);
   aedes.on('client', () => stats.connected(1));
   aedes.on('clientReady', (client) => {
     const conn = connectionOf(client);
@@ -433,6 +443,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     url: '',
     aedes,
     stats: () => stats.snapshot({ bannedKeys: guard.bannedCount(), authCacheHits: auth.stats().cacheHits }),
+    shared,
     close,
   };
 

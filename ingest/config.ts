@@ -27,7 +27,7 @@ export const ingestConfig = z
   .object({
     instance: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/).optional().describe('Name of this ingest process (metrics tag, client id suffix); default: host name'),
     clientId: z.string().optional().describe('MQTT client id; default svc:ingest, or svc:ingest:<instance> with a shareGroup. Keep it fixed: the broker keeps the persistent session under it'),
-    shareGroup: z.string().regex(/^[^/+#]+$/).optional().describe('Subscribe through $share/<group>/ so several ingest processes split the load; needs a broker with shared subscriptions (Mosquitto 2, EMQX): hazwatch\'s own refuses them and ingest stops with HW_ERR_SHARED_SUBSCRIPTION'),
+    shareGroup: z.string().regex(/^[^/+#]+$/).optional().describe('Subscribe through $share/<group>/ so several ingest processes split the load; needs a broker with shared subscriptions (hazwatch\'s own, Mosquitto 2, EMQX); on one without them ingest stops with HW_ERR_SHARED_SUBSCRIPTION'),
     platformTopic: z.string().default('hw/platform/ingest').describe('Where ingest publishes its own state (retained), e.g. HW_ERR_SPOOL_FULL; /<instance> is appended'),
     influx: influxConfig,
     spool: z

@@ -401,10 +401,10 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
           return;
         }
         if (refused.length) {
-          // A broker without shared subscriptions refuses `$share/...` or accepts it and delivers nothing;
-          // hazwatch's own refuses it. Either way ingest would store nothing: stop and say why.
+          // A broker without shared subscriptions refuses `$share/...` (or accepts it and delivers nothing):
+          // ingest would store nothing, so it stops and says why.
           const error = cfg.shareGroup
-            ? new HazwatchError('HW_ERR_SHARED_SUBSCRIPTION', `ingest.shareGroup "${cfg.shareGroup}": the broker at ${config.mqtt.url} refused ${refused.map((g) => g.topic).join(', ')}; it has no shared subscriptions (hazwatch's own broker has none): run one ingest process per broker without ingest.shareGroup, or use a broker that has them (Mosquitto 2, EMQX)`, { refused: refused.map((g) => g.topic) })
+            ? new HazwatchError('HW_ERR_SHARED_SUBSCRIPTION', `ingest.shareGroup "${cfg.shareGroup}": the broker at ${config.mqtt.url} refused ${refused.map((g) => g.topic).join(', ')}; it may have no shared subscriptions, or the service account may not read these topics: run one ingest process without ingest.shareGroup, or use a broker that has them (hazwatch's own, Mosquitto 2, EMQX)`, { refused: refused.map((g) => g.topic) })
             : new HazwatchError('HW_ERR_ACL_SUBSCRIBE', `the broker at ${config.mqtt.url} refused ingest's subscriptions ${refused.map((g) => g.topic).join(', ')}: check the service account (${config.mqtt.username ?? 'no user name'})`, { refused: refused.map((g) => g.topic) });
           log.error({ code: error.code, refused: refused.map((g) => g.topic) }, error.message);
           fail(error);

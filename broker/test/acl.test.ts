@@ -23,13 +23,16 @@ describe('acl', () => {
     expect(maySubscribe(gateway, 'hw/v1/acme/x/command')).toBe(true);
     expect(maySubscribe(gateway, 'hw/v1/acme/+/+')).toBe(false);
     expect(maySubscribe(gateway, 'hw/v1/+/x/command')).toBe(false);
-    expect(maySubscribe(gateway, '$share/g/hw/v1/acme/+/error')).toBe(false);
+    // A shared subscription is judged by its filter.
+    expect(maySubscribe(gateway, '$share/g/hw/v1/acme/+/error')).toBe(true);
+    expect(maySubscribe(gateway, '$share/g/hw/v1/beta/+/error')).toBe(false);
   });
 
   it('service: subscribes everywhere, publishes error, command and alarm only', () => {
     for (const f of ['#', 'hw/#', 'hw/v1/+/+/telemetry', '$SYS/#']) expect(maySubscribe(service, f), f).toBe(true);
-    // No shared subscriptions on this broker (acl.ts isSharedFilter), for anyone.
-    for (const f of ['$share/ingest/hw/v1/+/+/telemetry', '$share/rules/#', '$share//hw/#', '$share/g', 'other/#']) expect(maySubscribe(service, f), f).toBe(false);
+    // Shared subscriptions (broker/shared.ts) on what it may read; malformed ones and nested ones never.
+    for (const f of ['$share/ingest/hw/v1/+/+/telemetry', '$share/rules/#']) expect(maySubscribe(service, f), f).toBe(true);
+    for (const f of ['$share//hw/#', '$share/g', '$share/g/$share/h/#', 'other/#']) expect(maySubscribe(service, f), f).toBe(false);
     expect(['error', 'command', 'alarm', 'telemetry', 'status'].map((c) => mayPublish(service, `hw/v1/acme/gas-01/${c}`))).toEqual([true, true, true, false, false]);
     // Their own state (ingest's spool) under hw/platform/, concrete topics only; never devices or gateways.
     expect(mayPublish(service, 'hw/platform/ingest/i1')).toBe(true);

@@ -76,9 +76,9 @@ describe('anonymous mode: a standard broker for clients without user name', () =
     expect([...connack.subarray(0, 4)]).toEqual([0x20, 2, 0, 2]);
   });
 
-  it('refuses what it does not serve: $ topics and shared subscriptions; registered devices keep their own rights', async () => {
+  it('serves shared subscriptions, refuses a malformed one; registered devices keep their own rights', async () => {
     const c = await connect(tb.url, { clientId: 'anon-limits' });
-    expect(await subscribe(c, ['$share/g/plant/#', 'plant/#'])).toEqual([128, 1]);
+    expect(await subscribe(c, ['$share/g/plant/#', 'plant/#', '$share//plant/#'])).toEqual([1, 1, 128]);
     await c.endAsync();
     const creds = await tb.registry.addDevice({ enterprise: 'acme', id: 'gas-01', class: 'gas_combustible' });
     const device = await connect(tb.url, { username: creds.username, password: creds.password, clientId: creds.clientId });
