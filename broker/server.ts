@@ -20,6 +20,7 @@ import { StatusPayload, type ErrorPayload } from '../contract/payloads.ts';
 import { presencePolicy } from '../contract/presence.ts';
 import type { Logger } from '../core/log.ts';
 import type { Registry } from '../registry/registry.ts';
+import { gauge } from '../core/metrics.ts';
 import { installSharedSubscriptions, parseSharedFilter, type SharedSubscriptions } from './shared.ts';
 import { errorTopicOf, isSharedFilter, mayPublish, maySubscribe, statusTopicOf, type Identity } from './acl.ts';
 import { authenticator, CONNACK, type ConnectRefusal } from './auth.ts';
@@ -374,7 +375,14 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     };
   }
 
-  shared = installSharedSubscriptions(aedes);
+  const sharedMembers = gauge(metrics, 'hazwatch_broker_shared_members', 'Members of each shared subscription ($share/<group>/<filter>): connected, or away (persistent sessions the group queues for)', ['subscription', 'state']);
+  shared = installSharedSubscriptions(aedes, () => {
+    sharedMembers.reset();
+    for (const g of shared.groups()) {
+      sharedMembers.set({ subscription: g.topic, state: 'connected' }, g.members);
+      sharedMembers.set({ subscription: g.topic, state: 'away' }, g.away);
+    }
+  });
   aedes.on('client', () => stats.connected(1));
   aedes.on('clientReady', (client) => {
     const conn = connectionOf(client);

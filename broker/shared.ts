@@ -74,7 +74,7 @@ export interface SharedSubscriptions {
  * subscription with the client's own delivery function, so every path (SUBSCRIBE, a persistent
  * session restored, UNSUBSCRIBE, a connection closing) passes here.
  */
-export function installSharedSubscriptions(aedes: Aedes): SharedSubscriptions {
+export function installSharedSubscriptions(aedes: Aedes, onChange: () => void = () => undefined): SharedSubscriptions {
   const groups = new Map<string, Group>();
   const subscribe = aedes.subscribe.bind(aedes);
   const unsubscribe = aedes.unsubscribe.bind(aedes);
@@ -140,11 +140,13 @@ export function installSharedSubscriptions(aedes: Aedes): SharedSubscriptions {
     const group = groups.get(topic);
     if (group) {
       group.members.push(member);
+      onChange();
       return done();
     }
     const created = createGroup(shared.filter);
     created.members.push(member);
     groups.set(topic, created);
+    onChange();
     subscribe(shared.filter, created.handler as never, done);
   }) as typeof aedes.subscribe;
 
@@ -167,6 +169,7 @@ export function installSharedSubscriptions(aedes: Aedes): SharedSubscriptions {
       }
     }
     if (gone?.clientId !== undefined && !memberOf(gone.clientId)) inOrder.delete(gone.clientId);
+    if (gone) onChange();
     if (group.members.length || group.away.length) return done?.();
     groups.delete(topic);
     unsubscribe(group.filter, group.handler as never, (done ?? (() => undefined)) as never);
@@ -178,6 +181,7 @@ export function installSharedSubscriptions(aedes: Aedes): SharedSubscriptions {
     for (const [topic, group] of groups) {
       if (!group.away.includes(client.id)) continue;
       group.away = group.away.filter((id) => id !== client.id);
+      onChange();
       if (!group.members.length && !group.away.length) {
         groups.delete(topic);
         unsubscribe(group.filter, group.handler as never, (() => undefined) as never);

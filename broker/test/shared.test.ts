@@ -61,6 +61,7 @@ describe('shared subscriptions', () => {
     for (const m of members) expect(await subscribe(m, '$share/ingest/site-a/+/telemetry')).toEqual([1]);
     expect(await subscribe(plain, 'site-a/+/telemetry')).toEqual([1]);
     expect(tb.broker.shared.groups()).toEqual([{ topic: '$share/ingest/site-a/+/telemetry', members: 3, away: 0, unacked: 0 }]);
+    expect(await tb.metrics.getSingleMetricAsString('hazwatch_broker_shared_members')).toContain('hazwatch_broker_shared_members{subscription="$share/ingest/site-a/+/telemetry",state="connected"} 3');
 
     const pub = await connect(tb.url, { clientId: 'share-pub' });
     const sent = await publishAll(pub, 'site-a', 10);
@@ -119,6 +120,7 @@ describe('shared subscriptions', () => {
     await waitFor(() => live.flat().length >= sentLive);
     for (const m of first) await m.endAsync();
     await waitFor(() => tb.broker.shared.groups().some((g) => g.topic === filter && g.members === 0 && g.away === 2));
+    expect(await tb.metrics.getSingleMetricAsString('hazwatch_broker_shared_members')).toContain(`hazwatch_broker_shared_members{subscription="${filter}",state="away"} 2`);
     // Nobody connected: the group's sessions keep what comes.
     const sentAway = await publishAll(pub, 'site-d', 3);
     const back = await Promise.all(['a', 'b'].map((id) => connectCollecting(tb.url, options(id))));
