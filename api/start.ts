@@ -84,7 +84,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   const accounts = openAccounts(api.dbPath ? resolve(api.dbPath) : dataPath(config, 'api.db'), { sessionTtlMs: api.sessionTtlMinutes * 60_000, now });
   const sources = openHazardSources(registry.path, { now });
   const ownAlarms = !options.alarms;
-  const alarms = options.alarms ?? openAlarmStore(resolve(api.alarmsPath ?? config.rules.storePath ?? dataPath(config, 'alarms.db')), { maxShelveMs: config.rules.maxShelveHours * 3_600_000 });
+  const alarms = options.alarms ?? await openAlarmStore(resolve(api.alarmsPath ?? config.rules.storePath ?? dataPath(config, 'alarms.db')), { maxShelveMs: config.rules.maxShelveHours * 3_600_000 });
   const directory = deviceDirectory(registry);
   const latest = createLatestStore({ devices: directory, heardBefore: registry.presences(), now, metrics });
 

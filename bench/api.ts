@@ -24,7 +24,7 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 const dir = mkdtempSync(join(tmpdir(), 'hazwatch-bench-api-'));
 const registry = openRegistry(join(dir, 'registry.db'));
-const alarms = openAlarmStore(join(dir, 'alarms.db'));
+const alarms = await openAlarmStore(join(dir, 'alarms.db'));
 const config = loadConfig({ env: {}, overrides: { dataDir: dir, api: { port: 0, adminPassword: 'bench-password-1' } } });
 const api = await startApi({ config, log: silentLogger(), metrics: createMetricsRegistry(), registry, alarms, mqtt: false });
 

@@ -55,7 +55,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   const log = options.log.child({ component: 'rules' });
   const now = options.now ?? Date.now;
   const storePath = cfg.storePath ?? dataPath(config, 'alarms.db');
-  const store = openAlarmStore(storePath, { now, maxShelveMs: cfg.maxShelveHours * 3_600_000 });
+  const store = await openAlarmStore(storePath, { now, maxShelveMs: cfg.maxShelveHours * 3_600_000 });
   let ruleSet: RuleSet;
   try {
     ruleSet = loadRuleSet(cfg.files, { defaultsDir: options.defaultsDir, now });

@@ -1,11 +1,9 @@
-// The embedded alarm store: one SQLite file (WAL) shared by the rules process (raise, escalate, clear,
-// publish) and the API process (operator actions). Every change is one row in an append-only history
-// whose global `seq` is the outbox the rules process publishes from, so a change made by any process is
-// published exactly in commit order, and a crash never loses one.
-import Database from 'better-sqlite3';
+// The alarm store, on SQLite (one file, WAL, shared by the processes of one machine) or PostgreSQL
+// (shared by every node): the rules processes raise, escalate, clear and publish; the API processes
+// record operator actions. Every change is one row in an append-only history whose global `seq` is the
+// outbox the rules process publishes from: writers take turns (core/sql.ts), so a change made by any
+// process is published exactly in commit order, and a crash never loses one.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import {
   ALARM_LEVELS,
   type Alarm,
@@ -18,6 +16,8 @@ import {
   type MaintenanceWindow,
 } from '../contract/alarms.ts';
 import { HazwatchError } from '../contract/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { openDatabase, type Schema, type Sql, type SqlDatabase } from '../core/sql.ts';
 import type {
   AlarmFilter,
   AlarmStore,
@@ -32,7 +32,8 @@ export type { AlarmStore } from './store-types.ts';
 
 export const SYSTEM = 'system';
 
-const SCHEMA = `
+const SCHEMA: Schema = {
+  tables: `
 create table if not exists alarms (
   id text primary key,
   enterprise text not null,
@@ -48,18 +49,18 @@ create table if not exists alarms (
   acked integer not null default 0,
   oos integer not null default 0,
   maintenance_id text,
-  shelved_until integer,
+  shelved_until bigint,
   metric text,
   value text,
-  threshold real,
+  threshold double precision,
   message text not null,
   message_zh text,
-  raised_at integer not null,
-  updated_at integer not null,
-  acknowledged_at integer,
+  raised_at bigint not null,
+  updated_at bigint not null,
+  acknowledged_at bigint,
   acknowledged_by text,
-  cleared_at integer,
-  closed_at integer,
+  cleared_at bigint,
+  closed_at bigint,
   closed_by text,
   cause text
 );
@@ -71,9 +72,9 @@ create index if not exists alarms_device on alarms(enterprise, device, raised_at
 create index if not exists alarms_open on alarms(state) where state <> 'closed';
 
 create table if not exists history (
-  seq integer primary key autoincrement,
+  seq {serial},
   alarm_id text not null,
-  at integer not null,
+  at bigint not null,
   action text not null,
   by text not null,
   level integer not null,
@@ -84,8 +85,6 @@ create table if not exists history (
   alarm text not null
 );
 create index if not exists history_alarm on history(alarm_id, seq);
-create trigger if not exists history_no_update before update on history begin select raise(abort, 'alarm history is append-only'); end;
-create trigger if not exists history_no_delete before delete on history begin select raise(abort, 'alarm history is append-only'); end;
 
 create table if not exists maintenance (
   id text primary key,
@@ -94,33 +93,45 @@ create table if not exists maintenance (
   condition text,
   by text not null,
   reason text not null,
-  from_ts integer not null,
-  until_ts integer not null,
-  ended_at integer,
+  from_ts bigint not null,
+  until_ts bigint not null,
+  ended_at bigint,
   ended_by text
 );
 create index if not exists maintenance_open on maintenance(until_ts) where ended_at is null;
 
 create table if not exists cursors (
   name text primary key,
-  seq integer not null
+  seq bigint not null
 );
 
 create table if not exists notify_queue (
-  id integer primary key autoincrement,
+  id {serial},
   channel text not null,
   alarm_id text not null,
-  seq integer not null,
+  seq bigint not null,
   tier integer not null,
   kind text not null,
   payload text not null,
   attempts integer not null default 0,
-  next_at integer not null,
-  created_at integer not null,
+  next_at bigint not null,
+  created_at bigint not null,
   last_error text
 );
 create index if not exists notify_due on notify_queue(channel, next_at);
-`;
+`,
+  sqlite: `
+create trigger if not exists history_no_update before update on history begin select raise(abort, 'alarm history is append-only'); end;
+create trigger if not exists history_no_delete before delete on history begin select raise(abort, 'alarm history is append-only'); end;
+`,
+  postgres: `
+create or replace function hazwatch_history_append_only() returns trigger language plpgsql as $$
+begin raise exception 'alarm history is append-only'; end $$;
+create or replace trigger history_append_only before update or delete on history for each row execute function hazwatch_history_append_only();
+`,
+  // Stores made before rule files could give a Chinese line.
+  addedColumns: [['alarms', 'message_zh', 'text']],
+};
 
 type AlarmRow = {
   id: string;
@@ -267,91 +278,64 @@ export interface AlarmStoreOptions {
   now?: () => number;
   /** Longest time an alarm may be shelved (ISA-18.2: shelving is always time-limited). Default 24 h. */
   maxShelveMs?: number;
+  log?: Logger;
+  /** How long a change is retried while PostgreSQL is unreachable (default 60 s). */
+  retryForMs?: number;
 }
 
-/** Opens (creating if needed) the SQLite alarm store; several processes may open the same file. */
-export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): AlarmStore {
+const UPDATE = `update alarms set level = @level, peak_level = @peak_level, state = @state, active = @active, acked = @acked, oos = @oos,
+    maintenance_id = @maintenance_id, shelved_until = @shelved_until, value = @value, threshold = @threshold, message = @message, message_zh = @message_zh,
+    updated_at = @updated_at, acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by, cleared_at = @cleared_at,
+    closed_at = @closed_at, closed_by = @closed_by, cause = @cause
+  where id = @id`;
+const INSERT = `insert into alarms (id, enterprise, device, device_class, site, hazard_source, condition, level, peak_level, state, active,
+    metric, value, threshold, message, message_zh, raised_at, updated_at)
+  values (@id, @enterprise, @device, @device_class, @site, @hazard_source, @condition, @level, @peak_level, @state, 1,
+    @metric, @value, @threshold, @message, @message_zh, @raised_at, @updated_at)`;
+const APPEND = `insert into history (alarm_id, at, action, by, level, state, value, note, data, alarm)
+  values (@alarm_id, @at, @action, @by, @level, @state, @value, @note, @data, @alarm) returning *`;
+const ACTIVE = 'select * from alarms where enterprise = ? and device = ? and condition = ? and active = 1';
+
+/**
+ * Opens (creating or migrating if needed) the alarm store: a SQLite file that several processes of one
+ * machine may open, or a PostgreSQL database (postgres://...) that processes on every node share.
+ */
+export async function openAlarmStore(target: string, options: AlarmStoreOptions = {}): Promise<AlarmStore> {
+  const db = await openDatabase(target, { lock: 'alarms', log: options.log, retryForMs: options.retryForMs });
+  try {
+    await db.migrate(SCHEMA);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return alarmStoreOn(db, options);
+}
+
+function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
   const now = options.now ?? Date.now;
   const maxShelveMs = options.maxShelveMs ?? 24 * 3_600_000;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 10000');
-  db.exec(SCHEMA);
-  // Stores made before rule files could give a Chinese line.
-  if (!(db.prepare('pragma table_info(alarms)').all() as { name: string }[]).some((c) => c.name === 'message_zh')) db.exec('alter table alarms add column message_zh text');
 
-  const stmt = {
-    get: db.prepare('select * from alarms where id = ?'),
-    active: db.prepare('select * from alarms where enterprise = ? and device = ? and condition = ? and active = 1'),
-    allActive: db.prepare('select * from alarms where active = 1'),
-    insert: db.prepare(
-      `insert into alarms (id, enterprise, device, device_class, site, hazard_source, condition, level, peak_level, state, active,
-         metric, value, threshold, message, message_zh, raised_at, updated_at)
-       values (@id, @enterprise, @device, @device_class, @site, @hazard_source, @condition, @level, @peak_level, @state, 1,
-         @metric, @value, @threshold, @message, @message_zh, @raised_at, @updated_at)`,
-    ),
-    update: db.prepare(
-      `update alarms set level = @level, peak_level = @peak_level, state = @state, active = @active, acked = @acked, oos = @oos,
-         maintenance_id = @maintenance_id, shelved_until = @shelved_until, value = @value, threshold = @threshold, message = @message, message_zh = @message_zh,
-         updated_at = @updated_at, acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by, cleared_at = @cleared_at,
-         closed_at = @closed_at, closed_by = @closed_by, cause = @cause
-       where id = @id`,
-    ),
-    appendHistory: db.prepare(
-      `insert into history (alarm_id, at, action, by, level, state, value, note, data, alarm)
-       values (@alarm_id, @at, @action, @by, @level, @state, @value, @note, @data, @alarm)`,
-    ),
-    historyRow: db.prepare('select * from history where seq = ?'),
-    history: db.prepare('select * from history where alarm_id = ? order by seq'),
-    tail: db.prepare('select * from history where seq > ? order by seq limit ?'),
-    lastSeq: db.prepare('select coalesce(max(seq), 0) as seq from history'),
-    expiredShelves: db.prepare('select * from alarms where shelved_until is not null and shelved_until <= ? and closed_at is null'),
-    insertWindow: db.prepare(
-      `insert into maintenance (id, enterprise, device, condition, by, reason, from_ts, until_ts)
-       values (@id, @enterprise, @device, @condition, @by, @reason, @from_ts, @until_ts)`,
-    ),
-    window: db.prepare('select * from maintenance where id = ?'),
-    endWindow: db.prepare('update maintenance set ended_at = ?, ended_by = ? where id = ? and ended_at is null'),
-    expiredWindows: db.prepare('select * from maintenance where ended_at is null and until_ts <= ?'),
-    inScope: db.prepare(
-      `select * from alarms where enterprise = @enterprise and device = @device and active = 1 and closed_at is null
-         and (@condition is null or condition = @condition)`,
-    ),
-    ofWindow: db.prepare('select * from alarms where maintenance_id = ? and oos = 1 and closed_at is null'),
-    cursor: db.prepare('select seq from cursors where name = ?'),
-    setCursor: db.prepare('insert into cursors (name, seq) values (?, ?) on conflict(name) do update set seq = excluded.seq'),
-    enqueue: db.prepare(
-      `insert into notify_queue (channel, alarm_id, seq, tier, kind, payload, next_at, created_at)
-       values (@channel, @alarmId, @seq, @tier, @kind, @payload, @nextAt, @createdAt)`,
-    ),
-    due: db.prepare('select * from notify_queue where channel = ? and next_at <= ? order by id limit ?'),
-    pendingChannels: db.prepare('select distinct channel from notify_queue'),
-    finish: db.prepare('delete from notify_queue where id = ?'),
-    retry: db.prepare('update notify_queue set attempts = attempts + 1, next_at = ?, last_error = ? where id = ?'),
-  };
-
-  function load(id: string): AlarmRow {
-    const row = stmt.get.get(id) as AlarmRow | undefined;
+  async function load(sql: Sql, id: string): Promise<AlarmRow> {
+    const row = await sql.get<AlarmRow>('select * from alarms where id = ?', [id]);
     if (!row) throw new HazwatchError('HW_ERR_NOT_FOUND', `no alarm ${id}`, { id });
     return row;
   }
 
   /** Writes the new row and one history entry in the caller's transaction; returns the published change. */
-  function commit(
+  async function commit(
+    sql: Sql,
     before: AlarmRow,
     changes: Partial<AlarmRow>,
     entry: { action: AlarmAction; by: string; at?: number; note?: string | null; data?: Record<string, unknown> | null; value?: number | boolean | null },
-  ): AlarmEventPayload {
+  ): Promise<AlarmEventPayload> {
     const at = entry.at ?? now();
     const row: AlarmRow = { ...before, ...changes };
     row.state = deriveState(row);
     if (entry.action !== 'notified' && entry.action !== 'escalated_notification') {
       row.updated_at = Math.max(at, before.updated_at);
-      stmt.update.run(row);
+      await sql.run(UPDATE, row);
     }
-    const info = stmt.appendHistory.run({
+    const appended = await sql.get<HistoryRow>(APPEND, {
       alarm_id: row.id,
       at,
       action: entry.action,
@@ -363,108 +347,19 @@ export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): A
       data: entry.data ? JSON.stringify(entry.data) : null,
       alarm: JSON.stringify(toAlarm(row)),
     });
-    return toPayload(stmt.historyRow.get(info.lastInsertRowid) as HistoryRow);
+    return toPayload(appended!);
   }
-
-  const tx = <A extends unknown[], R>(fn: (...args: A) => R) => {
-    // IMMEDIATE: take the write lock at the start, so two processes never deadlock upgrading a read lock.
-    const t = db.transaction(fn);
-    return (...args: A): R => t.immediate(...args);
-  };
 
   function requireText(what: string, text: string | undefined): string {
     if (typeof text !== 'string' || text.trim() === '') throw new HazwatchError('HW_ERR_VALIDATION', `${what} is required`);
     return text.trim();
   }
 
-  const acknowledge = tx((id: string, by: string, note?: string) => {
-    const row = load(id);
-    if (row.closed_at !== null) throw transition('acknowledge', row, 'it is closed');
-    if (row.acked) throw transition('acknowledge', row, `already acknowledged by ${row.acknowledged_by}`);
-    const at = now();
-    return commit(row, { acked: 1, acknowledged_at: at, acknowledged_by: by }, { action: 'acknowledged', by, at, note: note ?? null });
-  });
-
-  const feedback = tx((id: string, by: string, fb: { cause: string; measures: string; note?: string }) => {
-    const row = load(id);
-    if (row.closed_at !== null) throw transition('record feedback on', row, 'it is closed');
-    const measures = requireText('measures', fb.measures);
-    return commit(row, { cause: fb.cause }, { action: 'feedback', by, note: fb.note ?? null, data: { cause: fb.cause, measures } });
-  });
-
-  const shelve = tx((id: string, by: string, until: number, reason: string) => {
-    const row = load(id);
-    const at = now();
-    if (row.closed_at !== null) throw transition('shelve', row, 'it is closed');
-    if (row.oos) throw transition('shelve', row, 'it is out of service for maintenance');
-    if (!Number.isFinite(until) || until <= at) throw new HazwatchError('HW_ERR_VALIDATION', 'shelving must end in the future');
-    if (until - at > maxShelveMs) throw new HazwatchError('HW_ERR_VALIDATION', `shelving may last at most ${Math.round(maxShelveMs / 60_000)} min`);
-    return commit(row, { shelved_until: until }, { action: 'shelved', by, at, note: requireText('reason', reason), data: { until } });
-  });
-
-  const unshelve = tx((id: string, by: string, note?: string) => {
-    const row = load(id);
-    if (row.shelved_until === null || row.closed_at !== null) throw transition('unshelve', row, 'it is not shelved');
-    return commit(row, { shelved_until: null }, { action: 'unshelved', by, note: note ?? null });
-  });
-
-  const clearManual = tx((id: string, by: string, reason: string) => {
-    const row = load(id);
-    if (!row.active) throw transition('clear', row, 'its condition is not active');
-    const at = now();
-    return commit(row, { active: 0, cleared_at: at, shelved_until: null }, { action: 'cleared_manually', by, at, note: requireText('reason', reason) });
-  });
-
-  const closeAlarm = tx((id: string, by: string, note?: string) => {
-    const row = load(id);
-    if (row.closed_at !== null) throw transition('close', row, 'it is already closed');
-    if (row.active) throw transition('close', row, 'its condition is still active: it clears by itself, or clear it manually with a reason first');
-    const at = now();
-    return commit(row, { closed_at: at, closed_by: by, shelved_until: null }, { action: 'closed', by, at, note: note ?? null });
-  });
-
-  const raise = tx((input: RaiseInput): AlarmEventPayload | undefined => {
-    const existing = stmt.active.get(input.enterprise, input.device, input.condition) as AlarmRow | undefined;
-    if (existing) return changeLevelSync(existing, input);
-    const at = input.at;
-    const row: AlarmRow = {
-      id: randomUUID(),
-      enterprise: input.enterprise,
-      device: input.device,
-      device_class: input.deviceClass,
-      site: input.site,
-      hazard_source: input.hazardSource,
-      condition: input.condition,
-      level: input.level,
-      peak_level: input.level,
-      state: 'active_unacknowledged',
-      active: 1,
-      acked: 0,
-      oos: 0,
-      maintenance_id: null,
-      shelved_until: null,
-      metric: input.metric,
-      value: encodeValue(input.value),
-      threshold: input.threshold,
-      message: input.message,
-      message_zh: input.messageZh ?? null,
-      raised_at: at,
-      updated_at: at,
-      acknowledged_at: null,
-      acknowledged_by: null,
-      cleared_at: null,
-      closed_at: null,
-      closed_by: null,
-      cause: null,
-    };
-    stmt.insert.run(row);
-    return commit(row, {}, { action: 'raised', by: SYSTEM, at, data: input.rule ? { rule: input.rule, threshold: input.threshold } : { threshold: input.threshold } });
-  });
-
-  function changeLevelSync(row: AlarmRow, input: LevelChangeInput): AlarmEventPayload | undefined {
+  async function changeLevelIn(sql: Sql, row: AlarmRow, input: LevelChangeInput): Promise<AlarmEventPayload | undefined> {
     if (!row.active || row.level === input.level) return undefined;
     const action: AlarmAction = input.level < row.level ? 'escalated' : 'deescalated';
     return commit(
+      sql,
       row,
       {
         level: input.level,
@@ -478,76 +373,14 @@ export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): A
     );
   }
 
-  const changeLevel = tx((id: string, input: LevelChangeInput) => changeLevelSync(load(id), input));
-
-  const clearAuto = tx((id: string, value: number | boolean | null, at: number, message?: string) => {
-    const row = load(id);
-    if (!row.active) return undefined;
-    return commit(row, { active: 0, cleared_at: at, value: encodeValue(value) }, { action: 'cleared', by: SYSTEM, at, value, note: message ?? null });
-  });
-
-  const endWindowSync = (window: MaintenanceRow, by: string, at: number): AlarmEventPayload[] => {
-    stmt.endWindow.run(at, by, window.id);
-    return (stmt.ofWindow.all(window.id) as AlarmRow[]).map((row) =>
-      commit(row, { oos: 0, maintenance_id: null, cleared_at: row.cleared_at ?? at }, { action: 'returned_to_service', by, at, data: { maintenance: window.id } }),
-    );
-  };
-
-  const expire = tx((t: number) => {
+  async function endWindowIn(sql: Sql, window: MaintenanceRow, by: string, at: number): Promise<AlarmEventPayload[]> {
+    await sql.run('update maintenance set ended_at = ?, ended_by = ? where id = ? and ended_at is null', [at, by, window.id]);
     const changes: AlarmEventPayload[] = [];
-    for (const row of stmt.expiredShelves.all(t) as AlarmRow[]) {
-      changes.push(commit(row, { shelved_until: null }, { action: 'unshelved', by: SYSTEM, at: t, note: 'shelving expired' }));
+    for (const row of await sql.all<AlarmRow>('select * from alarms where maintenance_id = ? and oos = 1 and closed_at is null order by raised_at, id', [window.id])) {
+      changes.push(await commit(sql, row, { oos: 0, maintenance_id: null, cleared_at: row.cleared_at ?? at }, { action: 'returned_to_service', by, at, data: { maintenance: window.id } }));
     }
-    for (const window of stmt.expiredWindows.all(t) as MaintenanceRow[]) changes.push(...endWindowSync(window, SYSTEM, t));
     return changes;
-  });
-
-  const setMaintenance = tx((input: MaintenanceInput) => {
-    const at = now();
-    if (!Number.isFinite(input.until) || input.until <= at) throw new HazwatchError('HW_ERR_VALIDATION', 'maintenance must end in the future');
-    const window: MaintenanceRow = {
-      id: randomUUID(),
-      enterprise: input.enterprise,
-      device: input.device,
-      condition: input.condition ?? null,
-      by: input.by,
-      reason: requireText('reason', input.reason),
-      from_ts: at,
-      until_ts: input.until,
-      ended_at: null,
-      ended_by: null,
-    };
-    stmt.insertWindow.run(window);
-    // Alarms the maintenance is about are taken out of service (ISA-18.2), and given back when it ends.
-    for (const row of stmt.inScope.all({ enterprise: input.enterprise, device: input.device, condition: window.condition }) as AlarmRow[]) {
-      commit(row, { oos: 1, active: 0, maintenance_id: window.id, shelved_until: null }, { action: 'out_of_service', by: input.by, at, note: window.reason, data: { maintenance: window.id, until: window.until_ts } });
-    }
-    return toWindow(window);
-  });
-
-  const endMaintenance = tx((id: string, by: string) => {
-    const window = stmt.window.get(id) as MaintenanceRow | undefined;
-    if (!window) throw new HazwatchError('HW_ERR_NOT_FOUND', `no maintenance window ${id}`, { id });
-    if (window.ended_at !== null) throw new HazwatchError('HW_ERR_ALARM_TRANSITION', `maintenance ${id} already ended`, { id });
-    endWindowSync(window, by, now());
-    return toWindow(stmt.window.get(id) as MaintenanceRow);
-  });
-
-  const recordNotified = tx((id: string, action: 'notified' | 'escalated_notification', data: Record<string, unknown>) =>
-    commit(load(id), {}, { action, by: SYSTEM, data }),
-  );
-
-  const enqueue = tx((cursorName: string, cursorSeq: number, jobs: Omit<NotificationJob, 'id' | 'attempts' | 'createdAt'>[]) => {
-    const at = now();
-    for (const job of jobs) {
-      stmt.enqueue.run({ channel: job.channel, alarmId: job.alarmId, seq: job.seq, tier: job.tier, kind: job.kind, payload: JSON.stringify(job.payload), nextAt: job.nextAt, createdAt: at });
-    }
-    stmt.setCursor.run(cursorName, cursorSeq);
-  });
-
-  const finish = tx((ids: number[]) => {
-    for (const id of ids) stmt.finish.run(id);
-  });
+  }
 
   function listQuery(filter: AlarmFilter, count: boolean): { sql: string; params: unknown[] } {
     const where: string[] = [];
@@ -571,52 +404,125 @@ export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): A
     return { sql: `select * from alarms${clause} order by raised_at desc, id limit ? offset ?`, params: [...params, limit, offset] };
   }
 
+  type QueueRow = { id: number; channel: string; alarm_id: string; seq: number; tier: number; kind: string; payload: string; attempts: number; next_at: number; created_at: number };
+
   const store: AlarmStore = {
     async list(filter = {}) {
       const q = listQuery(filter, false);
-      return (db.prepare(q.sql).all(...q.params) as AlarmRow[]).map(toAlarm);
+      return (await db.all<AlarmRow>(q.sql, q.params)).map(toAlarm);
     },
     async count(filter = {}) {
       const q = listQuery(filter, true);
-      return (db.prepare(q.sql).get(...q.params) as { n: number }).n;
+      return (await db.get<{ n: number }>(q.sql, q.params))!.n;
     },
     async get(id) {
-      const row = stmt.get.get(id) as AlarmRow | undefined;
+      const row = await db.get<AlarmRow>('select * from alarms where id = ?', [id]);
       return row ? toAlarm(row) : undefined;
     },
     async history(id): Promise<AlarmHistoryEntry[]> {
-      return (stmt.history.all(id) as HistoryRow[]).map((row) => toPayload(row).change);
+      return (await db.all<HistoryRow>('select * from history where alarm_id = ? order by seq', [id])).map((row) => toPayload(row).change);
     },
     async tailHistory(afterSeq, limit = 1000) {
-      return (stmt.tail.all(afterSeq, limit) as HistoryRow[]).map(toPayload);
+      return (await db.all<HistoryRow>('select * from history where seq > ? order by seq limit ?', [afterSeq, limit])).map(toPayload);
     },
     async lastSeq() {
-      return (stmt.lastSeq.get() as { seq: number }).seq;
+      return (await db.get<{ seq: number }>('select coalesce(max(seq), 0) as seq from history'))!.seq;
     },
-    async acknowledge(id, by, note) {
-      return acknowledge(id, by, note);
-    },
-    async feedback(id, by, fb) {
-      return feedback(id, by, fb);
-    },
-    async shelve(id, by, until, reason) {
-      return shelve(id, by, until, reason);
-    },
-    async unshelve(id, by) {
-      return unshelve(id, by);
-    },
-    async clear(id, by, reason) {
-      return clearManual(id, by, reason);
-    },
-    async closeAlarm(id, by, note) {
-      return closeAlarm(id, by, note);
-    },
-    async setMaintenance(input) {
-      return setMaintenance(input);
-    },
-    async endMaintenance(id, by) {
-      return endMaintenance(id, by);
-    },
+
+    acknowledge: (id, by, note) =>
+      db.write(async (sql) => {
+        const row = await load(sql, id);
+        if (row.closed_at !== null) throw transition('acknowledge', row, 'it is closed');
+        if (row.acked) throw transition('acknowledge', row, `already acknowledged by ${row.acknowledged_by}`);
+        const at = now();
+        return commit(sql, row, { acked: 1, acknowledged_at: at, acknowledged_by: by }, { action: 'acknowledged', by, at, note: note ?? null });
+      }),
+
+    feedback: (id, by, fb) =>
+      db.write(async (sql) => {
+        const row = await load(sql, id);
+        if (row.closed_at !== null) throw transition('record feedback on', row, 'it is closed');
+        const measures = requireText('measures', fb.measures);
+        return commit(sql, row, { cause: fb.cause }, { action: 'feedback', by, note: fb.note ?? null, data: { cause: fb.cause, measures } });
+      }),
+
+    shelve: (id, by, until, reason) =>
+      db.write(async (sql) => {
+        const row = await load(sql, id);
+        const at = now();
+        if (row.closed_at !== null) throw transition('shelve', row, 'it is closed');
+        if (row.oos) throw transition('shelve', row, 'it is out of service for maintenance');
+        if (!Number.isFinite(until) || until <= at) throw new HazwatchError('HW_ERR_VALIDATION', 'shelving must end in the future');
+        if (until - at > maxShelveMs) throw new HazwatchError('HW_ERR_VALIDATION', `shelving may last at most ${Math.round(maxShelveMs / 60_000)} min`);
+        return commit(sql, row, { shelved_until: until }, { action: 'shelved', by, at, note: requireText('reason', reason), data: { until } });
+      }),
+
+    unshelve: (id, by) =>
+      db.write(async (sql) => {
+        const row = await load(sql, id);
+        if (row.shelved_until === null || row.closed_at !== null) throw transition('unshelve', row, 'it is not shelved');
+        return commit(sql, row, { shelved_until: null }, { action: 'unshelved', by });
+      }),
+
+    clear: (id, by, reason) =>
+      db.write(async (sql) => {
+        const row = await load(sql, id);
+        if (!row.active) throw transition('clear', row, 'its condition is not active');
+        const at = now();
+        return commit(sql, row, { active: 0, cleared_at: at, shelved_until: null }, { action: 'cleared_manually', by, at, note: requireText('reason', reason) });
+      }),
+
+    closeAlarm: (id, by, note) =>
+      db.write(async (sql) => {
+        const row = await load(sql, id);
+        if (row.closed_at !== null) throw transition('close', row, 'it is already closed');
+        if (row.active) throw transition('close', row, 'its condition is still active: it clears by itself, or clear it manually with a reason first');
+        const at = now();
+        return commit(sql, row, { closed_at: at, closed_by: by, shelved_until: null }, { action: 'closed', by, at, note: note ?? null });
+      }),
+
+    setMaintenance: (input) =>
+      db.write(async (sql) => {
+        const at = now();
+        if (!Number.isFinite(input.until) || input.until <= at) throw new HazwatchError('HW_ERR_VALIDATION', 'maintenance must end in the future');
+        const window: MaintenanceRow = {
+          id: randomUUID(),
+          enterprise: input.enterprise,
+          device: input.device,
+          condition: input.condition ?? null,
+          by: input.by,
+          reason: requireText('reason', input.reason),
+          from_ts: at,
+          until_ts: input.until,
+          ended_at: null,
+          ended_by: null,
+        };
+        await sql.run(
+          `insert into maintenance (id, enterprise, device, condition, by, reason, from_ts, until_ts)
+           values (@id, @enterprise, @device, @condition, @by, @reason, @from_ts, @until_ts)`,
+          window,
+        );
+        // Alarms the maintenance is about are taken out of service (ISA-18.2), and given back when it ends.
+        const inScope = await sql.all<AlarmRow>(
+          `select * from alarms where enterprise = @enterprise and device = @device and active = 1 and closed_at is null
+             and (cast(@condition as text) is null or condition = @condition) order by raised_at, id`,
+          { enterprise: input.enterprise, device: input.device, condition: window.condition },
+        );
+        for (const row of inScope) {
+          await commit(sql, row, { oos: 1, active: 0, maintenance_id: window.id, shelved_until: null }, { action: 'out_of_service', by: input.by, at, note: window.reason, data: { maintenance: window.id, until: window.until_ts } });
+        }
+        return toWindow(window);
+      }),
+
+    endMaintenance: (id, by) =>
+      db.write(async (sql) => {
+        const window = await sql.get<MaintenanceRow>('select * from maintenance where id = ?', [id]);
+        if (!window) throw new HazwatchError('HW_ERR_NOT_FOUND', `no maintenance window ${id}`, { id });
+        if (window.ended_at !== null) throw new HazwatchError('HW_ERR_ALARM_TRANSITION', `maintenance ${id} already ended`, { id });
+        await endWindowIn(sql, window, by, now());
+        return toWindow((await sql.get<MaintenanceRow>('select * from maintenance where id = ?', [id]))!);
+      }),
+
     async maintenance(filter: MaintenanceFilter = {}) {
       const where: string[] = [];
       const params: unknown[] = [];
@@ -627,42 +533,99 @@ export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): A
         params.push(filter.activeAt, filter.activeAt, filter.activeAt);
       }
       const clause = where.length ? ` where ${where.join(' and ')}` : '';
-      return (db.prepare(`select * from maintenance${clause} order by from_ts desc`).all(...params) as MaintenanceRow[]).map(toWindow);
+      return (await db.all<MaintenanceRow>(`select * from maintenance${clause} order by from_ts desc`, params)).map(toWindow);
     },
-    async raise(input) {
-      return raise(input);
-    },
-    async changeLevel(id, input) {
-      return changeLevel(id, input);
-    },
-    async clearAuto(id, value, at, message) {
-      return clearAuto(id, value, at, message);
-    },
+
+    raise: (input) =>
+      db.write(async (sql) => {
+        const existing = await sql.get<AlarmRow>(ACTIVE, [input.enterprise, input.device, input.condition]);
+        if (existing) return changeLevelIn(sql, existing, input);
+        const at = input.at;
+        const row: AlarmRow = {
+          id: randomUUID(),
+          enterprise: input.enterprise,
+          device: input.device,
+          device_class: input.deviceClass,
+          site: input.site,
+          hazard_source: input.hazardSource,
+          condition: input.condition,
+          level: input.level,
+          peak_level: input.level,
+          state: 'active_unacknowledged',
+          active: 1,
+          acked: 0,
+          oos: 0,
+          maintenance_id: null,
+          shelved_until: null,
+          metric: input.metric,
+          value: encodeValue(input.value),
+          threshold: input.threshold,
+          message: input.message,
+          message_zh: input.messageZh ?? null,
+          raised_at: at,
+          updated_at: at,
+          acknowledged_at: null,
+          acknowledged_by: null,
+          cleared_at: null,
+          closed_at: null,
+          closed_by: null,
+          cause: null,
+        };
+        await sql.run(INSERT, row);
+        return commit(sql, row, {}, { action: 'raised', by: SYSTEM, at, data: input.rule ? { rule: input.rule, threshold: input.threshold } : { threshold: input.threshold } });
+      }),
+
+    changeLevel: (id, input) => db.write(async (sql) => changeLevelIn(sql, await load(sql, id), input)),
+
+    clearAuto: (id, value, at, message) =>
+      db.write(async (sql) => {
+        const row = await load(sql, id);
+        if (!row.active) return undefined;
+        return commit(sql, row, { active: 0, cleared_at: at, value: encodeValue(value) }, { action: 'cleared', by: SYSTEM, at, value, note: message ?? null });
+      }),
+
     async activeInstances() {
-      return (stmt.allActive.all() as AlarmRow[]).map(toAlarm);
+      return (await db.all<AlarmRow>('select * from alarms where active = 1')).map(toAlarm);
     },
     async activeFor(enterprise, device, condition) {
-      const row = stmt.active.get(enterprise, device, condition) as AlarmRow | undefined;
+      const row = await db.get<AlarmRow>(ACTIVE, [enterprise, device, condition]);
       return row ? toAlarm(row) : undefined;
     },
-    async expire(t) {
-      return expire(t);
-    },
-    async recordNotified(id, action, data) {
-      return recordNotified(id, action, data);
-    },
+
+    expire: (t) =>
+      db.write(async (sql) => {
+        const changes: AlarmEventPayload[] = [];
+        for (const row of await sql.all<AlarmRow>('select * from alarms where shelved_until is not null and shelved_until <= ? and closed_at is null order by raised_at, id', [t])) {
+          changes.push(await commit(sql, row, { shelved_until: null }, { action: 'unshelved', by: SYSTEM, at: t, note: 'shelving expired' }));
+        }
+        for (const window of await sql.all<MaintenanceRow>('select * from maintenance where ended_at is null and until_ts <= ? order by until_ts, id', [t])) {
+          changes.push(...(await endWindowIn(sql, window, SYSTEM, t)));
+        }
+        return changes;
+      }),
+
+    recordNotified: (id, action, data) => db.write(async (sql) => commit(sql, await load(sql, id), {}, { action, by: SYSTEM, data })),
+
     async cursor(name) {
-      return (stmt.cursor.get(name) as { seq: number } | undefined)?.seq ?? 0;
+      return (await db.get<{ seq: number }>('select seq from cursors where name = ?', [name]))?.seq ?? 0;
     },
     async setCursor(name, seq) {
-      stmt.setCursor.run(name, seq);
+      await db.write((sql) => setCursorIn(sql, name, seq));
     },
-    async enqueueNotifications(cursorName, cursorSeq, jobs) {
-      enqueue(cursorName, cursorSeq, jobs);
-    },
+    enqueueNotifications: (cursorName, cursorSeq, jobs) =>
+      db.write(async (sql) => {
+        const at = now();
+        for (const job of jobs) {
+          await sql.run(
+            `insert into notify_queue (channel, alarm_id, seq, tier, kind, payload, next_at, created_at)
+             values (@channel, @alarmId, @seq, @tier, @kind, @payload, @nextAt, @createdAt)`,
+            { channel: job.channel, alarmId: job.alarmId, seq: job.seq, tier: job.tier, kind: job.kind, payload: JSON.stringify(job.payload), nextAt: job.nextAt, createdAt: at },
+          );
+        }
+        await setCursorIn(sql, cursorName, cursorSeq);
+      }),
     async dueNotifications(channel, t, limit = 100) {
-      type Row = { id: number; channel: string; alarm_id: string; seq: number; tier: number; kind: string; payload: string; attempts: number; next_at: number; created_at: number };
-      return (stmt.due.all(channel, t, limit) as Row[]).map((r) => ({
+      return (await db.all<QueueRow>('select * from notify_queue where channel = ? and next_at <= ? order by id limit ?', [channel, t, limit])).map((r) => ({
         id: r.id,
         channel: r.channel,
         alarmId: r.alarm_id,
@@ -676,17 +639,22 @@ export function openAlarmStore(path: string, options: AlarmStoreOptions = {}): A
       }));
     },
     async pendingNotificationChannels() {
-      return (stmt.pendingChannels.all() as { channel: string }[]).map((r) => r.channel);
+      return (await db.all<{ channel: string }>('select distinct channel from notify_queue order by channel')).map((r) => r.channel);
     },
-    async finishNotifications(ids) {
-      finish(ids);
-    },
+    finishNotifications: (ids) =>
+      db.write(async (sql) => {
+        for (const id of ids) await sql.run('delete from notify_queue where id = ?', [id]);
+      }),
     async retryNotification(id, nextAt, error) {
-      stmt.retry.run(nextAt, error.slice(0, 500), id);
+      await db.write((sql) => sql.run('update notify_queue set attempts = attempts + 1, next_at = ?, last_error = ? where id = ?', [nextAt, error.slice(0, 500), id]));
     },
     async dispose() {
-      if (db.open) db.close();
+      await db.close();
     },
   };
   return store;
+}
+
+function setCursorIn(sql: Sql, name: string, seq: number): Promise<number> {
+  return sql.run('insert into cursors (name, seq) values (?, ?) on conflict(name) do update set seq = excluded.seq', [name, seq]);
 }

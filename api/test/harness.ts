@@ -6,7 +6,7 @@ import { loadConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
 import { createMetricsRegistry } from '../../core/metrics.ts';
 import { openRegistry } from '../../registry/registry.ts';
-import { openAlarmStore } from '../../rules/store.ts';
+import { openAlarmStore, type AlarmStore } from '../../rules/store.ts';
 import { startApi, type ApiService } from '../start.ts';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
@@ -15,7 +15,7 @@ export interface Harness {
   dir: string;
   api: ApiService;
   registry: ReturnType<typeof openRegistry>;
-  alarms: ReturnType<typeof openAlarmStore>;
+  alarms: AlarmStore;
   clock: { t: number };
   close(): Promise<void>;
 }
@@ -29,7 +29,7 @@ export async function startHarness(options: { api?: Record<string, unknown>; mqt
     overrides: { dataDir: dir, ...options.config, api: { port: 0, adminPassword: ADMIN.password, loginRateLimit: 1000, ...options.api } },
   });
   const registry = openRegistry(join(dir, 'registry.db'));
-  const alarms = openAlarmStore(join(dir, 'alarms.db'), { now });
+  const alarms = await openAlarmStore(join(dir, 'alarms.db'), { now });
   const api = await startApi({ config, log: silentLogger(), metrics: createMetricsRegistry(), registry, alarms, mqtt: options.mqtt ?? false, now });
   return {
     dir,

@@ -68,7 +68,7 @@ const tmpStore = () => openAlarmStore(join(mkdtempSync(join(tmpdir(), 'hw-notify
 describe('notifications', () => {
   it('delivers to a generic webhook, retries with backoff while the receiver is down, and records `notified`', async () => {
     const port = await freePort(); // nothing listens yet: the receiver is down
-    const store = tmpStore();
+    const store = await tmpStore();
     closers.push(() => store.dispose());
     await pipeline(store, {
       channels: [{ name: 'duty', type: 'webhook', url: `http://127.0.0.1:${port}/hook` }],
@@ -98,7 +98,7 @@ describe('notifications', () => {
   it('speaks the WeCom and DingTalk robot formats (markdown, DingTalk signature)', async () => {
     const rx = await receiver();
     closers.push(rx.close);
-    const store = tmpStore();
+    const store = await tmpStore();
     closers.push(() => store.dispose());
     await pipeline(store, {
       channels: [
@@ -127,7 +127,7 @@ describe('notifications', () => {
   it('escalates an alarm nobody signs for to the next tier, and stops once it is acknowledged', async () => {
     const rx = await receiver();
     closers.push(rx.close);
-    const store = tmpStore();
+    const store = await tmpStore();
     closers.push(() => store.dispose());
     await pipeline(store, {
       channels: [
@@ -159,7 +159,7 @@ describe('notifications', () => {
 
   it('groups a flood into one summary that lists every alarm (EEMUA 191 rate)', async () => {
     const port = await freePort(); // down while the flood comes in, so that it queues up
-    const store = tmpStore();
+    const store = await tmpStore();
     closers.push(() => store.dispose());
     await pipeline(store, {
       channels: [{ name: 'duty', type: 'webhook', url: `http://127.0.0.1:${port}/` }],
@@ -184,7 +184,7 @@ describe('notifications', () => {
   it('in a steady flood sends the first alarms one by one, then holds the rest and sends them as summaries; red alarms go at once', async () => {
     const rx = await receiver();
     closers.push(rx.close);
-    const store = tmpStore();
+    const store = await tmpStore();
     closers.push(() => store.dispose());
     await pipeline(store, {
       channels: [{ name: 'duty', type: 'webhook', url: `${rx.url}/` }],

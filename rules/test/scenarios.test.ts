@@ -31,7 +31,7 @@ interface Reached {
 
 async function runScenario(plan: ScenarioPlan) {
   let now = plan.start;
-  const store = openAlarmStore(join(mkdtempSync(join(tmpdir(), 'hw-scn-')), 'alarms.db'), { now: () => now });
+  const store = await openAlarmStore(join(mkdtempSync(join(tmpdir(), 'hw-scn-')), 'alarms.db'), { now: () => now });
   const sim = createSimulation({ devices: plan.devices, seed: plan.seed, start: plan.start, faults: plan.faults });
   // Models fill in derived meta (vessel limits) when they start: the registry entry carries it.
   const records = new Map<string, DeviceRecord>(

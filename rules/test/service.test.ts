@@ -43,7 +43,7 @@ describe('rules service', () => {
     expect(changes.at(-1)!.alarm).toMatchObject({ state: 'cleared_unacknowledged', peakLevel: 1 });
 
     // The API process (own store handle on the same file) acknowledges and closes; rules publishes both.
-    const api = openAlarmStore(config.rules.storePath ?? `${config.dataDir}/alarms.db`);
+    const api = await openAlarmStore(config.rules.storePath ?? `${config.dataDir}/alarms.db`);
     await api.acknowledge(changes[0].alarm.id, 'op.li');
     await api.closeAlarm(changes[0].alarm.id, 'op.li', 'false alarm during calibration');
     await watch.waitFor(() => watch.of('gas-01').some((c) => c.change.action === 'closed'));

@@ -1,13 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmEventPayload } from '../../contract/alarms.ts';
 import { openAlarmStore } from '../store.ts';
 import type { RaiseInput } from '../store-types.ts';
-
-const tmp = () => join(mkdtempSync(join(tmpdir(), 'hw-alarms-')), 'alarms.db');
+import { BACKENDS, type TestDatabase } from '../../test/support/databases.ts';
 
 function input(over: Partial<RaiseInput> = {}): RaiseInput {
   return {
@@ -27,14 +22,23 @@ function input(over: Partial<RaiseInput> = {}): RaiseInput {
   };
 }
 
-describe('alarm store', () => {
+describe.each(BACKENDS)('alarm store on $name', (backend) => {
+  const made: TestDatabase[] = [];
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((d) => d.drop()));
+  });
+  const fresh = async () => {
+    const d = await backend.fresh('alarms.db');
+    made.push(d);
+    return d;
+  };
+  const tmp = async () => (await fresh()).target;
+
   it("keeps the rule file's Chinese line through raise and level changes, and opens a store made before it had one", async () => {
-    const path = tmp();
+    const db = await fresh();
     // A store as an earlier version made it: the alarms table without message_zh.
-    const old = new Database(path);
-    old.exec("create table alarms (id text primary key, enterprise text not null, device text not null, device_class text not null, site text not null default '', hazard_source text, condition text not null, level integer not null, peak_level integer not null, state text not null, active integer not null, acked integer not null default 0, oos integer not null default 0, maintenance_id text, shelved_until integer, metric text, value text, threshold real, message text not null, raised_at integer not null, updated_at integer not null, acknowledged_at integer, acknowledged_by text, cleared_at integer, closed_at integer, closed_by text, cause text)");
-    old.close();
-    const store = openAlarmStore(path);
+    await db.exec("create table alarms (id text primary key, enterprise text not null, device text not null, device_class text not null, site text not null default '', hazard_source text, condition text not null, level integer not null, peak_level integer not null, state text not null, active integer not null, acked integer not null default 0, oos integer not null default 0, maintenance_id text, shelved_until bigint, metric text, value text, threshold double precision, message text not null, raised_at bigint not null, updated_at bigint not null, acknowledged_at bigint, acknowledged_by text, cleared_at bigint, closed_at bigint, closed_by text, cause text)");
+    const store = await openAlarmStore(db.target);
     const raised = (await store.raise(input({ messageZh: '可燃气体 30 %LEL' })))!;
     expect(AlarmEventPayload.parse(raised).alarm.messageZh).toBe('可燃气体 30 %LEL');
     const up = (await store.changeLevel(raised.alarm.id, { level: 1, value: 55, threshold: 50, message: 'lel 55', messageZh: '可燃气体 55 %LEL', at: 2000 }))!;
@@ -46,7 +50,7 @@ describe('alarm store', () => {
 
   it('walks the closed loop: raise, escalate, de-escalate, acknowledge, feedback, clear, close; every step in the history', async () => {
     let t = 10_000;
-    const store = openAlarmStore(tmp(), { now: () => t });
+    const store = await openAlarmStore(await tmp(), { now: () => t });
     const raised = (await store.raise(input()))!;
     expect(AlarmEventPayload.parse(raised)).toBeTruthy();
     expect(raised.alarm.state).toBe('active_unacknowledged');
@@ -91,7 +95,7 @@ describe('alarm store', () => {
   });
 
   it('keeps one active instance per device and condition; a clear then a new breach is a new instance', async () => {
-    const store = openAlarmStore(tmp());
+    const store = await openAlarmStore(await tmp());
     const a = (await store.raise(input()))!;
     // Same device+condition while active: the same instance (escalated), never a duplicate.
     const again = (await store.raise(input({ level: 1 })))!;
@@ -110,7 +114,7 @@ describe('alarm store', () => {
   });
 
   it('manual clear needs a reason and only applies to an active alarm', async () => {
-    const store = openAlarmStore(tmp());
+    const store = await openAlarmStore(await tmp());
     const a = (await store.raise(input()))!;
     await expect(store.clear(a.alarm.id, 'op', ' ')).rejects.toMatchObject({ code: 'HW_ERR_VALIDATION' });
     const c = await store.clear(a.alarm.id, 'op', 'sensor replaced');
@@ -124,7 +128,7 @@ describe('alarm store', () => {
 
   it('shelves with an expiry and unshelves by itself when it expires', async () => {
     let t = 100_000;
-    const store = openAlarmStore(tmp(), { now: () => t, maxShelveMs: 3_600_000 });
+    const store = await openAlarmStore(await tmp(), { now: () => t, maxShelveMs: 3_600_000 });
     const a = (await store.raise(input()))!;
     await expect(store.shelve(a.alarm.id, 'op', t - 1, 'x')).rejects.toMatchObject({ code: 'HW_ERR_VALIDATION' });
     await expect(store.shelve(a.alarm.id, 'op', t + 7_200_000, 'x')).rejects.toMatchObject({ code: 'HW_ERR_VALIDATION' });
@@ -148,7 +152,7 @@ describe('alarm store', () => {
 
   it('maintenance takes active alarms out of service and gives them back when it ends, by itself or by hand', async () => {
     let t = 1_000_000;
-    const store = openAlarmStore(tmp(), { now: () => t });
+    const store = await openAlarmStore(await tmp(), { now: () => t });
     const a = (await store.raise(input()))!;
     const other = (await store.raise(input({ condition: 'HW_ALM_DEVICE_OFFLINE', level: 4 })))!;
     const w = await store.setMaintenance({ enterprise: 'acme', device: 'gas-01', condition: 'HW_ALM_GAS_LEL_HIGH', by: 'tech.zhao', reason: 'calibration', until: t + 3_600_000 });
@@ -173,21 +177,19 @@ describe('alarm store', () => {
     await store.dispose();
   });
 
-  it('keeps the history append-only, even for someone with the database file', async () => {
-    const path = tmp();
-    const store = openAlarmStore(path);
+  it('keeps the history append-only, even for someone with direct access to the database', async () => {
+    const db = await fresh();
+    const store = await openAlarmStore(db.target);
     await store.raise(input());
-    const db = new Database(path);
-    expect(() => db.prepare("update history set by = 'mallory'").run()).toThrow(/append-only/);
-    expect(() => db.prepare('delete from history').run()).toThrow(/append-only/);
-    db.close();
+    await expect(db.exec("update history set by = 'mallory'")).rejects.toThrow(/append-only/);
+    await expect(db.exec('delete from history')).rejects.toThrow(/append-only/);
     await store.dispose();
   });
 
-  it('lets two processes share the file: an action in one is seen and tailed by the other', async () => {
-    const path = tmp();
-    const rules = openAlarmStore(path);
-    const api = openAlarmStore(path);
+  it('lets two processes share the store: an action in one is seen and tailed by the other', async () => {
+    const path = await tmp();
+    const rules = await openAlarmStore(path);
+    const api = await openAlarmStore(path);
     const a = (await rules.raise(input()))!;
     const cursor = await rules.lastSeq();
     await api.acknowledge(a.alarm.id, 'op');
@@ -198,5 +200,54 @@ describe('alarm store', () => {
     expect(await api.cursor('notify')).toBe(5);
     await rules.dispose();
     await api.dispose();
+  });
+  it('two operators acting on one alarm at the same instant from two processes: one wins, the other is told why, nothing lost', async () => {
+    const target = await tmp();
+    const [a, b] = [await openAlarmStore(target), await openAlarmStore(target)];
+    const alarm = (await a.raise(input()))!.alarm;
+    // Both acknowledge at once: exactly one transition, and the loser gets the reason.
+    const acks = await Promise.allSettled([a.acknowledge(alarm.id, 'op.li'), b.acknowledge(alarm.id, 'op.wang')]);
+    expect(acks.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = acks.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: 'HW_ERR_ALARM_TRANSITION' });
+    // Different actions at once both land: neither overwrites the other's columns.
+    await Promise.all([
+      a.feedback(alarm.id, 'op.li', { cause: 'instrument_fault', measures: 'recalibrated' }),
+      b.shelve(alarm.id, 'op.wang', Date.now() + 60_000, 'drift, work order 9'),
+    ]);
+    const both = (await b.get(alarm.id))!;
+    expect(both).toMatchObject({ cause: 'instrument_fault', state: 'shelved' });
+    await a.clearAuto(alarm.id, 3, Date.now());
+    const closes = await Promise.allSettled([a.closeAlarm(alarm.id, 'op.li'), b.closeAlarm(alarm.id, 'op.wang')]);
+    expect(closes.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const history = await a.history(alarm.id);
+    expect(history.map((h) => h.action).filter((x) => x === 'acknowledged' || x === 'closed')).toEqual(['acknowledged', 'closed']);
+    expect(history.map((h) => h.action).sort()).toEqual(['acknowledged', 'cleared', 'closed', 'feedback', 'raised', 'shelved']);
+    await a.dispose();
+    await b.dispose();
+  });
+
+  it('under many concurrent writers the history is the outbox: seq order is commit order, each snapshot matches the row', async () => {
+    const target = await tmp();
+    const stores = [await openAlarmStore(target), await openAlarmStore(target), await openAlarmStore(target)];
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await stores[i % 3].raise(input({ device: `gas-${i}` })))!.alarm.id);
+    // Every store tries every action on every alarm at once; the store must serialise them.
+    const results = await Promise.allSettled(
+      stores.flatMap((s, k) => ids.flatMap((id) => [s.acknowledge(id, `op${k}`), s.feedback(id, `op${k}`, { cause: 'process_swing', measures: `m${k}` })])),
+    );
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason.code === 'HW_ERR_ALARM_TRANSITION')).toBe(true);
+    const tail = await stores[0].tailHistory(0, 1000);
+    const seqs = tail.map((p) => p.change.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+    for (const id of ids) {
+      const changes = tail.filter((p) => p.alarm.id === id);
+      expect(changes.filter((p) => p.change.action === 'acknowledged')).toHaveLength(1);
+      expect(changes.filter((p) => p.change.action === 'feedback')).toHaveLength(3);
+      // The last snapshot in the outbox is the alarm as stored: no update was lost between them.
+      expect(changes.at(-1)!.alarm).toEqual(await stores[1].get(id));
+    }
+    await Promise.all(stores.map((s) => s.dispose()));
   });
 });
