@@ -8,11 +8,12 @@ import type { Registry } from '../registry/registry.ts';
 
 const MARGIN = 20;
 
-export function completeSitePlan(registry: Registry, sources: HazardSources, options: { defaultGrade?: 1 | 2 | 3 | 4 } = {}): { placed: string[]; registered: string[] } {
+export async function completeSitePlan(registry: Registry, sources: HazardSources, options: { defaultGrade?: 1 | 2 | 3 | 4 } = {}): Promise<{ placed: string[]; registered: string[] }> {
   const placed: string[] = [];
   const registered: string[] = [];
   const enterprises = registry.enterprises();
-  const missing = enterprises.filter((e) => !sources.place(e.id));
+  const places = new Map((await sources.places()).map((p) => [p.enterprise, p]));
+  const missing = enterprises.filter((e) => !places.has(e.id));
   if (missing.length) {
     // A grid with as many cells as enterprises; placed ones keep their place, new ones take free cells.
     const n = enterprises.length;
@@ -20,7 +21,7 @@ export function completeSitePlan(registry: Registry, sources: HazardSources, opt
     const rows = Math.ceil(n / cols);
     const w = (PLAN_WIDTH - MARGIN * (cols + 1)) / cols;
     const hgt = (PLAN_HEIGHT - MARGIN * (rows + 1)) / rows;
-    const taken = new Set(sources.places().map((p) => `${Math.round(p.x)}/${Math.round(p.y)}`));
+    const taken = new Set([...places.values()].map((p) => `${Math.round(p.x)}/${Math.round(p.y)}`));
     let cell = 0;
     for (const e of missing) {
       for (;;) {
@@ -28,26 +29,26 @@ export function completeSitePlan(registry: Registry, sources: HazardSources, opt
         const y = MARGIN + Math.floor(cell / cols) * (hgt + MARGIN);
         cell++;
         if (taken.has(`${Math.round(x)}/${Math.round(y)}`) && cell < cols * rows * 4) continue;
-        sources.setPlace({ enterprise: e.id, x, y, width: w, height: hgt, address: '' });
+        places.set(e.id, await sources.setPlace({ enterprise: e.id, x, y, width: w, height: hgt, address: '' }));
         placed.push(e.id);
         break;
       }
     }
   }
   for (const e of enterprises) {
-    const place = sources.place(e.id)!;
-    const known = new Set(sources.list(e.id).map((s) => s.id));
+    const place = places.get(e.id)!;
+    const known = new Set((await sources.list(e.id)).map((s) => s.id));
     const referenced = [...new Set(registry.devices(e.id).map((d) => d.hazardSource).filter((s): s is string => !!s && !known.has(s)))].sort();
-    referenced.forEach((id, i) => {
+    for (const [i, id] of referenced.entries()) {
       const slots = known.size + referenced.length;
       const k = known.size + i;
       // Spread along a diagonal band of the enterprise's area, clear of its title.
       const fx = (k + 1) / (slots + 1);
       const x = place.x + place.width * fx;
       const y = place.y + 40 + (place.height - 70) * (k % 2 === 0 ? 0.3 : 0.7);
-      sources.put({ enterprise: e.id, id, name: id, grade: options.defaultGrade ?? 3, x: Math.min(PLAN_WIDTH, x), y: Math.min(PLAN_HEIGHT, y) });
+      await sources.put({ enterprise: e.id, id, name: id, grade: options.defaultGrade ?? 3, x: Math.min(PLAN_WIDTH, x), y: Math.min(PLAN_HEIGHT, y) });
       registered.push(`${e.id}/${id}`);
-    });
+    }
   }
   return { placed, registered };
 }

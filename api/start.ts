@@ -82,11 +82,11 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   const now = options.now ?? Date.now;
   const api = config.api;
   const accounts = openAccounts(api.dbPath ? resolve(api.dbPath) : dataPath(config, 'api.db'), { sessionTtlMs: api.sessionTtlMinutes * 60_000, now });
-  const sources = openHazardSources(registry.path, { now });
+  const sources = await openHazardSources(registry.database, { now });
   const ownAlarms = !options.alarms;
   const alarms = options.alarms ?? await openAlarmStore(resolve(api.alarmsPath ?? config.rules.storePath ?? dataPath(config, 'alarms.db')), { maxShelveMs: config.rules.maxShelveHours * 3_600_000 });
   const directory = deviceDirectory(registry);
-  const latest = createLatestStore({ devices: directory, heardBefore: registry.presences(), now, metrics });
+  const latest = createLatestStore({ devices: directory, heardBefore: await registry.presences(), now, metrics });
 
   let mqttClient: MqttClient | undefined;
   if (options.mqtt !== false) {
@@ -110,14 +110,19 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   const generatedAdminPassword = await bootstrapAccounts(accounts, api, log);
   let stopPlan = () => {};
   if (api.autoPlan) {
+    // One completion at a time: a change arriving meanwhile runs after it, on what it placed.
+    let planning: Promise<void> = Promise.resolve();
     const plan = () => {
-      const done = completeSitePlan(registry, sources);
-      if (done.placed.length || done.registered.length) log.info(done, 'site plan completed');
+      planning = planning.then(async () => {
+        const done = await completeSitePlan(registry, sources);
+        if (done.placed.length || done.registered.length) log.info(done, 'site plan completed');
+      }).catch((err) => log.error({ err }, 'site plan completion failed'));
+      return planning;
     };
-    plan();
+    await plan();
     // The demo fleet registers its devices after the API starts: follow the registry.
-    const off = registry.onChange(plan);
-    const timer = setInterval(() => registry.pollChanges(), 2000);
+    const off = registry.onChange(() => void plan());
+    const timer = setInterval(() => void registry.pollChanges().catch((err) => log.warn({ err }, 'registry check failed')), 2000);
     stopPlan = () => (off(), clearInterval(timer));
   }
   const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready };
@@ -140,7 +145,6 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
       await app.close();
       await new Promise<void>((r) => (mqttClient ? mqttClient.end(false, {}, () => r()) : r()));
       if (ownAlarms) await alarms.dispose();
-      sources.close();
       accounts.close();
     },
   };

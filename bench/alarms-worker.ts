@@ -7,7 +7,7 @@ import { openRegistry } from '../registry/registry.ts';
 import { startRules } from '../rules/service.ts';
 
 const { overrides, registryPath } = workerData as { overrides: Record<string, unknown>; registryPath: string };
-const registry = openRegistry(registryPath);
+const registry = await openRegistry(registryPath);
 const metrics = createMetricsRegistry();
 const rules = await startRules({ config: loadConfig({ env: {}, overrides }), log: silentLogger(), metrics, registry });
 await rules.ready;
@@ -19,7 +19,7 @@ parentPort!.on('message', async (msg: { id: number; op: 'readings' | 'settle' | 
     parentPort!.postMessage({ id: msg.id, value: 0 });
   } else {
     await rules.close();
-    registry.close();
+    await registry.close();
     parentPort!.postMessage({ id: msg.id, value: 0 });
   }
 });

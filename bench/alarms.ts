@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   // on this thread, the rules engine on a worker thread.
   const dir = mkdtempSync(join(tmpdir(), 'hw-bench-alarms-broker-'));
   const registryPath = join(dir, 'registry.db');
-  const registry = openRegistry(registryPath);
+  const registry = await openRegistry(registryPath);
   const service = await registry.setService('bench');
   await registry.addDevices(Array.from({ length: DEVICES }, (_, i) => ({ enterprise: ENTERPRISE, id: `lel-${i}`, class: 'gas_combustible' as const })));
   await registry.addDevices(
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   await rules.close();
   await worker.terminate();
   await broker.close();
-  registry.close();
+  await registry.close();
   process.exit(0);
 }
 

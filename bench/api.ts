@@ -23,7 +23,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 const dir = mkdtempSync(join(tmpdir(), 'hazwatch-bench-api-'));
-const registry = openRegistry(join(dir, 'registry.db'));
+const registry = await openRegistry(join(dir, 'registry.db'));
 const alarms = await openAlarmStore(join(dir, 'alarms.db'));
 const config = loadConfig({ env: {}, overrides: { dataDir: dir, api: { port: 0, adminPassword: 'bench-password-1' } } });
 const api = await startApi({ config, log: silentLogger(), metrics: createMetricsRegistry(), registry, alarms, mqtt: false });
@@ -97,6 +97,6 @@ try {
 } finally {
   await api.close();
   await alarms.dispose();
-  registry.close();
+  await registry.close();
   rmSync(dir, { recursive: true, force: true });
 }

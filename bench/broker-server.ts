@@ -16,7 +16,7 @@ const publishers = Number(process.argv[2] ?? 10);
 // statistics cost on top of it (the accounts are printed, but any user name is accepted).
 const bare = process.argv[3] === 'aedes';
 const dir = mkdtempSync(join(tmpdir(), 'hazwatch-bench-'));
-const registry = openRegistry(join(dir, 'registry.db'));
+const registry = await openRegistry(join(dir, 'registry.db'));
 const devices = await registry.addDevices(Array.from({ length: publishers }, (_, i) => ({ enterprise: 'bench', id: `dev-${i}`, class: 'gas_combustible' as const })));
 const service = await registry.setService('bench');
 // Mosquitto has no publish rate limit; the comparison is of the broker's own cost, so ours is off too.
@@ -37,8 +37,8 @@ async function startBareAedes(): Promise<{ port: number; close(): Promise<void> 
 }
 
 process.once('SIGTERM', () => {
-  void broker.close().then(() => {
-    registry.close();
+  void broker.close().then(async () => {
+    await registry.close();
     rmSync(dir, { recursive: true, force: true });
     process.exit(0);
   });

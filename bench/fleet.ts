@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   try {
     // Registry: the fleet, the probe detectors (own enterprise, not counted in the load), accounts.
     const registryPath = join(dir, 'registry.db');
-    const registry = openRegistry(registryPath);
+    const registry = await openRegistry(registryPath);
     const probesPerPhase = Math.ceil((SECONDS * 1000) / PROBE_EVERY_MS) + 4;
     // A long reporting interval: the silence rule must not flood the engine with offline alarms between phases.
     await registry.addDevices(Array.from({ length: DEVICES }, (_, i) => ({ enterprise: 'bench', id: `lel-${i}`, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     const gateways = await Promise.all(Array.from({ length: GATEWAYS }, (_, i) => registry.addGateway('bench', `gw-${i}`)));
     const probeGw = await registry.addGateway('probe', 'gw');
     const svc = { ingest: await registry.setService('ingest'), rules: await registry.setService('rules'), bench: await registry.setService('bench') };
-    registry.close();
+    await registry.close();
 
     await influx.start();
     const port = await freePort();

@@ -145,11 +145,11 @@ return msg;`;
 
 async function main(): Promise<void> {
   console.log(`bench:ingest (broker: ${BROKER}): ${MESSAGES} single-reading QoS1 messages from ${DEVICES} devices through ${PUBLISHERS} publisher connections (window ${WINDOW} each), machine: ${(await import('node:os')).cpus().length} cores`);
-  const registry = openRegistry(join(dir, 'registry.db'));
+  const registry = await openRegistry(join(dir, 'registry.db'));
   await registry.addDevices(Array.from({ length: DEVICES }, (_, i) => ({ enterprise: 'bench', id: `gas-${i}`, class: 'gas_combustible' as const })));
   const gateway = await registry.addGateway('bench', 'gw');
   const svc = await registry.setService('ingest');
-  registry.close();
+  await registry.close();
 
   influx = await ownInflux();
   await influx.start();

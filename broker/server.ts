@@ -430,11 +430,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     }
   });
   const timer = setInterval(() => {
-    try {
-      registry.pollChanges();
-    } catch (err) {
-      log.error({ err }, 'registry check failed');
-    }
+    registry.pollChanges().catch((err) => log.error({ err }, 'registry check failed'));
     guard.sweep();
     stats.sample();
   }, config.revocationCheckMs);

@@ -35,8 +35,8 @@ export const startCommand: Command = {
     return out;
   },
   async run({ config: given, log, metrics, flags, signal, out }) {
-    const registry = openRegistry(registryPath(given));
-    const services: Service[] = [{ name: 'registry', close: async () => registry.close() }];
+    const registry = await openRegistry(registryPath(given));
+    const services: Service[] = [{ name: 'registry', close: () => registry.close() }];
     const stopAll = async () => {
       for (const s of [...services].reverse()) await s.close().catch((err) => log.error({ err, service: s.name }, 'error while stopping'));
     };

@@ -25,8 +25,8 @@ export const dashboardsCommand: Command = {
   },
   async run({ config, log, out }) {
     const dir = resolve(config.dashboards.out);
-    const once = (report: boolean) => {
-      const limits = config.dashboards.limits === 'registry' ? readVesselLimits(registryPath(config)) : [];
+    const once = async (report: boolean) => {
+      const limits = config.dashboards.limits === 'registry' ? await readVesselLimits(registryPath(config)) : [];
       const result = writeDashboards(dir, generateDashboards(limits));
       if (!report && result.written.length === 0 && result.removed.length === 0) return;
       log.info({ dir, ...result, vesselLimits: limits.length }, 'dashboards written');
@@ -36,16 +36,12 @@ export const dashboardsCommand: Command = {
           `; H/HH/L/LL bands for ${limits.length} vessel metric(s)\n`,
       );
     };
-    once(true);
+    await once(true);
     const every = config.dashboards.watchSeconds;
     if (every === 0) return;
     const timer = setInterval(() => {
-      try {
-        once(false);
-      } catch (err) {
-        // A registry busy or briefly unreadable: keep the files Grafana has, try again next time.
-        log.warn({ err }, 'dashboards not regenerated');
-      }
+      // A registry busy or briefly unreadable: keep the files Grafana has, try again next time.
+      once(false).catch((err) => log.warn({ err }, 'dashboards not regenerated'));
     }, every * 1000);
     return {
       name: 'dashboards',

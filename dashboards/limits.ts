@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { openRegistry } from '../registry/registry.ts';
+import { isPostgresUrl } from '../core/sql.ts';
 
 export const VESSEL_LIMIT_METRICS = ['level', 'temperature', 'pressure'] as const;
 export type VesselLimitMetric = (typeof VESSEL_LIMIT_METRICS)[number];
@@ -29,9 +30,9 @@ export interface DeviceLimits {
 }
 
 /** Limits of every vessel in the registry, sorted, so the generated JSON is stable. */
-export function readVesselLimits(registryPath: string): DeviceLimits[] {
-  if (!existsSync(registryPath)) return [];
-  const registry = openRegistry(registryPath);
+export async function readVesselLimits(registryPath: string): Promise<DeviceLimits[]> {
+  if (!isPostgresUrl(registryPath) && !existsSync(registryPath)) return [];
+  const registry = await openRegistry(registryPath);
   try {
     const out: DeviceLimits[] = [];
     for (const device of registry.devices()) {
@@ -48,6 +49,6 @@ export function readVesselLimits(registryPath: string): DeviceLimits[] {
     }
     return out.sort((a, b) => (a.series === b.series ? a.metric.localeCompare(b.metric) : a.series < b.series ? -1 : 1));
   } finally {
-    registry.close();
+    await registry.close();
   }
 }

@@ -7,7 +7,7 @@ import { openRegistry } from '../registry/registry.ts';
 const SERVICES = ['ingest', 'rules', 'api'] as const;
 
 const config = loadConfig();
-const registry = openRegistry(registryPath(config));
+const registry = await openRegistry(registryPath(config));
 try {
   for (const name of SERVICES) {
     const variable = `MQTT_${name.toUpperCase()}_PASSWORD`;
@@ -21,5 +21,5 @@ try {
     console.log(`provision: MQTT account ${creds.username} ready`);
   }
 } finally {
-  registry.close();
+  await registry.close();
 }

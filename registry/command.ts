@@ -96,7 +96,7 @@ export const deviceCommand: Command = {
     json: { type: 'boolean' },
   },
   async run({ config, args, flags, out }) {
-    const registry = openRegistry(registryPath(config));
+    const registry = await openRegistry(registryPath(config));
     try {
       const [action, target] = args;
       switch (action) {
@@ -123,11 +123,12 @@ export const deviceCommand: Command = {
           const before = registry.device(enterprise, id);
           if (!before) throw new Error(`${enterprise}/${id} is not registered`);
           const interval = number('interval', flags.interval);
-          const after = registry.updateDevice(enterprise, id, {
+          const after = await registry.updateDevice(enterprise, id, {
             ...(interval !== undefined ? { intervalSeconds: interval === 0 ? null : interval } : {}),
             connection: connectionFrom(flags, before.connection),
             meta: metaFrom((flags.meta as string[] | undefined) ?? [], before.meta),
-          })!;
+          });
+          if (!after) throw new Error(`${enterprise}/${id} is not registered`);
           const policy = presencePolicy(after);
           out.write(flags.json ? JSON.stringify(after) + '\n' : `device ${enterprise}/${id}: ${policy.mode}, reports every ${policy.intervalSeconds} s, offline after ${policy.mode === 'always' ? `${policy.graceSeconds} s without connection or ` : ''}${policy.intervalSeconds * policy.tolerance} s without a message; meta ${JSON.stringify(after.meta)}\n`);
           return;
@@ -146,14 +147,14 @@ export const deviceCommand: Command = {
         }
         case 'revoke': {
           const [enterprise, id] = splitId(target);
-          const done = registry.revokeDevice(enterprise, id) || registry.revokeAccount(deviceUsername(enterprise, id));
+          const done = await registry.revokeDevice(enterprise, id) || await registry.revokeAccount(deviceUsername(enterprise, id));
           if (!done) throw new Error(`${enterprise}/${id} is not registered or already revoked`);
           out.write(`${enterprise}/${id} revoked; connected sessions are closed by the broker within seconds\n`);
           return;
         }
         case 'list': {
           const devices = registry.devices(target);
-          const presence = new Map(registry.presences().map((p) => [`${p.enterprise}/${p.device}`, p]));
+          const presence = new Map((await registry.presences()).map((p) => [`${p.enterprise}/${p.device}`, p]));
           if (flags.json) {
             out.write(JSON.stringify(devices.map((d) => ({ ...d, presence: presence.get(`${d.enterprise}/${d.id}`) ?? null })), null, 2) + '\n');
             return;
@@ -167,7 +168,7 @@ export const deviceCommand: Command = {
           throw new Error(`usage: hazwatch ${USAGE}`);
       }
     } finally {
-      registry.close();
+      await registry.close();
     }
   },
 };

@@ -1,14 +1,12 @@
 // Hazard sources (重大危险源) and where enterprises and their sources sit on the site plan, in the
-// registry's SQLite file (tables of their own, so the registry code stays untouched).
+// registry's database (tables of their own, so the registry code stays untouched).
 // A source carries two independent gradings: its R-value grade 1..4 (GB 18218 assessment; grade 1
 // is the most dangerous) and the assessed risk colour of the four-colour risk map (四色图).
 // Plan coordinates are abstract units of the console's site plan (0..1000 wide, 0..600 high):
 // the system must work in a closed network, so there are no geographic map tiles.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { HazwatchError } from '../contract/errors.ts';
 import { isValidId } from '../contract/topics.ts';
+import type { Schema, SqlDatabase } from '../core/sql.ts';
 
 export const RISK_COLOURS = ['red', 'orange', 'yellow', 'blue'] as const;
 export type RiskColour = (typeof RISK_COLOURS)[number];
@@ -38,28 +36,30 @@ export interface EnterprisePlace {
   address: string;
 }
 
-const SCHEMA = `
+const SCHEMA: Schema = {
+  tables: `
 create table if not exists hazard_sources (
   enterprise text not null,
   id text not null,
   name text not null,
   grade integer not null check (grade between 1 and 4),
   risk_colour text not null check (risk_colour in ('red', 'orange', 'yellow', 'blue')),
-  x real not null,
-  y real not null,
-  created_at integer not null,
-  updated_at integer not null,
+  x double precision not null,
+  y double precision not null,
+  created_at bigint not null,
+  updated_at bigint not null,
   primary key (enterprise, id)
 );
 create table if not exists enterprise_places (
   enterprise text primary key,
-  x real not null,
-  y real not null,
-  width real not null,
-  height real not null,
+  x double precision not null,
+  y double precision not null,
+  width double precision not null,
+  height double precision not null,
   address text not null default ''
 );
-`;
+`,
+};
 
 /** Default risk colour of an unassessed source: follows its R-value grade. */
 export function defaultRiskColour(grade: 1 | 2 | 3 | 4): RiskColour {
@@ -72,63 +72,58 @@ function toSource(r: Row): HazardSource {
   return { enterprise: r.enterprise, id: r.id, name: r.name, grade: r.grade, riskColour: r.risk_colour, x: r.x, y: r.y, createdAt: r.created_at, updatedAt: r.updated_at };
 }
 
-export type HazardSources = ReturnType<typeof openHazardSources>;
+export type HazardSources = Awaited<ReturnType<typeof openHazardSources>>;
 
-export function openHazardSources(path: string, options: { now?: () => number } = {}) {
+/** Hazard sources and the site plan, in tables of the registry's database. */
+export async function openHazardSources(db: SqlDatabase, options: { now?: () => number } = {}) {
   const now = options.now ?? Date.now;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
-  const stmt = {
-    get: db.prepare('select * from hazard_sources where enterprise = ? and id = ?'),
-    all: db.prepare('select * from hazard_sources order by enterprise, id'),
-    of: db.prepare('select * from hazard_sources where enterprise = ? order by id'),
-    upsert: db.prepare(
-      `insert into hazard_sources (enterprise, id, name, grade, risk_colour, x, y, created_at, updated_at)
-       values (@enterprise, @id, @name, @grade, @riskColour, @x, @y, @now, @now)
-       on conflict(enterprise, id) do update set name = excluded.name, grade = excluded.grade, risk_colour = excluded.risk_colour,
-         x = excluded.x, y = excluded.y, updated_at = excluded.updated_at`,
-    ),
-    remove: db.prepare('delete from hazard_sources where enterprise = ? and id = ?'),
-    place: db.prepare('select * from enterprise_places where enterprise = ?'),
-    places: db.prepare('select * from enterprise_places order by enterprise'),
-    setPlace: db.prepare(
-      `insert into enterprise_places (enterprise, x, y, width, height, address) values (@enterprise, @x, @y, @width, @height, @address)
-       on conflict(enterprise) do update set x = excluded.x, y = excluded.y, width = excluded.width, height = excluded.height, address = excluded.address`,
-    ),
-  };
+  await db.migrate(SCHEMA);
   const api = {
-    get(enterprise: string, id: string): HazardSource | undefined {
-      const row = stmt.get.get(enterprise, id) as Row | undefined;
+    async get(enterprise: string, id: string): Promise<HazardSource | undefined> {
+      const row = await db.get<Row>('select * from hazard_sources where enterprise = ? and id = ?', [enterprise, id]);
       return row ? toSource(row) : undefined;
     },
-    list(enterprise?: string): HazardSource[] {
-      return ((enterprise ? stmt.of.all(enterprise) : stmt.all.all()) as Row[]).map(toSource);
+    async list(enterprise?: string): Promise<HazardSource[]> {
+      const rows = enterprise
+        ? await db.all<Row>('select * from hazard_sources where enterprise = ? order by id', [enterprise])
+        : await db.all<Row>('select * from hazard_sources order by enterprise, id');
+      return rows.map(toSource);
     },
     /** Creates or updates a source; the risk colour defaults to the one of its grade. */
-    put(source: { enterprise: string; id: string; name: string; grade: 1 | 2 | 3 | 4; riskColour?: RiskColour; x: number; y: number }): HazardSource {
+    async put(source: { enterprise: string; id: string; name: string; grade: 1 | 2 | 3 | 4; riskColour?: RiskColour; x: number; y: number }): Promise<HazardSource> {
       if (!isValidId(source.enterprise)) throw new HazwatchError('HW_ERR_VALIDATION', `enterprise "${source.enterprise}" is not a valid id`, { field: 'enterprise' });
       if (!isValidId(source.id)) throw new HazwatchError('HW_ERR_VALIDATION', `id "${source.id}" is not a valid id`, { field: 'id' });
-      stmt.upsert.run({ ...source, riskColour: source.riskColour ?? defaultRiskColour(source.grade), now: now() });
-      return api.get(source.enterprise, source.id)!;
+      const { enterprise, id, name, grade, x, y } = source;
+      await db.write((sql) =>
+        sql.run(
+          `insert into hazard_sources (enterprise, id, name, grade, risk_colour, x, y, created_at, updated_at)
+           values (@enterprise, @id, @name, @grade, @riskColour, @x, @y, @now, @now)
+           on conflict(enterprise, id) do update set name = excluded.name, grade = excluded.grade, risk_colour = excluded.risk_colour,
+             x = excluded.x, y = excluded.y, updated_at = excluded.updated_at`,
+          { enterprise, id, name, grade, x, y, riskColour: source.riskColour ?? defaultRiskColour(grade), now: now() },
+        ),
+      );
+      return (await api.get(enterprise, id))!;
     },
-    remove(enterprise: string, id: string): boolean {
-      return stmt.remove.run(enterprise, id).changes > 0;
+    async remove(enterprise: string, id: string): Promise<boolean> {
+      return (await db.write((sql) => sql.run('delete from hazard_sources where enterprise = ? and id = ?', [enterprise, id]))) > 0;
     },
-    place(enterprise: string): EnterprisePlace | undefined {
-      return stmt.place.get(enterprise) as EnterprisePlace | undefined;
+    async place(enterprise: string): Promise<EnterprisePlace | undefined> {
+      return db.get<EnterprisePlace>('select * from enterprise_places where enterprise = ?', [enterprise]);
     },
-    places(): EnterprisePlace[] {
-      return stmt.places.all() as EnterprisePlace[];
+    async places(): Promise<EnterprisePlace[]> {
+      return db.all<EnterprisePlace>('select * from enterprise_places order by enterprise');
     },
-    setPlace(place: EnterprisePlace): EnterprisePlace {
-      stmt.setPlace.run(place);
-      return api.place(place.enterprise)!;
-    },
-    close(): void {
-      db.close();
+    async setPlace(place: EnterprisePlace): Promise<EnterprisePlace> {
+      const { enterprise, x, y, width, height, address } = place;
+      await db.write((sql) =>
+        sql.run(
+          `insert into enterprise_places (enterprise, x, y, width, height, address) values (@enterprise, @x, @y, @width, @height, @address)
+           on conflict(enterprise) do update set x = excluded.x, y = excluded.y, width = excluded.width, height = excluded.height, address = excluded.address`,
+          { enterprise, x, y, width, height, address },
+        ),
+      );
+      return (await api.place(enterprise))!;
     },
   };
   return api;

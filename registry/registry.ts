@@ -1,10 +1,9 @@
-// The registry of enterprises, devices and MQTT accounts, in one SQLite file shared by every process
-// on a node (WAL mode: one writer, many readers). The API and `hazwatch device` write it; the broker,
-// ingest and rules read it and pick changes up within a second, without a restart.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+// The registry of enterprises, devices and MQTT accounts: one SQLite file shared by the processes of a
+// machine, or one PostgreSQL database shared by every node. The API and `hazwatch device` write it;
+// the broker, ingest and rules read it and pick changes up within a second, without a restart.
 import { ConnectionSettings, isDeviceClass, isValidId, PLATFORM_ENTERPRISE, type DeviceClass } from '../contract/index.ts';
+import type { Logger } from '../core/log.ts';
+import { openDatabase, type Schema, type Sql } from '../core/sql.ts';
 import { DEVICE_SECRET_PARAMS, generateSecret, hashSecret, verifySecret } from './secrets.ts';
 
 export type AccountKind = 'device' | 'gateway' | 'service';
@@ -69,11 +68,12 @@ export interface PresenceRecord {
 
 export type VerifyResult = 'ok' | 'bad' | 'revoked' | 'unknown';
 
-const SCHEMA = `
+const SCHEMA: Schema = {
+  tables: `
 create table if not exists enterprises (
   id text primary key,
   name text not null,
-  created_at integer not null
+  created_at bigint not null
 );
 create table if not exists devices (
   enterprise text not null references enterprises(id),
@@ -85,8 +85,8 @@ create table if not exists devices (
   interval_s integer,
   meta text not null default '{}',
   connection text,
-  created_at integer not null,
-  revoked_at integer,
+  created_at bigint not null,
+  revoked_at bigint,
   primary key (enterprise, id)
 );
 create table if not exists accounts (
@@ -95,36 +95,35 @@ create table if not exists accounts (
   enterprise text,
   device text,
   secret_hash text not null,
-  created_at integer not null,
-  revoked_at integer
+  created_at bigint not null,
+  revoked_at bigint
 );
 create table if not exists revision (
   id integer primary key check (id = 1),
-  n integer not null
+  n bigint not null
 );
-insert or ignore into revision (id, n) values (1, 0);
+insert into revision (id, n) values (1, 0) on conflict do nothing;
 create table if not exists presence (
   enterprise text not null,
   device text not null,
   state text not null,
   reason text,
-  heard_at integer,
-  next_expected_at integer not null,
-  offline_at integer not null,
-  updated_at integer not null,
+  heard_at bigint,
+  next_expected_at bigint not null,
+  offline_at bigint not null,
+  updated_at bigint not null,
   primary key (enterprise, device)
 );
-`;
-
-/** Columns added after a registry file may have been created: [table, column, definition]. */
-const MIGRATIONS: [string, string, string][] = [['devices', 'connection', 'text']];
-
-function migrate(db: Database.Database): void {
-  for (const [table, column, definition] of MIGRATIONS) {
-    const columns = db.prepare(`pragma table_info(${table})`).all() as { name: string }[];
-    if (!columns.some((c) => c.name === column)) db.exec(`alter table ${table} add column ${column} ${definition}`);
-  }
-}
+`,
+  // Columns added after a registry may have been created. `rev`: the revision that last changed the
+  // row, so that every process follows the changes of others by reading only what changed.
+  addedColumns: [
+    ['devices', 'connection', 'text'],
+    ['enterprises', 'rev', 'bigint not null default 0'],
+    ['devices', 'rev', 'bigint not null default 0'],
+    ['accounts', 'rev', 'bigint not null default 0'],
+  ],
+};
 
 function checkConnection(c: ConnectionSettings | null | undefined): string | null {
   if (c === null || c === undefined) return null;
@@ -194,102 +193,114 @@ function toAccount(row: AccountRow): Account {
   return { username: row.username, kind: row.kind, enterprise: row.enterprise, device: row.device, createdAt: row.created_at, revokedAt: row.revoked_at };
 }
 
-export type Registry = ReturnType<typeof openRegistry>;
+export interface Enterprise {
+  id: string;
+  name: string;
+  createdAt: number;
+}
 
-export function openRegistry(path: string, options: { now?: () => number } = {}) {
+const UPSERT_ENTERPRISE = 'insert into enterprises (id, name, created_at, rev) values (?, ?, ?, ?) on conflict(id) do update set name = excluded.name, rev = excluded.rev';
+const UPSERT_DEVICE = `insert into devices (enterprise, id, class, name, site, hazard_source, interval_s, meta, connection, created_at, rev)
+  values (@enterprise, @id, @class, @name, @site, @hazardSource, @intervalSeconds, @meta, @connection, @createdAt, @rev)
+  on conflict(enterprise, id) do update set class = excluded.class, name = excluded.name, site = excluded.site,
+    hazard_source = excluded.hazard_source, interval_s = excluded.interval_s, meta = excluded.meta,
+    connection = excluded.connection, revoked_at = null, rev = excluded.rev`;
+const UPSERT_ACCOUNT = `insert into accounts (username, kind, enterprise, device, secret_hash, created_at, rev) values (?, ?, ?, ?, ?, ?, ?)
+  on conflict(username) do update set kind = excluded.kind, enterprise = excluded.enterprise, device = excluded.device,
+    secret_hash = excluded.secret_hash, revoked_at = null, rev = excluded.rev`;
+const UPSERT_PRESENCE = `insert into presence (enterprise, device, state, reason, heard_at, next_expected_at, offline_at, updated_at)
+  values (@enterprise, @device, @state, @reason, @heardAt, @nextExpectedAt, @offlineAt, @updatedAt)
+  on conflict(enterprise, device) do update set state = excluded.state, reason = excluded.reason, heard_at = coalesce(excluded.heard_at, presence.heard_at),
+    next_expected_at = excluded.next_expected_at, offline_at = excluded.offline_at, updated_at = excluded.updated_at`;
+
+export interface RegistryOptions {
+  now?: () => number;
+  log?: Logger;
+}
+
+export type Registry = Awaited<ReturnType<typeof openRegistry>>;
+
+/**
+ * Opens the registry: a SQLite file (the processes of one machine) or a PostgreSQL database (every
+ * node). Each process keeps the enterprises, devices and accounts in memory, so the hot path reads
+ * them without a query; it follows the changes other processes make when pollChanges() is called
+ * (every second by the services), reading only the rows whose revision is newer than its own.
+ */
+export async function openRegistry(target: string, options: RegistryOptions = {}) {
   const now = options.now ?? Date.now;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  db.exec(SCHEMA);
-  migrate(db);
+  const db = await openDatabase(target, { lock: 'registry', log: options.log });
+  try {
+    await db.migrate(SCHEMA);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
 
-  const stmt = {
-    enterprise: db.prepare('select id, name, created_at as createdAt from enterprises where id = ?'),
-    enterprises: db.prepare('select id, name, created_at as createdAt from enterprises order by id'),
-    insertEnterprise: db.prepare('insert into enterprises (id, name, created_at) values (?, ?, ?) on conflict(id) do update set name = excluded.name'),
-    device: db.prepare('select * from devices where enterprise = ? and id = ?'),
-    devices: db.prepare('select * from devices order by enterprise, id'),
-    devicesOf: db.prepare('select * from devices where enterprise = ? order by id'),
-    insertDevice: db.prepare(
-      `insert into devices (enterprise, id, class, name, site, hazard_source, interval_s, meta, connection, created_at)
-       values (@enterprise, @id, @class, @name, @site, @hazardSource, @intervalSeconds, @meta, @connection, @createdAt)
-       on conflict(enterprise, id) do update set class = excluded.class, name = excluded.name, site = excluded.site,
-         hazard_source = excluded.hazard_source, interval_s = excluded.interval_s, meta = excluded.meta,
-         connection = excluded.connection, revoked_at = null`,
-    ),
-    presence: db.prepare('select * from presence where enterprise = ? and device = ?'),
-    presences: db.prepare('select * from presence'),
-    upsertPresence: db.prepare(
-      `insert into presence (enterprise, device, state, reason, heard_at, next_expected_at, offline_at, updated_at)
-       values (@enterprise, @device, @state, @reason, @heardAt, @nextExpectedAt, @offlineAt, @updatedAt)
-       on conflict(enterprise, device) do update set state = excluded.state, reason = excluded.reason, heard_at = coalesce(excluded.heard_at, presence.heard_at),
-         next_expected_at = excluded.next_expected_at, offline_at = excluded.offline_at, updated_at = excluded.updated_at`,
-    ),
-    revokeDevice: db.prepare('update devices set revoked_at = ? where enterprise = ? and id = ? and revoked_at is null'),
-    account: db.prepare('select * from accounts where username = ?'),
-    accounts: db.prepare('select * from accounts order by username'),
-    upsertAccount: db.prepare(
-      `insert into accounts (username, kind, enterprise, device, secret_hash, created_at) values (?, ?, ?, ?, ?, ?)
-       on conflict(username) do update set kind = excluded.kind, enterprise = excluded.enterprise, device = excluded.device,
-         secret_hash = excluded.secret_hash, revoked_at = null`,
-    ),
-    revokeAccount: db.prepare('update accounts set revoked_at = ? where username = ? and revoked_at is null'),
-  };
-
-  // Devices and accounts count their changes in `revision`, so that rules' presence writes (the same
-  // file, every few seconds) do not make every process reload every device.
-  const readRevision = db.prepare('select n from revision where id = 1').pluck();
-  const bumpRevision = db.prepare('update revision set n = n + 1 where id = 1');
-  let dataVersion = db.pragma('data_version', { simple: true }) as number;
-  let revision = readRevision.get() as number;
-  let localWrites = 0;
-  let seenLocalWrites = 0;
+  const enterprises = new Map<string, Enterprise>();
+  const devices = new Map<string, DeviceRecord>();
+  const accounts = new Map<string, Account>();
+  let seen = -1;
   const listeners = new Set<() => void>();
+  let polling: Promise<boolean> | undefined;
 
-  function changed(): void {
-    bumpRevision.run();
-    localWrites++;
+  /** Applies every row changed since the last call; true when something changed. */
+  async function refresh(): Promise<boolean> {
+    const n = (await db.get<{ n: number }>('select n from revision where id = 1'))!.n;
+    if (n === seen) return false;
+    const [e, d, a] = await Promise.all([
+      db.all<{ id: string; name: string; created_at: number }>('select id, name, created_at from enterprises where rev > ?', [seen]),
+      db.all<DeviceRow>('select * from devices where rev > ?', [seen]),
+      db.all<AccountRow>('select * from accounts where rev > ?', [seen]),
+    ]);
+    for (const r of e) enterprises.set(r.id, { id: r.id, name: r.name, createdAt: r.created_at });
+    for (const r of d) devices.set(`${r.enterprise}/${r.id}`, toDevice(r));
+    for (const r of a) accounts.set(r.username, toAccount(r));
+    seen = n;
+    for (const listener of listeners) listener();
+    return true;
   }
 
-  /** True when this or another process has changed devices or accounts since the last call. */
-  function pollChanges(): boolean {
-    const version = db.pragma('data_version', { simple: true }) as number;
-    let dirty = localWrites !== seenLocalWrites;
-    if (version !== dataVersion) {
-      const n = readRevision.get() as number;
-      dirty ||= n !== revision;
-      revision = n;
-    }
-    dataVersion = version;
-    seenLocalWrites = localWrites;
-    if (dirty) for (const listener of listeners) listener();
-    return dirty;
+  function pollChanges(): Promise<boolean> {
+    polling ??= refresh().finally(() => (polling = undefined));
+    return polling;
   }
+
+  /** A change of devices or accounts: bumps the revision its rows carry, then updates this process's view. */
+  async function change<R>(fn: (sql: Sql, rev: number) => Promise<R>): Promise<R> {
+    const result = await db.write(async (sql) => {
+      await sql.run('update revision set n = n + 1 where id = 1');
+      const rev = (await sql.get<{ n: number }>('select n from revision where id = 1'))!.n;
+      return fn(sql, rev);
+    });
+    // A poll already running may have read the revision before this change: the next one sees it.
+    await polling?.catch(() => undefined);
+    await pollChanges();
+    return result;
+  }
+
+  await refresh();
 
   async function setSecret(username: string, kind: AccountKind, enterprise: string | null, device: string | null, password: string): Promise<void> {
     const hash = await hashSecret(password, DEVICE_SECRET_PARAMS);
-    stmt.upsertAccount.run(username, kind, enterprise, device, hash, now());
-    changed();
+    await change((sql, rev) => sql.run(UPSERT_ACCOUNT, [username, kind, enterprise, device, hash, now(), rev]));
   }
 
   const registry = {
-    path,
+    /** Where it lives, password masked. */
+    where: db.where,
+    dialect: db.dialect,
 
-    addEnterprise(id: string, name = id): void {
+    async addEnterprise(id: string, name = id): Promise<void> {
       assertId('enterprise', id);
-      stmt.insertEnterprise.run(id, name, now());
-      changed();
+      await change((sql, rev) => sql.run(UPSERT_ENTERPRISE, [id, name, now(), rev]));
     },
 
-    enterprise(id: string): { id: string; name: string; createdAt: number } | undefined {
-      return stmt.enterprise.get(id) as { id: string; name: string; createdAt: number } | undefined;
+    enterprise(id: string): Enterprise | undefined {
+      return enterprises.get(id);
     },
 
-    enterprises(): { id: string; name: string; createdAt: number }[] {
-      return stmt.enterprises.all() as { id: string; name: string; createdAt: number }[];
+    enterprises(): Enterprise[] {
+      return [...enterprises.values()].sort((x, y) => x.id.localeCompare(y.id));
     },
 
     /** Registers (or re-registers) a device and issues new credentials; the password is returned once. */
@@ -298,44 +309,46 @@ export function openRegistry(path: string, options: { now?: () => number } = {})
     },
 
     /** Registers many devices in one transaction; for fleets and simulators. */
-    async addDevices(devices: NewDevice[]): Promise<Credentials[]> {
-      const secrets = await Promise.all(devices.map(async () => {
+    async addDevices(list: NewDevice[]): Promise<Credentials[]> {
+      const rows = list.map((device) => {
+        assertId('enterprise', device.enterprise);
+        assertId('device', device.id);
+        if (!isDeviceClass(device.class)) throw new Error(`unknown device class "${device.class}"`);
+        return {
+          enterprise: device.enterprise,
+          id: device.id,
+          class: device.class,
+          name: device.name ?? '',
+          site: device.site ?? '',
+          hazardSource: device.hazardSource ?? null,
+          intervalSeconds: checkInterval(device.intervalSeconds),
+          meta: JSON.stringify(device.meta ?? {}),
+          connection: checkConnection(device.connection),
+          createdAt: now(),
+        };
+      });
+      const secrets = await Promise.all(rows.map(async () => {
         const password = generateSecret();
         return { password, hash: await hashSecret(password, DEVICE_SECRET_PARAMS) };
       }));
-      const insert = db.transaction(() =>
-        devices.map((device, i) => {
-          assertId('enterprise', device.enterprise);
-          assertId('device', device.id);
-          if (!isDeviceClass(device.class)) throw new Error(`unknown device class "${device.class}"`);
-          if (!registry.enterprise(device.enterprise)) stmt.insertEnterprise.run(device.enterprise, device.enterprise, now());
-          stmt.insertDevice.run({
-            enterprise: device.enterprise,
-            id: device.id,
-            class: device.class,
-            name: device.name ?? '',
-            site: device.site ?? '',
-            hazardSource: device.hazardSource ?? null,
-            intervalSeconds: checkInterval(device.intervalSeconds),
-            meta: JSON.stringify(device.meta ?? {}),
-            connection: checkConnection(device.connection),
-            createdAt: now(),
-          });
-          const username = deviceUsername(device.enterprise, device.id);
-          stmt.upsertAccount.run(username, 'device', device.enterprise, device.id, secrets[i].hash, now());
-          return { username, password: secrets[i].password, clientId: username };
-        }),
-      );
-      const out = insert();
-      changed();
-      return out;
+      return change(async (sql, rev) => {
+        const out: Credentials[] = [];
+        for (const [i, row] of rows.entries()) {
+          await sql.run('insert into enterprises (id, name, created_at, rev) values (?, ?, ?, ?) on conflict(id) do nothing', [row.enterprise, row.enterprise, now(), rev]);
+          await sql.run(UPSERT_DEVICE, { ...row, rev });
+          const username = deviceUsername(row.enterprise, row.id);
+          await sql.run(UPSERT_ACCOUNT, [username, 'device', row.enterprise, row.id, secrets[i].hash, now(), rev]);
+          out.push({ username, password: secrets[i].password, clientId: username });
+        }
+        return out;
+      });
     },
 
     /** An enterprise gateway account: it may publish for every device of its enterprise. */
     async addGateway(enterprise: string, id: string): Promise<Credentials> {
       assertId('enterprise', enterprise);
       assertId('gateway', id);
-      if (!registry.enterprise(enterprise)) registry.addEnterprise(enterprise);
+      if (!registry.enterprise(enterprise)) await registry.addEnterprise(enterprise);
       const username = deviceUsername(enterprise, id);
       const existing = registry.account(username);
       if (existing && existing.kind === 'device') throw new Error(`${username} is a device, not a gateway`);
@@ -362,78 +375,78 @@ export function openRegistry(path: string, options: { now?: () => number } = {})
     },
 
     /** Changes a device's attributes without touching its credentials; undefined when it does not exist. */
-    updateDevice(enterprise: string, id: string, change: Partial<Pick<DeviceRecord, 'name' | 'site' | 'hazardSource' | 'intervalSeconds' | 'meta' | 'connection'>>): DeviceRecord | undefined {
+    async updateDevice(enterprise: string, id: string, patch: Partial<Pick<DeviceRecord, 'name' | 'site' | 'hazardSource' | 'intervalSeconds' | 'meta' | 'connection'>>): Promise<DeviceRecord | undefined> {
       const current = registry.device(enterprise, id);
       if (!current) return undefined;
-      const next = { ...current, ...change };
-      db.prepare('update devices set name = ?, site = ?, hazard_source = ?, interval_s = ?, meta = ?, connection = ? where enterprise = ? and id = ?').run(
-        next.name, next.site, next.hazardSource, checkInterval(next.intervalSeconds), JSON.stringify(next.meta), checkConnection(next.connection), enterprise, id);
-      changed();
+      const next = { ...current, ...patch };
+      const interval = checkInterval(next.intervalSeconds);
+      const connection = checkConnection(next.connection);
+      await change((sql, rev) =>
+        sql.run('update devices set name = ?, site = ?, hazard_source = ?, interval_s = ?, meta = ?, connection = ?, rev = ? where enterprise = ? and id = ?', [
+          next.name, next.site, next.hazardSource, interval, JSON.stringify(next.meta), connection, rev, enterprise, id,
+        ]),
+      );
       return registry.device(enterprise, id);
     },
 
     /** Rules' judgement of devices' presence, written in batches; not a change listeners hear of. */
-    writePresence(records: PresenceRecord[]): void {
+    async writePresence(records: PresenceRecord[]): Promise<void> {
       if (!records.length) return;
-      db.transaction(() => {
-        for (const r of records) stmt.upsertPresence.run(r);
-      })();
+      await db.write(async (sql) => {
+        for (const r of records) await sql.run(UPSERT_PRESENCE, r as unknown as Record<string, unknown>);
+      });
     },
 
-    presence(enterprise: string, device: string): PresenceRecord | undefined {
-      const row = stmt.presence.get(enterprise, device) as PresenceRow | undefined;
+    async presence(enterprise: string, device: string): Promise<PresenceRecord | undefined> {
+      const row = await db.get<PresenceRow>('select * from presence where enterprise = ? and device = ?', [enterprise, device]);
       return row ? toPresence(row) : undefined;
     },
 
-    presences(): PresenceRecord[] {
-      return (stmt.presences.all() as PresenceRow[]).map(toPresence);
+    async presences(): Promise<PresenceRecord[]> {
+      return (await db.all<PresenceRow>('select * from presence order by enterprise, device')).map(toPresence);
     },
 
     device(enterprise: string, id: string): DeviceRecord | undefined {
-      const row = stmt.device.get(enterprise, id) as DeviceRow | undefined;
-      return row ? toDevice(row) : undefined;
+      return devices.get(`${enterprise}/${id}`);
     },
 
     devices(enterprise?: string): DeviceRecord[] {
-      const rows = (enterprise ? stmt.devicesOf.all(enterprise) : stmt.devices.all()) as DeviceRow[];
-      return rows.map(toDevice);
+      const all = [...devices.values()].filter((d) => enterprise === undefined || d.enterprise === enterprise);
+      return all.sort((x, y) => (x.enterprise === y.enterprise ? x.id.localeCompare(y.id) : x.enterprise.localeCompare(y.enterprise)));
     },
 
     account(username: string): Account | undefined {
-      const row = stmt.account.get(username) as AccountRow | undefined;
-      return row ? toAccount(row) : undefined;
+      return accounts.get(username);
     },
 
     accounts(): Account[] {
-      return (stmt.accounts.all() as AccountRow[]).map(toAccount);
+      return [...accounts.values()].sort((x, y) => x.username.localeCompare(y.username));
     },
 
     /** Revokes a device and its credentials; its history stays. */
-    revokeDevice(enterprise: string, id: string): boolean {
+    async revokeDevice(enterprise: string, id: string): Promise<boolean> {
       const at = now();
-      const tx = db.transaction(() => {
-        const a = stmt.revokeDevice.run(at, enterprise, id).changes;
-        const b = stmt.revokeAccount.run(at, deviceUsername(enterprise, id)).changes;
+      return change(async (sql, rev) => {
+        const a = await sql.run('update devices set revoked_at = ?, rev = ? where enterprise = ? and id = ? and revoked_at is null', [at, rev, enterprise, id]);
+        const b = await sql.run('update accounts set revoked_at = ?, rev = ? where username = ? and revoked_at is null', [at, rev, deviceUsername(enterprise, id)]);
         return a + b > 0;
       });
-      const done = tx();
-      changed();
-      return done;
     },
 
-    revokeAccount(username: string): boolean {
-      const done = stmt.revokeAccount.run(now(), username).changes > 0;
-      changed();
-      return done;
+    async revokeAccount(username: string): Promise<boolean> {
+      const at = now();
+      return change(async (sql, rev) => (await sql.run('update accounts set revoked_at = ?, rev = ? where username = ? and revoked_at is null', [at, rev, username])) > 0);
     },
 
+    /** Checks against the stored hash, read fresh: a rotation or revocation counts from the next connection. */
     async verify(username: string, password: string): Promise<VerifyResult> {
-      const row = stmt.account.get(username) as AccountRow | undefined;
+      const row = await db.get<AccountRow>('select * from accounts where username = ?', [username]);
       if (!row) return 'unknown';
       if (row.revoked_at !== null) return 'revoked';
       return (await verifySecret(password, row.secret_hash)) ? 'ok' : 'bad';
     },
 
+    /** Reads what other processes changed; true when devices, accounts or enterprises changed. */
     pollChanges,
 
     /** Called after any change seen by pollChanges(); returns a function that removes the listener. */
@@ -442,9 +455,13 @@ export function openRegistry(path: string, options: { now?: () => number } = {})
       return () => listeners.delete(listener);
     },
 
-    close(): void {
+    /** The database, for stores that keep tables beside the registry's (hazard sources, site plan). */
+    database: db,
+
+    async close(): Promise<void> {
       listeners.clear();
-      db.close();
+      await polling?.catch(() => undefined);
+      await db.close();
     },
   };
   return registry;
@@ -470,7 +487,7 @@ export function deviceDirectory(registry: Registry, options: { checkMs?: number;
       const t = now();
       if (t - checkedAt >= checkMs) {
         checkedAt = t;
-        registry.pollChanges();
+        void registry.pollChanges().catch(() => undefined);
       }
       const device = devices.get(`${enterprise}/${id}`);
       return device && device.revokedAt === null ? device : undefined;
@@ -495,12 +512,12 @@ export async function serveWithRegistry<S extends { close(): Promise<void> }>(
   name: string,
   start: (registry: Registry) => Promise<S>,
 ): Promise<{ name: string; service: S; close(): Promise<void> }> {
-  const registry = openRegistry(path);
+  const registry = await openRegistry(path);
   let service: S;
   try {
     service = await start(registry);
   } catch (err) {
-    registry.close();
+    await registry.close();
     throw err;
   }
   return {
@@ -508,7 +525,7 @@ export async function serveWithRegistry<S extends { close(): Promise<void> }>(
     service,
     async close() {
       await service.close();
-      registry.close();
+      await registry.close();
     },
   };
 }

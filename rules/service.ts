@@ -68,7 +68,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
       ? options.registry.devices
       : (() => {
           const registry = options.registry as Registry;
-          return Object.assign(deviceDirectory(registry), { refresh: () => void registry.pollChanges() });
+          return Object.assign(deviceDirectory(registry), { refresh: () => void registry.pollChanges().catch(() => undefined) });
         })();
   const reloads = counter(metrics, 'hazwatch_rules_reloads_total', 'Rule file reloads', ['outcome']);
 
@@ -207,7 +207,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
       await engine.tick();
       if (registryWriter && ticks % Math.max(1, Math.round(5_000 / cfg.tickMs)) === 0) {
         try {
-          registryWriter.writePresence(engine.presences().map(({ device, report: r }) => ({
+          await registryWriter.writePresence(engine.presences().map(({ device, report: r }) => ({
             enterprise: device.enterprise, device: device.id, state: r.state, reason: r.reason, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, updatedAt: r.ts,
           })));
         } catch (err) {

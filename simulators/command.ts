@@ -57,7 +57,7 @@ export const simulateCommand: Command = {
     const settings = ctx.config.simulate;
     const url = settings.url ?? ctx.config.mqtt.url;
     const needRegistry = !(settings.credentials && existsSync(settings.credentials));
-    const registry = needRegistry ? openRegistry(registryPath(ctx.config)) : undefined;
+    const registry = needRegistry ? await openRegistry(registryPath(ctx.config)) : undefined;
     let run;
     try {
       run = await startRun({ url, settings, registry, signal: ctx.signal, log: ctx.log, metrics: ctx.metrics, progress: ctx.out });
@@ -65,7 +65,7 @@ export const simulateCommand: Command = {
       if (err instanceof HazwatchError) throw err;
       throw new HazwatchError('HW_ERR_CONFIG', (err as Error).message);
     } finally {
-      registry?.close();
+      await registry?.close();
     }
     const expected = recordExpected(run, ctx.config);
     if (expected) ctx.out.write(`scenario ${run.plan!.scenario}: ${expected.count} expected alarms written to ${expected.file}\n`);

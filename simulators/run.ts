@@ -74,7 +74,7 @@ export async function startRun(options: RunOptions): Promise<Run> {
   } else {
     if (!options.registry) throw new Error('no registry to provision the simulated devices in, and no credentials file');
     const t = Date.now();
-    if (options.progress) options.progress.write(`provisioning ${devices.length} devices in the registry ${options.registry.path}\n`);
+    if (options.progress) options.progress.write(`provisioning ${devices.length} devices in the registry ${options.registry.where}\n`);
     credentials = await provisionDevices(options.registry, scenario ? scenario.devices.map((d, i) => ({ ...devices[i], name: d.name, site: d.site, hazardSource: d.hazardSource })) : devices);
     options.log?.info({ devices: devices.length, ms: Date.now() - t }, 'simulated devices provisioned');
     if (s.credentials) writeCredentialsFile(s.credentials, devices, credentials);

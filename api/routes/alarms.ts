@@ -165,13 +165,14 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
       }
     }
     const online = new Map(devices.map((d) => [`${d.enterprise}/${d.id}`, d.revokedAt === null && ctx.latest.presence(d.enterprise, d.id, d).state === 'online']));
+    const places = new Map((await ctx.sources.places()).map((p) => [p.enterprise, p]));
     const enterprises = ctx.registry
       .enterprises()
       .filter((e) => inScope(user, e.id))
       .map((e) => {
         const counts = byEnterprise.get(e.id) ?? zero();
         const own = devices.filter((d) => d.enterprise === e.id);
-        const p = ctx.sources.place(e.id);
+        const p = places.get(e.id);
         return {
           id: e.id,
           name: e.name,
@@ -182,7 +183,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
           devicesOnline: own.filter((d) => online.get(`${d.enterprise}/${d.id}`)).length,
         };
       });
-    const sources = ctx.sources.list(scope).map((s) => {
+    const sources = (await ctx.sources.list(scope)).map((s) => {
       const counts = bySource.get(`${s.enterprise}/${s.id}`) ?? zero();
       const own = devices.filter((d) => d.enterprise === s.enterprise && d.hazardSource === s.id);
       const up = own.filter((d) => online.get(`${d.enterprise}/${d.id}`)).length;

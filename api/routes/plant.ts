@@ -71,8 +71,8 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const auth = authenticate(ctx.accounts);
 
-  const enterpriseView = (e: { id: string; name: string; createdAt: number }) => {
-    const p = ctx.sources.place(e.id);
+  const enterpriseView = async (e: { id: string; name: string; createdAt: number }) => {
+    const p = await ctx.sources.place(e.id);
     return { ...e, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null };
   };
 
@@ -101,9 +101,9 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
    * The rules engine raises alarms of devices on a grade-1 source one level (rules.grade1RaisesLevel);
    * it reads the grade from device.meta.hazardSourceGrade, kept here in step with the source.
    */
-  const withGrade = (enterprise: string, hazardSource: string | null | undefined, meta: Record<string, unknown>): Record<string, unknown> => {
+  const withGrade = async (enterprise: string, hazardSource: string | null | undefined, meta: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const { hazardSourceGrade: _old, ...rest } = meta;
-    const source = hazardSource ? ctx.sources.get(enterprise, hazardSource) : undefined;
+    const source = hazardSource ? await ctx.sources.get(enterprise, hazardSource) : undefined;
     return source ? { ...rest, hazardSourceGrade: source.grade } : rest;
   };
 
@@ -118,7 +118,14 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
   // ---- enterprises ----
   app.get('/api/v1/enterprises', { schema: { tags: ['enterprises'], summary: 'Enterprises in scope', response: { 200: z.array(Enterprise), ...errorResponses } }, preHandler: auth }, async (req) => {
     const user = require(req, 'read');
-    return ctx.registry.enterprises().filter((e) => inScope(user, e.id)).map(enterpriseView);
+    const places = new Map((await ctx.sources.places()).map((p) => [p.enterprise, p]));
+    return ctx.registry
+      .enterprises()
+      .filter((e) => inScope(user, e.id))
+      .map((e) => {
+        const p = places.get(e.id);
+        return { ...e, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null };
+      });
   });
 
   app.post(
@@ -127,8 +134,8 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     async (req, reply) => {
       require(req, 'enterprise.write', req.body.id);
       if (ctx.registry.enterprise(req.body.id)) throw new HazwatchError('HW_ERR_CONFLICT', `enterprise ${req.body.id} already exists`, { field: 'body.id' });
-      ctx.registry.addEnterprise(req.body.id, req.body.name);
-      if (req.body.place) ctx.sources.setPlace({ enterprise: req.body.id, address: '', ...req.body.place });
+      await ctx.registry.addEnterprise(req.body.id, req.body.name);
+      if (req.body.place) await ctx.sources.setPlace({ enterprise: req.body.id, address: '', ...req.body.place });
       req.auditTarget = req.body.id;
       reply.code(201);
       return enterpriseView(ctx.registry.enterprise(req.body.id)!);
@@ -144,8 +151,8 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     { schema: { tags: ['enterprises'], summary: 'Rename an enterprise or move it on the site plan', params: EnterpriseParams, body: EnterpriseChange, response: { 200: Enterprise, ...errorResponses } }, preHandler: auth, config: { audit: 'enterprise.update' } },
     async (req) => {
       const e = loadEnterprise(req, req.params.enterprise, 'enterprise.write');
-      if (req.body.name) ctx.registry.addEnterprise(e.id, req.body.name);
-      if (req.body.place) ctx.sources.setPlace({ enterprise: e.id, ...(ctx.sources.place(e.id) ?? { address: '' }), ...req.body.place });
+      if (req.body.name) await ctx.registry.addEnterprise(e.id, req.body.name);
+      if (req.body.place) await ctx.sources.setPlace({ enterprise: e.id, ...((await ctx.sources.place(e.id)) ?? { address: '' }), ...req.body.place });
       return enterpriseView(ctx.registry.enterprise(e.id)!);
     },
   );
@@ -170,7 +177,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     { schema: { tags: ['hazard sources'], summary: 'Register a hazard source with its grade and plan position', params: EnterpriseParams, body: HazardSourceInput, response: { 201: HazardSource, ...errorResponses } }, preHandler: auth, config: { audit: 'source.create' } },
     async (req, reply) => {
       loadEnterprise(req, req.params.enterprise, 'source.write');
-      if (ctx.sources.get(req.params.enterprise, req.body.id)) throw new HazwatchError('HW_ERR_CONFLICT', `hazard source ${req.body.id} already exists`, { field: 'body.id' });
+      if (await ctx.sources.get(req.params.enterprise, req.body.id)) throw new HazwatchError('HW_ERR_CONFLICT', `hazard source ${req.body.id} already exists`, { field: 'body.id' });
       req.auditTarget = `${req.params.enterprise}/${req.body.id}`;
       reply.code(201);
       return ctx.sources.put({ enterprise: req.params.enterprise, ...req.body });
@@ -179,7 +186,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/api/v1/enterprises/:enterprise/hazard-sources/:source', { schema: { tags: ['hazard sources'], summary: 'One hazard source', params: SourceParams, response: { 200: HazardSource, ...errorResponses } }, preHandler: auth }, async (req) => {
     loadEnterprise(req, req.params.enterprise, 'read');
-    const s = ctx.sources.get(req.params.enterprise, req.params.source);
+    const s = await ctx.sources.get(req.params.enterprise, req.params.source);
     if (!s) throw new HazwatchError('HW_ERR_NOT_FOUND', `no hazard source ${req.params.enterprise}/${req.params.source}`);
     return s;
   });
@@ -189,15 +196,15 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     { schema: { tags: ['hazard sources'], summary: 'Change grade, risk colour, name or position', params: SourceParams, body: HazardSourceChange, response: { 200: HazardSource, ...errorResponses } }, preHandler: auth, config: { audit: 'source.update' } },
     async (req) => {
       loadEnterprise(req, req.params.enterprise, 'source.write');
-      const s = ctx.sources.get(req.params.enterprise, req.params.source);
+      const s = await ctx.sources.get(req.params.enterprise, req.params.source);
       if (!s) throw new HazwatchError('HW_ERR_NOT_FOUND', `no hazard source ${req.params.enterprise}/${req.params.source}`);
       req.auditTarget = `${s.enterprise}/${s.id}`;
       // A new grade without a new assessed colour takes the grade's colour.
       const riskColour = req.body.riskColour ?? (req.body.grade !== undefined && req.body.grade !== s.grade ? undefined : s.riskColour);
-      const updated = ctx.sources.put({ ...s, ...req.body, riskColour });
+      const updated = await ctx.sources.put({ ...s, ...req.body, riskColour });
       if (updated.grade !== s.grade) {
         for (const d of ctx.registry.devices(s.enterprise).filter((x) => x.hazardSource === s.id)) {
-          ctx.registry.updateDevice(d.enterprise, d.id, { meta: withGrade(d.enterprise, d.hazardSource, d.meta) });
+          await ctx.registry.updateDevice(d.enterprise, d.id, { meta: await withGrade(d.enterprise, d.hazardSource, d.meta) });
         }
       }
       return updated;
@@ -237,12 +244,12 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
       const { enterprise } = req.params;
       const existing = ctx.registry.device(enterprise, req.body.id);
       if (existing && existing.revokedAt === null) throw new HazwatchError('HW_ERR_CONFLICT', `device ${enterprise}/${req.body.id} exists; rotate its credentials instead`, { field: 'body.id' });
-      if (req.body.hazardSource && !ctx.sources.get(enterprise, req.body.hazardSource)) {
+      if (req.body.hazardSource && !(await ctx.sources.get(enterprise, req.body.hazardSource))) {
         throw new HazwatchError('HW_ERR_VALIDATION', `hazardSource: no hazard source ${req.body.hazardSource} in ${enterprise}`, { field: 'body.hazardSource' });
       }
       if (req.body.meta?.limits) checkLimits(req.body.class, req.body.meta.limits as Record<string, LimitSet>);
       req.auditTarget = `${enterprise}/${req.body.id}`;
-      const creds = await ctx.registry.addDevice({ enterprise, ...req.body, meta: withGrade(enterprise, req.body.hazardSource, req.body.meta ?? {}) });
+      const creds = await ctx.registry.addDevice({ enterprise, ...req.body, meta: await withGrade(enterprise, req.body.hazardSource, req.body.meta ?? {}) });
       reply.code(201).header('cache-control', 'no-store');
       return { ...creds, device: deviceView(ctx.registry.device(enterprise, req.body.id)!, []) };
     },
@@ -258,7 +265,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     { schema: { tags: ['devices'], summary: 'Change name, site, hazard source, interval or attributes', params: DeviceParams, body: DeviceChange, response: { 200: Device, ...errorResponses } }, preHandler: auth, config: { audit: 'device.update' } },
     async (req) => {
       const d = loadDevice(req, req.params.enterprise, req.params.device, 'device.write');
-      if (req.body.hazardSource && !ctx.sources.get(d.enterprise, req.body.hazardSource)) {
+      if (req.body.hazardSource && !(await ctx.sources.get(d.enterprise, req.body.hazardSource))) {
         throw new HazwatchError('HW_ERR_VALIDATION', `hazardSource: no hazard source ${req.body.hazardSource} in ${d.enterprise}`, { field: 'body.hazardSource' });
       }
       const change = { ...req.body };
@@ -268,8 +275,8 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
         change.meta = d.meta.limits !== undefined ? { ...rest, limits: d.meta.limits } : rest;
       }
       const hazardSource = change.hazardSource !== undefined ? change.hazardSource : d.hazardSource;
-      change.meta = withGrade(d.enterprise, hazardSource, change.meta ?? d.meta);
-      const updated = ctx.registry.updateDevice(d.enterprise, d.id, change)!;
+      change.meta = await withGrade(d.enterprise, hazardSource, change.meta ?? d.meta);
+      const updated = (await ctx.registry.updateDevice(d.enterprise, d.id, change))!;
       return deviceView(updated, await windowsNow(d.enterprise));
     },
   );
@@ -280,7 +287,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const d = loadDevice(req, req.params.enterprise, req.params.device, 'device.write');
       if (d.revokedAt !== null) throw new HazwatchError('HW_ERR_CONFLICT', `device ${d.enterprise}/${d.id} is already revoked`);
-      ctx.registry.revokeDevice(d.enterprise, d.id);
+      await ctx.registry.revokeDevice(d.enterprise, d.id);
       return deviceView(ctx.registry.device(d.enterprise, d.id)!, []);
     },
   );
@@ -338,7 +345,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const d = loadDevice(req, req.params.enterprise, req.params.device, 'threshold.write');
       checkLimits(d.class, req.body.limits);
-      const updated = ctx.registry.updateDevice(d.enterprise, d.id, { meta: { ...d.meta, limits: req.body.limits } })!;
+      const updated = (await ctx.registry.updateDevice(d.enterprise, d.id, { meta: { ...d.meta, limits: req.body.limits } }))!;
       return { limits: updated.meta.limits as Record<string, LimitSet>, rules: effectiveRules(updated) };
     },
   );

@@ -33,14 +33,13 @@ let profile: string;
 beforeAll(async () => {
   broker = await startTestBroker();
   const r = broker.registry;
-  r.addEnterprise('acme', 'Acme Chemicals');
-  r.addEnterprise('bravo', 'Bravo Petrochem');
-  const sources = openHazardSources(r.path);
-  sources.setPlace({ enterprise: 'acme', x: 40, y: 40, width: 440, height: 280, address: '' });
-  sources.setPlace({ enterprise: 'bravo', x: 530, y: 60, width: 420, height: 300, address: '' });
-  sources.put({ enterprise: 'acme', id: 'tankfarm', name: 'Tank farm', grade: 2, x: 160, y: 160 });
-  sources.put({ enterprise: 'bravo', id: 'lpg', name: 'LPG spheres', grade: 3, x: 720, y: 200 });
-  sources.close();
+  await r.addEnterprise('acme', 'Acme Chemicals');
+  await r.addEnterprise('bravo', 'Bravo Petrochem');
+  const sources = await openHazardSources(r.database);
+  await sources.setPlace({ enterprise: 'acme', x: 40, y: 40, width: 440, height: 280, address: '' });
+  await sources.setPlace({ enterprise: 'bravo', x: 530, y: 60, width: 420, height: 300, address: '' });
+  await sources.put({ enterprise: 'acme', id: 'tankfarm', name: 'Tank farm', grade: 2, x: 160, y: 160 });
+  await sources.put({ enterprise: 'bravo', id: 'lpg', name: 'LPG spheres', grade: 3, x: 720, y: 200 });
   const devices = [
     { enterprise: 'acme', id: 'gas-1', class: 'gas_combustible' as const, hazardSource: 'tankfarm', intervalSeconds: 1, meta: { hazardSourceGrade: 2 } },
     { enterprise: 'bravo', id: 'gas-9', class: 'gas_combustible' as const, hazardSource: 'lpg', intervalSeconds: 1, meta: { hazardSourceGrade: 3 } },

@@ -3,16 +3,15 @@ import type { Harness } from './harness.ts';
 
 export async function seedPlant(h: Harness): Promise<void> {
   const { registry } = h;
-  registry.addEnterprise('acme', 'Acme Chemicals');
-  registry.addEnterprise('bravo', 'Bravo Petrochem');
+  await registry.addEnterprise('acme', 'Acme Chemicals');
+  await registry.addEnterprise('bravo', 'Bravo Petrochem');
   const hs = await import('../../registry/hazard-sources.ts');
-  const s = hs.openHazardSources(registry.path);
-  s.setPlace({ enterprise: 'acme', x: 40, y: 40, width: 420, height: 260, address: 'Zone A' });
-  s.setPlace({ enterprise: 'bravo', x: 520, y: 60, width: 430, height: 300, address: 'Zone B' });
-  s.put({ enterprise: 'acme', id: 'tankfarm', name: 'Tank farm T1', grade: 1, x: 150, y: 150 });
-  s.put({ enterprise: 'acme', id: 'reactor', name: 'Reactor R2', grade: 3, riskColour: 'yellow', x: 340, y: 220 });
-  s.put({ enterprise: 'bravo', id: 'lpg', name: 'LPG spheres', grade: 2, x: 700, y: 200 });
-  s.close();
+  const s = await hs.openHazardSources(registry.database);
+  await s.setPlace({ enterprise: 'acme', x: 40, y: 40, width: 420, height: 260, address: 'Zone A' });
+  await s.setPlace({ enterprise: 'bravo', x: 520, y: 60, width: 430, height: 300, address: 'Zone B' });
+  await s.put({ enterprise: 'acme', id: 'tankfarm', name: 'Tank farm T1', grade: 1, x: 150, y: 150 });
+  await s.put({ enterprise: 'acme', id: 'reactor', name: 'Reactor R2', grade: 3, riskColour: 'yellow', x: 340, y: 220 });
+  await s.put({ enterprise: 'bravo', id: 'lpg', name: 'LPG spheres', grade: 2, x: 700, y: 200 });
   await registry.addDevices([
     { enterprise: 'acme', id: 'tank-1', class: 'vessel', name: 'Tank 1', hazardSource: 'tankfarm', meta: { limits: { level: { HH: 9, H: 8, L: 1, LL: 0.5 } } } },
     { enterprise: 'acme', id: 'gas-1', class: 'gas_combustible', name: 'Gas detector 1', hazardSource: 'tankfarm' },

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
 import { createMetricsRegistry } from '../../core/metrics.ts';
-import { openRegistry } from '../../registry/registry.ts';
+import { openRegistry, type Registry } from '../../registry/registry.ts';
 import { openAlarmStore, type AlarmStore } from '../../rules/store.ts';
 import { startApi, type ApiService } from '../start.ts';
 
@@ -14,7 +14,7 @@ export const ADMIN = { username: 'admin', password: 'admin-password-1' };
 export interface Harness {
   dir: string;
   api: ApiService;
-  registry: ReturnType<typeof openRegistry>;
+  registry: Registry;
   alarms: AlarmStore;
   clock: { t: number };
   close(): Promise<void>;
@@ -28,7 +28,7 @@ export async function startHarness(options: { api?: Record<string, unknown>; mqt
     env: {},
     overrides: { dataDir: dir, ...options.config, api: { port: 0, adminPassword: ADMIN.password, loginRateLimit: 1000, ...options.api } },
   });
-  const registry = openRegistry(join(dir, 'registry.db'));
+  const registry = await openRegistry(join(dir, 'registry.db'));
   const alarms = await openAlarmStore(join(dir, 'alarms.db'), { now });
   const api = await startApi({ config, log: silentLogger(), metrics: createMetricsRegistry(), registry, alarms, mqtt: options.mqtt ?? false, now });
   return {
@@ -40,7 +40,7 @@ export async function startHarness(options: { api?: Record<string, unknown>; mqt
     async close() {
       await api.close();
       await alarms.dispose();
-      registry.close();
+      await registry.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

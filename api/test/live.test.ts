@@ -24,7 +24,7 @@ let auth: Record<string, string>;
 beforeAll(async () => {
   broker = await startTestBroker();
   db = await createTestDatabase('hw_api');
-  broker.registry.addEnterprise('acme', 'Acme');
+  await broker.registry.addEnterprise('acme', 'Acme');
   const creds = await broker.registry.addDevice({ enterprise: 'acme', id: 'tank-1', class: 'vessel', intervalSeconds: 2, meta: { limits: { level: { HH: 9, H: 8 } } } });
   const config = loadConfig({
     env: {},

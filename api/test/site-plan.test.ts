@@ -9,12 +9,12 @@ import { completeSitePlan } from '../site-plan.ts';
 
 test('enterprises get a place, referenced hazard sources are registered, existing ones stay', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hazwatch-plan-'));
-  const registry = openRegistry(join(dir, 'registry.db'));
-  const sources = openHazardSources(registry.path);
+  const registry = await openRegistry(join(dir, 'registry.db'));
+  const sources = await openHazardSources(registry.database);
   try {
-    registry.addEnterprise('placed');
-    sources.setPlace({ enterprise: 'placed', x: 20, y: 20, width: 100, height: 100, address: 'kept' });
-    sources.put({ enterprise: 'placed', id: 'HS-1', name: 'Assessed', grade: 1, x: 50, y: 50 });
+    await registry.addEnterprise('placed');
+    await sources.setPlace({ enterprise: 'placed', x: 20, y: 20, width: 100, height: 100, address: 'kept' });
+    await sources.put({ enterprise: 'placed', id: 'HS-1', name: 'Assessed', grade: 1, x: 50, y: 50 });
     await registry.addDevices([
       { enterprise: 'placed', id: 'a', class: 'vessel', hazardSource: 'HS-1' },
       { enterprise: 'placed', id: 'b', class: 'vessel', hazardSource: 'HS-2' },
@@ -22,13 +22,13 @@ test('enterprises get a place, referenced hazard sources are registered, existin
       { enterprise: 'demo-chem', id: 'tank-101', class: 'vessel', hazardSource: 'HS-TF-A' },
       { enterprise: 'demo-chem', id: 'o2-101', class: 'oxygen' },
     ]);
-    const done = completeSitePlan(registry, sources);
+    const done = await completeSitePlan(registry, sources);
     expect(done.placed).toEqual(['demo-chem']);
     expect(done.registered.sort()).toEqual(['demo-chem/HS-LPG-01', 'demo-chem/HS-TF-A', 'placed/HS-2']);
-    expect(sources.place('placed')).toMatchObject({ x: 20, y: 20, address: 'kept' });
-    expect(sources.get('placed', 'HS-1')).toMatchObject({ name: 'Assessed', grade: 1, x: 50, y: 50 });
-    const demo = sources.place('demo-chem')!;
-    for (const s of sources.list('demo-chem')) {
+    expect(await sources.place('placed')).toMatchObject({ x: 20, y: 20, address: 'kept' });
+    expect(await sources.get('placed', 'HS-1')).toMatchObject({ name: 'Assessed', grade: 1, x: 50, y: 50 });
+    const demo = (await sources.place('demo-chem'))!;
+    for (const s of await sources.list('demo-chem')) {
       expect(s.grade).toBe(3);
       expect(s.x).toBeGreaterThanOrEqual(demo.x);
       expect(s.x).toBeLessThanOrEqual(Math.min(PLAN_WIDTH, demo.x + demo.width));
@@ -36,10 +36,9 @@ test('enterprises get a place, referenced hazard sources are registered, existin
       expect(s.y).toBeLessThanOrEqual(Math.min(PLAN_HEIGHT, demo.y + demo.height));
     }
     // Idempotent.
-    expect(completeSitePlan(registry, sources)).toEqual({ placed: [], registered: [] });
+    expect(await completeSitePlan(registry, sources)).toEqual({ placed: [], registered: [] });
   } finally {
-    sources.close();
-    registry.close();
+    await registry.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -220,7 +220,7 @@ describe('revocation', () => {
     const device = await client(creds);
     const gone = closed(device);
     // Revoked through another connection to the registry file, as `hazwatch device revoke` or the API would.
-    const operator = openRegistry(tb.registryPath);
+    const operator = await openRegistry(tb.registryPath);
     operator.revokeDevice('acme', 'smoke-9');
     operator.close();
     await gone;
@@ -233,7 +233,7 @@ describe('revocation', () => {
     expect(await connackCode(tb.url, creds)).toBe(0);
     expect(await connackCode(tb.url, creds)).toBe(0);
     const rotated = await tb.registry.rotate(creds.username);
-    tb.registry.pollChanges();
+    await tb.registry.pollChanges();
     expect(await connackCode(tb.url, creds)).toBe(4);
     expect(await connackCode(tb.url, rotated)).toBe(0);
   });

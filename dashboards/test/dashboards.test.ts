@@ -229,13 +229,13 @@ describe('vessel limits from the registry', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hw-dash-'));
     tmp.push(dir);
     const registryFile = join(dir, 'registry.db');
-    const registry = openRegistry(registryFile);
-    registry.addEnterprise('acme');
+    const registry = await openRegistry(registryFile);
+    await registry.addEnterprise('acme');
     await registry.addDevice({ enterprise: 'acme', id: 'T-1', class: 'vessel', hazardSource: 'hs', meta: { limits: { level: { HH: 9, H: 8, L: 1, LL: 0.5 }, pressure: { hh: 1.6 } } } });
     await registry.addDevice({ enterprise: 'acme', id: 'T-2', class: 'vessel', meta: { limits: { level: 'bad' } } });
     await registry.addDevice({ enterprise: 'acme', id: 'G-1', class: 'gas_combustible' });
-    registry.close();
-    expect(readVesselLimits(registryFile).map((l) => `${l.series} ${l.metric}`)).toEqual(['acme/T-1 level', 'acme/T-1 pressure']);
+    await registry.close();
+    expect((await readVesselLimits(registryFile)).map((l) => `${l.series} ${l.metric}`)).toEqual(['acme/T-1 level', 'acme/T-1 pressure']);
 
     const run = async () => {
       const out = new PassThrough();
@@ -267,17 +267,17 @@ describe('vessel limits from the registry', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hw-dash-'));
     tmp.push(dir);
     const registryFile = join(dir, 'registry.db');
-    openRegistry(registryFile).close();
+    await (await openRegistry(registryFile)).close();
     const config = loadConfig({ env: {}, overrides: { registry: { path: registryFile }, dashboards: { out: join(dir, 'out'), watchSeconds: 1 } } });
     const out = new PassThrough();
     const service = (await dashboardsCommand.run({ config, log: silentLogger(), metrics: createMetricsRegistry(), args: [], flags: {}, signal: new AbortController().signal, out })) as Service;
     try {
       const file = join(dir, 'out', 'hazard-source.json');
       expect(readFileSync(file, 'utf8')).toBe(generated[1].json);
-      const registry = openRegistry(registryFile);
-      registry.addEnterprise('acme');
+      const registry = await openRegistry(registryFile);
+      await registry.addEnterprise('acme');
       await registry.addDevice({ enterprise: 'acme', id: 'T-9', class: 'vessel', meta: { limits: { temperature: { H: 45, HH: 55 } } } });
-      registry.close();
+      await registry.close();
       await waitFor(() => readFileSync(file, 'utf8') !== generated[1].json, 10_000, 100);
       expect(readFileSync(file, 'utf8')).toContain('"options": "acme/T-9"');
     } finally {

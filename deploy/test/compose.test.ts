@@ -284,13 +284,13 @@ describe('container scripts', () => {
     // Again, with a changed password: still fine, and the new one is the one that works.
     env.MQTT_RULES_PASSWORD = 'rules-password-rotated-0123';
     expect(provision().status).toBe(0);
-    const registry = openRegistry(join(dataDir, 'registry.db'));
+    const registry = await openRegistry(join(dataDir, 'registry.db'));
     try {
       expect(await registry.verify('svc:ingest', 'ingest-password-0123456789')).toBe('ok');
       expect(await registry.verify('svc:rules', 'rules-password-0123456789')).toBe('bad');
       expect(await registry.verify('svc:rules', 'rules-password-rotated-0123')).toBe('ok');
     } finally {
-      registry.close();
+      await registry.close();
     }
     const short = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'deploy/provision.ts')], { encoding: 'utf8', cwd: ROOT, env: { ...env, MQTT_API_PASSWORD: 'short' } });
     expect(short.status).toBe(2);

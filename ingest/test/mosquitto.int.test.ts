@@ -20,14 +20,14 @@ describe('ingest on Mosquitto', () => {
 
   beforeAll(async () => {
     mosquitto = await startMosquitto(tmp.dir);
-    registry = openRegistry(`${tmp.dir}/registry.db`);
+    registry = await openRegistry(`${tmp.dir}/registry.db`);
     await registry.addDevices(Array.from({ length: 4 }, (_, i) => ({ enterprise: 'acme', id: `meter-${i}`, class: 'power_meter' as const })));
     client = await connect(mosquitto.url, { clientId: 'tester' });
   });
 
   afterAll(async () => {
     await client?.endAsync();
-    registry?.close();
+    await registry?.close();
     await mosquitto?.stop();
     tmp.remove();
   });

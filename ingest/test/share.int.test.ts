@@ -20,14 +20,14 @@ describe('ingest.shareGroup', () => {
   let influx: OwnInflux;
 
   beforeAll(async () => {
-    registry = openRegistry(`${tmp.dir}/registry.db`);
+    registry = await openRegistry(`${tmp.dir}/registry.db`);
     await registry.addDevices(METERS.map((id) => ({ enterprise: 'acme', id, class: 'power_meter' as const })));
     influx = await ownInflux();
     await influx.start();
   });
 
   afterAll(async () => {
-    registry?.close();
+    await registry?.close();
     await influx?.remove();
     tmp.remove();
   });

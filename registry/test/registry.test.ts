@@ -1,102 +1,114 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BACKENDS, type TestDatabase } from '../../test/support/databases.ts';
 import { deviceDirectory, openRegistry } from '../registry.ts';
 
-const tmp = () => join(mkdtempSync(join(tmpdir(), 'hw-reg-')), 'registry.db');
+describe.each(BACKENDS)('registry on $name', (backend) => {
+  const made: TestDatabase[] = [];
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((d) => d.drop()));
+  });
+  const fresh = async () => {
+    const d = await backend.fresh('registry.db');
+    made.push(d);
+    return d;
+  };
+  const tmp = async () => (await fresh()).target;
 
-describe('registry', () => {
   it('issues device credentials once and verifies them against the stored hash only', async () => {
-    const reg = openRegistry(tmp());
+    const reg = await openRegistry(await tmp());
     const creds = await reg.addDevice({ enterprise: 'acme', id: 'gas-01', class: 'gas_combustible', site: 'north' });
     expect(creds.username).toBe('acme/gas-01');
     expect(await reg.verify(creds.username, creds.password)).toBe('ok');
     expect(await reg.verify(creds.username, creds.password + 'x')).toBe('bad');
     expect(await reg.verify('acme/nobody', 'x')).toBe('unknown');
     expect(JSON.stringify(reg.accounts())).not.toContain(creds.password);
-    reg.revokeDevice('acme', 'gas-01');
+    await reg.revokeDevice('acme', 'gas-01');
     expect(await reg.verify(creds.username, creds.password)).toBe('revoked');
-    reg.close();
+    await reg.close();
   });
 
   it('refuses ids that would break topics and unknown classes', async () => {
-    const reg = openRegistry(tmp());
+    const reg = await openRegistry(await tmp());
     await expect(reg.addDevice({ enterprise: 'acme', id: 'a/b', class: 'oxygen' })).rejects.toThrow(/not a valid id/);
     await expect(reg.addDevice({ enterprise: 'ac+me', id: 'a', class: 'oxygen' })).rejects.toThrow(/not a valid id/);
     await expect(reg.addDevice({ enterprise: 'acme', id: 'a', class: 'toaster' as never })).rejects.toThrow(/unknown device class/);
     // Alarms about the platform itself live under this enterprise (rules/platform.ts).
     await expect(reg.addDevice({ enterprise: 'platform', id: 'a', class: 'oxygen' })).rejects.toThrow(/reserved/);
-    expect(() => reg.addEnterprise('platform')).toThrow(/reserved/);
-    reg.close();
+    await expect(reg.addEnterprise('platform')).rejects.toThrow(/reserved/);
+    await reg.close();
   });
 
   it('lets another process see a change without restart', async () => {
-    const path = tmp();
-    const writer = openRegistry(path);
-    const reader = openRegistry(path);
+    const path = await tmp();
+    const writer = await openRegistry(path);
+    const reader = await openRegistry(path);
     let t = 0;
     const dir = deviceDirectory(reader, { checkMs: 1000, now: () => t });
     expect(dir.get('acme', 'o2-1')).toBeUndefined();
     await writer.addDevice({ enterprise: 'acme', id: 'o2-1', class: 'oxygen' });
+    // The directory asks the registry to look for changes at most once per checkMs; the answer
+    // arrives asynchronously, so the second lookup after the interval sees the device.
     t += 1000;
+    dir.get('acme', 'o2-1');
+    await reader.pollChanges();
     expect(dir.get('acme', 'o2-1')?.class).toBe('oxygen');
-    writer.revokeDevice('acme', 'o2-1');
+    await writer.revokeDevice('acme', 'o2-1');
     t += 1000;
+    dir.get('acme', 'o2-1');
+    await reader.pollChanges();
     expect(dir.get('acme', 'o2-1')).toBeUndefined();
-    writer.close();
-    reader.close();
+    expect(reader.account('acme/o2-1')?.revokedAt).not.toBeNull();
+    await writer.close();
+    await reader.close();
   });
 
   it('keeps what each device promised and when it was last heard from; presence writes do not reload devices elsewhere', async () => {
-    const path = tmp();
-    const writer = openRegistry(path);
-    const reader = openRegistry(path);
+    const path = await tmp();
+    const writer = await openRegistry(path);
+    const reader = await openRegistry(path);
     await writer.addDevice({ enterprise: 'acme', id: 'smk-1', class: 'smoke_alarm', intervalSeconds: 14_400, connection: { mode: 'intermittent', tolerance: 2 } });
     await writer.addDevice({ enterprise: 'acme', id: 'gas-1', class: 'gas_combustible' });
+    expect(await reader.pollChanges()).toBe(true);
     expect(reader.device('acme', 'smk-1')).toMatchObject({ intervalSeconds: 14_400, connection: { mode: 'intermittent', tolerance: 2 } });
     expect(reader.device('acme', 'gas-1')?.connection).toBeNull();
     await expect(writer.addDevice({ enterprise: 'acme', id: 'x', class: 'oxygen', connection: { mode: 'sometimes' as never } })).rejects.toThrow(/connection: mode/);
     await expect(writer.addDevice({ enterprise: 'acme', id: 'x', class: 'oxygen', intervalSeconds: 0 })).rejects.toThrow(/reporting interval 0 s/);
-    expect(writer.updateDevice('acme', 'gas-1', { connection: { graceSeconds: 60 } })?.connection).toEqual({ graceSeconds: 60 });
-    expect(reader.pollChanges()).toBe(true);
+    expect((await writer.updateDevice('acme', 'gas-1', { connection: { graceSeconds: 60 } }))?.connection).toEqual({ graceSeconds: 60 });
+    expect(await reader.pollChanges()).toBe(true);
 
     // Rules writes its judgement every few seconds: readable by all, but not a change of devices.
-    writer.writePresence([{ enterprise: 'acme', device: 'smk-1', state: 'online', reason: null, heardAt: 1000, nextExpectedAt: 14_401_000, offlineAt: 28_801_000, updatedAt: 1000 }]);
-    expect(reader.pollChanges()).toBe(false);
-    expect(reader.presence('acme', 'smk-1')).toMatchObject({ state: 'online', heardAt: 1000 });
+    await writer.writePresence([{ enterprise: 'acme', device: 'smk-1', state: 'online', reason: null, heardAt: 1000, nextExpectedAt: 14_401_000, offlineAt: 28_801_000, updatedAt: 1000 }]);
+    expect(await reader.pollChanges()).toBe(false);
+    expect(await reader.presence('acme', 'smk-1')).toMatchObject({ state: 'online', heardAt: 1000 });
     // Not heard since a restart (heardAt null) keeps the time it was last heard.
-    writer.writePresence([{ enterprise: 'acme', device: 'smk-1', state: 'offline', reason: 'silent', heardAt: null, nextExpectedAt: 14_401_000, offlineAt: 28_801_000, updatedAt: 30_000_000 }]);
-    expect(reader.presence('acme', 'smk-1')).toMatchObject({ state: 'offline', reason: 'silent', heardAt: 1000 });
-    expect(reader.presences().map((p) => p.device)).toEqual(['smk-1']);
-    writer.close();
-    reader.close();
+    await writer.writePresence([{ enterprise: 'acme', device: 'smk-1', state: 'offline', reason: 'silent', heardAt: null, nextExpectedAt: 14_401_000, offlineAt: 28_801_000, updatedAt: 30_000_000 }]);
+    expect(await reader.presence('acme', 'smk-1')).toMatchObject({ state: 'offline', reason: 'silent', heardAt: 1000 });
+    expect((await reader.presences()).map((p) => p.device)).toEqual(['smk-1']);
+    await writer.close();
+    await reader.close();
   });
 
-  it('adds the connection column to a registry file written before it existed', async () => {
-    const path = tmp();
-    const old = new Database(path);
-    old.exec(`create table enterprises (id text primary key, name text not null, created_at integer not null);
+  it('adds the columns a registry written by an earlier version lacks', async () => {
+    const db = await fresh();
+    await db.exec(`create table enterprises (id text primary key, name text not null, created_at integer not null);
       create table devices (enterprise text not null references enterprises(id), id text not null, class text not null, name text not null default '',
         site text not null default '', hazard_source text, interval_s integer, meta text not null default '{}', created_at integer not null, revoked_at integer,
         primary key (enterprise, id));
       insert into enterprises values ('acme', 'Acme', 1);
       insert into devices (enterprise, id, class, interval_s, created_at) values ('acme', 'o2-1', 'oxygen', 5, 1);`);
-    old.close();
-    const reg = openRegistry(path);
+    const reg = await openRegistry(db.target);
     expect(reg.device('acme', 'o2-1')).toMatchObject({ class: 'oxygen', intervalSeconds: 5, connection: null });
-    expect(reg.updateDevice('acme', 'o2-1', { connection: { mode: 'always', graceSeconds: 10 } })?.connection).toEqual({ mode: 'always', graceSeconds: 10 });
-    reg.close();
+    expect((await reg.updateDevice('acme', 'o2-1', { connection: { mode: 'always', graceSeconds: 10 } }))?.connection).toEqual({ mode: 'always', graceSeconds: 10 });
+    await reg.close();
   });
 
   it('registers a fleet in one transaction', async () => {
-    const reg = openRegistry(tmp());
+    const reg = await openRegistry(await tmp());
     const creds = await reg.addDevices(Array.from({ length: 50 }, (_, i) => ({ enterprise: `e${i % 5}`, id: `d${i}`, class: 'smoke_alarm' as const })));
     expect(creds).toHaveLength(50);
     expect(reg.devices()).toHaveLength(50);
     expect(reg.enterprises()).toHaveLength(5);
     expect(await reg.verify(creds[7].username, creds[7].password)).toBe('ok');
-    reg.close();
+    await reg.close();
   });
 });

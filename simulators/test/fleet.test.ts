@@ -201,7 +201,7 @@ describe('fleet and a broker that goes away', () => {
       // Keep the data directory: the second broker reads the same registry.
       const first = broker;
       await first.broker.close();
-      first.registry.close();
+      await first.registry.close();
       await waitFor(() => fleet.stats().connected === 0, 10_000);
       await new Promise((r) => setTimeout(r, 1500));
       const whileDown = fleet.stats().sent;

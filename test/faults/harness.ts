@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ownInflux, type OwnInflux } from '../support/influxd.ts';
 import { READY, startService, type Service } from '../../bench/lib/procs.ts';
-import { openRegistry, type Credentials } from '../../registry/registry.ts';
+import { openRegistry, type Credentials, type Registry } from '../../registry/registry.ts';
 import { freePort } from '../support/net.ts';
 
 export const DB = 'hazwatch_faults';
@@ -22,7 +22,7 @@ export interface PipelineOptions {
   rulesEnv?: NodeJS.ProcessEnv;
   brokerArgs?: string[];
   /** More registry entries before anything starts (e.g. simulator devices with their own credentials). */
-  provision?: (registry: ReturnType<typeof openRegistry>) => Promise<void>;
+  provision?: (registry: Registry) => Promise<void>;
 }
 
 export interface Pipeline {
@@ -47,7 +47,7 @@ export interface Pipeline {
 export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
   const dir = mkdtempSync(join(tmpdir(), 'hazwatch-faults-'));
   const registryPath = join(dir, 'registry.db');
-  const registry = openRegistry(registryPath);
+  const registry = await openRegistry(registryPath);
   const devices = Array.from({ length: opts.devices ?? 500 }, (_, i) => `lel-${i}`);
   await registry.addDevices(devices.map((id) => ({ enterprise: 'load', id, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
   await registry.addDevices(Array.from({ length: opts.probes ?? 100 }, (_, i) => ({ enterprise: 'probe', id: `p-${i}`, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
@@ -55,7 +55,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   const probeGateway = await registry.addGateway('probe', 'gw');
   const services = { ingest: await registry.setService('ingest'), rules: await registry.setService('rules'), watch: await registry.setService('watch') };
   await opts.provision?.(registry);
-  registry.close();
+  await registry.close();
 
   const influx = await ownInflux();
   await influx.start();

@@ -32,7 +32,7 @@ it(`${DROP} devices drop at the same instant: every will delivered, one offline 
     rules: true,
     provision: async (registry) => {
       credentials = await provisionDevices(registry, devices);
-      for (const d of devices) registry.updateDevice(d.enterprise, d.id, { connection: { mode: 'always', graceSeconds: 2 } });
+      for (const d of devices) await registry.updateDevice(d.enterprise, d.id, { connection: { mode: 'always', graceSeconds: 2 } });
     },
   });
 

@@ -52,7 +52,7 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hazwatch-broker-'));
   const registryPath = opts.registryPath ?? join(dataDir, 'registry.db');
-  const registry = openRegistry(registryPath);
+  const registry = await openRegistry(registryPath);
   const metrics = opts.metrics ?? createMetricsRegistry();
   try {
     const service = await registry.setService('test');
@@ -73,12 +73,12 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
       metrics,
       async close() {
         await broker.close();
-        registry.close();
+        await registry.close();
         if (ownDir) rmSync(dataDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
-    registry.close();
+    await registry.close();
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
