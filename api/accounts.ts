@@ -1,13 +1,13 @@
-// Console and API accounts, their sessions, and the audit log, in one SQLite file (<dataDir>/api.db).
+// Console and API accounts, their sessions, and the audit log: one SQLite file (<dataDir>/api.db), or
+// the PostgreSQL database every API node shares, so that any node serves any signed-in operator.
 // Passwords are chosen by people: scrypt with the human-password cost. Session tokens are random
-// 256-bit strings stored only as SHA-256 hashes, so a copy of the file does not let anyone sign in.
+// 256-bit strings stored only as SHA-256 hashes, so a copy of the database does not let anyone sign in.
 // The audit table is append-only: triggers refuse UPDATE and DELETE.
-import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { HazwatchError } from '../contract/errors.ts';
 import { isValidId } from '../contract/topics.ts';
+import type { Logger } from '../core/log.ts';
+import { openDatabase, type Schema, type Sql } from '../core/sql.ts';
 import { HUMAN_PASSWORD_PARAMS, hashSecret, verifySecret } from '../registry/secrets.ts';
 
 export const ROLES = ['operator', 'supervisor', 'administrator', 'enterprise'] as const;
@@ -43,27 +43,28 @@ export interface AuditEntry {
   ip: string | null;
 }
 
-const SCHEMA = `
+const SCHEMA: Schema = {
+  tables: `
 create table if not exists users (
   username text primary key,
   role text not null check (role in ('operator', 'supervisor', 'administrator', 'enterprise')),
   enterprise text,
   display_name text not null default '',
   password_hash text not null,
-  created_at integer not null,
-  disabled_at integer,
+  created_at bigint not null,
+  disabled_at bigint,
   check ((role = 'enterprise') = (enterprise is not null))
 );
 create table if not exists sessions (
   token_hash text primary key,
   username text not null references users(username),
-  created_at integer not null,
-  expires_at integer not null
+  created_at bigint not null,
+  expires_at bigint not null
 );
 create index if not exists sessions_expiry on sessions(expires_at);
 create table if not exists audit (
-  seq integer primary key autoincrement,
-  at integer not null,
+  seq {serial},
+  at bigint not null,
   username text not null,
   role text not null,
   enterprise text,
@@ -76,9 +77,17 @@ create table if not exists audit (
   ip text
 );
 create index if not exists audit_at on audit(at);
+`,
+  sqlite: `
 create trigger if not exists audit_no_update before update on audit begin select raise(abort, 'audit log is append-only'); end;
 create trigger if not exists audit_no_delete before delete on audit begin select raise(abort, 'audit log is append-only'); end;
-`;
+`,
+  postgres: `
+create or replace function hazwatch_audit_append_only() returns trigger language plpgsql as $$
+begin raise exception 'audit log is append-only'; end $$;
+create or replace trigger audit_append_only before update or delete on audit for each row execute function hazwatch_audit_append_only();
+`,
+};
 
 type UserRow = { username: string; role: Role; enterprise: string | null; display_name: string; password_hash: string; created_at: number; disabled_at: number | null };
 
@@ -98,36 +107,19 @@ export interface NewUser {
   displayName?: string;
 }
 
-export type AccountStore = ReturnType<typeof openAccounts>;
+export type AccountStore = Awaited<ReturnType<typeof openAccounts>>;
 
-export function openAccounts(path: string, options: { sessionTtlMs: number; now?: () => number }) {
+/** Opens the accounts, sessions and audit log: a SQLite file, or the PostgreSQL database every API node shares. */
+export async function openAccounts(target: string, options: { sessionTtlMs: number; now?: () => number; log?: Logger }) {
   const now = options.now ?? Date.now;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  db.exec(SCHEMA);
-
-  const stmt = {
-    user: db.prepare('select * from users where username = ?'),
-    users: db.prepare('select * from users order by username'),
-    count: db.prepare('select count(*) as n from users'),
-    insertUser: db.prepare('insert into users (username, role, enterprise, display_name, password_hash, created_at) values (?, ?, ?, ?, ?, ?)'),
-    setPassword: db.prepare('update users set password_hash = ? where username = ?'),
-    setRole: db.prepare('update users set role = ?, enterprise = ?, display_name = ? where username = ?'),
-    disable: db.prepare('update users set disabled_at = ? where username = ? and disabled_at is null'),
-    enable: db.prepare('update users set disabled_at = null where username = ?'),
-    insertSession: db.prepare('insert into sessions (token_hash, username, created_at, expires_at) values (?, ?, ?, ?)'),
-    session: db.prepare('select s.expires_at, u.* from sessions s join users u on u.username = s.username where s.token_hash = ?'),
-    touch: db.prepare('update sessions set expires_at = ? where token_hash = ?'),
-    deleteSession: db.prepare('delete from sessions where token_hash = ?'),
-    deleteSessionsOf: db.prepare('delete from sessions where username = ?'),
-    purge: db.prepare('delete from sessions where expires_at <= ?'),
-    audit: db.prepare(
-      'insert into audit (at, username, role, enterprise, action, method, path, status, target, detail, ip) values (@at, @username, @role, @enterprise, @action, @method, @path, @status, @target, @detail, @ip)',
-    ),
-  };
+  const db = await openDatabase(target, { lock: 'accounts', log: options.log });
+  try {
+    await db.migrate(SCHEMA);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const deleteSessionsOf = (sql: Sql, username: string) => sql.run('delete from sessions where username = ?', [username]);
 
   function checkUser(user: Omit<NewUser, 'password'>): void {
     if (!isValidId(user.username)) throw new HazwatchError('HW_ERR_VALIDATION', 'username: letters, digits, _ . -, at most 64', { field: 'username' });
@@ -135,88 +127,111 @@ export function openAccounts(path: string, options: { sessionTtlMs: number; now?
     if (user.role !== 'enterprise' && user.enterprise) throw new HazwatchError('HW_ERR_VALIDATION', 'enterprise: only enterprise users belong to an enterprise', { field: 'enterprise' });
   }
 
+  async function existing(username: string): Promise<User> {
+    const user = await store.get(username);
+    if (!user) throw new HazwatchError('HW_ERR_NOT_FOUND', `no user ${username}`);
+    return user;
+  }
+
   const store = {
-    get(username: string): User | undefined {
-      const row = stmt.user.get(username) as UserRow | undefined;
+    async get(username: string): Promise<User | undefined> {
+      const row = await db.get<UserRow>('select * from users where username = ?', [username]);
       return row ? toUser(row) : undefined;
     },
-    list(): User[] {
-      return (stmt.users.all() as UserRow[]).map(toUser);
+    async list(): Promise<User[]> {
+      return (await db.all<UserRow>('select * from users order by username')).map(toUser);
     },
-    isEmpty(): boolean {
-      return (stmt.count.get() as { n: number }).n === 0;
+    async isEmpty(): Promise<boolean> {
+      return (await db.get<{ n: number }>('select count(*) as n from users'))!.n === 0;
     },
     async create(user: NewUser): Promise<User> {
       checkUser(user);
-      if (store.get(user.username)) throw new HazwatchError('HW_ERR_CONFLICT', `user ${user.username} already exists`, { field: 'username' });
       const hash = await hashSecret(user.password, HUMAN_PASSWORD_PARAMS);
-      stmt.insertUser.run(user.username, user.role, user.enterprise ?? null, user.displayName ?? '', hash, now());
-      return store.get(user.username)!;
+      await db.write(async (sql) => {
+        if (await sql.get('select 1 as x from users where username = ?', [user.username])) throw new HazwatchError('HW_ERR_CONFLICT', `user ${user.username} already exists`, { field: 'username' });
+        await sql.run('insert into users (username, role, enterprise, display_name, password_hash, created_at) values (?, ?, ?, ?, ?, ?)', [user.username, user.role, user.enterprise ?? null, user.displayName ?? '', hash, now()]);
+      });
+      return (await store.get(user.username))!;
     },
-    update(username: string, change: { role?: Role; enterprise?: string | null; displayName?: string }): User {
-      const user = store.get(username);
-      if (!user) throw new HazwatchError('HW_ERR_NOT_FOUND', `no user ${username}`);
+    async update(username: string, change: { role?: Role; enterprise?: string | null; displayName?: string }): Promise<User> {
+      const user = await existing(username);
       const role = change.role ?? user.role;
       const enterprise = change.enterprise !== undefined ? change.enterprise : role === 'enterprise' ? user.enterprise : null;
       checkUser({ username, role, enterprise });
-      stmt.setRole.run(role, enterprise, change.displayName ?? user.displayName, username);
-      // A changed role or scope takes effect now, not at the next login.
-      stmt.deleteSessionsOf.run(username);
-      return store.get(username)!;
+      await db.write(async (sql) => {
+        await sql.run('update users set role = ?, enterprise = ?, display_name = ? where username = ?', [role, enterprise, change.displayName ?? user.displayName, username]);
+        // A changed role or scope takes effect now, not at the next login.
+        await deleteSessionsOf(sql, username);
+      });
+      return (await store.get(username))!;
     },
     async setPassword(username: string, password: string): Promise<void> {
-      if (!store.get(username)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no user ${username}`);
-      stmt.setPassword.run(await hashSecret(password, HUMAN_PASSWORD_PARAMS), username);
-      stmt.deleteSessionsOf.run(username);
+      await existing(username);
+      const hash = await hashSecret(password, HUMAN_PASSWORD_PARAMS);
+      await db.write(async (sql) => {
+        await sql.run('update users set password_hash = ? where username = ?', [hash, username]);
+        await deleteSessionsOf(sql, username);
+      });
     },
-    setDisabled(username: string, disabled: boolean): User {
-      if (!store.get(username)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no user ${username}`);
-      if (disabled) {
-        stmt.disable.run(now(), username);
-        stmt.deleteSessionsOf.run(username);
-      } else stmt.enable.run(username);
-      return store.get(username)!;
+    async setDisabled(username: string, disabled: boolean): Promise<User> {
+      await existing(username);
+      await db.write(async (sql) => {
+        if (disabled) {
+          await sql.run('update users set disabled_at = ? where username = ? and disabled_at is null', [now(), username]);
+          await deleteSessionsOf(sql, username);
+        } else await sql.run('update users set disabled_at = null where username = ?', [username]);
+      });
+      return (await store.get(username))!;
     },
     /** Checks a password; returns the user, or undefined for a wrong name, password, or a disabled account. */
     async authenticate(username: string, password: string): Promise<User | undefined> {
-      const row = stmt.user.get(username) as UserRow | undefined;
+      const row = await db.get<UserRow>('select * from users where username = ?', [username]);
       // Hash anyway for an unknown user, so the answer time does not tell which names exist.
       const ok = await verifySecret(password, row?.password_hash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
       if (!row || !ok || row.disabled_at !== null) return undefined;
       return toUser(row);
     },
-    openSession(username: string): { token: string; expiresAt: number } {
+    async openSession(username: string): Promise<{ token: string; expiresAt: number }> {
       const token = randomBytes(32).toString('base64url');
-      const expiresAt = now() + options.sessionTtlMs;
-      stmt.purge.run(now());
-      stmt.insertSession.run(tokenHash(token), username, now(), expiresAt);
+      const t = now();
+      const expiresAt = t + options.sessionTtlMs;
+      await db.write(async (sql) => {
+        await sql.run('delete from sessions where expires_at <= ?', [t]);
+        await sql.run('insert into sessions (token_hash, username, created_at, expires_at) values (?, ?, ?, ?)', [tokenHash(token), username, t, expiresAt]);
+      });
       return { token, expiresAt };
     },
     /** The session of a token, extended (sliding expiry) while in use; undefined when unknown or expired. */
-    session(token: string): Session | undefined {
+    async session(token: string): Promise<Session | undefined> {
       const hash = tokenHash(token);
-      const row = stmt.session.get(hash) as (UserRow & { expires_at: number }) | undefined;
+      const row = await db.get<UserRow & { expires_at: number }>('select s.expires_at, u.* from sessions s join users u on u.username = s.username where s.token_hash = ?', [hash]);
       if (!row) return undefined;
       const t = now();
       if (row.expires_at <= t || row.disabled_at !== null) {
-        stmt.deleteSession.run(hash);
+        await db.write((sql) => sql.run('delete from sessions where token_hash = ?', [hash]));
         return undefined;
       }
       let expiresAt = row.expires_at;
       // Extend at most once a minute: no write per request.
       if (t + options.sessionTtlMs - expiresAt > 60_000) {
         expiresAt = t + options.sessionTtlMs;
-        stmt.touch.run(expiresAt, hash);
+        await db.write((sql) => sql.run('update sessions set expires_at = ? where token_hash = ?', [expiresAt, hash]));
       }
       return { user: toUser(row), expiresAt };
     },
-    closeSession(token: string): void {
-      stmt.deleteSession.run(tokenHash(token));
+    async closeSession(token: string): Promise<void> {
+      await db.write((sql) => sql.run('delete from sessions where token_hash = ?', [tokenHash(token)]));
     },
-    audit(entry: Omit<AuditEntry, 'seq' | 'at' | 'detail'> & { detail?: Record<string, unknown> | null }): void {
-      stmt.audit.run({ ...entry, at: now(), detail: entry.detail ? JSON.stringify(entry.detail) : null });
+    async audit(entry: Omit<AuditEntry, 'seq' | 'at' | 'detail'> & { detail?: Record<string, unknown> | null }): Promise<void> {
+      const { username, role, enterprise, action, method, path, status, target, ip } = entry;
+      await db.write((sql) =>
+        sql.run(
+          'insert into audit (at, username, role, enterprise, action, method, path, status, target, detail, ip) values (@at, @username, @role, @enterprise, @action, @method, @path, @status, @target, @detail, @ip)',
+          { at: now(), username, role, enterprise, action, method, path, status, target, ip, detail: entry.detail ? JSON.stringify(entry.detail) : null },
+        ),
+      );
     },
-    auditLog(filter: { from?: number; to?: number; username?: string; enterprise?: string; action?: string; limit?: number; beforeSeq?: number }): AuditEntry[] {
+    async auditLog(filter: { from?: number; to?: number; username?: string; enterprise?: string; action?: string; limit?: number; beforeSeq?: number }): Promise<AuditEntry[]> {
       const where: string[] = [];
       const args: Record<string, unknown> = {};
       if (filter.from !== undefined) (where.push('at >= @from'), (args.from = filter.from));
@@ -226,13 +241,11 @@ export function openAccounts(path: string, options: { sessionTtlMs: number; now?
       if (filter.action) (where.push('action = @action'), (args.action = filter.action));
       if (filter.beforeSeq !== undefined) (where.push('seq < @beforeSeq'), (args.beforeSeq = filter.beforeSeq));
       args.limit = filter.limit ?? 200;
-      const rows = db
-        .prepare(`select * from audit ${where.length ? 'where ' + where.join(' and ') : ''} order by seq desc limit @limit`)
-        .all(args) as (Omit<AuditEntry, 'detail'> & { detail: string | null })[];
+      const rows = await db.all<Omit<AuditEntry, 'detail'> & { detail: string | null }>(`select * from audit ${where.length ? 'where ' + where.join(' and ') : ''} order by seq desc limit @limit`, args);
       return rows.map((r) => ({ ...r, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null }));
     },
-    close(): void {
-      db.close();
+    async close(): Promise<void> {
+      await db.close();
     },
   };
   return store;

@@ -55,7 +55,7 @@ function tokenOf(req: FastifyRequest): string | undefined {
 export function authenticate(accounts: AccountStore) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
     const token = tokenOf(req);
-    const session = token ? accounts.session(token) : undefined;
+    const session = token ? await accounts.session(token) : undefined;
     if (!session) throw new HazwatchError('HW_ERR_UNAUTHENTICATED');
     req.user = session.user;
     req.sessionToken = token;

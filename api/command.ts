@@ -1,6 +1,6 @@
 // `hazwatch api`: the operator API and the monitoring-room console.
 import type { Command } from '../core/command.ts';
-import { registryPath } from '../core/config.ts';
+import { registryTarget } from '../core/config.ts';
 import { serveWithRegistry } from '../registry/registry.ts';
 import { startApi } from './start.ts';
 
@@ -19,7 +19,7 @@ export const apiCommand: Command = {
     return Object.keys(api).length ? { api } : {};
   },
   async run({ config, log, metrics, out }) {
-    const served = await serveWithRegistry(registryPath(config), 'api', (registry) => startApi({ config, log, metrics, registry }));
+    const served = await serveWithRegistry(registryTarget(config), 'api', (registry) => startApi({ config, log, metrics, registry }));
     const { service } = served;
     out.write(`console: ${service.consoleUrl}\nAPI docs: ${service.url}/docs\n`);
     if (service.generatedAdminPassword) {

@@ -133,7 +133,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
     if (action === 'session.login') logins.inc({ outcome: reply.statusCode < 300 ? 'ok' : 'refused' });
     if (!who) return;
     try {
-      ctx.accounts.audit({
+      await ctx.accounts.audit({
         username: who.username,
         role: 'role' in who ? who.role : 'unknown',
         enterprise: req.auditEnterprise ?? (req.user?.role === 'enterprise' ? req.user.enterprise : null) ?? null,

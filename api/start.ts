@@ -1,12 +1,12 @@
 // startApi: opens the stores, bootstraps the first administrator, subscribes to the broker for the
 // latest values and serves the API and the console. Used by `hazwatch api` and `hazwatch start`.
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { HazwatchError } from '../contract/errors.ts';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { MqttClient } from 'mqtt';
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '../core/command.ts';
-import { dataPath, type Config } from '../core/config.ts';
+import { accountsTarget, alarmStoreTarget, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { gauge } from '../core/metrics.ts';
 import { openHazardSources } from '../registry/hazard-sources.ts';
@@ -48,20 +48,31 @@ export function influxTarget(config: Config): InfluxTarget | undefined {
 /** Creates the first administrator (and the demo login) when there are no accounts yet. */
 export async function bootstrapAccounts(accounts: AccountStore, config: Config['api'], log: Logger): Promise<string | undefined> {
   let generated: string | undefined;
-  if (!accounts.get(config.adminUser) && !accounts.list().some((u) => u.role === 'administrator')) {
+  if (!(await accounts.get(config.adminUser)) && !(await accounts.list()).some((u) => u.role === 'administrator')) {
     const password = config.adminPassword ?? randomBytes(12).toString('base64url');
-    await accounts.create({ username: config.adminUser, password, role: 'administrator', displayName: 'Administrator' });
+    // API nodes starting together race for this; the one that loses finds the account made.
+    if (!(await createUnlessExists(accounts, { username: config.adminUser, password, role: 'administrator', displayName: 'Administrator' }))) return undefined;
     if (!config.adminPassword) {
       generated = password;
       // Logged once, at the only moment it exists in clear; change it after the first sign-in.
       log.warn({ username: config.adminUser, password }, 'first administrator created with a generated password: sign in and change it');
     } else log.info({ username: config.adminUser }, 'first administrator created');
   }
-  if (config.demoLogin && !accounts.get(DEMO_LOGIN.username)) {
-    await accounts.create({ ...DEMO_LOGIN, displayName: 'Demo supervisor' });
+  if (config.demoLogin && !(await accounts.get(DEMO_LOGIN.username)) && (await createUnlessExists(accounts, { ...DEMO_LOGIN, displayName: 'Demo supervisor' }))) {
     log.info({ username: DEMO_LOGIN.username }, 'demo login created');
   }
   return generated;
+}
+
+/** False when the account exists already (made meanwhile by another API node). */
+async function createUnlessExists(accounts: AccountStore, user: Parameters<AccountStore['create']>[0]): Promise<boolean> {
+  try {
+    await accounts.create(user);
+    return true;
+  } catch (err) {
+    if (err instanceof HazwatchError && err.code === 'HW_ERR_CONFLICT') return false;
+    throw err;
+  }
 }
 
 export interface StartApiOptions {
@@ -81,10 +92,10 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   const log = options.log.child({ component: 'api' });
   const now = options.now ?? Date.now;
   const api = config.api;
-  const accounts = openAccounts(api.dbPath ? resolve(api.dbPath) : dataPath(config, 'api.db'), { sessionTtlMs: api.sessionTtlMinutes * 60_000, now });
+  const accounts = await openAccounts(accountsTarget(config), { sessionTtlMs: api.sessionTtlMinutes * 60_000, now, log });
   const sources = await openHazardSources(registry.database, { now });
   const ownAlarms = !options.alarms;
-  const alarms = options.alarms ?? await openAlarmStore(resolve(api.alarmsPath ?? config.rules.storePath ?? dataPath(config, 'alarms.db')), { maxShelveMs: config.rules.maxShelveHours * 3_600_000 });
+  const alarms = options.alarms ?? await openAlarmStore(alarmStoreTarget(config, api.alarmsPath), { maxShelveMs: config.rules.maxShelveHours * 3_600_000, log });
   const directory = deviceDirectory(registry);
   const latest = createLatestStore({ devices: directory, heardBefore: await registry.presences(), now, metrics });
 
@@ -108,6 +119,10 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   };
 
   const generatedAdminPassword = await bootstrapAccounts(accounts, api, log);
+  // Devices, enterprises and accounts others register (another API node, `hazwatch device add`):
+  // this node's view follows within a second.
+  const follow = setInterval(() => void registry.pollChanges().catch((err) => log.warn({ err }, 'registry check failed')), 1000);
+  follow.unref();
   let stopPlan = () => {};
   if (api.autoPlan) {
     // One completion at a time: a change arriving meanwhile runs after it, on what it placed.
@@ -121,9 +136,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
     };
     await plan();
     // The demo fleet registers its devices after the API starts: follow the registry.
-    const off = registry.onChange(() => void plan());
-    const timer = setInterval(() => void registry.pollChanges().catch((err) => log.warn({ err }, 'registry check failed')), 2000);
-    stopPlan = () => (off(), clearInterval(timer));
+    stopPlan = registry.onChange(() => void plan());
   }
   const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready };
   const { app } = await buildApi(ctx);
@@ -141,11 +154,12 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
     consoleUrl: api.publicUrl ?? `${url}/`,
     generatedAdminPassword,
     async close() {
+      clearInterval(follow);
       stopPlan();
       await app.close();
       await new Promise<void>((r) => (mqttClient ? mqttClient.end(false, {}, () => r()) : r()));
       if (ownAlarms) await alarms.dispose();
-      accounts.close();
+      await accounts.close();
     },
   };
 }

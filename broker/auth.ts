@@ -73,8 +73,13 @@ export function authenticator(options: AuthenticatorOptions) {
     const result = await registry.verify(username, password.toString('utf8'));
     if (result === 'revoked') return { ok: false, code: 'HW_ERR_AUTH_REVOKED' };
     if (result !== 'ok') return { ok: false, code: 'HW_ERR_AUTH_BAD_CREDENTIALS' };
-    const account = registry.account(username);
-    const identity = account && identityOf(account);
+    let account = registry.account(username);
+    // Registered (or registered again) a moment ago, by another process: read the registry's change now.
+    if (!account || account.revokedAt !== null) {
+      await registry.pollChanges().catch(() => false);
+      account = registry.account(username);
+    }
+    const identity = account && account.revokedAt === null ? identityOf(account) : undefined;
     if (!identity) return { ok: false, code: 'HW_ERR_AUTH_BAD_CREDENTIALS' };
     if (startedIn === generation) {
       if (cache.size >= cacheSize) cache.clear();

@@ -1,6 +1,6 @@
 // `hazwatch broker`: the MQTT broker on its own, reading credentials from the registry file.
 import type { Command } from '../core/command.ts';
-import { registryPath } from '../core/config.ts';
+import { registryTarget } from '../core/config.ts';
 import { serveWithRegistry } from '../registry/registry.ts';
 import { startBroker } from './server.ts';
 
@@ -27,6 +27,6 @@ export const brokerCommand: Command = {
     return Object.keys(broker).length ? { broker } : {};
   },
   async run({ config, log, metrics }) {
-    return serveWithRegistry(registryPath(config), 'broker', (registry) => startBroker({ ...config.broker, dataDir: config.dataDir }, { log, metrics, registry }));
+    return serveWithRegistry(registryTarget(config), 'broker', (registry) => startBroker({ ...config.broker, dataDir: config.dataDir }, { log, metrics, registry }));
   },
 };

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { startApi } from '../api/start.ts';
 import { startBroker } from '../broker/server.ts';
 import type { Command, Service } from '../core/command.ts';
-import { dataPath, registryPath, type Config } from '../core/config.ts';
+import { dataPath, registryTarget, type Config } from '../core/config.ts';
 import { findInfluxd, freeLoopbackPort, influxd } from '../core/influxd.ts';
 import type { Logger } from '../core/log.ts';
 import { startIngest } from '../ingest/service.ts';
@@ -35,7 +35,7 @@ export const startCommand: Command = {
     return out;
   },
   async run({ config: given, log, metrics, flags, signal, out }) {
-    const registry = await openRegistry(registryPath(given));
+    const registry = await openRegistry(registryTarget(given));
     const services: Service[] = [{ name: 'registry', close: () => registry.close() }];
     const stopAll = async () => {
       for (const s of [...services].reverse()) await s.close().catch((err) => log.error({ err, service: s.name }, 'error while stopping'));

@@ -32,8 +32,18 @@ export const Config = z
       .object({ level: z.enum(LOG_LEVELS).default('info') })
       .strict()
       .prefault({}),
+    database: z
+      .object({
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\/.+/, 'expected a postgres:// URL')
+          .optional()
+          .describe('PostgreSQL shared by every node for the registry, alarm store, console accounts and audit (postgres://user:password@host:5432/db); unset: SQLite files in dataDir'),
+      })
+      .strict()
+      .prefault({}),
     registry: z
-      .object({ path: z.string().optional().describe('SQLite file of enterprises, devices and credentials (default <dataDir>/registry.db)') })
+      .object({ path: z.string().optional().describe('SQLite file of enterprises, devices and credentials (default <dataDir>/registry.db; ignored when database.url is set)') })
       .strict()
       .prefault({}),
     mqtt: mqttClientConfig,
@@ -63,8 +73,19 @@ export function dataPath(config: Pick<Config, 'dataDir'>, ...parts: string[]): s
   return resolve(join(config.dataDir, ...parts));
 }
 
-export function registryPath(config: Config): string {
-  return config.registry.path ? resolve(config.registry.path) : dataPath(config, 'registry.db');
+/** Where the registry lives: database.url, else its SQLite file. */
+export function registryTarget(config: Pick<Config, 'dataDir' | 'database' | 'registry'>): string {
+  return config.database.url ?? (config.registry.path ? resolve(config.registry.path) : dataPath(config, 'registry.db'));
+}
+
+/** Where the alarm store lives for the rules processes (`given`: api.alarmsPath for the API ones). */
+export function alarmStoreTarget(config: Pick<Config, 'dataDir' | 'database' | 'rules'>, given?: string): string {
+  return config.database.url ?? resolve(given ?? config.rules.storePath ?? dataPath(config, 'alarms.db'));
+}
+
+/** Where the console's accounts, sessions and audit log live. */
+export function accountsTarget(config: Pick<Config, 'dataDir' | 'database' | 'api'>): string {
+  return config.database.url ?? (config.api.dbPath ? resolve(config.api.dbPath) : dataPath(config, 'api.db'));
 }
 
 type Leaf = { path: string[]; kind: 'string' | 'number' | 'boolean' | 'json' };

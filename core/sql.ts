@@ -251,12 +251,15 @@ async function openPostgres(url: string, options: OpenOptions): Promise<SqlDatab
   async function retrying<R>(what: string, fn: () => Promise<R>): Promise<R> {
     const started = Date.now();
     let delay = 100;
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        return await fn();
+        const result = await fn();
+        if (attempt > 1) options.log?.info({ what, attempts: attempt, waitedMs: Date.now() - started, database: describeTarget(url) }, 'PostgreSQL reachable again');
+        return result;
       } catch (err) {
         if (closed || !transient(err) || Date.now() - started + delay > retryForMs) throw err;
-        options.log?.warn({ err: (err as Error).message, retryInMs: delay, database: describeTarget(url) }, `PostgreSQL ${what} failed; retrying`);
+        // One warning per operation, not one per attempt: an outage would otherwise flood the log.
+        if (attempt === 1) options.log?.warn({ err: (err as Error).message, code: (err as { code?: string }).code, retryForMs, database: describeTarget(url) }, `PostgreSQL ${what} failed; retrying`);
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 2000);
       }

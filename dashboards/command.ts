@@ -2,7 +2,7 @@
 // dashboards; with --watch it keeps them in step with the vessel limits of the registry.
 import { resolve } from 'node:path';
 import type { Command } from '../core/command.ts';
-import { registryPath } from '../core/config.ts';
+import { registryTarget } from '../core/config.ts';
 import { generateDashboards, writeDashboards } from './generate.ts';
 import { readVesselLimits } from './limits.ts';
 
@@ -26,7 +26,7 @@ export const dashboardsCommand: Command = {
   async run({ config, log, out }) {
     const dir = resolve(config.dashboards.out);
     const once = async (report: boolean) => {
-      const limits = config.dashboards.limits === 'registry' ? await readVesselLimits(registryPath(config)) : [];
+      const limits = config.dashboards.limits === 'registry' ? await readVesselLimits(registryTarget(config)) : [];
       const result = writeDashboards(dir, generateDashboards(limits));
       if (!report && result.written.length === 0 && result.removed.length === 0) return;
       log.info({ dir, ...result, vesselLimits: limits.length }, 'dashboards written');

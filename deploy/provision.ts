@@ -1,13 +1,13 @@
 // One-shot `init` service of docker-compose.yml: gives the platform services their MQTT accounts in
 // the shared registry, with the passwords from .env, before the broker starts. Idempotent: run on
 // every `docker compose up`, it re-sets the same passwords (a changed .env password takes effect).
-import { loadConfig, registryPath } from '../core/config.ts';
+import { loadConfig, registryTarget } from '../core/config.ts';
 import { openRegistry } from '../registry/registry.ts';
 
 const SERVICES = ['ingest', 'rules', 'api'] as const;
 
 const config = loadConfig();
-const registry = await openRegistry(registryPath(config));
+const registry = await openRegistry(registryTarget(config));
 try {
   for (const name of SERVICES) {
     const variable = `MQTT_${name.toUpperCase()}_PASSWORD`;

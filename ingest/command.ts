@@ -1,6 +1,6 @@
 // `hazwatch ingest`: broker → validation → spool → InfluxDB, as its own process.
 import type { Command } from '../core/command.ts';
-import { registryPath } from '../core/config.ts';
+import { registryTarget } from '../core/config.ts';
 import { serveWithRegistry } from '../registry/registry.ts';
 import { startIngest } from './service.ts';
 
@@ -19,7 +19,7 @@ export const ingestCommand: Command = {
     return Object.keys(influx).length ? { ingest: { influx } } : {};
   },
   async run({ config, log, metrics }) {
-    return serveWithRegistry(registryPath(config), 'ingest', (registry) => startIngest({ config, log, metrics, registry }));
+    return serveWithRegistry(registryTarget(config), 'ingest', (registry) => startIngest({ config, log, metrics, registry }));
   },
 };
 export { startIngest } from './service.ts';

@@ -7,7 +7,8 @@ import { ERRORS, HazwatchError, channelFilter, errorMessage, type Rejection } fr
 import type { Service } from '../core/command.ts';
 import { dataPath, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { deviceDirectory, type Registry } from '../registry/registry.ts';
+import { deviceDirectory, heldForRegistry, type Registry } from '../registry/registry.ts';
+import { parseTopic } from '../contract/topics.ts';
 import { startDrain, type Drain } from './drain.ts';
 import { createInterpreter, type DeviceLookup } from './interpret.ts';
 import { limitedLog, tokenBuckets } from './limits.ts';
@@ -65,6 +66,11 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   const log = options.log.child({ component: 'ingest', instance });
   const m = ingestMetrics(registry);
   const devices: DeviceLookup = 'devices' in options.registry && typeof options.registry.devices === 'object' ? options.registry.devices : deviceDirectory(options.registry as Registry);
+  const registryOf = typeof (options.registry as Registry).pollChanges === 'function' ? (options.registry as Registry) : undefined;
+  const knownSender = (packet: IPublishPacket, _ack?: () => boolean): boolean => {
+    const t = parseTopic(packet.topic);
+    return !t || devices.get(t.enterprise, t.device) !== undefined || devices.gateway?.(t.enterprise, t.device) === true;
+  };
   const interpret = createInterpreter({ devices, time: cfg.time, limits: { maxBatch: cfg.maxBatch }, maxPayloadBytes: cfg.maxPayloadBytes, ...(cfg.shareGroup ? { receiver: instance } : {}) });
   const limited = limitedLog(log, { perInterval: 20, intervalMs: 60_000 });
   const mayAnswer = tokenBuckets(cfg.errorReplies);
@@ -382,7 +388,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
       resubscribe: false,
       manualConnect: true,
     });
-    deferAcks(c, onPublish);
+    deferAcks(c, registryOf ? heldForRegistry(registryOf, knownSender, onPublish, { now }) : onPublish);
     coalesceClientWrites(c);
     c.on('connect', (connack) => {
       m.connected.set(1);

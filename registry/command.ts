@@ -2,7 +2,7 @@
 // handle on the registry. Credentials are printed once and never stored in clear.
 import { CONNECTION_MODES, DEVICE_CLASS_IDS, isDeviceClass, presencePolicy, type ConnectionSettings } from '../contract/index.ts';
 import type { Command } from '../core/command.ts';
-import { registryPath } from '../core/config.ts';
+import { registryTarget } from '../core/config.ts';
 import { openRegistry, deviceUsername, type DeviceRecord, type PresenceRecord } from './registry.ts';
 
 const SETTINGS = `[--interval <s>] [--connection always|intermittent] [--grace <s>] [--tolerance <n>] [--meta <key>=<value> ...]`;
@@ -96,7 +96,7 @@ export const deviceCommand: Command = {
     json: { type: 'boolean' },
   },
   async run({ config, args, flags, out }) {
-    const registry = await openRegistry(registryPath(config));
+    const registry = await openRegistry(registryTarget(config));
     try {
       const [action, target] = args;
       switch (action) {

@@ -242,9 +242,11 @@ export async function openRegistry(target: string, options: RegistryOptions = {}
   let seen = -1;
   const listeners = new Set<() => void>();
   let polling: Promise<boolean> | undefined;
+  let closed = false;
 
   /** Applies every row changed since the last call; true when something changed. */
   async function refresh(): Promise<boolean> {
+    if (closed) return false;
     const n = (await db.get<{ n: number }>('select n from revision where id = 1'))!.n;
     if (n === seen) return false;
     const [e, d, a] = await Promise.all([
@@ -459,6 +461,7 @@ export async function openRegistry(target: string, options: RegistryOptions = {}
     database: db,
 
     async close(): Promise<void> {
+      closed = true;
       listeners.clear();
       await polling?.catch(() => undefined);
       await db.close();
@@ -500,6 +503,47 @@ export function deviceDirectory(registry: Registry, options: { checkMs?: number;
       const account = registry.account(deviceUsername(enterprise, id));
       return account?.kind === 'gateway' && account.revokedAt === null;
     },
+  };
+}
+
+/**
+ * Wraps a message handler so that a device registered a moment ago is known when its first messages
+ * arrive: when `known` says no (and the registry was not just read for that reason), this message and
+ * every one after it wait until the registry has been read once more (at most maxWaitMs), then go
+ * through in arrival order.
+ * Messages of a device that is still unknown after that are handled (and refused) as before.
+ */
+export function heldForRegistry<A extends unknown[]>(
+  registry: Pick<Registry, 'pollChanges'>,
+  known: (...args: A) => boolean,
+  handle: (...args: A) => void,
+  options: { now?: () => number; minGapMs?: number; maxWaitMs?: number } = {},
+): (...args: A) => void {
+  const now = options.now ?? Date.now;
+  const minGapMs = options.minGapMs ?? 100;
+  // With the database unreachable the read may take long: the messages do not wait for it beyond this.
+  const maxWaitMs = options.maxWaitMs ?? 2000;
+  let held: A[] | undefined;
+  let readAt = -Infinity;
+  return (...args: A) => {
+    if (held) {
+      held.push(args);
+      return;
+    }
+    if (known(...args) || now() - readAt < minGapMs) {
+      handle(...args);
+      return;
+    }
+    readAt = now();
+    held = [args];
+    let timer: NodeJS.Timeout | undefined;
+    void Promise.race([registry.pollChanges().catch(() => false), new Promise((r) => (timer = setTimeout(r, maxWaitMs)))])
+      .then(() => {
+        clearTimeout(timer);
+        const queue = held!;
+        held = undefined;
+        for (const a of queue) handle(...a);
+      });
   };
 }
 

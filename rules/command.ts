@@ -1,6 +1,6 @@
 // `hazwatch rules`
 import type { Command } from '../core/command.ts';
-import { registryPath } from '../core/config.ts';
+import { registryTarget } from '../core/config.ts';
 import { serveWithRegistry } from '../registry/registry.ts';
 import { startRules } from './service.ts';
 
@@ -24,6 +24,6 @@ export const rulesCommand: Command = {
       ctx.out.write(`rules ok: ${set.files.length} files (${set.files.filter((f) => f.scope > 0).map((f) => f.path).join(', ') || 'defaults only'})\n`);
       return;
     }
-    return serveWithRegistry(registryPath(ctx.config), 'rules', (registry) => startRules({ config: ctx.config, log: ctx.log, metrics: ctx.metrics, registry }));
+    return serveWithRegistry(registryTarget(ctx.config), 'rules', (registry) => startRules({ config: ctx.config, log: ctx.log, metrics: ctx.metrics, registry }));
   },
 };

@@ -10,11 +10,11 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import { channelFilter, parseTopic, PLATFORM_TOPIC_PREFIX, topicFor } from '../contract/topics.ts';
 import type { PresencePayload } from '../contract/presence.ts';
 import type { Service } from '../core/command.ts';
-import { dataPath, type Config } from '../core/config.ts';
+import { alarmStoreTarget, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { counter } from '../core/metrics.ts';
 import { coalesceClientWrites } from '../core/coalesce.ts';
-import { deviceDirectory, serviceUsername, type DeviceRecord, type Registry } from '../registry/registry.ts';
+import { deviceDirectory, heldForRegistry, serviceUsername, type DeviceRecord, type Registry } from '../registry/registry.ts';
 import { createWriter } from '../ingest/writers/index.ts';
 import { loadRuleSet, type RuleSet } from './definitions.ts';
 import { createEngine, hazardGrade, type DeviceLookup, type Engine, type PresenceReport } from './engine.ts';
@@ -54,8 +54,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   const cfg = config.rules;
   const log = options.log.child({ component: 'rules' });
   const now = options.now ?? Date.now;
-  const storePath = cfg.storePath ?? dataPath(config, 'alarms.db');
-  const store = await openAlarmStore(storePath, { now, maxShelveMs: cfg.maxShelveHours * 3_600_000 });
+  const store = await openAlarmStore(alarmStoreTarget(config), { now, maxShelveMs: cfg.maxShelveHours * 3_600_000, log });
   let ruleSet: RuleSet;
   try {
     ruleSet = loadRuleSet(cfg.files, { defaultsDir: options.defaultsDir, now });
@@ -153,7 +152,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     lastErrorLog = Date.now();
     log.warn({ err: err.message, url: config.mqtt.url }, 'MQTT error; retrying every second');
   });
-  client.on('message', (topic, payload) => {
+  const onMessage = (topic: string, payload: Buffer) => {
     try {
       if (platform && topic.startsWith(PLATFORM_TOPIC_PREFIX + '/')) return platform.handle(topic, payload);
       const t = parseTopic(topic);
@@ -165,7 +164,13 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
       // Bad input never stops the engine.
       log.error({ err, topic }, 'evaluation failed');
     }
-  });
+  };
+  const registryOf = typeof (options.registry as Registry).pollChanges === 'function' ? (options.registry as Registry) : undefined;
+  const knownSender = (topic: string, _payload: Buffer): boolean => {
+    const t = parseTopic(topic);
+    return !t || devices.get(t.enterprise, t.device) !== undefined;
+  };
+  client.on('message', registryOf ? heldForRegistry(registryOf, knownSender, onMessage, { now }) : onMessage);
 
 
   tailers.push(createTailer({ store, name: 'engine', cursor: 'memory', handle: (c) => engine.applyChanges(c), log, metrics, pollMs: cfg.pollMs }));

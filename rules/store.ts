@@ -23,9 +23,6 @@ import type {
   AlarmStore,
   LevelChangeInput,
   MaintenanceFilter,
-  MaintenanceInput,
-  NotificationJob,
-  RaiseInput,
 } from './store-types.ts';
 
 export type { AlarmStore } from './store-types.ts';

@@ -1,7 +1,7 @@
 // `hazwatch simulate`: a fleet of simulated devices over MQTT, from a mix or a scenario file.
 import { HazwatchError } from '../contract/errors.ts';
 import type { Command } from '../core/command.ts';
-import { registryPath } from '../core/config.ts';
+import { registryTarget } from '../core/config.ts';
 import { openRegistry } from '../registry/registry.ts';
 import { existsSync } from 'node:fs';
 import { formatSummary, recordExpected, startRun } from './run.ts';
@@ -57,7 +57,7 @@ export const simulateCommand: Command = {
     const settings = ctx.config.simulate;
     const url = settings.url ?? ctx.config.mqtt.url;
     const needRegistry = !(settings.credentials && existsSync(settings.credentials));
-    const registry = needRegistry ? await openRegistry(registryPath(ctx.config)) : undefined;
+    const registry = needRegistry ? await openRegistry(registryTarget(ctx.config)) : undefined;
     let run;
     try {
       run = await startRun({ url, settings, registry, signal: ctx.signal, log: ctx.log, metrics: ctx.metrics, progress: ctx.out });

@@ -31,7 +31,7 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
         req.auditAs = { username: req.body.username, role: 'unknown', enterprise: null };
         throw new HazwatchError('HW_ERR_UNAUTHENTICATED', 'wrong user name or password, or the account is disabled');
       }
-      const { token, expiresAt } = ctx.accounts.openSession(user.username);
+      const { token, expiresAt } = await ctx.accounts.openSession(user.username);
       req.user = user;
       reply.setCookie(SESSION_COOKIE, token, cookieOptions(expiresAt));
       return { user, token, expiresAt, demo: ctx.config.demo };
@@ -39,13 +39,13 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
   );
 
   app.get('/api/v1/session', { schema: { tags: ['session'], summary: 'The signed-in account', response: { 200: SessionInfo.omit({ token: true }), ...errorResponses } }, preHandler: auth }, async (req) => {
-    const session = ctx.accounts.session(req.sessionToken!);
+    const session = await ctx.accounts.session(req.sessionToken!);
     if (!session) throw new HazwatchError('HW_ERR_UNAUTHENTICATED');
     return { user: session.user, expiresAt: session.expiresAt, demo: ctx.config.demo };
   });
 
   app.delete('/api/v1/session', { schema: { tags: ['session'], summary: 'Sign out', response: { 200: Ok, ...errorResponses } }, preHandler: auth, config: { audit: 'session.logout' } }, async (req, reply) => {
-    ctx.accounts.closeSession(req.sessionToken!);
+    await ctx.accounts.closeSession(req.sessionToken!);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true as const };
   });
@@ -96,14 +96,14 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
       if (username === admin.username && (disabled || (change.role && change.role !== 'administrator'))) {
         throw new HazwatchError('HW_ERR_CONFLICT', 'an administrator cannot disable or demote their own account', { field: 'params.username' });
       }
-      let user = ctx.accounts.get(username);
+      let user = await ctx.accounts.get(username);
       if (!user) throw new HazwatchError('HW_ERR_NOT_FOUND', `no account ${username}`);
       if (change.enterprise && !ctx.registry.enterprise(change.enterprise)) {
         throw new HazwatchError('HW_ERR_VALIDATION', `enterprise: no enterprise ${change.enterprise}`, { field: 'body.enterprise' });
       }
-      if (Object.keys(change).length) user = ctx.accounts.update(username, change);
+      if (Object.keys(change).length) user = await ctx.accounts.update(username, change);
       if (password) await ctx.accounts.setPassword(username, password);
-      if (disabled !== undefined) user = ctx.accounts.setDisabled(username, disabled);
+      if (disabled !== undefined) user = await ctx.accounts.setDisabled(username, disabled);
       return user;
     },
   );

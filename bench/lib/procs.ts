@@ -29,6 +29,7 @@ export const READY = {
   broker: /broker listening/,
   ingest: /"subscribed"|"sessionPresent":true/,
   rules: /rules connected and subscribed/,
+  api: /API and console listening/,
 } as const;
 
 export interface SpawnOptions {

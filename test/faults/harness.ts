@@ -10,6 +10,7 @@ import { openRegistry, type Credentials, type Registry } from '../../registry/re
 import { freePort } from '../support/net.ts';
 
 export const DB = 'hazwatch_faults';
+export const ADMIN_PASSWORD = 'fault-admin-password-1';
 
 export interface PipelineOptions {
   devices?: number;
@@ -17,6 +18,10 @@ export interface PipelineOptions {
   gateways?: number;
   rules?: boolean;
   ingest?: boolean;
+  /** Start `hazwatch api` too (on a free port, admin password ADMIN_PASSWORD). */
+  api?: boolean;
+  /** postgres:// URL: registry, alarm store and API accounts there (database.url) instead of SQLite files. */
+  database?: string;
   brokerEnv?: NodeJS.ProcessEnv;
   ingestEnv?: NodeJS.ProcessEnv;
   rulesEnv?: NodeJS.ProcessEnv;
@@ -38,7 +43,10 @@ export interface Pipeline {
   broker: Service;
   ingest?: Service;
   rules?: Service;
-  start(name: 'broker' | 'ingest' | 'rules'): Promise<Service>;
+  api?: Service;
+  /** http://127.0.0.1:<port> of the API process. */
+  apiUrl: string;
+  start(name: 'broker' | 'ingest' | 'rules' | 'api'): Promise<Service>;
   /** Readings of the load enterprise stored in InfluxDB. */
   stored(where?: string): Promise<number>;
   close(): Promise<void>;
@@ -46,14 +54,14 @@ export interface Pipeline {
 
 export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
   const dir = mkdtempSync(join(tmpdir(), 'hazwatch-faults-'));
-  const registryPath = join(dir, 'registry.db');
+  const registryPath = opts.database ?? join(dir, 'registry.db');
   const registry = await openRegistry(registryPath);
   const devices = Array.from({ length: opts.devices ?? 500 }, (_, i) => `lel-${i}`);
   await registry.addDevices(devices.map((id) => ({ enterprise: 'load', id, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
   await registry.addDevices(Array.from({ length: opts.probes ?? 100 }, (_, i) => ({ enterprise: 'probe', id: `p-${i}`, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
   const gateways = await Promise.all(Array.from({ length: opts.gateways ?? 2 }, (_, i) => registry.addGateway('load', `gw-${i}`)));
   const probeGateway = await registry.addGateway('probe', 'gw');
-  const services = { ingest: await registry.setService('ingest'), rules: await registry.setService('rules'), watch: await registry.setService('watch') };
+  const services = { ingest: await registry.setService('ingest'), rules: await registry.setService('rules'), api: await registry.setService('api'), watch: await registry.setService('watch') };
   await opts.provision?.(registry);
   await registry.close();
 
@@ -61,8 +69,9 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   await influx.start();
   const port = await freePort();
   const url = `mqtt://127.0.0.1:${port}`;
+  const apiPort = await freePort();
   const common = {
-    HAZWATCH_REGISTRY_PATH: registryPath,
+    ...(opts.database ? { HAZWATCH_DATABASE_URL: opts.database } : { HAZWATCH_REGISTRY_PATH: registryPath, HAZWATCH_RULES_STORE_PATH: join(dir, 'rules', 'alarms.db') }),
     HAZWATCH_LOG_LEVEL: 'info',
     HAZWATCH_MQTT_URL: url,
     HAZWATCH_INGEST_INFLUX_KIND: 'v1',
@@ -87,6 +96,22 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
         env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'rules'), HAZWATCH_MQTT_USERNAME: services.rules.username, HAZWATCH_MQTT_PASSWORD: services.rules.password, ...opts.rulesEnv },
         ready: READY.rules,
       }),
+    api: () =>
+      startService('api', ['api'], {
+        env: {
+          ...common,
+          HAZWATCH_DATA_DIR: join(dir, 'api'),
+          HAZWATCH_API_HOST: '127.0.0.1',
+          HAZWATCH_API_PORT: String(apiPort),
+          HAZWATCH_API_ADMIN_PASSWORD: ADMIN_PASSWORD,
+          HAZWATCH_API_LOGIN_RATE_LIMIT: '1000',
+          HAZWATCH_API_INFLUX_URL: influx.url,
+          HAZWATCH_API_INFLUX_DATABASE: DB,
+          HAZWATCH_MQTT_USERNAME: services.api.username,
+          HAZWATCH_MQTT_PASSWORD: services.api.password,
+        },
+        ready: READY.api,
+      }),
   };
   const self: Pipeline = {
     dir,
@@ -99,6 +124,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     probeGateway,
     services,
     broker: undefined as never,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
     async start(name) {
       const s = await starters[name]();
       self[name] = s;
@@ -106,7 +132,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     },
     stored: (where = "enterprise='load'") => influx.count(DB, 'gas_combustible', where),
     async close() {
-      for (const s of [self.rules, self.ingest, self.broker]) await s?.stop();
+      for (const s of [self.api, self.rules, self.ingest, self.broker]) await s?.stop();
       await influx.remove();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -115,6 +141,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     await self.start('broker');
     if (opts.ingest !== false) await self.start('ingest');
     if (opts.rules) await self.start('rules');
+    if (opts.api) await self.start('api');
   } catch (err) {
     await self.close();
     throw err;
