@@ -43,6 +43,16 @@ export const brokerConfig = z
     ban: brokerBanConfig,
     persistence: z.enum(['memory', 'level']).default('memory').describe('memory: sessions are lost on restart; level: QoS 1 sessions, retained messages and wills survive a restart (LevelDB in persistencePath)'),
     persistencePath: z.string().optional().describe('Directory of the level persistence (default <dataDir>/broker-sessions)'),
+    cluster: z
+      .object({
+        redis: z
+          .string()
+          .regex(/^rediss?:\/\/.+/, 'expected a redis:// or rediss:// URL')
+          .optional()
+          .describe('Redis shared by every broker node (redis://[:password@]host:6379[/db]): messages reach subscribers on every node; sessions, QoS 1 queues, retained messages and wills live there (persistence is then ignored)'),
+      })
+      .strict()
+      .prefault({}),
     statusByBroker: z.boolean().default(true).describe('Publish retained online/offline on the status topic of always-connected devices that connect without a last will'),
     revocationCheckMs: z.number().int().min(100).default(1000).describe('How often the registry is checked for revoked accounts, whose sessions are then closed'),
   })

@@ -11,7 +11,7 @@
 // What dedupe must prevent is one packet reaching one client twice (overlapping subscriptions such as
 // `hw/#` and `hw/v1/+/+/status`, or a clustered emitter delivering twice). That is decided here by the
 // packet's identity (brokerId, brokerCounter) within a window of recent deliveries; order no longer matters.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Client } from 'aedes';
 
 type Deliver = (packet: { brokerId?: string | null; brokerCounter?: number; qos?: number }, callback: () => void) => void;
@@ -75,7 +75,8 @@ export function installExactDedupe(client: Client): boolean {
 }
 
 type StoredPacket = { cmd?: string; messageId?: number | null; dup?: boolean };
-type OutgoingStreams = { outgoingStream(client: unknown): Readable };
+// A Readable (memory, level) or an async generator (redis): both are async iterables.
+type OutgoingStreams = { outgoingStream(client: unknown): AsyncIterable<StoredPacket> };
 
 /**
  * [MQTT-3.3.1-1] DUP is 1 on a PUBLISH the broker sends again. aedes replays a persistent session's
@@ -88,7 +89,10 @@ export function markRedeliveries<P extends object>(persistence: P): P {
   const p = persistence as unknown as Partial<OutgoingStreams>;
   if (typeof p.outgoingStream !== 'function') return persistence;
   const stream = p.outgoingStream.bind(persistence);
-  p.outgoingStream = (client) =>
-    stream(client).map((packet: StoredPacket) => (packet.cmd === 'publish' && packet.messageId != null ? { ...packet, dup: true } : packet));
+  p.outgoingStream = (client) => Readable.from(redelivered(stream(client)), { objectMode: true });
   return persistence;
+}
+
+async function* redelivered(source: AsyncIterable<StoredPacket>): AsyncGenerator<StoredPacket> {
+  for await (const packet of source) yield packet.cmd === 'publish' && packet.messageId != null ? { ...packet, dup: true } : packet;
 }

@@ -30,6 +30,7 @@ import { installExactDedupe, markRedeliveries } from './delivery.ts';
 import { withIndexedOutgoing } from './outgoing.ts';
 import { connectGuard, tokenBucket, windowCounter } from './limits.ts';
 import { brokerStats, type BrokerStats } from './stats.ts';
+import { describeRedis, openRedisCluster } from './cluster.ts';
 
 export type BrokerOptions = z.input<typeof brokerConfig> & {
   /** Base directory of the default level persistence path (the `dataDir` setting). */
@@ -139,14 +140,19 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
   let parserWarned = false;
   let dedupeWarned = false;
 
-  const store: { instance?: unknown; close?: () => Promise<void> } = deps.persistence ? { instance: deps.persistence } : await openPersistence(config, dataDir);
+  const cluster = !deps.mq && !deps.persistence && config.cluster.redis ? await openRedisCluster(config.cluster.redis, log) : undefined;
+  const store: { instance?: unknown; close?: () => Promise<void> } = deps.persistence
+    ? { instance: deps.persistence }
+    : cluster
+      ? { instance: cluster.persistence, close: cluster.close }
+      : await openPersistence(config, dataDir);
   const sockets = new Set<Socket>();
   if (store.instance) markRedeliveries(store.instance);
   // Installed on aedes once it exists; authorizeForward runs only after that.
   let shared: SharedSubscriptions = { groups: () => [], authorized: () => undefined, forwarded: () => undefined };
   const aedes = await Aedes.createBroker({
     persistence: store.instance,
-    mq: deps.mq,
+    mq: deps.mq ?? cluster?.mq,
     // MQTT 3.1 limits client ids to 23 characters; ours are `<enterprise>/<device>` (up to 129).
     maxClientsIdLength: 256,
     preConnect(client, packet, callback) {
@@ -485,7 +491,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
   }
 
   log.info(
-    { tcp: broker.url, ws: broker.wsUrl, tls: broker.tlsUrl, persistence: deps.persistence ? 'external' : config.persistence, allowAnonymous: config.allowAnonymous },
+    { tcp: broker.url, ws: broker.wsUrl, tls: broker.tlsUrl, persistence: deps.persistence ? 'external' : cluster ? `redis ${describeRedis(config.cluster.redis!)}` : config.persistence, allowAnonymous: config.allowAnonymous },
     'broker listening',
   );
   if (config.allowAnonymous) log.warn('anonymous clients are allowed (broker.allowAnonymous): every client without user name may read and publish any topic, device topics included');

@@ -1,0 +1,62 @@
+// Several broker nodes as one broker, on Redis (broker.cluster.redis): mqemitter-redis carries every
+// PUBLISH to the subscribers of every node, aedes-persistence-redis keeps the sessions, QoS 1 queues,
+// retained messages and wills where every node finds them. Both are the aedes project's own packages,
+// kept in step with aedes 1.x; ioredis reconnects by itself and queues commands while Redis is away.
+import AsyncRedisPersistence from 'aedes-persistence-redis/asyncPersistence.js';
+import { Redis } from 'ioredis';
+import { Readable } from 'node:stream';
+import mqemitterRedis from 'mqemitter-redis';
+import type { Logger } from '../core/log.ts';
+
+export interface RedisCluster {
+  mq: ReturnType<typeof mqemitterRedis>;
+  persistence: AsyncRedisPersistence;
+  /** The persistence's connections; the bus is closed by aedes itself when the broker closes. */
+  close(): Promise<void>;
+}
+
+/** The target with any password masked, for logs. */
+export function describeRedis(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'redis://(unparsable url)';
+  }
+}
+
+/** Connects the bus and the persistence; resolves once Redis answers, rejects after `timeoutMs`. */
+export async function openRedisCluster(url: string, log: Logger, options: { timeoutMs?: number } = {}): Promise<RedisCluster> {
+  const where = describeRedis(url);
+  const conn = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+  let lastWarn = 0;
+  const warn = (what: string) => (err: Error) => {
+    // ioredis retries every few hundred ms while Redis is away: one line a minute is enough.
+    if (Date.now() - lastWarn < 60_000) return;
+    lastWarn = Date.now();
+    log.warn({ err: err.message, redis: where, what }, 'Redis unreachable; retrying (messages between nodes wait)');
+  };
+  conn.on('error', warn('persistence'));
+  try {
+    await Promise.race([conn.connect(), new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs ?? 10_000} ms`)), options.timeoutMs ?? 10_000))]);
+  } catch (err) {
+    conn.disconnect();
+    throw new Error(`broker.cluster.redis ${where}: ${(err as Error).message}`);
+  }
+  const mq = mqemitterRedis({ connectionString: url, maxRetriesPerRequest: null } as never);
+  // Without a listener, an error event of the bus would end the process.
+  (mq as unknown as { state: { on(e: string, f: (err: Error) => void): void } }).state.on('error', warn('bus'));
+  const persistence = new AsyncRedisPersistence({ conn });
+  // aedes 1.2 pipes the retained messages of a SUBSCRIBE (`.pipe`), which the in-memory persistence
+  // returns as a Readable and aedes-persistence-redis 12 as an async generator.
+  const retained = persistence.createRetainedStreamCombi.bind(persistence);
+  persistence.createRetainedStreamCombi = (patterns: string[]) => Readable.from(retained(patterns), { objectMode: true });
+  return {
+    mq,
+    persistence,
+    async close() {
+      await persistence.destroy().catch(() => undefined);
+    },
+  };
+}
