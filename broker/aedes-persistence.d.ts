@@ -20,6 +20,7 @@ declare module 'aedes-persistence-redis/asyncPersistence.js' {
   export default class AsyncRedisPersistence {
     constructor(opts?: { conn?: unknown; maxSessionDelivery?: number; packetTTL?: () => number });
     createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown>;
+    addSubscriptions(client: { id: string }, subs: { topic: string; qos: number }[]): Promise<unknown>;
     setup(broker: unknown): Promise<void>;
     destroy(): Promise<void>;
   }

@@ -52,6 +52,21 @@ export async function openRedisCluster(url: string, log: Logger, options: { time
   // returns as a Readable and aedes-persistence-redis 12 as an async generator.
   const retained = persistence.createRetainedStreamCombi.bind(persistence);
   persistence.createRetainedStreamCombi = (patterns: string[]) => Readable.from(retained(patterns), { objectMode: true });
+  // aedes 1.2 stores a SUBSCRIBE's filters once per filter, each call with all of them; the Redis
+  // persistence then waits for its broadcast under one key per client and first filter, so all calls
+  // but the last would wait forever and a persistent session subscribing to two filters would never
+  // get its SUBACK (broker/test/cluster.test.ts). One call per client and set of filters at a time.
+  const addSubscriptions = persistence.addSubscriptions.bind(persistence);
+  const adding = new Map<string, Promise<unknown>>();
+  persistence.addSubscriptions = (client: { id: string }, subs: { topic: string; qos: number }[]) => {
+    const key = `${client.id}\0${subs.map((s) => `${s.topic}\0${s.qos}`).join('\0')}`;
+    let pending = adding.get(key);
+    if (!pending) {
+      pending = addSubscriptions(client, subs).finally(() => adding.delete(key));
+      adding.set(key, pending);
+    }
+    return pending;
+  };
   return {
     mq,
     persistence,

@@ -35,6 +35,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   HW_ERR_AUTH_ANONYMOUS: `CONNACK ${CONNACK.HW_ERR_AUTH_ANONYMOUS.v3} (not authorized; MQTT 5: 0x87). Connect with a user name and password.`,
   HW_ERR_ACL_PUBLISH: 'The message is acknowledged (PUBACK) but dropped; the reason goes to the error topic. A last will on a foreign topic refuses the CONNECT (CONNACK 5).',
   HW_ERR_ACL_SUBSCRIBE: 'SUBACK 0x80 for that filter; the connection stays open.',
+  HW_ERR_SHARED_CLUSTER: 'SUBACK 0x80 for any `$share/...` filter on a broker node of a cluster (`broker.cluster.redis`): each node would choose its own member, so a message would reach one member per node. Several ingest processes on a cluster split the load by enterprise (`ingest.enterprises`). `hazwatch ingest` with `ingest.shareGroup` stops with HW_ERR_SHARED_SUBSCRIPTION naming the refused filters.',
   HW_ERR_SHARED_SUBSCRIPTION: 'SUBACK 0x80 for a malformed `$share/<group>/<filter>` (empty group, `+`/`#` in it, no filter); the connection stays open. A well-formed one is checked like its filter (HW_ERR_ACL_SUBSCRIBE). `hazwatch ingest` with `ingest.shareGroup` stops with this code when the broker refuses its subscription.',
   HW_ERR_RATE_LIMIT: 'Acknowledged but dropped; repeated excess (`broker.rateLimitDisconnectAfter` within 10 s) closes the connection. Send batches instead of many small messages.',
   HW_ERR_CONNECTION_LIMIT: `CONNACK ${CONNACK.HW_ERR_CONNECTION_LIMIT.v3} (server unavailable; MQTT 5: 0x97). Retry with back-off.`,

@@ -230,11 +230,14 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     },
     authorizeSubscribe(client, sub: Subscription, callback) {
       const conn = connectionOf(client);
-      if (conn.identity && maySubscribe(conn.identity, sub.topic)) {
+      // A group's members are chosen by the node they are connected to; on several nodes a message
+      // would reach one member per node. Refused rather than delivered twice: partition by enterprise.
+      const sharedOnCluster = cluster !== undefined && isSharedFilter(sub.topic);
+      if (conn.identity && !sharedOnCluster && maySubscribe(conn.identity, sub.topic)) {
         if (isSharedFilter(sub.topic)) shared.authorized(client, sub.topic);
         return callback(null, sub);
       }
-      const code: ErrorCode = isSharedFilter(sub.topic) && !parseSharedFilter(sub.topic) ? 'HW_ERR_SHARED_SUBSCRIPTION' : 'HW_ERR_ACL_SUBSCRIBE';
+      const code: ErrorCode = sharedOnCluster ? 'HW_ERR_SHARED_CLUSTER' : isSharedFilter(sub.topic) && !parseSharedFilter(sub.topic) ? 'HW_ERR_SHARED_SUBSCRIPTION' : 'HW_ERR_ACL_SUBSCRIBE';
       stats.denied(code);
       log.warn({ clientId: client.id, filter: sub.topic, code }, 'subscribe refused');
       if (due(conn, code)) notify(conn, code, sub.topic);

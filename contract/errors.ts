@@ -52,6 +52,7 @@ export const ERRORS = {
   HW_ERR_ACL_PUBLISH: { scope: 'broker', message: 'client may not publish on this topic' },
   HW_ERR_ACL_SUBSCRIBE: { scope: 'broker', message: 'client may not subscribe to this filter' },
   HW_ERR_SHARED_SUBSCRIPTION: { scope: 'broker', message: 'malformed shared subscription: $share/<group>/<filter>, a group name without / + # and a filter after it' },
+  HW_ERR_SHARED_CLUSTER: { scope: 'broker', message: 'shared subscriptions are not served by a broker cluster: split the load by enterprise (ingest.enterprises, rules.enterprises)' },
   HW_ERR_RATE_LIMIT: { scope: 'broker', message: 'client publishes faster than its allowed rate' },
   HW_ERR_CONNECTION_LIMIT: { scope: 'broker', message: 'broker is at its maximum number of connections' },
   // Broker (added with the broker: packets refused before any topic is known)

@@ -26,13 +26,14 @@ const influxConfig = z
 export const ingestConfig = z
   .object({
     instance: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/).optional().describe('Name of this ingest process (metrics tag, client id suffix); default: host name'),
-    clientId: z.string().optional().describe('MQTT client id; default svc:ingest, or svc:ingest:<instance> with a shareGroup. Keep it fixed: the broker keeps the persistent session under it'),
+    clientId: z.string().optional().describe('MQTT client id; default svc:ingest, or svc:ingest:<instance> with a shareGroup or enterprises. Keep it fixed: the broker keeps the persistent session under it'),
+    enterprises: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)).default([]).describe('Take only these enterprises (a static partition: several ingest processes split the load, each device on exactly one, its order kept); empty: all. The way to scale ingest on a broker cluster'),
     shareGroup: z.string().regex(/^[^/+#]+$/).optional().describe('Subscribe through $share/<group>/ so several ingest processes split the load; needs a broker with shared subscriptions (hazwatch\'s own, Mosquitto 2, EMQX); on one without them ingest stops with HW_ERR_SHARED_SUBSCRIPTION'),
     platformTopic: z.string().default('hw/platform/ingest').describe('Where ingest publishes its own state (retained), e.g. HW_ERR_SPOOL_FULL; /<instance> is appended'),
     influx: influxConfig,
     spool: z
       .object({
-        path: z.string().optional().describe('SQLite spool file (default <dataDir>/spool.db, or spool-<instance>.db with a shareGroup)'),
+        path: z.string().optional().describe('SQLite spool file (default <dataDir>/spool.db, or spool-<instance>.db with a shareGroup or enterprises)'),
         maxBytes: z.number().int().positive().default(1024 ** 3).describe('Spool limit in bytes of line protocol; when reached, ingest stops acknowledging'),
         maxMessages: z.number().int().positive().optional().describe('Spool limit in messages (optional, in addition to maxBytes)'),
         warnRatio: z.number().gt(0).lt(1).default(0.8).describe('Fill ratio from which a warning is logged and published'),

@@ -75,7 +75,9 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   const limited = limitedLog(log, { perInterval: 20, intervalMs: 60_000 });
   const mayAnswer = tokenBuckets(cfg.errorReplies);
 
-  const spoolPath = cfg.spool.path ?? dataPath(config, cfg.shareGroup ? `spool-${instance}.db` : 'spool.db');
+  // One of several ingest processes (a share or a partition): its own spool and session.
+  const oneOfSeveral = cfg.shareGroup !== undefined || cfg.enterprises.length > 0;
+  const spoolPath = cfg.spool.path ?? dataPath(config, oneOfSeveral ? `spool-${instance}.db` : 'spool.db');
   const spool = openSpool(spoolPath, { sync: cfg.spool.sync, maxBytes: cfg.spool.maxBytes, maxMessages: cfg.spool.maxMessages });
   const writer = createWriter(cfg.influx);
 
@@ -368,9 +370,10 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   healthTimer.unref();
 
   // ---- broker ---------------------------------------------------------------------------------------
-  const clientId = cfg.clientId ?? (cfg.shareGroup ? `svc:ingest:${instance}` : 'svc:ingest');
+  const clientId = cfg.clientId ?? (oneOfSeveral ? `svc:ingest:${instance}` : 'svc:ingest');
   const share = cfg.shareGroup ? `$share/${cfg.shareGroup}/` : '';
-  const filters = (['telemetry', 'event', 'status'] as const).map((c) => share + channelFilter(c));
+  const partition = cfg.enterprises.length ? cfg.enterprises : ['+'];
+  const filters = partition.flatMap((e) => (['telemetry', 'event', 'status'] as const).map((c) => share + channelFilter(c, e)));
   let readyResolve!: () => void;
   const ready = new Promise<void>((resolve) => (readyResolve = resolve));
   let fail!: (err: Error) => void;

@@ -68,7 +68,8 @@ describe('two broker nodes on one Redis', () => {
   it("queues a persistent session's QoS 1 messages while it is away, and hands them over on the other node", async () => {
     const clientId = `${watch.clientId}:p`;
     const first = await connect(a.url, { ...watch, clientId, clean: false });
-    await subscribe(first, 'hw/v1/acme/gas-3/telemetry');
+    // Two filters in one SUBSCRIBE: see the note on addSubscriptions in broker/cluster.ts.
+    expect(await subscribe(first, ['hw/v1/acme/gas-3/telemetry', 'hw/v1/acme/gas-3/event'])).toEqual([1, 1]);
     await first.endAsync();
     const creds = await device('gas-3');
     const dev = await connect(b.url, creds);
@@ -109,5 +110,11 @@ describe('two broker nodes on one Redis', () => {
     await admin.revokeDevice('acme', 'gas-6');
     await gone;
     await expect(connect(a.url, creds)).rejects.toMatchObject({ code: 5 });
+  });
+  it('refuses shared subscriptions, which a cluster would deliver once per node, with a code', async () => {
+    const sub = await connect(a.url, { ...watch, clientId: `${watch.clientId}:s` });
+    expect(await subscribe(sub, ['$share/g/hw/v1/+/+/telemetry', 'hw/v1/+/+/event'])).toEqual([128, 1]);
+    expect(await a.metrics.getSingleMetricAsString('hazwatch_broker_denied_total')).toMatch(/code="HW_ERR_SHARED_CLUSTER"} 1/);
+    await sub.endAsync();
   });
 });
