@@ -78,15 +78,7 @@ create table if not exists audit (
 );
 create index if not exists audit_at on audit(at);
 `,
-  sqlite: `
-create trigger if not exists audit_no_update before update on audit begin select raise(abort, 'audit log is append-only'); end;
-create trigger if not exists audit_no_delete before delete on audit begin select raise(abort, 'audit log is append-only'); end;
-`,
-  postgres: `
-create or replace function hazwatch_audit_append_only() returns trigger language plpgsql as $$
-begin raise exception 'audit log is append-only'; end $$;
-create or replace trigger audit_append_only before update or delete on audit for each row execute function hazwatch_audit_append_only();
-`,
+  appendOnly: [{ table: 'audit', what: 'audit log' }],
 };
 
 type UserRow = { username: string; role: Role; enterprise: string | null; display_name: string; password_hash: string; created_at: number; disabled_at: number | null };

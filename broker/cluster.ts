@@ -47,7 +47,10 @@ export async function openRedisCluster(url: string, log: Logger, options: { time
   const mq = mqemitterRedis({ connectionString: url, maxRetriesPerRequest: null } as never);
   // Without a listener, an error event of the bus would end the process.
   (mq as unknown as { state: { on(e: string, f: (err: Error) => void): void } }).state.on('error', warn('bus'));
-  const persistence = new AsyncRedisPersistence({ conn });
+  // The whole queue of a persistent session on reconnect (-1: LRANGE 0 -1), not the package's default
+  // first 1,000: the rest would wait for the next reconnect, so an ingest back from a long outage would
+  // not get its backlog (test/faults/broker-node-kill.test.ts). Keys only; packets are read one by one.
+  const persistence = new AsyncRedisPersistence({ conn, maxSessionDelivery: -1 });
   // aedes 1.2 pipes the retained messages of a SUBSCRIBE (`.pipe`), which the in-memory persistence
   // returns as a Readable and aedes-persistence-redis 12 as an async generator.
   const retained = persistence.createRetainedStreamCombi.bind(persistence);

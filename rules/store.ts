@@ -117,15 +117,7 @@ create table if not exists notify_queue (
 );
 create index if not exists notify_due on notify_queue(channel, next_at);
 `,
-  sqlite: `
-create trigger if not exists history_no_update before update on history begin select raise(abort, 'alarm history is append-only'); end;
-create trigger if not exists history_no_delete before delete on history begin select raise(abort, 'alarm history is append-only'); end;
-`,
-  postgres: `
-create or replace function hazwatch_history_append_only() returns trigger language plpgsql as $$
-begin raise exception 'alarm history is append-only'; end $$;
-create or replace trigger history_append_only before update or delete on history for each row execute function hazwatch_history_append_only();
-`,
+  appendOnly: [{ table: 'history', what: 'alarm history' }],
   // Stores made before rule files could give a Chinese line.
   addedColumns: [['alarms', 'message_zh', 'text']],
 };

@@ -1,13 +1,14 @@
 // A PostgreSQL of one's own (Debian's postgresql package): a cluster in a temporary directory on a
 // free loopback port, trust authentication, started and stopped on the same data for the outage tests.
 // The server refuses to run as root, so as root it runs as the `postgres` system user.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './net.ts';
+import { childServer } from './server.ts';
 
 export interface OwnPostgres {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
@@ -47,7 +48,6 @@ export async function ownPostgres(options: { port?: number } = {}): Promise<OwnP
   execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], { stdio: 'pipe', ...(user ?? {}) });
   const port = options.port ?? (await freePort());
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  let child: ChildProcess | undefined;
 
   async function ready(): Promise<boolean> {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
@@ -63,35 +63,21 @@ export async function ownPostgres(options: { port?: number } = {}): Promise<OwnP
     }
   }
 
+  const server = childServer({
+    name: 'postgres',
+    command: join(bin, 'postgres'),
+    args: ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
+    spawn: user ?? {},
+    ready,
+    // Fast shutdown: connections are terminated, as in a restart.
+    stopSignal: 'SIGINT',
+  });
   const self: OwnPostgres = {
     url,
     port,
-    pid: () => child?.pid,
-    async start() {
-      let stderr = '';
-      const c = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        ...(user ?? {}),
-      });
-      child = c;
-      c.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-      const end = Date.now() + 30_000;
-      while (Date.now() < end) {
-        if (c.exitCode !== null) throw new Error(`postgres exited: ${stderr}`);
-        if (await ready()) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`postgres did not start within 30 s: ${stderr}`);
-    },
-    async stop() {
-      const c = child;
-      child = undefined;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return;
-      await new Promise<void>((resolve) => {
-        c.once('exit', () => resolve());
-        c.kill('SIGINT');
-      });
-    },
+    pid: server.pid,
+    start: server.start,
+    stop: server.stop,
     async remove() {
       await self.stop();
       rmSync(dir, { recursive: true, force: true });

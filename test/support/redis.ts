@@ -1,11 +1,11 @@
 // A Redis of one's own (Debian's redis-server): a free loopback port, its files in a temporary
 // directory, nothing saved to disk; stop/start on the same port for the outage tests.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net.ts';
+import { childServer } from './server.ts';
 
 export interface OwnRedis {
   url: string;
@@ -37,33 +37,17 @@ export async function ownRedis(): Promise<OwnRedis> {
   if (!bin) throw new Error("redis-server not found: install Debian's redis-server package (bash .ci/run does)");
   const dir = mkdtempSync(join(tmpdir(), 'hazwatch-redis-'));
   const port = await freePort();
-  let child: ChildProcess | undefined;
+  const server = childServer({
+    name: 'redis-server',
+    command: bin,
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+    ready: () => ping(port),
+  });
   const self: OwnRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
-    async start() {
-      let out = '';
-      const c = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      child = c;
-      c.stdout?.on('data', (d) => (out = (out + d).slice(-4000)));
-      c.stderr?.on('data', (d) => (out = (out + d).slice(-4000)));
-      const end = Date.now() + 15_000;
-      while (Date.now() < end) {
-        if (c.exitCode !== null) throw new Error(`redis-server exited: ${out}`);
-        if (await ping(port)) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`redis-server did not start: ${out}`);
-    },
-    async stop() {
-      const c = child;
-      child = undefined;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return;
-      await new Promise<void>((resolve) => {
-        c.once('exit', () => resolve());
-        c.kill('SIGTERM');
-      });
-    },
+    start: server.start,
+    stop: server.stop,
     async remove() {
       await self.stop();
       rmSync(dir, { recursive: true, force: true });
