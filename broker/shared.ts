@@ -81,6 +81,8 @@ export function installSharedSubscriptions(aedes: Aedes, onChange: () => void = 
   // A clean session's PUBACK names no stored packet, but a client acknowledges QoS 1 messages in the
   // order it received them [MQTT-4.6.0-2]: per member client, the keys of its QoS 1 deliveries in order.
   const inOrder = new Map<string, string[]>();
+  // Each client's memberships, so that a PUBACK does not walk every group.
+  const membersOf = new Map<string, Set<Member>>();
   const persistence = () => (aedes as unknown as { persistence: { outgoingEnqueueCombi(subs: { clientId: string; topic: string; qos: number }[], packet: SharedPacket): Promise<void> } }).persistence;
   // Clients granted a shared filter and not yet joined: aedes' subscribe call names only a function.
   const granted = new Map<string, Set<Client>>();
@@ -134,10 +136,14 @@ export function installSharedSubscriptions(aedes: Aedes, onChange: () => void = 
     }
     const clientId = client?.id;
     const member: Member = { deliver: func, clientId, persistent: client?.clean === false, unacked: new Map() };
-    const existing = groups.get(topic);
-    if (existing && clientId !== undefined) existing.away = existing.away.filter((id) => id !== clientId);
-    if (clientId !== undefined && !inOrder.has(clientId)) inOrder.set(clientId, []);
+    if (clientId !== undefined) {
+      if (!inOrder.has(clientId)) inOrder.set(clientId, []);
+      const own = membersOf.get(clientId) ?? new Set<Member>();
+      own.add(member);
+      membersOf.set(clientId, own);
+    }
     const group = groups.get(topic);
+    if (group && clientId !== undefined) group.away = group.away.filter((id) => id !== clientId);
     if (group) {
       group.members.push(member);
       onChange();
@@ -155,6 +161,11 @@ export function installSharedSubscriptions(aedes: Aedes, onChange: () => void = 
     if (!group) return unsubscribe(topic, func as never, (done ?? (() => undefined)) as never);
     const index = group.members.findIndex((m) => m.deliver === func);
     const [gone] = index >= 0 ? group.members.splice(index, 1) : [];
+    if (gone?.clientId !== undefined) {
+      const own = membersOf.get(gone.clientId);
+      own?.delete(gone);
+      if (own && !own.size) membersOf.delete(gone.clientId);
+    }
     const client = gone?.clientId !== undefined ? clients()[gone.clientId] : undefined;
     // A persistent session closing (not unsubscribing) keeps its membership and what it has not
     // acknowledged: aedes sends that again when it returns [MQTT-4.4.0-1].
@@ -168,7 +179,7 @@ export function installSharedSubscriptions(aedes: Aedes, onChange: () => void = 
         if (next) deliverTo(next, packet, () => undefined);
       }
     }
-    if (gone?.clientId !== undefined && !memberOf(gone.clientId)) inOrder.delete(gone.clientId);
+    if (gone?.clientId !== undefined && !membersOf.has(gone.clientId)) inOrder.delete(gone.clientId);
     if (gone) onChange();
     if (group.members.length || group.away.length) return done?.();
     groups.delete(topic);
@@ -193,13 +204,8 @@ export function installSharedSubscriptions(aedes: Aedes, onChange: () => void = 
     for (const [topic, set] of granted) if (set.delete(client) && !set.size) granted.delete(topic);
   });
 
-  function memberOf(clientId: string): boolean {
-    for (const group of groups.values()) for (const m of group.members) if (m.clientId === clientId) return true;
-    return false;
-  }
-
   function acknowledged(clientId: string, k: string): void {
-    for (const group of groups.values()) for (const m of group.members) if (m.clientId === clientId) m.unacked.delete(k);
+    for (const m of membersOf.get(clientId) ?? []) m.unacked.delete(k);
   }
 
   (aedes as unknown as NodeJS.EventEmitter).on('ack', (packet: SharedPacket | undefined, client: Client) => {
