@@ -94,11 +94,15 @@ interface Connection {
   logged?: boolean;
   /** CONNECT carried a zero-length client id (aedes has put a generated one in its place). */
   noClientId?: boolean;
+  /** The last of its QoS 1 messages being published before their PUBACK. */
+  publishing?: Promise<void>;
 }
 
 type ParserInternals = { _parseLength(): boolean; _emitError(err: Error): void; packet: { cmd: string; length: number } };
 
 const noop = () => {};
+
+type PublishAs = (packet: unknown, client: unknown, done?: (err?: Error) => void) => void;
 
 /** Errors of mqtt-packet's parser and of aedes' packet checks (as opposed to resets and timeouts). */
 const PROTOCOL_VIOLATION = /invalid|malformed|not allowed|not supported|must|cannot parse|too many levels|too short|empty topic|unknown property|maxInflightInbound|protocol/i;
@@ -226,6 +230,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
       if (packet.retain && (packet.topic.endsWith('/telemetry') || packet.topic.endsWith('/event'))) packet.retain = false;
       if (!isWill) stats.messageIn();
       if (identity.kind === 'gateway' && !isWill && packet.topic.endsWith('/status')) trackGatewayStatus(client, conn, packet);
+      if (durable && packet.qos === 1 && !isWill) return publishBeforePuback(client, conn, packet, callback);
       callback(null);
     },
     authorizeSubscribe(client, sub: Subscription, callback) {
@@ -251,11 +256,47 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
       return packet;
     },
   });
+  // A dropped packet (refused, or published already before its PUBACK) goes nowhere: not even on the bus.
+  // aedes.publish(packet, client, done) names the publishing client (no-local, $SYS); its types omit that.
+  const publish = aedes.publish.bind(aedes) as unknown as PublishAs;
+  aedes.publish = ((packet: { topic: string }, client: unknown, done?: (err?: Error) => void) => {
+    if (packet.topic !== DROPPED_TOPIC) return publish(packet, client, done);
+    const callback = typeof client === 'function' ? (client as (err?: Error) => void) : done;
+    callback?.();
+  }) as typeof aedes.publish;
+  // With sessions that outlive the process, the PUBACK of a QoS 1 message waits for its publish.
+  const durable = cluster !== undefined || deps.persistence !== undefined || config.persistence === 'level';
 
   /**
    * MQTT 3.1.1 has no negative PUBACK: a refused publish is acknowledged as usual (so that the device
    * does not resend it forever) but goes to a topic nobody receives; the device learns why on its error topic.
    */
+  /**
+   * [MQTT-4.3.2-2] the PUBACK tells the sender the broker has taken the message over. aedes 1.2 writes it
+   * first and publishes after (lib/handlers/publish.js), so a broker that dies in between loses a message
+   * the sender was told is safe (test/faults/broker-node-kill.test.ts). With a persistence that outlives
+   * the process, the message is published here, stored in every session queue and on the bus, before
+   * aedes may acknowledge it; aedes' own publish after the PUBACK is then of a dropped packet. One at a time
+   * per connection, so that a device's messages keep their order.
+   */
+  function publishBeforePuback(client: Client, conn: Connection, packet: PublishPacket, callback: (err?: Error | null) => void): void {
+    const copy = { cmd: 'publish' as const, topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: false };
+    conn.publishing = (conn.publishing ?? Promise.resolve()).then(
+      () =>
+        new Promise<void>((done) => {
+          (aedes.publish as unknown as PublishAs)(copy, client, (err?: Error) => {
+            if (err) callback(err);
+            else {
+              packet.topic = DROPPED_TOPIC;
+              packet.retain = false;
+              callback(null);
+            }
+            done();
+          });
+        }),
+    );
+  }
+
   function drop(client: Client, conn: Connection, packet: PublishPacket, code: ErrorCode, callback: (err?: Error | null) => void): void {
     stats.denied(code);
     if (due(conn, code)) {
