@@ -104,13 +104,7 @@ export type AccountStore = Awaited<ReturnType<typeof openAccounts>>;
 /** Opens the accounts, sessions and audit log: a SQLite file, or the PostgreSQL database every API node shares. */
 export async function openAccounts(target: string, options: { sessionTtlMs: number; now?: () => number; log?: Logger }) {
   const now = options.now ?? Date.now;
-  const db = await openDatabase(target, { lock: 'accounts', log: options.log });
-  try {
-    await db.migrate(SCHEMA);
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
+  const db = await openDatabase(target, { lock: 'accounts', log: options.log, schema: SCHEMA });
   const deleteSessionsOf = (sql: Sql, username: string) => sql.run('delete from sessions where username = ?', [username]);
 
   function checkUser(user: Omit<NewUser, 'password'>): void {

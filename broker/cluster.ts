@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { Readable } from 'node:stream';
 import mqemitterRedis from 'mqemitter-redis';
 import type { Logger } from '../core/log.ts';
+import { describeTarget } from '../core/sql.ts';
 
 export interface RedisCluster {
   mq: ReturnType<typeof mqemitterRedis>;
@@ -15,20 +16,9 @@ export interface RedisCluster {
   close(): Promise<void>;
 }
 
-/** The target with any password masked, for logs. */
-export function describeRedis(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'redis://(unparsable url)';
-  }
-}
-
 /** Connects the bus and the persistence; resolves once Redis answers, rejects after `timeoutMs`. */
 export async function openRedisCluster(url: string, log: Logger, options: { timeoutMs?: number } = {}): Promise<RedisCluster> {
-  const where = describeRedis(url);
+  const where = describeTarget(url);
   const conn = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
   let lastWarn = 0;
   const warn = (what: string) => (err: Error) => {

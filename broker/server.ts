@@ -30,7 +30,8 @@ import { installExactDedupe, markRedeliveries } from './delivery.ts';
 import { withIndexedOutgoing } from './outgoing.ts';
 import { connectGuard, tokenBucket, windowCounter } from './limits.ts';
 import { brokerStats, type BrokerStats } from './stats.ts';
-import { describeRedis, openRedisCluster } from './cluster.ts';
+import { openRedisCluster } from './cluster.ts';
+import { describeTarget } from '../core/sql.ts';
 
 export type BrokerOptions = z.input<typeof brokerConfig> & {
   /** Base directory of the default level persistence path (the `dataDir` setting). */
@@ -535,7 +536,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
   }
 
   log.info(
-    { tcp: broker.url, ws: broker.wsUrl, tls: broker.tlsUrl, persistence: deps.persistence ? 'external' : cluster ? `redis ${describeRedis(config.cluster.redis!)}` : config.persistence, allowAnonymous: config.allowAnonymous },
+    { tcp: broker.url, ws: broker.wsUrl, tls: broker.tlsUrl, persistence: deps.persistence ? 'external' : cluster ? `redis ${describeTarget(config.cluster.redis!)}` : config.persistence, allowAnonymous: config.allowAnonymous },
     'broker listening',
   );
   if (config.allowAnonymous) log.warn('anonymous clients are allowed (broker.allowAnonymous): every client without user name may read and publish any topic, device topics included');

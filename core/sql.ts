@@ -53,21 +53,23 @@ export interface OpenOptions {
   retryForMs?: number;
   /** SQLite busy timeout (default 10 s). */
   busyTimeoutMs?: number;
+  /** The store's schema: created or migrated before the database is handed out. */
+  schema?: Schema;
 }
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//.test(target);
 }
 
-/** The target with any password masked. */
+/** A URL (or a file path) as logs may show it: any password masked. */
 export function describeTarget(target: string): string {
-  if (!isPostgresUrl(target)) return target;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return target;
   try {
     const url = new URL(target);
     if (url.password) url.password = '***';
     return url.toString();
   } catch {
-    return 'postgres://(unparsable url)';
+    return `${target.split(':')[0]}://(unparsable url)`;
   }
 }
 
@@ -111,7 +113,15 @@ function bind(v: unknown): unknown {
 }
 
 export async function openDatabase(target: string, options: OpenOptions): Promise<SqlDatabase> {
-  return isPostgresUrl(target) ? openPostgres(target, options) : openSqlite(target, options);
+  const db = isPostgresUrl(target) ? await openPostgres(target, options) : openSqlite(target, options);
+  if (!options.schema) return db;
+  try {
+    await db.migrate(options.schema);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
 }
 
 function expand(schema: Schema, dialect: Dialect): string {

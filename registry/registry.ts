@@ -228,13 +228,7 @@ export type Registry = Awaited<ReturnType<typeof openRegistry>>;
  */
 export async function openRegistry(target: string, options: RegistryOptions = {}) {
   const now = options.now ?? Date.now;
-  const db = await openDatabase(target, { lock: 'registry', log: options.log });
-  try {
-    await db.migrate(SCHEMA);
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
+  const db = await openDatabase(target, { lock: 'registry', log: options.log, schema: SCHEMA });
 
   const enterprises = new Map<string, Enterprise>();
   const devices = new Map<string, DeviceRecord>();

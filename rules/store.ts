@@ -290,13 +290,7 @@ const ACTIVE = 'select * from alarms where enterprise = ? and device = ? and con
  * machine may open, or a PostgreSQL database (postgres://...) that processes on every node share.
  */
 export async function openAlarmStore(target: string, options: AlarmStoreOptions = {}): Promise<AlarmStore> {
-  const db = await openDatabase(target, { lock: 'alarms', log: options.log, retryForMs: options.retryForMs });
-  try {
-    await db.migrate(SCHEMA);
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
+  const db = await openDatabase(target, { lock: 'alarms', log: options.log, retryForMs: options.retryForMs, schema: SCHEMA });
   return alarmStoreOn(db, options);
 }
 
