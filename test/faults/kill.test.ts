@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
 import { afterAll, expect, it } from 'vitest';
 import { startLoad } from '../../bench/lib/load.ts';
 import { rawConnect } from '../../bench/lib/raw-mqtt.ts';
-import { sleep, startPipeline, until, type Pipeline } from './harness.ts';
+import { sleep, startPipeline, startProbing, until, type Pipeline } from './harness.ts';
 
 const RATE = Number(process.env.HAZWATCH_FAULT_KILL_RATE ?? 2000);
 let p: Pipeline | undefined;
@@ -28,15 +28,8 @@ it(`SIGKILL of ingest and rules under ${RATE} readings/s: nothing lost, no dupli
   });
   await watch.subscribeAsync('hw/v1/probe/+/alarm', { qos: 1 });
   const prober = await rawConnect({ host: '127.0.0.1', port: p.port, ...p.probeGateway });
-  let probe = 0;
   // A probe every 250 ms through the whole run, kills included: each sends two readings at 60 %LEL.
-  const probing = setInterval(() => {
-    if (probe >= 120) return;
-    const id = `p-${probe++}`;
-    const ts = Date.now();
-    prober.publish(`hw/v1/probe/${id}/telemetry`, `{"ts":${ts},"values":{"lel":60}}`);
-    prober.publish(`hw/v1/probe/${id}/telemetry`, `{"ts":${ts + 1},"values":{"lel":61}}`);
-  }, 250);
+  const probing = startProbing(prober, 120);
   try {
     const run = load.run(RATE, 30);
     await sleep(6000);
@@ -53,14 +46,14 @@ it(`SIGKILL of ingest and rules under ${RATE} readings/s: nothing lost, no dupli
     await sleep(1000);
     await Promise.all([p.start('ingest'), p.start('rules')]);
     const done = await run;
-    clearInterval(probing);
+    probing.stop();
     const stored = await until(async () => (await p!.stored()) >= done.acked, 120_000, 1000);
-    const all = await until(() => alarmIds.size >= probe, 60_000);
+    const all = await until(() => alarmIds.size >= probing.sent(), 60_000);
     await sleep(3000); // late duplicates, if any, would arrive now
     const duplicates = [...alarmIds].filter(([, ids]) => ids.size > 1).map(([d]) => d);
     const redelivered = [...raisedEvents].filter(([, n]) => n > 1).length;
     console.log(
-      `kill: sent ${done.sent}, acknowledged ${done.acked}, stored ${await p.stored()}; probes ${probe}, alarms for ${alarmIds.size}, ` +
+      `kill: sent ${done.sent}, acknowledged ${done.acked}, stored ${await p.stored()}; probes ${probing.sent()}, alarms for ${alarmIds.size}, ` +
         `devices with more than one alarm: ${duplicates.length}, raised events delivered twice (same alarm): ${redelivered}`,
     );
     expect(stored).toBe(true);
@@ -68,7 +61,7 @@ it(`SIGKILL of ingest and rules under ${RATE} readings/s: nothing lost, no dupli
     expect(all).toBe(true);
     expect(duplicates).toEqual([]);
   } finally {
-    clearInterval(probing);
+    probing.stop();
     prober.close();
     await watch.endAsync();
     load.exit();

@@ -10,7 +10,7 @@ import { afterAll, expect, it } from 'vitest';
 import { startLoad } from '../../bench/lib/load.ts';
 import { rawConnect } from '../../bench/lib/raw-mqtt.ts';
 import { ownPostgres, type OwnPostgres } from '../support/postgres.ts';
-import { ADMIN_PASSWORD, countCode, sleep, startPipeline, until, type Pipeline } from './harness.ts';
+import { ADMIN_PASSWORD, countCode, sleep, startPipeline, startProbing, until, type Pipeline } from './harness.ts';
 
 const RATE = Number(process.env.HAZWATCH_FAULT_PG_RATE ?? 2000);
 const OUTAGE_S = Number(process.env.HAZWATCH_FAULT_PG_OUTAGE_S ?? 10);
@@ -46,28 +46,21 @@ it(`PostgreSQL restarted under ${RATE} readings/s with rules and API running: no
   });
   await watch.subscribeAsync('hw/v1/probe/+/alarm', { qos: 1 });
   const prober = await rawConnect({ host: '127.0.0.1', port: p.port, ...p.probeGateway });
-  let probe = 0;
-  const probing = setInterval(() => {
-    if (probe >= PROBES) return;
-    const id = `p-${probe++}`;
-    const ts = Date.now();
-    prober.publish(`hw/v1/probe/${id}/telemetry`, `{"ts":${ts},"values":{"lel":60}}`);
-    prober.publish(`hw/v1/probe/${id}/telemetry`, `{"ts":${ts + 1},"values":{"lel":61}}`);
-  }, 250);
+  const probing = startProbing(prober, PROBES);
   try {
     const run = load.run(RATE, 8 + OUTAGE_S + 12);
     await sleep(8000);
     await server.stop();
     const downAt = Date.now();
-    console.log(`postgres-restart: PostgreSQL stopped under ${RATE} readings/s, ${probe} probes sent, ${signed.length} signatures asked`);
+    console.log(`postgres-restart: PostgreSQL stopped under ${RATE} readings/s, ${probing.sent()} probes sent, ${signed.length} signatures asked`);
     await sleep(OUTAGE_S * 1000);
-    const probesDuring = probe;
+    const probesDuring = probing.sent();
     await server.start();
     const upAt = Date.now();
     const done = await run;
-    clearInterval(probing);
+    probing.stop();
     const stored = await until(async () => (await p!.stored()) >= done.acked, 120_000, 1000);
-    const all = await until(() => alarmsOf.size >= probe && signed.length >= probe, 90_000);
+    const all = await until(() => alarmsOf.size >= probing.sent() && signed.length >= probing.sent(), 90_000);
     const statuses = await Promise.all(signed);
     await sleep(3000);
 
@@ -79,7 +72,7 @@ it(`PostgreSQL restarted under ${RATE} readings/s with rules and API running: no
     const alive = [p.broker, p.ingest!, p.rules!, p.api!].filter((s) => s.child.exitCode === null && s.child.signalCode === null).length;
     console.log(
       `postgres-restart: down ${((upAt - downAt) / 1000).toFixed(1)} s (probes ${probesDuring} by its end); sent ${done.sent}, acknowledged ${done.acked}, stored ${await p.stored()}; ` +
-        `probes ${probe}, alarms for ${alarmsOf.size}, signatures ${statuses.length} (${statuses.filter((s) => s === 200).length} × 200, others: ${JSON.stringify(statuses.filter((s) => s !== 200))}); ` +
+        `probes ${probing.sent()}, alarms for ${alarmsOf.size}, signatures ${statuses.length} (${statuses.filter((s) => s === 200).length} × 200, others: ${JSON.stringify(statuses.filter((s) => s !== 200))}); ` +
         `acknowledged in PostgreSQL ${acked}; processes alive ${alive}/4; rules logged ${countCode(p.rules, 'HW_ERR_DB_WRITE')} HW_ERR_DB_WRITE, ${(p.rules!.output().match(/retrying/g) ?? []).length} retries; api ${(p.api!.output().match(/retrying/g) ?? []).length} retries`,
     );
     expect(alive).toBe(4);
@@ -89,9 +82,9 @@ it(`PostgreSQL restarted under ${RATE} readings/s with rules and API running: no
     expect([...alarmsOf.values()].filter((ids) => ids.size > 1)).toEqual([]);
     expect(raisedTwice).toBe(0);
     expect(statuses.every((s) => s === 200)).toBe(true);
-    expect(acked).toBe(probe);
+    expect(acked).toBe(probing.sent());
   } finally {
-    clearInterval(probing);
+    probing.stop();
     prober.close();
     await watch.endAsync();
     load.exit();
