@@ -4,8 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createTestPostgres } from './postgres.ts';
+import { createTestPostgres, postgresExec } from './postgres.ts';
 
 export interface TestDatabase {
   /** What the stores open: a file path or a postgres:// URL. */
@@ -48,15 +47,7 @@ export const BACKENDS: Backend[] = [
       const { url, drop } = await createTestPostgres();
       return {
         target: url,
-        async exec(sql) {
-          const client = new pg.Client({ connectionString: url });
-          await client.connect();
-          try {
-            await client.query(sql);
-          } finally {
-            await client.end();
-          }
-        },
+        exec: (sql) => postgresExec(url, sql),
         drop,
       };
     },

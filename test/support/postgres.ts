@@ -96,17 +96,19 @@ export function postgresUrl(): string {
 export async function createTestPostgres(prefix = 'hw_test'): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
   const admin = postgresUrl();
-  const run = async (q: string) => {
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    try {
-      await client.query(q);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`create database ${name}`);
+  await postgresExec(admin, `create database ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
+  return { url: url.toString(), drop: () => postgresExec(admin, `drop database if exists ${name} with (force)`) };
+}
+
+/** Runs SQL on its own connection, straight on the server (no store in between). */
+export async function postgresExec(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
