@@ -250,7 +250,7 @@ function transient(err: unknown): boolean {
 }
 
 /** A stable 64-bit advisory lock key for a lock name. */
-function lockKey(name: string): string {
+export function lockKey(name: string): string {
   let h = 0xcbf29ce484222325n;
   for (const b of Buffer.from(`hazwatch:${name}`)) h = BigInt.asIntN(64, (h ^ BigInt(b)) * 0x100000001b3n);
   return h.toString();

@@ -22,7 +22,8 @@ export const rulesConfig = z
     publish: z
       .boolean()
       .default(true)
-      .describe('This process publishes the alarm outbox (MQTT, InfluxDB, notifications) and ends expired shelving and maintenance: exactly one rules process per store'),
+      .describe('This process may publish the alarm outbox (MQTT, InfluxDB, notifications) and end expired shelving and maintenance: the rules processes of one store elect one publisher among those with publish on, and another takes over when it dies (docs/alarms.md); false: never'),
+    electionMs: z.number().int().min(100).max(60_000).default(2000).describe('How often a standby rules process tries to take over the publisher role, and how often the publisher checks it still holds it'),
     platformClearS: z
       .number()
       .min(0)

@@ -47,8 +47,8 @@ export interface EngineOptions {
   onPresence?(device: DeviceRecord, presence: PresenceReport): void;
   /** Watch only these enterprises (partitioning); empty or absent: all. */
   enterprises?: string[];
-  /** End expired shelving and maintenance in tick() (the publishing process does). Default true. */
-  expire?: boolean;
+  /** Whether tick() ends expired shelving and maintenance now (the publishing process does). Default always. */
+  expire?: () => boolean;
 }
 
 export interface PresenceReport extends Presence {
@@ -394,7 +394,7 @@ export function createEngine(options: EngineOptions) {
     /** Time-driven work: silence, momentary events, expiry of shelving and maintenance. Run every second or so. */
     async tick(): Promise<void> {
       const t = now();
-      if (options.expire ?? true) {
+      if (options.expire?.() ?? true) {
         try {
           const expired = await store.expire(t);
           if (expired.length) options.onWrite?.();

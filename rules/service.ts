@@ -1,7 +1,8 @@
 // `startRules`: the rules process. Consumes the device stream from the broker (own service client id,
-// persistent session, QoS1), evaluates rules per device in arrival order, keeps alarm instances in the
-// SQLite alarm store, and is the single publisher of every alarm change (its own and the API's) to
-// the MQTT alarm topic, InfluxDB and the notification channels. Library entry point for
+// persistent session, QoS1), evaluates rules per device in arrival order and keeps alarm instances in
+// the alarm store. One rules process of those sharing a store, elected (core/leader.ts), publishes
+// every alarm change (its own, the other rules processes' and the API's) to the MQTT alarm topic,
+// InfluxDB and the notification channels; another takes over when it dies. Library entry point for
 // `hazwatch rules`, `hazwatch start` and the tests.
 import { watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
@@ -12,7 +13,8 @@ import type { PresencePayload } from '../contract/presence.ts';
 import type { Service } from '../core/command.ts';
 import { alarmStoreTarget, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { counter } from '../core/metrics.ts';
+import { electLeader, type Leadership } from '../core/leader.ts';
+import { counter, gauge } from '../core/metrics.ts';
 import { coalesceClientWrites } from '../core/coalesce.ts';
 import { deviceDirectory, heldForRegistry, serviceUsername, type DeviceRecord, type Registry } from '../registry/registry.ts';
 import { createWriter } from '../ingest/writers/index.ts';
@@ -42,6 +44,8 @@ export interface RulesService extends Service {
   engine: Engine;
   notifier: Notifier;
   rules(): RuleSet;
+  /** Whether this process publishes the alarm outbox now (elected among the rules processes of the store). */
+  publishing(): boolean;
   /** Reloads the rule files; keeps the current rules and returns the error when the new ones are invalid. */
   reload(): Error | undefined;
   /** Waits until every store write is done and every change is published (tests, benchmarks). */
@@ -71,12 +75,12 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
         })();
   const reloads = counter(metrics, 'hazwatch_rules_reloads_total', 'Rule file reloads', ['outcome']);
 
-  const tailers: Tailer[] = [];
+  let tailers: Tailer[] = [];
   const kickAll = () => {
     for (const t of tailers) void t.kick();
   };
-  // The publishing process also tells the judged presence: retained on each device's presence topic at
-  // every change, and in the registry (last heard, next due) for `hazwatch device list` and the console.
+  // Each rules process tells the presence of the devices it judges: retained on each device's presence
+  // topic at every change, and in the registry (last heard, next due) for `hazwatch device list` and the console.
   let publishPresence: (device: DeviceRecord, report: PresenceReport) => void = () => undefined;
   const engine = createEngine({
     store,
@@ -87,9 +91,9 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     now,
     grade1RaisesLevel: cfg.grade1RaisesLevel,
     onWrite: kickAll,
-    onPresence: cfg.publish ? (d, r) => publishPresence(d, r) : undefined,
+    onPresence: (d, r) => publishPresence(d, r),
     enterprises: cfg.enterprises,
-    expire: cfg.publish,
+    expire: () => publisher?.leader === true,
   });
   // Built before connecting: a failure here stops the start with nothing left open.
   let notifier: Notifier;
@@ -128,7 +132,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
       if (err) log.debug({ err: err.message, device: `${d.enterprise}/${d.id}` }, 'presence not published');
     });
   };
-  const registryWriter = cfg.publish && !('devices' in options.registry && typeof options.registry.devices === 'object') ? (options.registry as Registry) : undefined;
+  const registryWriter = !('devices' in options.registry && typeof options.registry.devices === 'object') ? (options.registry as Registry) : undefined;
   const channels = ['telemetry', 'event', 'status'] as const;
   // A rules process restricted to some enterprises leaves the platform's own alarms to the others.
   const platform = cfg.enterprises.length ? undefined : platformWatcher({ store, log, now, clearDelayMs: cfg.platformClearS * 1000, onWrite: kickAll });
@@ -173,13 +177,19 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   client.on('message', registryOf ? heldForRegistry(registryOf, knownSender, onMessage, { now }) : onMessage);
 
 
-  tailers.push(createTailer({ store, name: 'engine', cursor: 'memory', handle: (c) => engine.applyChanges(c), log, metrics, pollMs: cfg.pollMs }));
-  const writer = cfg.publish && cfg.writeInflux ? createWriter(config.ingest.influx) : undefined;
-  if (cfg.publish) {
-    tailers.push(createTailer({ store, name: 'mqtt', cursor: 'persist', handle: mqttAlarmSink(client), log, metrics, pollMs: cfg.pollMs }));
+  const engineTailer = createTailer({ store, name: 'engine', cursor: 'memory', handle: (c) => engine.applyChanges(c), log, metrics, pollMs: cfg.pollMs });
+  tailers.push(engineTailer);
+  await engineTailer.start();
+  const writer = cfg.writeInflux ? createWriter(config.ingest.influx) : undefined;
+  if (!writer) log.warn('alarm changes are not written to InfluxDB (rules.writeInflux off or ingest.influx.kind none)');
+
+  // The publisher's work: the persisted outbox cursors continue where the last publisher left them
+  // (at least once: a change published just before a take-over may go out twice, with its seq).
+  const publishingTailers = (): Tailer[] => {
+    const list = [createTailer({ store, name: 'mqtt', cursor: 'persist', handle: mqttAlarmSink(client), log, metrics, pollMs: cfg.pollMs })];
     if (writer) {
       const sink = influxAlarmSink(writer);
-      tailers.push(
+      list.push(
         createTailer({
           store,
           name: 'influx',
@@ -198,11 +208,40 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
           pollMs: Math.max(cfg.pollMs, 1000),
         }),
       );
-    } else log.warn('alarm changes are not written to InfluxDB (rules.writeInflux off or ingest.influx.kind none)');
-    tailers.push(createTailer({ store, name: NOTIFY_CURSOR, cursor: 'handler', handle: (c) => notifier.handle(c), log, metrics, pollMs: cfg.pollMs }));
+    }
+    list.push(createTailer({ store, name: NOTIFY_CURSOR, cursor: 'handler', handle: (c) => notifier.handle(c), log, metrics, pollMs: cfg.pollMs }));
+    return list;
+  };
+  const publisherGauge = gauge(metrics, 'hazwatch_rules_publisher', 'Whether this rules process is the elected publisher of the alarm outbox (1) or stands by (0)');
+  publisherGauge.set(0);
+  let publisher: Leadership | undefined;
+  if (cfg.publish) {
+    publisher = electLeader(alarmStoreTarget(config), 'rules-publisher', {
+      log,
+      retryMs: cfg.electionMs,
+      async onElected() {
+        const list = publishingTailers();
+        try {
+          for (const t of list) await t.start();
+          await notifier.start();
+        } catch (err) {
+          for (const t of list) await t.stop();
+          throw err;
+        }
+        tailers = [engineTailer, ...list];
+        publisherGauge.set(1);
+      },
+      async onDeposed() {
+        publisherGauge.set(0);
+        const list = tailers.filter((t) => t !== engineTailer);
+        tailers = [engineTailer];
+        for (const t of list) await t.stop();
+        await notifier.stop();
+      },
+    });
+    await publisher.decided;
+    if (!publisher.leader) log.info('another rules process publishes the alarm changes; this one stands by to take over');
   } else log.info('rules.publish is off: another rules process publishes the alarm changes and sends notifications');
-  for (const t of tailers) await t.start();
-  if (cfg.publish) await notifier.start();
 
   // platform_rules health points (docs/storage.md), every 10 s.
   const instance = hostname().replace(/[^A-Za-z0-9_.-]/g, '-') || 'rules';
@@ -285,6 +324,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     notifier,
     client,
     rules: () => ruleSet,
+    publishing: () => publisher?.leader === true,
     reload,
     settle,
     async close() {
@@ -295,9 +335,10 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
       process.off('SIGHUP', onHup);
       // Publish what was decided before leaving; what is left is published at the next start.
       await settle(3000).catch(() => undefined);
-      for (const t of tailers) await t.stop();
+      // Standing down releases the role at once, so a standby takes over without waiting for a timeout.
+      await publisher?.close();
+      await engineTailer.stop();
       await client.endAsync().catch(() => undefined);
-      await notifier.stop();
       await engine.idle();
       await store.dispose();
     },

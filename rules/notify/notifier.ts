@@ -187,7 +187,10 @@ export function createNotifier(options: NotifierOptions) {
       for (const name of new Set(jobs.map((j) => j.channel))) void work(name);
     },
 
+    /** Starts (again, after a stop: the publisher role may come and go) from what the store holds. */
     async start(): Promise<void> {
+      stopped = false;
+      watch.clear();
       // Rebuild escalation state from the store: active alarms nobody has signed for yet.
       for (const alarm of await store.list({ states: ['active_unacknowledged'], limit: 1000 })) {
         const hist = await store.history(alarm.id);
