@@ -5,11 +5,11 @@
 // a persistent session that was away are delivered on the other node. Prints the counts.
 //   HAZWATCH_FAULT_NODE_RATE=2000 readings/s
 import mqtt, { type MqttClient } from 'mqtt';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { startHaproxy, type Haproxy } from '../../bench/lib/haproxy.ts';
 import { READY, startService, type Service } from '../../bench/lib/procs.ts';
 import { openRegistry, type Credentials } from '../../registry/registry.ts';
 import { ownInflux, type OwnInflux } from '../support/influxd.ts';
@@ -27,45 +27,16 @@ const dir = mkdtempSync(join(tmpdir(), 'hazwatch-node-kill-'));
 let redis: OwnRedis | undefined;
 let pg: OwnPostgres | undefined;
 let influx: OwnInflux | undefined;
-let haproxy: ChildProcess | undefined;
+let haproxy: Haproxy | undefined;
 const services: Service[] = [];
 afterAll(async () => {
   for (const s of services.reverse()) await s.stop();
-  haproxy?.kill('SIGKILL');
+  haproxy?.stop();
   await influx?.remove();
   await pg?.remove();
   await redis?.remove();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function startHaproxy(port: number, backends: number[]): Promise<ChildProcess> {
-  const cfg = join(dir, 'haproxy.cfg');
-  // TCP pass-through; a node that stops answering is out within a second, and a connection that finds
-  // it refused is sent to the other node (redispatch).
-  writeFileSync(
-    cfg,
-    `global\n  maxconn 8000\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 300s\n  timeout server 300s\n  retries 3\n  option redispatch\n` +
-      `frontend mqtt\n  bind 127.0.0.1:${port}\n  default_backend brokers\n` +
-      `backend brokers\n  balance roundrobin\n` +
-      backends.map((p, i) => `  server node${i} 127.0.0.1:${p} check inter 300 fall 2 rise 2 on-marked-down shutdown-sessions\n`).join(''),
-  );
-  const child = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const up = await until(async () => {
-    try {
-      const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 500 });
-      await c.endAsync();
-    } catch (err) {
-      // A CONNACK refusal (no credentials) means HAProxy passed the connection to a broker.
-      if (typeof (err as { code?: unknown }).code === 'number') return true;
-      return false;
-    }
-    return true;
-  }, 15_000, 200);
-  if (!up) throw new Error(`haproxy did not start: ${stderr}`);
-  return child;
-}
 
 it(`SIGKILL of one of two broker nodes under ${RATE} readings/s behind HAProxy: every client fails over by itself, stored = sent`, async () => {
   redis = await ownRedis();
@@ -90,7 +61,7 @@ it(`SIGKILL of one of two broker nodes under ${RATE} readings/s behind HAProxy: 
     startService(`broker-${i}`, ['broker', '--port', String(ports[i]), '--ws-port', 'false', '--tls-port', 'false'], { env: { ...common, HAZWATCH_DATA_DIR: join(dir, `broker-${i}`) }, ready: READY.broker });
   const brokers = [await node(0), await node(1)];
   services.push(...brokers);
-  haproxy = await startHaproxy(front, ports);
+  haproxy = await startHaproxy(dir, front, ports);
   const url = `mqtt://127.0.0.1:${front}`;
   const ingest = await startService('ingest', ['ingest'], {
     env: {

@@ -167,17 +167,17 @@ export function countCode(service: Service | undefined, code: string): number {
 }
 
 /**
- * Probe detectors crossing their threshold: every 250 ms the next of `count` probes (`p-<n>` of the probe
- * enterprise) sends two readings at 60 and 61 %LEL through the probe gateway's raw connection.
+ * Probe detectors crossing their threshold: every 250 ms the next of `count` probes (`p-<n>` of the
+ * enterprise `enterprise`) sends two readings at 60 and 61 %LEL through that enterprise's gateway connection.
  */
-export function startProbing(prober: { publish(topic: string, payload: string): void }, count: number): { sent(): number; stop(): void } {
+export function startProbing(prober: { publish(topic: string, payload: string): void }, count: number, enterprise = 'probe'): { sent(): number; stop(): void } {
   let probe = 0;
   const timer = setInterval(() => {
     if (probe >= count) return;
     const id = `p-${probe++}`;
     const ts = Date.now();
-    prober.publish(`hw/v1/probe/${id}/telemetry`, `{"ts":${ts},"values":{"lel":60}}`);
-    prober.publish(`hw/v1/probe/${id}/telemetry`, `{"ts":${ts + 1},"values":{"lel":61}}`);
+    prober.publish(`hw/v1/${enterprise}/${id}/telemetry`, `{"ts":${ts},"values":{"lel":60}}`);
+    prober.publish(`hw/v1/${enterprise}/${id}/telemetry`, `{"ts":${ts + 1},"values":{"lel":61}}`);
   }, 250);
   return { sent: () => probe, stop: () => clearInterval(timer) };
 }

@@ -10,6 +10,7 @@ import { childServer } from './server.ts';
 export interface OwnRedis {
   url: string;
   port: number;
+  pid(): number | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   remove(): Promise<void>;
@@ -46,6 +47,7 @@ export async function ownRedis(): Promise<OwnRedis> {
   const self: OwnRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: server.pid,
     start: server.start,
     stop: server.stop,
     async remove() {
