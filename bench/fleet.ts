@@ -7,6 +7,11 @@
 // the first-stage threshold, watched on hw/v1/+/+/alarm), CPU (1.0 = one core) and peak RSS of every
 // process, and the exact count stored against the count sent.
 //
+// npm run bench:cluster (--cluster): the same load on the scaled-out topology of docs/deploy.md: two
+// broker nodes sharing Redis behind HAProxy, registry and alarms in PostgreSQL, two ingest and two rules
+// processes each owning one partition of the enterprises (bench/lib/cluster.ts); default rates
+// 2,000, 5,000 and 10,000 readings/s.
+//
 // Bounded and local: loopback only, own temporary directory, stops by itself.
 //   HAZWATCH_BENCH_RATES=5000,10000,20000  readings/s per phase
 //   HAZWATCH_BENCH_SECONDS=20              seconds per phase
@@ -20,13 +25,15 @@ import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRegistry } from '../registry/registry.ts';
+import { openRegistry, type Credentials } from '../registry/registry.ts';
 import { freePort } from '../test/support/net.ts';
-import { ownInflux } from '../test/support/influxd.ts';
+import { ownInflux, type OwnInflux } from '../test/support/influxd.ts';
+import { startCluster } from './lib/cluster.ts';
 import { machine, percentile, READY, ROOT, startService, watchProcs, type Service } from './lib/procs.ts';
 import { rawConnect } from './lib/raw-mqtt.ts';
 
-const RATES = (process.env.HAZWATCH_BENCH_RATES ?? '5000,10000,20000').split(',').map(Number);
+const CLUSTER = process.argv.includes('--cluster');
+const RATES = (process.env.HAZWATCH_BENCH_RATES ?? (CLUSTER ? '2000,5000,10000' : '5000,10000,20000')).split(',').map(Number);
 const SECONDS = Number(process.env.HAZWATCH_BENCH_SECONDS ?? 20);
 const DEVICES = Number(process.env.HAZWATCH_BENCH_DEVICES ?? 5000);
 const GATEWAYS = Number(process.env.HAZWATCH_BENCH_GATEWAYS ?? 4);
@@ -61,24 +68,43 @@ interface Phase {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function main(): Promise<void> {
-  const startedAt = new Date();
-  console.log(`bench:fleet ${startedAt.toISOString()} on ${machine()}`);
-  console.log(`  ${DEVICES} gas detectors via ${GATEWAYS} gateway connections, ${BATCH} reading(s) per QoS1 message, ${SECONDS} s per rate, rates ${RATES.join(', ')} readings/s`);
+/** What a phase needs of the system under test, one node of each kind or the cluster. */
+interface System {
+  port: number;
+  influx: OwnInflux;
+  pids: Record<string, number>;
+  /** The load's readings in InfluxDB (InfluxQL condition). */
+  where: string;
+  load: { enterprise: string; devices: string[]; gateways: { username: string; password: string; clientId: string; enterprise?: string }[] };
+  probeGateway: Credentials;
+  watch: Credentials;
+  ingestOutput(): string;
+  close(): Promise<void>;
+}
+
+const devicesOf = (enterprise: string, n: number) => Array.from({ length: n }, (_, i) => ({ enterprise, id: `lel-${i}`, class: 'gas_combustible' as const, intervalSeconds: 3600 }));
+const probesOf = (n: number) => Array.from({ length: n }, (_, i) => ({ enterprise: 'probe', id: `p-${i}`, class: 'gas_combustible' as const, intervalSeconds: 3600 }));
+const prof = (name: string) => (PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+
+/** One process of each kind, SQLite registry and alarm store: what `npm start` runs. */
+async function startSingle(probes: number): Promise<System> {
   const dir = mkdtempSync(join(tmpdir(), 'hazwatch-bench-fleet-'));
   const services: Service[] = [];
   const influx = await ownInflux();
-  let load: ReturnType<typeof fork> | undefined;
+  const close = async () => {
+    for (const s of services.reverse()) await s.stop();
+    await influx.remove();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     // Registry: the fleet, the probe detectors (own enterprise, not counted in the load), accounts.
     const registryPath = join(dir, 'registry.db');
     const registry = await openRegistry(registryPath);
-    const probesPerPhase = Math.ceil((SECONDS * 1000) / PROBE_EVERY_MS) + 4;
     // A long reporting interval: the silence rule must not flood the engine with offline alarms between phases.
-    await registry.addDevices(Array.from({ length: DEVICES }, (_, i) => ({ enterprise: 'bench', id: `lel-${i}`, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
-    await registry.addDevices(Array.from({ length: probesPerPhase * RATES.length }, (_, i) => ({ enterprise: 'probe', id: `p-${i}`, class: 'gas_combustible' as const, intervalSeconds: 3600 })));
+    await registry.addDevices(devicesOf('bench', DEVICES));
+    await registry.addDevices(probesOf(probes));
     const gateways = await Promise.all(Array.from({ length: GATEWAYS }, (_, i) => registry.addGateway('bench', `gw-${i}`)));
-    const probeGw = await registry.addGateway('probe', 'gw');
+    const probeGateway = await registry.addGateway('probe', 'gw');
     const svc = { ingest: await registry.setService('ingest'), rules: await registry.setService('rules'), bench: await registry.setService('bench') };
     await registry.close();
 
@@ -86,8 +112,6 @@ async function main(): Promise<void> {
     const port = await freePort();
     const url = `mqtt://127.0.0.1:${port}`;
     const common = { HAZWATCH_REGISTRY_PATH: registryPath, HAZWATCH_LOG_LEVEL: 'info', HAZWATCH_MQTT_URL: url, HAZWATCH_INGEST_INFLUX_KIND: 'v1', HAZWATCH_INGEST_INFLUX_URL: influx.url, HAZWATCH_INGEST_INFLUX_DATABASE: DB, HAZWATCH_INGEST_INFLUX_CREATE_DATABASE: 'true' };
-    const prof = (name: string) => (PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
-    if (PROFILE) mkdirSync(PROFILE, { recursive: true });
     const broker = await startService('broker', ['broker', '--port', String(port), '--ws-port', 'false', '--tls-port', 'false'], {
       nodeArgs: prof('broker'),
       env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'broker'), HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
@@ -106,11 +130,78 @@ async function main(): Promise<void> {
       ready: READY.rules,
     });
     services.push(rules);
+    return {
+      port,
+      influx,
+      pids: { broker: broker.pid, ingest: ingest.pid, rules: rules.pid, influxd: influx.pid()! },
+      where: "enterprise='bench'",
+      load: { enterprise: 'bench', devices: DEVICES_LIST(DEVICES), gateways },
+      probeGateway,
+      watch: svc.bench,
+      ingestOutput: () => ingest.output(),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
 
+/**
+ * Two nodes of each kind (bench/lib/cluster.ts): the fleet split into two enterprises, each the
+ * partition of one ingest and one rules process, every connection through HAProxy.
+ */
+async function startTwoNodes(probes: number): Promise<System> {
+  const half = Math.ceil(DEVICES / 2);
+  const gateways: { username: string; password: string; clientId: string; enterprise: string }[] = [];
+  let probeGateway!: Credentials;
+  const cluster = await startCluster({
+    db: DB,
+    partitions: [['bench-a', 'probe'], ['bench-b']],
+    nodeArgs: prof,
+    async provision(registry) {
+      for (const e of ['bench-a', 'bench-b']) await registry.addDevices(devicesOf(e, half));
+      await registry.addDevices(probesOf(probes));
+      // Alternating, so that both partitions carry half the load.
+      for (let i = 0; i < GATEWAYS; i++) {
+        const enterprise = i % 2 ? 'bench-b' : 'bench-a';
+        gateways.push({ ...(await registry.addGateway(enterprise, `gw-${i}`)), enterprise });
+      }
+      probeGateway = await registry.addGateway('probe', 'gw');
+    },
+  });
+  return {
+    port: cluster.port,
+    influx: cluster.influx,
+    pids: cluster.pids(),
+    where: 'enterprise =~ /^bench-/',
+    load: { enterprise: 'bench-a', devices: DEVICES_LIST(half), gateways },
+    probeGateway,
+    watch: cluster.watch,
+    ingestOutput: () => ['ingest-1', 'ingest-2'].map((n) => cluster.services.get(n)!.output().slice(-1500)).join('\n'),
+    close: cluster.close,
+  };
+}
+
+const DEVICES_LIST = (n: number) => Array.from({ length: n }, (_, i) => `lel-${i}`);
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  console.log(`bench:${CLUSTER ? 'cluster' : 'fleet'} ${startedAt.toISOString()} on ${machine()}`);
+  console.log(
+    `  ${DEVICES} gas detectors via ${GATEWAYS} gateway connections, ${BATCH} reading(s) per QoS1 message, ${SECONDS} s per rate, rates ${RATES.join(', ')} readings/s` +
+      (CLUSTER ? '; two broker nodes (Redis) behind HAProxy, PostgreSQL, two ingest and two rules processes on two partitions' : '; one process of each kind, SQLite'),
+  );
+  if (PROFILE) mkdirSync(PROFILE, { recursive: true });
+  const probesPerPhase = Math.ceil((SECONDS * 1000) / PROBE_EVERY_MS) + 4;
+  const sys = await (CLUSTER ? startTwoNodes : startSingle)(probesPerPhase * RATES.length);
+  const { port, influx } = sys;
+  let load: ReturnType<typeof fork> | undefined;
+  try {
     // Alarm watcher and probe publisher: light, in this process.
     const raisedAt = new Map<string, number>();
     const raises = new Map<string, number>();
-    const watcher = await rawConnect({ host: '127.0.0.1', port, ...svc.bench, clientId: `${svc.bench.clientId}:watch` });
+    const watcher = await rawConnect({ host: '127.0.0.1', port, ...sys.watch, clientId: `${sys.watch.clientId}:watch` });
     watcher.onMessage = (_topic, payload) => {
       const at = performance.now();
       try {
@@ -123,11 +214,11 @@ async function main(): Promise<void> {
       }
     };
     await watcher.subscribe('hw/v1/probe/+/alarm', 1);
-    const prober = await rawConnect({ host: '127.0.0.1', port, ...probeGw });
+    const prober = await rawConnect({ host: '127.0.0.1', port, ...sys.probeGateway });
 
     load = fork(join(ROOT, 'bench/lib/fleet-load.ts'), [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, HAZWATCH_BENCH_LOAD: JSON.stringify({ host: '127.0.0.1', port, enterprise: 'bench', devices: Array.from({ length: DEVICES }, (_, i) => `lel-${i}`), gateways, batch: BATCH, window: WINDOW }) },
+      env: { ...process.env, HAZWATCH_BENCH_LOAD: JSON.stringify({ host: '127.0.0.1', port, ...sys.load, batch: BATCH, window: WINDOW }) },
     });
     const messages: ((m: Record<string, unknown>) => void)[] = [];
     load.on('message', (m) => messages.forEach((f) => f(m as Record<string, unknown>)));
@@ -142,7 +233,7 @@ async function main(): Promise<void> {
         messages.push(f);
       });
     await next('ready');
-    const pids = { broker: broker.pid, ingest: ingest.pid, rules: rules.pid, influxd: influx.pid()!, generator: load.pid! };
+    const pids = { ...sys.pids, generator: load.pid! };
 
     // Warm-up, not reported: every device seen once by ingest and rules, code paths compiled.
     {
@@ -150,7 +241,7 @@ async function main(): Promise<void> {
       load.send({ cmd: 'run', rate: Math.min(2000, RATES[0]), seconds: Math.max(3, DEVICES / 2000 + 1) });
       const done = (await next('done')) as { acked: number };
       const until = Date.now() + 60_000;
-      while ((await influx.count(DB, 'gas_combustible', `enterprise='bench' AND time >= ${t0}ms`)) < done.acked && Date.now() < until) await sleep(500);
+      while ((await influx.count(DB, 'gas_combustible', `${sys.where} AND time >= ${t0}ms`)) < done.acked && Date.now() < until) await sleep(500);
       console.log(`  warm-up: ${done.acked} readings in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
 
@@ -170,7 +261,7 @@ async function main(): Promise<void> {
       let finished: Awaited<typeof done> | undefined;
       void done.then((d) => (finished = d));
       const sentAt = new Map<string, number>();
-      const where = `enterprise='bench' AND time >= ${stepStart}ms`;
+      const where = `${sys.where} AND time >= ${stepStart}ms`;
       const lags: number[] = [];
       let lastPoll = 0;
       let stored = 0;
@@ -244,7 +335,7 @@ async function main(): Promise<void> {
       phases.push(phase);
       if (stored < fin.acked) {
         console.log(`  measurements in ${DB}: ${JSON.stringify(await influx.query(DB, 'SHOW MEASUREMENTS').catch((e) => String(e)))}`);
-        console.log(`  ingest log (end):\n${ingest.output().slice(-3000)}`);
+        console.log(`  ingest log (end):\n${sys.ingestOutput().slice(-3000)}`);
       }
       console.log(
         `  ${rate}/s: sent ${phase.sent}, stored ${phase.stored}${drainMs === null ? ` (NOT all within ${DRAIN_S} s)` : `, drained ${(drainMs / 1000).toFixed(1)} s after the last publish`}; alarm p50 ${phase.alarmP50Ms} ms p99 ${phase.alarmP99Ms} ms (${phase.probesMissed}/${phase.probes} missed)`,
@@ -252,7 +343,7 @@ async function main(): Promise<void> {
     }
 
     const names = Object.keys(pids);
-    console.log(`\nbench:fleet results (${startedAt.toISOString()}, ${SECONDS} s per rate, ${DEVICES} devices, ${GATEWAYS} connections, ${BATCH} reading(s)/message)\n`);
+    console.log(`\nbench:${CLUSTER ? 'cluster' : 'fleet'} results (${startedAt.toISOString()}, ${SECONDS} s per rate, ${DEVICES} devices, ${GATEWAYS} connections, ${BATCH} reading(s)/message)\n`);
     console.log('| target r/s | sent | stored | stored = sent | acked r/s | lag p50 / max ms (count query p50) | drain after last publish | alarm p50 / p99 ms (missed) |');
     console.log('|---:|---:|---:|:---:|---:|---:|---:|---:|');
     for (const p of phases) {
@@ -263,15 +354,13 @@ async function main(): Promise<void> {
     console.log(`\n| target r/s | ${names.map((n) => `${n} CPU / peak RSS MB`).join(' | ')} |`);
     console.log(`|---:|${names.map(() => '---:').join('|')}|`);
     for (const p of phases) console.log(`| ${p.rate} | ${names.map((n) => `${p.procs[n].cpu} / ${p.procs[n].peakRssMb}`).join(' | ')} |`);
-    console.log(`\nJSON ${JSON.stringify({ startedAt, machine: machine(), seconds: SECONDS, devices: DEVICES, gateways: GATEWAYS, batch: BATCH, phases })}`);
+    console.log(`\nJSON ${JSON.stringify({ startedAt, topology: CLUSTER ? 'cluster' : 'single', machine: machine(), seconds: SECONDS, devices: DEVICES, gateways: GATEWAYS, batch: BATCH, phases })}`);
     load.send({ cmd: 'exit' });
     watcher.close();
     prober.close();
   } finally {
     load?.kill();
-    for (const s of services.reverse()) await s.stop();
-    await influx.remove();
-    rmSync(dir, { recursive: true, force: true });
+    await sys.close();
   }
 }
 

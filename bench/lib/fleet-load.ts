@@ -13,7 +13,8 @@ interface Init {
   port: number;
   enterprise: string;
   devices: string[];
-  gateways: { username: string; password: string; clientId: string }[];
+  /** Each gateway publishes for its own enterprise when it names one (a cluster's partitions), else for `enterprise`. */
+  gateways: { username: string; password: string; clientId: string; enterprise?: string }[];
   /** Readings per message (1 = one reading per MQTT message, like most devices). */
   batch: number;
   window: number;
@@ -28,15 +29,19 @@ async function main(): Promise<void> {
     clients.push(await rawConnect({ host: init.host, port: init.port, clientId: `${g.clientId}:load${i}`, username: g.username, password: g.password, keepalive: 60 }));
   }
   const lastTs = new Float64Array(init.devices.length);
-  const topics = init.devices.map((d) => `hw/v1/${init.enterprise}/${d}/telemetry`);
+  const topicsOf = init.gateways.map((g) => init.devices.map((d) => `hw/v1/${g.enterprise ?? init.enterprise}/${d}/telemetry`));
   let sent = 0;
   let messages = 0;
-  let device = 0;
+  const next = init.gateways.map((_, i) => Math.floor((i * init.devices.length) / init.gateways.length));
   const ackedTotal = () => clients.reduce((n, c) => n + c.acked(), 0) * init.batch;
 
-  function publishOne(client: RawClient, now: number): void {
-    const d = device;
-    device = (device + 1) % topics.length;
+  function publishOne(c: number, now: number): void {
+    const client = clients[c];
+    const topics = topicsOf[c];
+    // Each connection walks the whole device list: with one enterprise per connection, every device of
+    // every enterprise is published, not only those whose index falls on that connection's turn.
+    const d = next[c];
+    next[c] = (d + 1) % topics.length;
     let body: string;
     if (init.batch === 1) {
       const ts = Math.max(now, lastTs[d] + 1);
@@ -73,14 +78,14 @@ async function main(): Promise<void> {
         let due = Math.floor((elapsed * rate) / 1000) - (sent - sent0);
         let full = 0;
         while (due > 0 && full < clients.length) {
-          const client = clients[c];
+          const at = c;
           c = (c + 1) % clients.length;
-          if (client.inflight() >= init.window) {
+          if (clients[at].inflight() >= init.window) {
             full++;
             continue;
           }
           full = 0;
-          publishOne(client, now);
+          publishOne(at, now);
           due -= init.batch;
         }
         if (due > 0) waitedTicks++;

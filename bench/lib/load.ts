@@ -8,7 +8,7 @@ export interface LoadInit {
   port: number;
   enterprise: string;
   devices: string[];
-  gateways: { username: string; password: string; clientId: string }[];
+  gateways: { username: string; password: string; clientId: string; enterprise?: string }[];
   batch?: number;
   window?: number;
 }
