@@ -2,13 +2,14 @@
 // PostgreSQL (registry, alarm store, console accounts), InfluxDB, two `hazwatch broker` nodes on Redis
 // behind HAProxy, and for each partition of enterprises one `hazwatch ingest` and one `hazwatch rules`
 // (the rules processes elect one publisher among themselves), optionally two `hazwatch api` nodes.
-// Every process connects through HAProxy, as devices do. Used by bench:cluster and the fault tests.
+// Every process connects through HAProxy (deploy/haproxy/haproxy.cfg), as devices do; so do operators
+// when API nodes run (`apiUrl`). Used by bench:cluster and the fault tests.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRegistry, type Credentials, type Registry } from '../../registry/registry.ts';
 import { ownInflux, type OwnInflux } from '../../test/support/influxd.ts';
-import { freePort } from '../../test/support/net.ts';
+import { freePort, waitFor } from '../../test/support/net.ts';
 import { ownPostgres, type OwnPostgres } from '../../test/support/postgres.ts';
 import { ownRedis, type OwnRedis } from '../../test/support/redis.ts';
 import { startHaproxy, type Haproxy } from './haproxy.ts';
@@ -43,6 +44,8 @@ export interface Cluster {
   /** Credentials of a service account for watchers (`watch`). */
   watch: Credentials;
   apiUrls: string[];
+  /** The API through HAProxy's HTTP frontend (with `api`), as operators reach it. */
+  apiUrl?: string;
   /** Starts (again) the process of that name, e.g. after a SIGKILL, as a supervisor would. */
   start(name: string): Promise<Service>;
   /** The pids of every process for watchProcs, the servers included. */
@@ -76,6 +79,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const port = await freePort();
     const url = `mqtt://127.0.0.1:${port}`;
     const apiPorts = [await freePort(), await freePort()];
+    const apiFront = await freePort();
     const common = {
       HAZWATCH_DATABASE_URL: postgres.url,
       HAZWATCH_LOG_LEVEL: 'info',
@@ -141,8 +145,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     };
     // The brokers one after the other (the first creates the shared state), then HAProxy in front.
     for (const name of ['broker-1', 'broker-2']) await start(name);
-    haproxy = await startHaproxy(dir, port, brokerPorts);
+    haproxy = await startHaproxy(dir, port, brokerPorts, opts.api ? { port: apiFront, nodes: apiPorts } : undefined);
     for (const name of starters.keys()) if (!services.has(name)) await start(name);
+    // HAProxy takes an API node in after two passing health checks.
+    if (opts.api) await waitFor(async () => (await fetch(`http://127.0.0.1:${apiFront}/readyz`).catch(() => undefined))?.status === 200, 30_000, 250);
     const h = haproxy;
     return {
       dir,
@@ -155,6 +161,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       services,
       watch: accounts.watch,
       apiUrls: opts.api ? apiPorts.map((p) => `http://127.0.0.1:${p}`) : [],
+      apiUrl: opts.api ? `http://127.0.0.1:${apiFront}` : undefined,
       start,
       pids() {
         const out: Record<string, number> = {};

@@ -65,9 +65,11 @@ it(`SIGKILL of one of two ingest and of the publishing one of two rules processe
   };
   for (const p of PARTS) await watcher.subscribe(`hw/v1/probe-${p}/+/alarm`, 1);
 
-  // The console on API node 2: its live stream, logged in there.
+  // The console: logged in through HAProxy's HTTP frontend (whichever node answers), the live stream of
+  // API node 2 with that session (sessions are shared in PostgreSQL).
   const api = c.apiUrls[1];
-  const login = await fetch(`${api}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: CLUSTER_ADMIN_PASSWORD }) });
+  const login = await fetch(`${c.apiUrl}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: CLUSTER_ADMIN_PASSWORD }) });
+  expect(login.status).toBe(200);
   const token = ((await login.json()) as { token: string }).token;
   const stream = await fetch(`${api}/api/v1/stream?values=false`, { headers: { authorization: `Bearer ${token}` } });
   const reader = stream.body!.getReader();
