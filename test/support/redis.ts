@@ -20,20 +20,23 @@ export function findRedisServer(): string | undefined {
   return ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
 }
 
-function ping(port: number): Promise<boolean> {
+function ping(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
+    let answer = '';
     socket.once('error', () => resolve(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (d) => {
+    socket.once('connect', () => socket.write(`${password ? `AUTH ${password}\r\n` : ''}PING\r\n`));
+    socket.on('data', (d) => {
+      answer += d.toString();
+      if (!answer.includes('\r\n') || (password && answer.split('\r\n').length < 3)) return;
       socket.destroy();
-      resolve(d.toString().startsWith('+PONG'));
+      resolve(answer.includes('+PONG'));
     });
   });
 }
 
-/** Configured, not started: call start(). */
-export async function ownRedis(): Promise<OwnRedis> {
+/** Configured, not started: call start(). With `password`, clients must AUTH (`requirepass`). */
+export async function ownRedis(options: { password?: string } = {}): Promise<OwnRedis> {
   const bin = findRedisServer();
   if (!bin) throw new Error("redis-server not found: install Debian's redis-server package (bash .ci/run does)");
   const dir = mkdtempSync(join(tmpdir(), 'hazwatch-redis-'));
@@ -41,11 +44,11 @@ export async function ownRedis(): Promise<OwnRedis> {
   const server = childServer({
     name: 'redis-server',
     command: bin,
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
-    ready: () => ping(port),
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...(options.password ? ['--requirepass', options.password] : [])],
+    ready: () => ping(port, options.password),
   });
   const self: OwnRedis = {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password ? `redis://:${options.password}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     pid: server.pid,
     start: server.start,
