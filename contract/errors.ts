@@ -62,6 +62,7 @@ export const ERRORS = {
   HW_ERR_CONFIG: { scope: 'process', message: 'configuration is invalid' },
   HW_ERR_SPOOL_FULL: { scope: 'process', message: 'ingest spool is full: messages are no longer acknowledged' },
   HW_ERR_DB_WRITE: { scope: 'process', message: 'time-series database write failed' },
+  HW_ERR_SUBSCRIBE_TIMEOUT: { scope: 'process', message: 'the broker did not answer a SUBSCRIBE in time: the service reconnects and subscribes again' },
   // API requests and operator actions
   HW_ERR_VALIDATION: { scope: 'request', message: 'request does not match the schema' },
   HW_ERR_UNAUTHENTICATED: { scope: 'request', message: 'not signed in, or the session has expired' },

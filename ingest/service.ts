@@ -18,6 +18,7 @@ import { coalesceClientWrites } from '../core/coalesce.ts';
 import { redeliveryKey, redeliveryTracker } from './redelivery.ts';
 import { openSpool, type SpoolEntry, type SpoolStats } from './spool.ts';
 import { createWriter, type WriteError } from './writers/index.ts';
+import { subscribeWithDeadline } from '../core/subscribe.ts';
 
 export interface IngestStats {
   /** Messages received (every delivery, redeliveries included). */
@@ -401,7 +402,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
         readyResolve();
         return;
       }
-      c.subscribe(filters, { qos: 1 }, (err, _subs, suback) => {
+      subscribeWithDeadline(c, filters, log, (err, _subs, suback) => {
         // mqtt.js fails the whole SUBSCRIBE when one return code is 0x80 [MQTT-3.9.3-2]; the codes are in order.
         const codes = (suback as { granted?: number[] } | undefined)?.granted ?? [];
         const refused = filters.filter((_f, i) => ((codes[i] ?? 0) & 0x80) !== 0).map((topic) => ({ topic }));

@@ -25,6 +25,7 @@ import { createTailer, influxAlarmSink, mqttAlarmSink, type Tailer } from './out
 import { platformWatcher } from './platform.ts';
 import { openAlarmStore } from './store.ts';
 import type { AlarmStore } from './store-types.ts';
+import { subscribeWithDeadline } from '../core/subscribe.ts';
 
 export interface StartRulesOptions {
   config: Config;
@@ -139,8 +140,9 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   const filters = platform ? [...channels.map((c) => channelFilter(c)), platform.filter] : cfg.enterprises.flatMap((e) => channels.map((c) => channelFilter(c, e)));
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-  client.on('connect', () => {
-    client.subscribe(filters, { qos: 1 }, (err) => {
+  client.on('connect', (connack) => {
+    log.info({ url: config.mqtt.url, clientId, sessionPresent: connack.sessionPresent }, 'connected to the broker');
+    subscribeWithDeadline(client, filters, log, (err) => {
       if (err) log.error({ err }, 'subscription refused');
       else {
         lastErrorLog = 0;

@@ -120,7 +120,8 @@ it(`SIGKILL of one of two ingest and of the publishing one of two rules processe
     const twice = [...deliveries.values()].filter((n) => n > 1).length;
     console.log(
       `workers-kill: sent ${sent}, acknowledged ${done.reduce((n, d) => n + d.acked, 0)}, stored ${await stored()}; probes ${probes}, alarms for ${alarmIds.size}, ` +
-        `on API node 2's live stream ${streamed.size}; devices with more than one alarm ${twoAlarms.length}; changes delivered more than once ${twice}; publisher now ${survivor}`,
+        `on API node 2's live stream ${streamed.size}; devices with more than one alarm ${twoAlarms.length}; changes delivered more than once ${twice}; publisher now ${survivor}; ` +
+        `SUBSCRIBEs given up and sent again ${[...c.services.values()].reduce((n, svc) => n + (svc.output().match(/HW_ERR_SUBSCRIBE_TIMEOUT/g)?.length ?? 0), 0)}`,
     );
     expect(allStored).toBe(true);
     expect(await stored()).toBe(sent);
