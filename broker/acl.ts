@@ -1,69 +1,86 @@
-// Access decisions from the topic alone (contract/topics.ts): no payload is read, no database is asked.
-// An identity is what authentication established for a connection; every rule below is a pure function.
-import { DEVICE_PUBLISH_CHANNELS, DEVICE_SUBSCRIBE_CHANNELS, PLATFORM_TOPIC_PREFIX, TOPIC_PREFIX, isValidId, parseTopic, type Channel } from '../contract/topics.ts';
+// Who a connection is, and what it may do: the access rules (broker/access.ts, built-in set in
+// broker/access-default.ts, more in `broker.aclFile`) compiled for its account at CONNECT. Decisions come
+// from the topic alone: no payload is read, no database is asked.
+import { CHANNELS, TOPIC_PREFIX, isValidId, parseTopic } from '../contract/topics.ts';
+import { compileAccess, type AccessRule } from './access.ts';
 import { parseSharedFilter } from './shared.ts';
 
 export type Identity =
   | { kind: 'device'; username: string; enterprise: string; device: string }
   | { kind: 'gateway'; username: string; enterprise: string; gateway: string }
   | { kind: 'service'; username: string }
-  /** Only with broker.allowAnonymous: a plain MQTT broker's rights, any topic (trials, like Mosquitto's allow_anonymous). */
+  /** Only with broker.allowAnonymous: a plain MQTT broker's rights by default (Mosquitto's allow_anonymous). */
   | { kind: 'anonymous'; username: undefined };
 
-/** Channels platform services publish on (towards devices, consoles and other systems). */
-export const SERVICE_PUBLISH_CHANNELS: readonly Channel[] = ['error', 'command', 'alarm', 'presence'];
-
-/** May this identity publish on this concrete topic? */
-export function mayPublish(who: Identity, topic: string): boolean {
-  // aedes has already refused wildcards [MQTT-3.3.2-2]; `$` topics are the server's own [MQTT-4.7.2-1].
-  if (who.kind === 'anonymous') return !topic.startsWith('$');
-  // Platform services report their own state (ingest's spool, HW_ERR_SPOOL_FULL) on hw/platform/<service>/...
-  if (who.kind === 'service' && topic.startsWith(`${PLATFORM_TOPIC_PREFIX}/`) && !/[+#]/.test(topic)) return true;
-  const t = parseTopic(topic);
-  if (!t) return false;
-  switch (who.kind) {
-    case 'device':
-      return t.enterprise === who.enterprise && t.device === who.device && DEVICE_PUBLISH_CHANNELS.includes(t.channel);
-    case 'gateway':
-      return t.enterprise === who.enterprise && DEVICE_PUBLISH_CHANNELS.includes(t.channel);
-    case 'service':
-      return SERVICE_PUBLISH_CHANNELS.includes(t.channel);
-  }
+export interface ClientAccess {
+  /** May this client publish on this concrete topic (aedes has refused wildcards [MQTT-3.3.2-2])? */
+  mayPublish(topic: string): boolean;
+  /** May it subscribe to this filter? A shared one when it is well formed and its filter is allowed. */
+  maySubscribe(filter: string): boolean;
+  /** Must the messages of this granted filter be checked one by one with mayRead (a deny rule overlaps it)? */
+  needsDeliveryCheck(filter: string): boolean;
+  mayRead(topic: string): boolean;
 }
-
-const PREFIX_LEVELS = TOPIC_PREFIX.split('/');
 
 /** A shared subscription (`$share/<group>/<filter>`, MQTT 5 4.8.2; broker/shared.ts serves them). */
 export function isSharedFilter(filter: string): boolean {
   return filter.startsWith('$share/');
 }
 
-/** Exactly `hw/v1/<enterprise>/<device>/<channel>` with the literal or `+` levels the caller allows. */
-function deviceFilter(levels: string[]): { enterprise: string; device: string; channel: string } | undefined {
-  if (levels.length !== 5 || levels[0] !== PREFIX_LEVELS[0] || levels[1] !== PREFIX_LEVELS[1]) return undefined;
-  const [, , enterprise, device, channel] = levels;
-  return { enterprise, device, channel };
+const ALLOWED_TOPICS_REMEMBERED = 256;
+
+/** The rules of `rules` for this account and client id. */
+export function accessOf(rules: readonly AccessRule[], who: Identity, clientId: string): ClientAccess {
+  const access = compileAccess(rules, who, clientId);
+  // Devices publish on the same few topics again and again, a gateway on those of its devices: allowed
+  // topics are remembered (a bounded set, started afresh when full) so that most PUBLISHes cost a lookup.
+  let allowed: Set<string> | undefined;
+  const self: ClientAccess = {
+    mayPublish(topic) {
+      if (allowed?.has(topic)) return true;
+      // [MQTT-3.3.2-2] no wildcards in a topic name (aedes refuses such a PUBLISH before this check too).
+      if (topic.includes('+') || topic.includes('#')) return false;
+      // The hw/v1 namespace is the contract's whoever publishes: a topic there that does not parse
+      // would reach ingest and rules only to be refused by them, unanswered.
+      if ((topic === TOPIC_PREFIX || topic.startsWith(`${TOPIC_PREFIX}/`)) && !parseTopic(topic)) return false;
+      if (!access.mayPublish(topic)) return false;
+      if (!allowed || allowed.size >= ALLOWED_TOPICS_REMEMBERED) allowed = new Set();
+      allowed.add(topic);
+      return true;
+    },
+    maySubscribe(filter) {
+      if (isSharedFilter(filter)) {
+        const shared = parseSharedFilter(filter);
+        return shared !== undefined && !isSharedFilter(shared.filter) && self.maySubscribe(shared.filter);
+      }
+      if (!contractShaped(filter)) return false;
+      return access.maySubscribe(filter);
+    },
+    needsDeliveryCheck(filter) {
+      return access.needsDeliveryCheck(parseSharedFilter(filter)?.filter ?? filter);
+    },
+    mayRead: access.mayRead,
+  };
+  return self;
 }
 
-/** May this identity subscribe to this filter? A shared one when it is well formed and its filter is allowed. */
-export function maySubscribe(who: Identity, filter: string): boolean {
-  if (isSharedFilter(filter)) {
-    const shared = parseSharedFilter(filter);
-    return shared !== undefined && !isSharedFilter(shared.filter) && maySubscribe(who, shared.filter);
-  }
-  if (who.kind === 'anonymous') return true;
+const CONTRACT_LEVELS = TOPIC_PREFIX.split('/').length;
+
+/**
+ * A filter under hw/v1/ names contract topics only: `<enterprise>/<device>/<channel>` with valid ids and
+ * a known channel where a level is literal (a filter that could match nothing is refused, not granted).
+ */
+function contractShaped(filter: string): boolean {
+  if (filter !== TOPIC_PREFIX && !filter.startsWith(`${TOPIC_PREFIX}/`)) return true;
   const levels = filter.split('/');
-  if (who.kind === 'service') {
-    // Everything under the contract's root, `#` itself, and the broker's own $SYS statistics.
-    if (levels[0] === '#' || levels[0] === '+') return true;
-    return levels[0] === PREFIX_LEVELS[0] || levels[0] === '$SYS';
+  for (let i = CONTRACT_LEVELS; i < levels.length; i++) {
+    const l = levels[i];
+    if (l === '#') return true;
+    if (l === '+') continue;
+    const ok = i === CONTRACT_LEVELS + 2 ? (CHANNELS as readonly string[]).includes(l) : i < CONTRACT_LEVELS + 2 && isValidId(l);
+    if (!ok) return false;
   }
-  const f = deviceFilter(levels);
-  if (!f) return false;
-  if (!(DEVICE_SUBSCRIBE_CHANNELS as readonly string[]).includes(f.channel)) return false;
-  if (who.kind === 'device') return f.enterprise === who.enterprise && f.device === who.device;
-  // A gateway: every device of its own enterprise, one by one or with `+`.
-  return f.enterprise === who.enterprise && (f.device === '+' || isValidId(f.device));
+  return levels.length === CONTRACT_LEVELS + 3;
 }
 
 /** The per-device topic on which the platform tells this client why something was refused. */

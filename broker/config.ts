@@ -32,6 +32,7 @@ export const brokerConfig = z
       .strict()
       .prefault({}),
     allowAnonymous: z.boolean().default(false).describe('Accept CONNECTs without user name (like Mosquitto 2, off by default); for trials only'),
+    aclFile: z.string().min(1).optional().describe('Access rules (YAML or JSON) added to the built-in hw/v1 rules, or replacing them (replaceDefaults: true); docs/broker.md, "Access file"'),
     maxConnections: z.number().int().min(1).default(50_000).describe('Connected clients at most; further CONNECTs get CONNACK 3 (server unavailable)'),
     // 256 KiB is 100 times a large batch of readings; Mosquitto's default (message_size_limit 0) is 256 MB.
     maxPayloadBytes: z.number().int().min(64).max(268_435_455).default(262_144).describe('Largest PUBLISH payload; a larger packet closes the connection'),

@@ -18,11 +18,13 @@ import type { z } from 'zod';
 import { ERRORS, type ErrorCode } from '../contract/errors.ts';
 import { StatusPayload, type ErrorPayload } from '../contract/payloads.ts';
 import { presencePolicy } from '../contract/presence.ts';
+import { TOPIC_PREFIX } from '../contract/topics.ts';
 import type { Logger } from '../core/log.ts';
 import type { Registry } from '../registry/registry.ts';
 import { gauge } from '../core/metrics.ts';
 import { installSharedSubscriptions, parseSharedFilter, type SharedSubscriptions } from './shared.ts';
-import { errorTopicOf, isSharedFilter, mayPublish, maySubscribe, statusTopicOf, type Identity } from './acl.ts';
+import { loadAccess } from './access.ts';
+import { accessOf, errorTopicOf, isSharedFilter, statusTopicOf, type ClientAccess, type Identity } from './acl.ts';
 import { authenticator, CONNACK, type ConnectRefusal } from './auth.ts';
 import { brokerConfig, type BrokerConfig } from './config.ts';
 import { coalesceWrites } from '../core/coalesce.ts';
@@ -79,6 +81,10 @@ const NOTIFY_INTERVAL_MS = 1000;
 interface Connection {
   address?: string;
   identity?: Identity;
+  /** What it may publish and subscribe to: the access rules compiled for its account. */
+  access?: ClientAccess;
+  /** A granted subscription overlaps a deny rule: its deliveries are checked one by one. */
+  checkDeliveries?: boolean;
   bucket?: ReturnType<typeof tokenBucket>;
   rateDrops?: ReturnType<typeof windowCounter>;
   notifiedAt?: Map<ErrorCode, number>;
@@ -139,6 +145,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
   const stats = brokerStats(metrics);
   const guard = connectGuard(config.ban);
   const auth = authenticator({ registry, allowAnonymous: config.allowAnonymous, guard });
+  const accessRules = loadAccess(config.aclFile);
   const connections = new WeakMap<Client, Connection>();
   const maxPacketBytes = config.maxPayloadBytes + PACKET_OVERHEAD_BYTES;
   let closing = false;
@@ -187,9 +194,11 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
           if (!result.ok) return refuse(result.code);
           const identity = result.identity;
           const will = (client as unknown as { _will?: PublishPacket | null })._will;
-          if (will && !mayPublish(identity, will.topic)) return refuse('HW_ERR_ACL_PUBLISH');
+          const access = accessOf(accessRules, identity, client.id);
+          if (will && !access.mayPublish(will.topic)) return refuse('HW_ERR_ACL_PUBLISH');
           const status = statusTopicOf(identity);
           conn.identity = identity;
+          conn.access = access;
           // Connections of an intermittent device come and go by design (contract/presence.ts): no link status.
           conn.brokerStatus = config.statusByBroker && status !== undefined && will?.topic !== status && alwaysConnected(identity);
           if (identity.kind === 'device' || identity.kind === 'gateway') {
@@ -217,7 +226,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
         stats.denied('HW_ERR_PAYLOAD_TOO_LARGE');
         return callback(new Error(`payload of ${packet.payload.length} bytes exceeds ${config.maxPayloadBytes}`));
       }
-      if (!identity || !mayPublish(identity, packet.topic)) return drop(client, conn, packet, 'HW_ERR_ACL_PUBLISH', callback);
+      if (!identity || !conn.access?.mayPublish(packet.topic)) return drop(client, conn, packet, 'HW_ERR_ACL_PUBLISH', callback);
       if (!isWill && conn.bucket && !conn.bucket.take()) {
         if (conn.rateDrops && conn.rateDrops.hit() > config.rateLimitDisconnectAfter) {
           conn.closedFor = 'HW_ERR_RATE_LIMIT';
@@ -228,7 +237,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
       }
       // Only status is retained in the contract. A retained reading would reach every future subscriber
       // again (ingest after a restart) and be stored twice at a new receive time.
-      if (packet.retain && (packet.topic.endsWith('/telemetry') || packet.topic.endsWith('/event'))) packet.retain = false;
+      if (packet.retain && packet.topic.startsWith(`${TOPIC_PREFIX}/`) && (packet.topic.endsWith('/telemetry') || packet.topic.endsWith('/event'))) packet.retain = false;
       if (!isWill) stats.messageIn();
       if (identity.kind === 'gateway' && !isWill && packet.topic.endsWith('/status')) trackGatewayStatus(client, conn, packet);
       if (durable && packet.qos === 1 && !isWill) return publishBeforePuback(client, conn, packet, callback);
@@ -239,7 +248,8 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
       // A group's members are chosen by the node they are connected to; on several nodes a message
       // would reach one member per node. Refused rather than delivered twice: partition by enterprise.
       const sharedOnCluster = cluster !== undefined && isSharedFilter(sub.topic);
-      if (conn.identity && !sharedOnCluster && maySubscribe(conn.identity, sub.topic)) {
+      if (conn.access && !sharedOnCluster && conn.access.maySubscribe(sub.topic)) {
+        if (conn.access.needsDeliveryCheck(sub.topic)) conn.checkDeliveries = true;
         if (isSharedFilter(sub.topic)) shared.authorized(client, sub.topic);
         return callback(null, sub);
       }
@@ -252,6 +262,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     },
     authorizeForward(client, packet: AedesPublishPacket) {
       if (packet.topic === DROPPED_TOPIC) return null;
+      if (client && connections.get(client)?.checkDeliveries && !connections.get(client)!.access!.mayRead(packet.topic)) return null;
       stats.messageOut();
       shared.forwarded(client, packet);
       return packet;

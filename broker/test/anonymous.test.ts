@@ -2,18 +2,43 @@
 // plain MQTT 3.1.1 broker gives (Mosquitto's allow_anonymous), on any topic, checked with third-party
 // clients (mosquitto_pub / mosquitto_sub) and mqtt.js. Registered devices keep their own narrow rights.
 import { spawn } from 'node:child_process';
-import { connect as netConnect } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
 import { waitFor } from '../../test/support/net.ts';
 import { collect, connackCode, connect, subscribe } from './helpers.ts';
 
 let tb: TestBroker;
+const tmp = mkdtempSync(join(tmpdir(), 'hw-anon-'));
 beforeAll(async () => {
-  tb = await startTestBroker({ broker: { allowAnonymous: true } });
+  // An access file as a site would add one: a deny rule beside the built-in set.
+  const aclFile = join(tmp, 'acl.yaml');
+  writeFileSync(aclFile, 'rules:\n  - { kind: anonymous, access: deny, topic: "private/#" }\n  - { kind: service, access: write, topic: "private/#" }\n');
+  tb = await startTestBroker({ broker: { allowAnonymous: true, aclFile } });
 });
-afterAll(async () => tb?.close());
+afterAll(async () => {
+  await tb?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A client written by hand with mqtt-packet, for what mqtt.js will not do (withhold a PUBACK, stop pinging). */
+function rawClient(): Promise<{ send(p: object): void; packets: mqttPacket.Packet[]; closed: Promise<void>; socket: Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(tb.port, '127.0.0.1');
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    const packets: mqttPacket.Packet[] = [];
+    parser.on('packet', (p) => packets.push(p));
+    socket.on('data', (d) => parser.parse(d));
+    const closed = new Promise<void>((done) => socket.once('close', () => done()));
+    socket.once('error', reject);
+    socket.once('connect', () => resolve({ send: (p) => socket.write(mqttPacket.generate(p as mqttPacket.Packet)), packets, closed, socket }));
+  });
+}
 
 function mosquitto(cmd: 'mosquitto_pub' | 'mosquitto_sub', args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
@@ -84,5 +109,69 @@ describe('anonymous mode: a standard broker for clients without user name', () =
     const device = await connect(tb.url, { username: creds.username, password: creds.password, clientId: creds.clientId });
     expect(await subscribe(device, 'plant/#')).toEqual([128]);
     await device.endAsync();
+  });
+
+  it('refuses a subscription its access file denies [MQTT-3.9.3-2] and keeps denied topics from a wider one', async () => {
+    const denied = await mosquitto('mosquitto_sub', ['-q', '1', '-t', 'private/x', '-C', '1', '-W', '2']);
+    expect(denied.out).toMatch(/denied/i);
+    const sub = await connect(tb.url, { clientId: 'anon-wide' });
+    const got = collect(sub);
+    // SUBACK 0x80 for the denied filter only; the others of the same SUBSCRIBE are granted.
+    expect(await subscribe(sub, ['private/+', '#'])).toEqual([128, 1]);
+    // Published by a service the file lets write there: what keeps it from the anonymous `#` is the
+    // check of each delivery against the deny rule.
+    const pub = await connect(tb.url, { ...tb.service });
+    const allowed = collect(pub);
+    await subscribe(pub, 'private/#');
+    const peer = await connect(tb.url, { clientId: 'anon-peer' });
+    const peerGot = collect(peer);
+    await subscribe(peer, 'public/#');
+    await pub.publishAsync('private/x', 'secret', { qos: 1 });
+    await peer.publishAsync('private/y', 'secret', { qos: 1 });
+    await peer.publishAsync('public/x', 'open', { qos: 1 });
+    await waitFor(() => got.some((m) => m.topic === 'public/x'));
+    await waitFor(() => peerGot.length > 0 && allowed.length > 0);
+    // The service's own subscription got it; the anonymous `#` did not, nor the anonymous publish at all.
+    expect(allowed.map((m) => m.topic)).toEqual(['private/x']);
+    expect(got.map((m) => m.topic).filter((t) => t.startsWith('private/'))).toEqual([]);
+    await Promise.all([sub.endAsync(), pub.endAsync(), peer.endAsync()]);
+  });
+
+  it('closes a connection silent for 1.5 keep-alive periods and publishes its will [MQTT-3.1.2-24, MQTT-3.1.2-8]', async () => {
+    const watcher = await connect(tb.url, { clientId: 'anon-will-watch' });
+    const got = collect(watcher);
+    await subscribe(watcher, 'wills/#');
+    const raw = await rawClient();
+    raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'anon-silent', clean: true, keepalive: 1, will: { topic: 'wills/anon-silent', payload: Buffer.from('gone'), qos: 1, retain: false } });
+    await waitFor(() => raw.packets.some((p) => p.cmd === 'connack'));
+    // Nothing more is sent, not even PINGREQ: the broker must close the connection by itself.
+    await raw.closed;
+    await waitFor(() => got.some((m) => m.topic === 'wills/anon-silent'));
+    expect(got.find((m) => m.topic === 'wills/anon-silent')?.payload).toBe('gone');
+    await watcher.endAsync();
+  });
+
+  it('redelivers an unacknowledged QoS 1 message on reconnect with DUP set [MQTT-4.4.0-1, MQTT-3.3.1-1]', async () => {
+    const first = await rawClient();
+    first.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'anon-redeliver', clean: false, keepalive: 60 });
+    first.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'redeliver/#', qos: 1 }] });
+    await waitFor(() => first.packets.some((p) => p.cmd === 'suback'));
+    expect((await mosquitto('mosquitto_pub', ['-q', '1', '-t', 'redeliver/x', '-m', 'once'])).code).toBe(0);
+    await waitFor(() => first.packets.some((p) => p.cmd === 'publish'));
+    const original = first.packets.find((p) => p.cmd === 'publish') as mqttPacket.IPublishPacket;
+    expect(original.dup).toBe(false);
+    // No PUBACK: the connection goes away with the message in flight.
+    first.socket.destroy();
+    await first.closed;
+    const again = await rawClient();
+    again.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'anon-redeliver', clean: false, keepalive: 60 });
+    await waitFor(() => again.packets.some((p) => p.cmd === 'publish'));
+    const connack = again.packets.find((p) => p.cmd === 'connack') as mqttPacket.IConnackPacket;
+    expect(connack.sessionPresent).toBe(true);
+    const redelivered = again.packets.find((p) => p.cmd === 'publish') as mqttPacket.IPublishPacket;
+    expect([redelivered.topic, String(redelivered.payload), redelivered.dup, redelivered.qos]).toEqual(['redeliver/x', 'once', true, 1]);
+    again.send({ cmd: 'puback', messageId: redelivered.messageId });
+    again.send({ cmd: 'disconnect' });
+    await again.closed;
   });
 });
