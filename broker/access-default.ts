@@ -13,6 +13,18 @@ export const DEFAULT_ACCESS: readonly AccessRule[] = [
   // A gateway: for every device of its own enterprise.
   ...DEVICE_PUBLISH_CHANNELS.map((c): AccessRule => ({ kind: 'gateway', access: 'write', topic: `${TOPIC_PREFIX}/%e/+/${c}` })),
   ...DEVICE_SUBSCRIBE_CHANNELS.map((c): AccessRule => ({ kind: 'gateway', access: 'read', topic: `${TOPIC_PREFIX}/%e/+/${c}` })),
+  // A gateway as a Sparkplug B edge node (docs/protocol.md, "Sparkplug B"): group = its enterprise, edge
+  // node id = its gateway id; it hears its own commands and the host application's state.
+  { kind: 'gateway', access: 'write', topic: 'spBv1.0/%e/+/%g' },
+  { kind: 'gateway', access: 'write', topic: 'spBv1.0/%e/+/%g/+' },
+  { kind: 'gateway', access: 'read', topic: 'spBv1.0/%e/NCMD/%g' },
+  { kind: 'gateway', access: 'read', topic: 'spBv1.0/%e/DCMD/%g/+' },
+  { kind: 'gateway', access: 'read', topic: 'STATE/+' },
+  // The Sparkplug host application (`hazwatch sparkplug`) speaks for the devices of the edge nodes on
+  // their hw/v1 topics, asks nodes for rebirths, and keeps its own state.
+  ...(['telemetry', 'status'] as const).map((c): AccessRule => ({ username: 'svc:sparkplug', access: 'write', topic: `${TOPIC_PREFIX}/+/+/${c}` })),
+  { username: 'svc:sparkplug', access: 'write', topic: 'spBv1.0/+/NCMD/+' },
+  { username: 'svc:sparkplug', access: 'write', topic: 'STATE/+' },
   // Platform services (ingest, rules, api): read everything, the broker's $SYS statistics included;
   // write towards devices and consoles, and their own state on hw/platform/<service>/<instance>.
   ...SERVICE_PUBLISH_CHANNELS.map((c): AccessRule => ({ kind: 'service', access: 'write', topic: `${TOPIC_PREFIX}/+/+/${c}` })),

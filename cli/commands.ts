@@ -6,8 +6,10 @@ import { ingestCommand } from '../ingest/command.ts';
 import { rulesCommand } from '../rules/command.ts';
 import { apiCommand } from '../api/command.ts';
 import { gatewayCommand } from '../gateway/command.ts';
+import { sparkplugCommand } from '../sparkplug/command.ts';
 import { simulateCommand } from '../simulators/command.ts';
 import { modbusSimCommand } from '../simulators/modbus/command.ts';
+import { sparkplugSimCommand } from '../simulators/sparkplug-command.ts';
 import { dashboardsCommand } from '../dashboards/command.ts';
 import { deviceCommand } from '../registry/command.ts';
 import { configCommand } from './config-command.ts';
@@ -19,8 +21,10 @@ export const COMMANDS: Command[] = [
   rulesCommand,
   apiCommand,
   gatewayCommand,
+  sparkplugCommand,
   simulateCommand,
   modbusSimCommand,
+  sparkplugSimCommand,
   dashboardsCommand,
   deviceCommand,
   configCommand,

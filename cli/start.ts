@@ -10,6 +10,7 @@ import { findInfluxd, freeLoopbackPort, influxd } from '../core/influxd.ts';
 import type { Logger } from '../core/log.ts';
 import { startIngest } from '../ingest/service.ts';
 import { openRegistry } from '../registry/registry.ts';
+import { startSparkplug } from '../sparkplug/service.ts';
 import { startRules } from '../rules/service.ts';
 import { loopRuns, recordExpected, startRun } from '../simulators/run.ts';
 
@@ -57,6 +58,8 @@ export const startCommand: Command = {
       services.push(ingest);
       const rules = await startRules({ config: await serviceConfig('rules'), log, metrics, registry });
       services.push(rules);
+      // Sparkplug B edge nodes, when maps say which of their devices are which.
+      if (config.sparkplug.maps.length) services.push(await startSparkplug({ config: await serviceConfig('sparkplug'), log, metrics, registry }));
       const apiConfig = await serviceConfig('api');
       const api = await startApi({
         config: apiConfig,

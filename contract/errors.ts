@@ -32,6 +32,12 @@ export const ERRORS = {
   HW_ERR_BATCH_TOO_LARGE: { scope: 'message', message: 'batch holds more readings than allowed' },
   HW_ERR_EMPTY: { scope: 'message', message: 'message carries no value' },
   HW_ERR_UNKNOWN_EVENT: { scope: 'message', message: 'event type is not defined for this device class' },
+  // Sparkplug B edge nodes (sparkplug/; scope message)
+  HW_ERR_SPARKPLUG_PAYLOAD: { scope: 'message', message: 'Sparkplug B payload is not a valid protobuf Payload' },
+  HW_ERR_SPARKPLUG_UNBORN: { scope: 'message', message: 'Sparkplug message from an edge node or device without a current birth certificate: rebirth requested' },
+  HW_ERR_SPARKPLUG_SEQ: { scope: 'message', message: 'Sparkplug sequence number out of order (a message was lost): the node\'s devices are offline and a rebirth is requested' },
+  HW_ERR_SPARKPLUG_UNMAPPED: { scope: 'message', message: 'Sparkplug device is in no Sparkplug map (sparkplug.maps): its data is not taken' },
+  HW_ERR_SPARKPLUG_CLASS: { scope: 'message', message: 'Sparkplug device is mapped to a registered device of another class: its data is not taken' },
   // Values (ingest; scope value)
   HW_ERR_UNKNOWN_METRIC: { scope: 'value', message: 'metric is not defined for this device class' },
   HW_ERR_TYPE: { scope: 'value', message: 'value has the wrong type for this metric' },

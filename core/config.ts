@@ -14,6 +14,7 @@ import { apiConfig } from '../api/config.ts';
 import { simulateConfig } from '../simulators/config.ts';
 import { gatewayConfig } from '../gateway/config.ts';
 import { dashboardsConfig } from '../dashboards/config.ts';
+import { sparkplugConfig } from '../sparkplug/config.ts';
 
 export const mqttClientConfig = z
   .object({
@@ -64,6 +65,7 @@ export const Config = z
     simulate: simulateConfig,
     gateway: gatewayConfig,
     dashboards: dashboardsConfig,
+    sparkplug: sparkplugConfig,
   })
   .strict();
 export type Config = z.infer<typeof Config>;
