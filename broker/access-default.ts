@@ -25,6 +25,8 @@ export const DEFAULT_ACCESS: readonly AccessRule[] = [
   ...(['telemetry', 'status'] as const).map((c): AccessRule => ({ username: 'svc:sparkplug', access: 'write', topic: `${TOPIC_PREFIX}/+/+/${c}` })),
   { username: 'svc:sparkplug', access: 'write', topic: 'spBv1.0/+/NCMD/+' },
   { username: 'svc:sparkplug', access: 'write', topic: 'STATE/+' },
+  // The vendor-map translator (`hazwatch vendor`) speaks for mapped devices on their telemetry topics.
+  { username: 'svc:vendor', access: 'write', topic: `${TOPIC_PREFIX}/+/+/telemetry` },
   // Platform services (ingest, rules, api): read everything, the broker's $SYS statistics included;
   // write towards devices and consoles, and their own state on hw/platform/<service>/<instance>.
   ...SERVICE_PUBLISH_CHANNELS.map((c): AccessRule => ({ kind: 'service', access: 'write', topic: `${TOPIC_PREFIX}/+/+/${c}` })),

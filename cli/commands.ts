@@ -7,6 +7,7 @@ import { rulesCommand } from '../rules/command.ts';
 import { apiCommand } from '../api/command.ts';
 import { gatewayCommand } from '../gateway/command.ts';
 import { sparkplugCommand } from '../sparkplug/command.ts';
+import { vendorCommand } from '../vendor/command.ts';
 import { simulateCommand } from '../simulators/command.ts';
 import { modbusSimCommand } from '../simulators/modbus/command.ts';
 import { sparkplugSimCommand } from '../simulators/sparkplug-command.ts';
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   apiCommand,
   gatewayCommand,
   sparkplugCommand,
+  vendorCommand,
   simulateCommand,
   modbusSimCommand,
   sparkplugSimCommand,

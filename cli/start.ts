@@ -11,6 +11,7 @@ import type { Logger } from '../core/log.ts';
 import { startIngest } from '../ingest/service.ts';
 import { openRegistry } from '../registry/registry.ts';
 import { startSparkplug } from '../sparkplug/service.ts';
+import { startVendor } from '../vendor/service.ts';
 import { startRules } from '../rules/service.ts';
 import { loopRuns, recordExpected, startRun } from '../simulators/run.ts';
 
@@ -60,6 +61,8 @@ export const startCommand: Command = {
       services.push(rules);
       // Sparkplug B edge nodes, when maps say which of their devices are which.
       if (config.sparkplug.maps.length) services.push(await startSparkplug({ config: await serviceConfig('sparkplug'), log, metrics, registry }));
+      // Installed devices' own JSON on their own topics, when vendor maps say what it means.
+      if (config.vendor.maps.length) services.push(await startVendor({ config: await serviceConfig('vendor'), log, metrics, registry }));
       const apiConfig = await serviceConfig('api');
       const api = await startApi({
         config: apiConfig,

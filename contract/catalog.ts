@@ -127,8 +127,10 @@ export const DEVICE_CLASSES = {
       pump_running: { unit: '', type: 'boolean', description: 'Main fire pump running', zh: '主泵运行' },
       jockey_running: { unit: '', type: 'boolean', description: 'Jockey (pressure-maintaining) pump running', zh: '稳压泵运行' },
       pool_level: { unit: 'm', type: 'number', min: 0, max: 20, description: 'Fire-water pool or tank level', zh: '水池液位' },
+      // NB-IoT hydrant pressure terminals run on a battery for years and report its charge.
+      battery: { unit: '%', type: 'number', min: 0, max: 100, description: 'Battery charge of a battery-powered terminal (hydrant)', zh: '电量' },
     },
-    events: [...common, 'pump_fault', 'hydrant_draw', 'tilt'],
+    events: [...common, 'pump_fault', 'hydrant_draw', 'tilt', 'low_battery'],
     intervalSeconds: 10,
     connection: ALWAYS,
   },

@@ -37,7 +37,11 @@ export const ERRORS = {
   HW_ERR_SPARKPLUG_UNBORN: { scope: 'message', message: 'Sparkplug message from an edge node or device without a current birth certificate: rebirth requested' },
   HW_ERR_SPARKPLUG_SEQ: { scope: 'message', message: 'Sparkplug sequence number out of order (a message was lost): the node\'s devices are offline and a rebirth is requested' },
   HW_ERR_SPARKPLUG_UNMAPPED: { scope: 'message', message: 'Sparkplug device is in no Sparkplug map (sparkplug.maps): its data is not taken' },
-  HW_ERR_SPARKPLUG_CLASS: { scope: 'message', message: 'Sparkplug device is mapped to a registered device of another class: its data is not taken' },
+  // Mapped devices, Sparkplug B and vendor maps alike (sparkplug/, vendor/; scope message)
+  HW_ERR_MAP_CLASS: { scope: 'message', message: 'device is mapped with another class than the one it is registered with: its data is not taken' },
+  HW_ERR_MAP_PATH: { scope: 'message', message: 'payload lacks a field the vendor map reads (an array to iterate, or a field of the device id)' },
+  HW_ERR_MAP_DEVICE: { scope: 'message', message: 'enterprise or device id made by the vendor map is not a valid id' },
+  HW_ERR_MAP_TIMESTAMP: { scope: 'message', message: 'timestamp field is missing or not in the format the vendor map declares' },
   // Values (ingest; scope value)
   HW_ERR_UNKNOWN_METRIC: { scope: 'value', message: 'metric is not defined for this device class' },
   HW_ERR_TYPE: { scope: 'value', message: 'value has the wrong type for this metric' },

@@ -15,6 +15,7 @@ import { simulateConfig } from '../simulators/config.ts';
 import { gatewayConfig } from '../gateway/config.ts';
 import { dashboardsConfig } from '../dashboards/config.ts';
 import { sparkplugConfig } from '../sparkplug/config.ts';
+import { vendorConfig } from '../vendor/config.ts';
 
 export const mqttClientConfig = z
   .object({
@@ -66,6 +67,7 @@ export const Config = z
     gateway: gatewayConfig,
     dashboards: dashboardsConfig,
     sparkplug: sparkplugConfig,
+    vendor: vendorConfig,
   })
   .strict();
 export type Config = z.infer<typeof Config>;

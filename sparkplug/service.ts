@@ -87,7 +87,7 @@ export async function startSparkplug({ config, log: parentLog, metrics, registry
         const known = registry.device(enterprise, device);
         if (known && known.class !== a.mapped.class) {
           classConflict.add(`${enterprise}/${device}`);
-          return refuse('HW_ERR_SPARKPLUG_CLASS', `${enterprise}/${device} is registered as ${known.class}, mapped as ${a.mapped.class} (${a.mapped.source})`);
+          return refuse('HW_ERR_MAP_CLASS', `${enterprise}/${device} is registered as ${known.class}, mapped as ${a.mapped.class} (${a.mapped.source})`);
         }
         classConflict.delete(`${enterprise}/${device}`);
         if (!known && cfg.register) {
