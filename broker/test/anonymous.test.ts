@@ -1,7 +1,6 @@
 // broker.allowAnonymous (`hazwatch broker --allow-anonymous`): clients without a user name get what a
 // plain MQTT 3.1.1 broker gives (Mosquitto's allow_anonymous), on any topic, checked with third-party
 // clients (mosquitto_pub / mosquitto_sub) and mqtt.js. Registered devices keep their own narrow rights.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
+import { mosquittoClient } from '../../test/support/mosquitto.ts';
 import { waitFor } from '../../test/support/net.ts';
 import { collect, connackCode, connect, subscribe } from './helpers.ts';
 
@@ -41,14 +41,7 @@ function rawClient(): Promise<{ send(p: object): void; packets: mqttPacket.Packe
 }
 
 function mosquitto(cmd: 'mosquitto_pub' | 'mosquitto_sub', args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, ['-h', '127.0.0.1', '-p', String(tb.port), '-V', 'mqttv311', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, out }));
-  });
+  return mosquittoClient(cmd, tb.port, args);
 }
 
 describe('anonymous mode: a standard broker for clients without user name', () => {

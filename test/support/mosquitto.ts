@@ -1,6 +1,7 @@
 // A Mosquitto of one's own (Debian's package), the peer beside which the broker's behaviour is
 // checked: a free loopback port, its configuration (and access file, when given) in a temporary
 // directory, nothing persisted.
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,4 +54,19 @@ export async function ownMosquitto(options: { acl?: string } = {}): Promise<OwnM
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs Mosquitto's own client (`mosquitto_pub` / `mosquitto_sub`, MQTT 3.1.1) against the broker on
+ * loopback `port`, and gives its exit code and output (stdout and stderr together).
+ */
+export function mosquittoClient(cmd: 'mosquitto_pub' | 'mosquitto_sub', port: number, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv311', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, out }));
+  });
 }
