@@ -10,7 +10,8 @@ import sparkplugPayload from 'sparkplug-payload';
 import type { UPayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ERRORS, HazwatchError, type ErrorCode } from '../contract/errors.ts';
-import { topicFor } from '../contract/topics.ts';
+import type { ErrorPayload } from '../contract/payloads.ts';
+import { isValidId, topicFor } from '../contract/topics.ts';
 import type { Service } from '../core/command.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
@@ -19,7 +20,7 @@ import { subscribeWithDeadline } from '../core/subscribe.ts';
 import type { Registry } from '../registry/registry.ts';
 import { loadSparkplugMaps } from './mapping.ts';
 import { hostSessions, REBIRTH_METRIC, type Action } from './session.ts';
-import { NAMESPACE, parseSparkplugTopic, sparkplugTopic, stateTopic } from './topics.ts';
+import { NAMESPACE, parseSparkplugTopic, sparkplugTopic, stateTopic, type SparkplugTopic } from './topics.ts';
 
 const codec = sparkplugPayload.get('spBv1.0')!;
 
@@ -51,12 +52,21 @@ export async function startSparkplug({ config, log: parentLog, metrics, registry
     connected: gauge(metrics, 'hazwatch_sparkplug_connected', 'Connected to the broker (1) or not (0)'),
   };
   const lastLogged = new Map<ErrorCode, number>();
-  const refuse = (code: ErrorCode, detail: string) => {
+  /**
+   * Counted, logged once a minute per code, and told to the edge node on its gateway's error topic
+   * (hw/v1/<group>/<node>/error, which the gateway account may read) when the message came from one.
+   */
+  const refuse = async (code: ErrorCode, detail: string, from?: { topic: string; t: SparkplugTopic; receivedAt: number }) => {
     m.refused.inc({ code });
     // One line per code and minute: a node that keeps sending what is refused must not flood the log.
-    if (Date.now() - (lastLogged.get(code) ?? 0) < 60_000) return;
-    lastLogged.set(code, Date.now());
-    log.warn({ code, detail }, ERRORS[code].message);
+    if (Date.now() - (lastLogged.get(code) ?? 0) >= 60_000) {
+      lastLogged.set(code, Date.now());
+      log.warn({ code, detail }, ERRORS[code].message);
+    }
+    if (from && isValidId(from.t.group) && isValidId(from.t.node)) {
+      const body: ErrorPayload = { code, message: `${ERRORS[code].message}: ${detail}`, topic: from.topic, receivedAt: from.receivedAt };
+      await out.publishAsync(topicFor(from.t.group, from.t.node, 'error'), JSON.stringify(body), { qos: 1 });
+    }
   };
   const rebirthAsked = new Map<string, number>();
   const classConflict = new Set<string>();
@@ -78,7 +88,7 @@ export async function startSparkplug({ config, log: parentLog, metrics, registry
   const out = mqtt.connect(config.mqtt.url, { clientId: `${clientId}:out`, username: config.mqtt.username, password: config.mqtt.password, clean: true, reconnectPeriod: 1000, connectTimeout: 10_000 });
   out.on('error', () => undefined);
 
-  async function perform(a: Action): Promise<void> {
+  async function perform(a: Action, from: { topic: string; t: SparkplugTopic; receivedAt: number }): Promise<void> {
     switch (a.kind) {
       case 'register': {
         const { enterprise, device } = a.mapped;
@@ -87,7 +97,7 @@ export async function startSparkplug({ config, log: parentLog, metrics, registry
         const known = registry.device(enterprise, device);
         if (known && known.class !== a.mapped.class) {
           classConflict.add(`${enterprise}/${device}`);
-          return refuse('HW_ERR_MAP_CLASS', `${enterprise}/${device} is registered as ${known.class}, mapped as ${a.mapped.class} (${a.mapped.source})`);
+          return refuse('HW_ERR_MAP_CLASS', `${enterprise}/${device} is registered as ${known.class}, mapped as ${a.mapped.class} (${a.mapped.source})`, from);
         }
         classConflict.delete(`${enterprise}/${device}`);
         if (!known && cfg.register) {
@@ -119,7 +129,7 @@ export async function startSparkplug({ config, log: parentLog, metrics, registry
         return;
       }
       case 'refused':
-        return refuse(a.code, a.detail);
+        return refuse(a.code, a.detail, from);
       case 'ignored':
         m.ignored.inc(a.metrics);
         return;
@@ -130,13 +140,14 @@ export async function startSparkplug({ config, log: parentLog, metrics, registry
     const t = parseSparkplugTopic(topic);
     if (!t) return;
     m.messages.inc({ type: t.type });
+    const from = { topic, t, receivedAt: Date.now() };
     let payload: UPayload;
     try {
       payload = codec.decodePayload(new Uint8Array(bytes));
     } catch (err) {
-      return refuse('HW_ERR_SPARKPLUG_PAYLOAD', `${topic}: ${(err as Error).message}`);
+      return refuse('HW_ERR_SPARKPLUG_PAYLOAD', `${topic}: ${(err as Error).message}`, from);
     }
-    for (const a of sessions.handle(t, payload, Date.now())) await perform(a);
+    for (const a of sessions.handle(t, payload, from.receivedAt)) await perform(a, from);
     m.nodes.set(sessions.nodesOnline());
   }
 

@@ -10,39 +10,12 @@ import { DEVICE_CLASSES } from '../../contract/catalog.ts';
 import { ERRORS, type ErrorCode } from '../../contract/errors.ts';
 import { ErrorPayload } from '../../contract/payloads.ts';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
+import { examples, type Example } from '../../test/support/markdown.ts';
 import { waitFor } from '../../test/support/net.ts';
 import { ERRORS_DOC_PATH, renderErrorsDoc } from '../errors-doc.ts';
 import { collect, connect, subscribe, type Received } from './helpers.ts';
 
 const PROTOCOL = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
-
-interface Example {
-  line: number;
-  lang: string;
-  code: string;
-  test: Record<string, string | true>;
-}
-
-/** Fenced blocks with the `<!-- test: a; b=c -->` annotation that precedes them, if any. */
-function examples(markdown: string): Example[] {
-  const out: Example[] = [];
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\w*)\s*$/.exec(lines[i]);
-    if (!open) continue;
-    const start = i;
-    const body: string[] = [];
-    for (i++; i < lines.length && lines[i] !== '```'; i++) body.push(lines[i]);
-    const annotation = /^<!-- test: (.*) -->$/.exec(lines[start - 1] ?? '');
-    const test: Record<string, string | true> = {};
-    for (const part of annotation ? annotation[1].split(';') : []) {
-      const [key, ...rest] = part.trim().split('=');
-      test[key.trim().split(' ')[0]] = rest.length ? rest.join('=').trim() : true;
-    }
-    out.push({ line: start + 1, lang: open[1], code: body.join('\n'), test });
-  }
-  return out;
-}
 
 let tb: TestBroker;
 let dir: string;

@@ -36,6 +36,7 @@ let gatewayPassword: string;
 let observer: MqttClient;
 const statuses: { device: string; state: string }[] = [];
 const alarms: AlarmEventPayload[] = [];
+const errors: { device: string; code: string; topic: string }[] = [];
 let hostState: string | undefined;
 
 async function rows(q: string): Promise<Record<string, unknown>[]> {
@@ -85,8 +86,9 @@ beforeAll(async () => {
     if (topic.startsWith('STATE/')) hostState = payload.toString();
     else if (parts[4] === 'status') statuses.push({ device: parts[3], state: JSON.parse(payload.toString()).state });
     else if (parts[4] === 'alarm') alarms.push(AlarmEventPayload.parse(JSON.parse(payload.toString())));
+    else if (parts[4] === 'error') errors.push({ device: parts[3], ...(JSON.parse(payload.toString()) as { code: string; topic: string }) });
   });
-  await observer.subscribeAsync(['hw/v1/demo-chem/+/status', 'hw/v1/demo-chem/+/alarm', 'STATE/+'], { qos: 1 });
+  await observer.subscribeAsync(['hw/v1/demo-chem/+/status', 'hw/v1/demo-chem/+/alarm', 'hw/v1/demo-chem/+/error', 'STATE/+'], { qos: 1 });
 
   edge = await startEdgeNode({
     url: broker.url,
@@ -152,6 +154,8 @@ describe('Sparkplug B edge node → hazwatch', () => {
     await waitFor(() => edge.births > births, 10_000);
     expect(edge.commands.some((c) => c.topic === 'spBv1.0/demo-chem/NCMD/edge-1' && c.metrics.some((m) => m.name === 'Node Control/Rebirth' && m.value === true))).toBe(true);
     expect(await counted('hazwatch_sparkplug_refused_total', { code: 'HW_ERR_SPARKPLUG_SEQ' })).toBe(1);
+    // Told to the edge node on its gateway's error topic, which its account may read.
+    await waitFor(() => errors.some((e) => e.device === 'edge-1' && e.code === 'HW_ERR_SPARKPLUG_SEQ' && e.topic === 'spBv1.0/demo-chem/DDATA/edge-1/LEL-201'), 5000);
     await waitFor(() => statuses.filter((s) => s.device === 'lel-201').map((s) => s.state).join(',') === 'offline,online', 10_000);
     // The reading with the broken seq was not taken; one after the rebirth is.
     await edge.data('LEL-201', { lel: 7.25 });

@@ -17,6 +17,9 @@ import { startIngest, type IngestService } from '../../ingest/service.ts';
 import { startRules, type RulesService } from '../../rules/service.ts';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
 import { createTestDatabase, influxQuery } from '../../test/support/influx.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { examples } from '../../test/support/markdown.ts';
 import { mosquittoClient } from '../../test/support/mosquitto.ts';
 import { waitFor } from '../../test/support/net.ts';
 import { startVendor, type VendorService } from '../service.ts';
@@ -134,6 +137,15 @@ describe('vendor maps → hazwatch readings and alarms', () => {
     for (const i of [0, 1]) await send('dtu', 'gasdtu/dtu-01/up', { time: chinaTime(t + i * 5000), ch: [{ no: 1, gas: 'CH4', val: '62.0' }] });
     await waitFor(() => raised('dtu-01-ch1', 'HW_ALM_GAS_LEL_HIGH') !== undefined, 15_000);
     expect(raised('dtu-01-ch1', 'HW_ALM_GAS_LEL_HIGH')!.level).toBe(1);
+  });
+
+  it('runs the example of docs/protocol.md section 11 as printed', async () => {
+    const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+    const [example] = examples(doc).filter((e) => e.lang === 'sh' && e.test.vendor === true);
+    expect(example, 'the vendor example of docs/protocol.md').toBeDefined();
+    // Not spawnSync: the broker of this test runs in this process and must answer meanwhile.
+    await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', example.code], { env: { PATH: process.env.PATH, HW_HOST: '127.0.0.1', HW_PORT: String(broker.port), DTU_PASS: accounts.dtu.password }, timeout: 20_000 });
+    await waitFor(async () => (await rows("SELECT lel FROM gas_combustible WHERE device = 'dtu-01-ch1' AND lel = 7.5")).length === 1, 10_000);
   });
 
   it('electrical-fire monitor: residual current over 300 mA twice raises the orange alarm; W stored as kW', async () => {
