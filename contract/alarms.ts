@@ -108,6 +108,10 @@ export const ALARM_ACTIONS = [
   // Added by rules (issue 5): planned maintenance took the alarm out of service, and gave it back.
   'out_of_service',
   'returned_to_service',
+  // Added by correlation (issue 19): the device's own event on the same measurement recorded on the alarm
+  // instead of a second alarm; a consequential alarm put under the alarm of its cause.
+  'corroborated',
+  'grouped',
 ] as const;
 export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 
@@ -138,6 +142,11 @@ export const Alarm = z.object({
   closedBy: z.string().nullable(),
   shelvedUntil: z.number().nullable(),
   cause: z.enum(ALARM_CAUSES).nullable(),
+  /**
+   * The alarm of its cause when this one is a consequence of it (a tripped interlock under the HH level,
+   * low pressure under a pump fault): shown beneath it, acknowledged with it. null: an alarm of its own.
+   */
+  parentId: z.string().nullable().default(null),
 });
 export type Alarm = z.infer<typeof Alarm>;
 
@@ -162,6 +171,21 @@ export const AlarmEventPayload = z.object({
   change: AlarmHistoryEntry,
 });
 export type AlarmEventPayload = z.infer<typeof AlarmEventPayload>;
+
+/**
+ * The condition and level an alarm change shows to have been reached: a raised, escalated or
+ * de-escalated alarm's own, or, for a device event recorded on an alarm as corroboration, the event's
+ * own condition and level (it would have been an alarm of its own without correlation). Used to check
+ * scenarios' expected alarms, which correlation must never lose.
+ */
+export function reachedBy(p: AlarmEventPayload): { condition: AlarmCondition; level: AlarmLevel } | undefined {
+  const { action, data, level } = p.change;
+  if (action === 'raised' || action === 'escalated' || action === 'deescalated') return { condition: p.alarm.condition, level };
+  if (action === 'corroborated' && data && typeof data.condition === 'string' && data.condition in ALARM_CONDITIONS) {
+    return { condition: data.condition as AlarmCondition, level: data.level as AlarmLevel };
+  }
+  return undefined;
+}
 
 /** Maps a level to the next more severe one, for grade-1 major hazard sources (domain.md, Grading). */
 export function raiseLevel(level: AlarmLevel): AlarmLevel {

@@ -15,6 +15,8 @@ export interface MetricSpec {
   description: string;
   /** Its name in the Chinese console. */
   zh: string;
+  /** Reported only by some devices of the class (a battery-powered hydrant terminal's battery). */
+  optional?: boolean;
 }
 
 export interface DeviceClassSpec {
@@ -128,7 +130,7 @@ export const DEVICE_CLASSES = {
       jockey_running: { unit: '', type: 'boolean', description: 'Jockey (pressure-maintaining) pump running', zh: '稳压泵运行' },
       pool_level: { unit: 'm', type: 'number', min: 0, max: 20, description: 'Fire-water pool or tank level', zh: '水池液位' },
       // NB-IoT hydrant pressure terminals run on a battery for years and report its charge.
-      battery: { unit: '%', type: 'number', min: 0, max: 100, description: 'Battery charge of a battery-powered terminal (hydrant)', zh: '电量' },
+      battery: { unit: '%', type: 'number', min: 0, max: 100, description: 'Battery charge of a battery-powered terminal (hydrant)', zh: '电量', optional: true },
     },
     events: [...common, 'pump_fault', 'hydrant_draw', 'tilt', 'low_battery'],
     intervalSeconds: 10,

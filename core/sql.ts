@@ -41,6 +41,8 @@ export interface Schema {
   tables: string;
   /** Columns added after a database may have been created: [table, column, definition]. */
   addedColumns?: [string, string, string][];
+  /** DDL that needs the added columns (their indexes), run after them. */
+  afterColumns?: string;
   /** Tables whose rows can be added but never changed or deleted, with what they are (for the error). */
   appendOnly?: { table: string; what: string }[];
 }
@@ -223,6 +225,7 @@ function openSqlite(path: string, options: OpenOptions): SqlDatabase {
           const columns = db.prepare(`pragma table_info(${table})`).all() as { name: string }[];
           if (!columns.some((c) => c.name === column)) db.exec(`alter table ${table} add column ${column} ${definition}`);
         }
+        if (schema.afterColumns) db.exec(schema.afterColumns);
       });
     },
     async close() {
@@ -329,6 +332,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<SqlDatab
         await sql.run(`select pg_advisory_xact_lock(${lockKey('migrate')})`);
         await sql.run(expand(schema, 'postgres'));
         for (const [table, column, definition] of schema.addedColumns ?? []) await sql.run(`alter table ${table} add column if not exists ${column} ${definition}`);
+        if (schema.afterColumns) await sql.run(schema.afterColumns);
       });
     },
     async close() {

@@ -43,6 +43,12 @@ const Base = {
       z.object({ en: z.string().max(300).optional(), zh: z.string().max(300).optional() }).strict().refine((m) => m.en !== undefined || m.zh !== undefined, 'give en, zh or both'),
     ])
     .optional(),
+  /**
+   * Conditions of the same device that cause this one (a tripped interlock after HH level, low pressure
+   * after a pump fault): raised while one of them is active, this alarm goes under it, is shown beneath
+   * it and acknowledged with it (docs/alarms.md, "One cause, one alarm").
+   */
+  groupUnder: z.array(AlarmConditionCode).min(1).max(8).optional(),
 };
 
 const Stage = z
@@ -94,6 +100,13 @@ export const EventRule = z
     stages: z.array(z.object({ level: AlarmLevel, event: z.enum(EVENT_TYPES), source: z.string().optional() }).strict()).min(1).max(4),
     /** Momentary events (hydrant_draw, ...) have no end: they clear after this long without a new one. */
     clearAfterSeconds: z.number().min(1).max(86_400).optional(),
+    /**
+     * The device's own word on a condition the platform measures (a gas detector's stages on its %LEL):
+     * one alarm, not two. The event joins that condition's alarm, is recorded on it as corroboration and
+     * raises its level when more severe; it raises that alarm itself when the measurement has not yet.
+     * Used only when the device has a rule for that condition; else the event keeps its own condition.
+     */
+    corroborates: AlarmConditionCode.optional(),
   })
   .strict();
 

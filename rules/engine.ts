@@ -11,7 +11,9 @@ import { counter, gauge, histogram, type Registry as MetricsRegistry } from '../
 import type { DeviceRecord } from '../registry/registry.ts';
 import type { RuleSet } from './definitions.ts';
 import {
+  causesOf,
   conditionSignal,
+  corroborations,
   createDeviceRuntime,
   evaluateEvent,
   evaluateReading,
@@ -49,6 +51,12 @@ export interface EngineOptions {
   enterprises?: string[];
   /** Whether tick() ends expired shelving and maintenance now (the publishing process does). Default always. */
   expire?: () => boolean;
+  /**
+   * One cause, one alarm (default true): events corroborating a measured condition join its alarm, and
+   * consequences go under the alarm of their cause. false raises each as an alarm of its own, to measure
+   * what correlation saves (`hazwatch replay`).
+   */
+  correlate?: boolean;
 }
 
 export interface PresenceReport extends Presence {
@@ -61,6 +69,14 @@ export interface PresenceReport extends Presence {
 interface Bound {
   id: string;
   level: AlarmLevel;
+  /** The alarm of its cause, when grouped under one. */
+  parentId: string | null;
+  /** Corroborating event stages already recorded on it (`rule:event:level`), while they stay active. */
+  corroborated: Set<string>;
+}
+
+function boundTo(id: string, level: AlarmLevel, parentId: string | null = null): Bound {
+  return { id, level, parentId, corroborated: new Set() };
 }
 
 interface DeviceState {
@@ -98,6 +114,7 @@ export function createEngine(options: EngineOptions) {
   const now = options.now ?? Date.now;
   const policy = options.timePolicy ?? DEFAULT_TIME_POLICY;
   const grade1 = options.grade1RaisesLevel ?? true;
+  const correlate = options.correlate ?? true;
   const states = new Map<string, DeviceState>();
   let windows = new Map<string, MaintenanceWindow[]>();
   const startedAt = now();
@@ -142,7 +159,7 @@ export function createEngine(options: EngineOptions) {
       st.runtime.device = device;
       return st;
     }
-    const runtime = createDeviceRuntime(device, ruleSet.forDevice(device));
+    const runtime = createDeviceRuntime(device, ruleSet.forDevice(device), { correlate });
     if (st) {
       // Rules or the device's limits changed: new thresholds, but the bound instances stay; seeding keeps them
       // from being raised again, and the next reading de-escalates or clears them under the new rules.
@@ -223,6 +240,7 @@ export function createEngine(options: EngineOptions) {
         try {
           if (signal && !bound) {
             const level = finalLevel(device, signal.level);
+            const parentId = correlate ? causeOf(st, condition) : null;
             const p = await store.raise({
               enterprise: device.enterprise,
               device: device.id,
@@ -238,15 +256,17 @@ export function createEngine(options: EngineOptions) {
               messageZh: signal.messageZh,
               at: st.runtime.inputTs || now(),
               rule: signal.rule,
+              parentId,
             });
             if (p) {
-              st.bound.set(condition, { id: p.alarm.id, level: p.alarm.level });
+              st.bound.set(condition, boundTo(p.alarm.id, p.alarm.level, p.alarm.parentId));
               count(p);
               wrote = true;
+              if (correlate) await adoptConsequences(st, condition);
             } else {
               // Already active at this level (raised before a restart, or by another rules process): continue it.
               const a = await store.activeFor(device.enterprise, device.id, condition);
-              if (a) st.bound.set(condition, { id: a.id, level: a.level });
+              if (a) st.bound.set(condition, boundTo(a.id, a.level, a.parentId));
             }
           } else if (signal && bound) {
             const level = finalLevel(device, signal.level);
@@ -258,7 +278,7 @@ export function createEngine(options: EngineOptions) {
                 wrote = true;
               } else {
                 const a = await store.activeFor(device.enterprise, device.id, condition);
-                if (a) st.bound.set(condition, { id: a.id, level: a.level });
+                if (a) st.bound.set(condition, boundTo(a.id, a.level, a.parentId));
                 else {
                   // Cleared meanwhile by someone else: the condition persists, so it is a new instance.
                   st.bound.delete(condition);
@@ -266,7 +286,10 @@ export function createEngine(options: EngineOptions) {
                 }
               }
             }
-          } else if (!signal && bound && !suppressed) {
+          }
+          const b = st.bound.get(condition);
+          if (signal && b && correlate) wrote = (await recordCorroborations(st, condition, b)) || wrote;
+          if (!signal && bound && !suppressed) {
             const last = st.runtime.byCondition.get(condition)?.flatMap((r) => r.rule.type === 'threshold' || r.rule.type === 'rate' ? [r] : []);
             const value = last?.length ? st.runtime.latest.get((last[0].rule as { metric: string }).metric)?.value ?? null : null;
             const p = await store.clearAuto(bound.id, value, st.runtime.inputTs || now());
@@ -287,6 +310,47 @@ export function createEngine(options: EngineOptions) {
     } finally {
       if (wrote) options.onWrite?.();
     }
+  }
+
+  /** The active alarm of this device that the condition's rules name as its cause (`groupUnder`), if any. */
+  function causeOf(st: DeviceState, condition: AlarmCondition): string | null {
+    for (const c of causesOf(st.runtime, condition)) {
+      const b = st.bound.get(c);
+      if (b) return b.parentId ?? b.id;
+    }
+    return null;
+  }
+
+  /** A cause raised after its consequences (the interlock's event came before the level reading): take them under it. */
+  async function adoptConsequences(st: DeviceState, cause: AlarmCondition): Promise<void> {
+    const parent = st.bound.get(cause)!;
+    for (const [condition, b] of st.bound) {
+      if (b.parentId || condition === cause || !causesOf(st.runtime, condition).includes(cause)) continue;
+      const p = await store.group(b.id, parent.parentId ?? parent.id, st.runtime.inputTs || now());
+      if (p) {
+        b.parentId = p.alarm.parentId;
+        count(p);
+      }
+    }
+  }
+
+  /** The device's own events on a measured condition, recorded once on its alarm while they last. */
+  async function recordCorroborations(st: DeviceState, condition: AlarmCondition, b: Bound): Promise<boolean> {
+    const active = corroborations(st.runtime, condition);
+    const keys = new Set(active.map((c) => `${c.rule}:${c.event}:${c.level}`));
+    for (const k of b.corroborated) if (!keys.has(k)) b.corroborated.delete(k);
+    let wrote = false;
+    for (const c of active) {
+      const key = `${c.rule}:${c.event}:${c.level}`;
+      if (b.corroborated.has(key)) continue;
+      const p = await store.corroborate(b.id, { rule: c.rule, condition: c.condition, event: c.event, level: finalLevel(st.runtime.device, c.level), at: c.ts });
+      b.corroborated.add(key);
+      if (p) {
+        count(p);
+        wrote = true;
+      }
+    }
+    return wrote;
   }
 
   let refreshedAt = 0;
@@ -327,7 +391,7 @@ export function createEngine(options: EngineOptions) {
         const device = devices.get(alarm.enterprise, alarm.device);
         if (!device) continue;
         const st = stateFor(device);
-        st.bound.set(alarm.condition, { id: alarm.id, level: alarm.level });
+        st.bound.set(alarm.condition, boundTo(alarm.id, alarm.level, alarm.parentId));
         seedActive(st.runtime, alarm.condition, baseLevel(device, alarm.level), alarm.updatedAt);
       }
       m.active.reset();

@@ -39,6 +39,10 @@ interface StageRuntime {
 
 interface RuleRuntime {
   rule: Rule;
+  /** The alarm condition it feeds: its own, or the one it corroborates (`corroborates`). */
+  condition: AlarmCondition;
+  /** An event rule feeding the alarm of a measured condition as corroboration. */
+  corroborating: boolean;
   stages: StageRuntime[];
   /** Rate rules: readings inside the window. */
   window: { ts: number; v: number }[];
@@ -76,8 +80,11 @@ function resolveStage(rule: Rule, stage: { level: AlarmLevel; raise?: Threshold;
   return rt;
 }
 
-/** Builds the runtime of a device's rules (stage thresholds resolved against its registry entry). */
-export function createDeviceRuntime(device: DeviceRecord, rules: Rule[]): DeviceRuntime {
+/**
+ * Builds the runtime of a device's rules (stage thresholds resolved against its registry entry).
+ * `correlate: false` keeps every event on its own condition (to measure what correlation saves).
+ */
+export function createDeviceRuntime(device: DeviceRecord, rules: Rule[], options: { correlate?: boolean } = {}): DeviceRuntime {
   const dev: DeviceRuntime = {
     device,
     rules: [],
@@ -94,6 +101,7 @@ export function createDeviceRuntime(device: DeviceRecord, rules: Rule[]): Device
     if (list) list.push(rt);
     else map.set(key, [rt]);
   };
+  const built: RuleRuntime[] = [];
   for (const rule of rules) {
     let stages: StageRuntime[];
     if (rule.type === 'silence' || rule.type === 'combination') stages = [resolveStage(rule, { level: rule.level }, device)];
@@ -106,9 +114,19 @@ export function createDeviceRuntime(device: DeviceRecord, rules: Rule[]): Device
       });
       if (!resolvable) continue;
     }
-    const rt: RuleRuntime = { rule, stages, window: [] };
+    built.push({ rule, condition: rule.condition, corroborating: false, stages, window: [] });
+  }
+  // What the platform measures for this device: an event corroborating one of these joins its alarm.
+  const measured = new Set(built.filter((rt) => rt.rule.type !== 'event').map((rt) => rt.rule.condition));
+  for (const rt of built) {
+    const rule = rt.rule;
+    if (options.correlate !== false && rule.type === 'event' && rule.corroborates && measured.has(rule.corroborates)) {
+      rt.condition = rule.corroborates;
+      rt.corroborating = true;
+    }
+    const stages = rt.stages;
     dev.rules.push(rt);
-    add(dev.byCondition, rule.condition, rt);
+    add(dev.byCondition, rt.condition, rt);
     if (rule.type === 'threshold' || rule.type === 'rate') add(dev.byMetric, rule.metric, rt);
     if (rule.type === 'combination') for (const t of rule.all) add(dev.byMetric, t.metric, rt);
     if (rule.type === 'event') for (const s of stages) if (s.event) add(dev.byEvent, s.event, rt);
@@ -196,7 +214,7 @@ export function evaluateReading(dev: DeviceRuntime, reading: { ts: number; value
   }
   for (const rt of touched) {
     const rule = rt.rule;
-    if (skip?.(rule.condition)) continue;
+    if (skip?.(rt.condition)) continue;
     let did = false;
     if (rule.type === 'threshold') {
       const v = reading.values[rule.metric];
@@ -227,7 +245,7 @@ export function evaluateReading(dev: DeviceRuntime, reading: { ts: number; value
       }
       did = step(rule, rt.stages[0], all, !all, reading.ts, value);
     }
-    if (did) changed.add(rule.condition);
+    if (did) changed.add(rt.condition);
   }
   if (changed.size) dev.inputTs = reading.ts;
   return changed;
@@ -237,7 +255,7 @@ export function evaluateReading(dev: DeviceRuntime, reading: { ts: number; value
 export function evaluateEvent(dev: DeviceRuntime, event: { ts: number; type: EventType; active: boolean }, momentary: boolean, skip?: (c: AlarmCondition) => boolean): Set<AlarmCondition> {
   const changed = new Set<AlarmCondition>();
   for (const rt of dev.byEvent.get(event.type) ?? []) {
-    if (rt.rule.type !== 'event' || skip?.(rt.rule.condition)) continue;
+    if (rt.rule.type !== 'event' || skip?.(rt.condition)) continue;
     for (const s of rt.stages) {
       if (s.event !== event.type) continue;
       const was = s.active;
@@ -250,7 +268,7 @@ export function evaluateEvent(dev: DeviceRuntime, event: { ts: number; type: Eve
         resetStage(s);
         s.ts = event.ts;
       }
-      if (was !== s.active || momentary) changed.add(rt.rule.condition);
+      if (was !== s.active || momentary) changed.add(rt.condition);
     }
   }
   if (changed.size) dev.inputTs = event.ts;
@@ -265,7 +283,7 @@ export function evaluateTime(dev: DeviceRuntime, now: number, presence: Presence
     for (const s of rt.stages) {
       if (s.active && s.expiresAt !== null && now >= s.expiresAt) {
         resetStage(s);
-        changed.add(rt.rule.condition);
+        changed.add(rt.condition);
       }
     }
   }
@@ -354,6 +372,23 @@ export function conditionSignal(dev: DeviceRuntime, condition: AlarmCondition): 
     for (const s of rt.stages) if (s.active && (!best || s.level < best.s.level)) best = { rt, s };
   }
   return best ? describe(dev, best.rt, best.s) : null;
+}
+
+/** Active stages of the device's own events corroborating a measured condition (`corroborates`). */
+export function corroborations(dev: DeviceRuntime, condition: AlarmCondition): { rule: string; condition: AlarmCondition; event: EventType; level: AlarmLevel; ts: number }[] {
+  const out: { rule: string; condition: AlarmCondition; event: EventType; level: AlarmLevel; ts: number }[] = [];
+  for (const rt of dev.byCondition.get(condition) ?? []) {
+    if (!rt.corroborating) continue;
+    for (const s of rt.stages) if (s.active && s.event) out.push({ rule: rt.rule.id, condition: rt.rule.condition, event: s.event, level: s.level, ts: s.ts });
+  }
+  return out;
+}
+
+/** The conditions whose alarm a raised alarm of `condition` goes under (`groupUnder` of its rules). */
+export function causesOf(dev: DeviceRuntime, condition: AlarmCondition): AlarmCondition[] {
+  const out = new Set<AlarmCondition>();
+  for (const rt of dev.byCondition.get(condition) ?? []) for (const c of rt.rule.groupUnder ?? []) if (c !== condition) out.add(c);
+  return [...out];
 }
 
 /** After a restart: an instance is active at `level`, so its stages of that level and milder start active (no re-raise). */

@@ -22,6 +22,10 @@ export interface AlarmFilter {
   from?: number;
   /** raisedAt < to (epoch ms). */
   to?: number;
+  /** Only the consequences grouped under this alarm. */
+  parent?: string;
+  /** Only alarms of their own (not grouped under a cause): what an operator must act on. */
+  topLevel?: boolean;
   /** Default 100, at most 1000. */
   limit?: number;
   offset?: number;
@@ -46,6 +50,18 @@ export interface RaiseInput {
   at: number;
   /** The rule that decided, for the record. */
   rule?: string;
+  /** The active alarm of its cause, when it is a consequence of one (rules' `groupUnder`). */
+  parentId?: string | null;
+}
+
+export interface CorroborationInput {
+  /** The event rule whose stage is active, and the condition it would raise on its own. */
+  rule: string;
+  condition: AlarmCondition;
+  event: string;
+  level: AlarmLevel;
+  at: number;
+  note?: string;
 }
 
 export interface LevelChangeInput {
@@ -129,6 +145,10 @@ export interface AlarmStore {
   activeFor(enterprise: string, device: string, condition: AlarmCondition): Promise<Alarm | undefined>;
   /** Ends expired shelving and maintenance; returns the changes made. */
   expire(now: number): Promise<AlarmEventPayload[]>;
+  /** Puts an alarm under the alarm of its cause ('grouped'); undefined when it already has one or is closed. */
+  group(id: string, parentId: string, at: number): Promise<AlarmEventPayload | undefined>;
+  /** Records the device's own event on the same measurement on an active alarm ('corroborated'). */
+  corroborate(id: string, input: CorroborationInput): Promise<AlarmEventPayload | undefined>;
   /** Records a notification in the alarm's history ('notified' or 'escalated_notification'). */
   recordNotified(id: string, action: 'notified' | 'escalated_notification', data: Record<string, unknown>): Promise<AlarmEventPayload>;
 

@@ -59,7 +59,8 @@ create table if not exists alarms (
   cleared_at bigint,
   closed_at bigint,
   closed_by text,
-  cause text
+  cause text,
+  parent_id text
 );
 -- One instance per device and condition while the condition lasts: the database itself refuses a duplicate.
 create unique index if not exists alarms_one_active on alarms(enterprise, device, condition) where active = 1;
@@ -119,7 +120,12 @@ create index if not exists notify_due on notify_queue(channel, next_at);
 `,
   appendOnly: [{ table: 'history', what: 'alarm history' }],
   // Stores made before rule files could give a Chinese line.
-  addedColumns: [['alarms', 'message_zh', 'text']],
+  addedColumns: [
+    ['alarms', 'message_zh', 'text'],
+    // Stores made before consequential alarms were grouped under their cause (issue 19).
+    ['alarms', 'parent_id', 'text'],
+  ],
+  afterColumns: 'create index if not exists alarms_parent on alarms(parent_id) where parent_id is not null;',
 };
 
 type AlarmRow = {
@@ -151,6 +157,7 @@ type AlarmRow = {
   closed_at: number | null;
   closed_by: string | null;
   cause: string | null;
+  parent_id: string | null;
 };
 
 type HistoryRow = {
@@ -223,6 +230,7 @@ function toAlarm(row: AlarmRow): Alarm {
     closedBy: row.closed_by,
     shelvedUntil: row.shelved_until,
     cause: row.cause as Alarm['cause'],
+    parentId: row.parent_id,
   };
 }
 
@@ -275,12 +283,12 @@ export interface AlarmStoreOptions {
 const UPDATE = `update alarms set level = @level, peak_level = @peak_level, state = @state, active = @active, acked = @acked, oos = @oos,
     maintenance_id = @maintenance_id, shelved_until = @shelved_until, value = @value, threshold = @threshold, message = @message, message_zh = @message_zh,
     updated_at = @updated_at, acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by, cleared_at = @cleared_at,
-    closed_at = @closed_at, closed_by = @closed_by, cause = @cause
+    closed_at = @closed_at, closed_by = @closed_by, cause = @cause, parent_id = @parent_id
   where id = @id`;
 const INSERT = `insert into alarms (id, enterprise, device, device_class, site, hazard_source, condition, level, peak_level, state, active,
-    metric, value, threshold, message, message_zh, raised_at, updated_at)
+    metric, value, threshold, message, message_zh, raised_at, updated_at, parent_id)
   values (@id, @enterprise, @device, @device_class, @site, @hazard_source, @condition, @level, @peak_level, @state, 1,
-    @metric, @value, @threshold, @message, @message_zh, @raised_at, @updated_at)`;
+    @metric, @value, @threshold, @message, @message_zh, @raised_at, @updated_at, @parent_id)`;
 const APPEND = `insert into history (alarm_id, at, action, by, level, state, value, note, data, alarm)
   values (@alarm_id, @at, @action, @by, @level, @state, @value, @note, @data, @alarm) returning *`;
 const ACTIVE = 'select * from alarms where enterprise = ? and device = ? and condition = ? and active = 1';
@@ -370,6 +378,8 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
     const params: unknown[] = [];
     if (filter.enterprise) (where.push('enterprise = ?'), params.push(filter.enterprise));
     if (filter.device) (where.push('device = ?'), params.push(filter.device));
+    if (filter.parent) (where.push('parent_id = ?'), params.push(filter.parent));
+    if (filter.topLevel) where.push('parent_id is null');
     const inList = (column: string, values: readonly unknown[] | undefined) => {
       if (!values || values.length === 0) return;
       where.push(`${column} in (${values.map(() => '?').join(', ')})`);
@@ -418,7 +428,12 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
         if (row.closed_at !== null) throw transition('acknowledge', row, 'it is closed');
         if (row.acked) throw transition('acknowledge', row, `already acknowledged by ${row.acknowledged_by}`);
         const at = now();
-        return commit(sql, row, { acked: 1, acknowledged_at: at, acknowledged_by: by }, { action: 'acknowledged', by, at, note: note ?? null });
+        const change = await commit(sql, row, { acked: 1, acknowledged_at: at, acknowledged_by: by }, { action: 'acknowledged', by, at, note: note ?? null });
+        // The operator signs for the cause once; its consequences are signed with it, each in its own history.
+        for (const child of await sql.all<AlarmRow>('select * from alarms where parent_id = ? and acked = 0 and closed_at is null order by raised_at, id', [id])) {
+          await commit(sql, child, { acked: 1, acknowledged_at: at, acknowledged_by: by }, { action: 'acknowledged', by, at, note: note ?? null, data: { withCause: id } });
+        }
+        return change;
       }),
 
     feedback: (id, by, fb) =>
@@ -553,9 +568,15 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
           closed_at: null,
           closed_by: null,
           cause: null,
+          parent_id: input.parentId ?? null,
         };
         await sql.run(INSERT, row);
-        return commit(sql, row, {}, { action: 'raised', by: SYSTEM, at, data: input.rule ? { rule: input.rule, threshold: input.threshold } : { threshold: input.threshold } });
+        const raised = await commit(sql, row, {}, { action: 'raised', by: SYSTEM, at, data: input.rule ? { rule: input.rule, threshold: input.threshold } : { threshold: input.threshold } });
+        if (!row.parent_id) return raised;
+        // Put under its cause from the start: said in its history, never silently.
+        const parent = await sql.get<AlarmRow>('select * from alarms where id = ?', [row.parent_id]);
+        await commit(sql, row, {}, { action: 'grouped', by: SYSTEM, at, data: { parent: row.parent_id, parentCondition: parent?.condition ?? null } });
+        return raised;
       }),
 
     changeLevel: (id, input) => db.write(async (sql) => changeLevelIn(sql, await load(sql, id), input)),
@@ -585,6 +606,24 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
           changes.push(...(await endWindowIn(sql, window, SYSTEM, t)));
         }
         return changes;
+      }),
+
+    group: (id, parentId, at) =>
+      db.write(async (sql) => {
+        const row = await load(sql, id);
+        if (row.parent_id !== null || row.closed_at !== null || id === parentId) return undefined;
+        const parent = await load(sql, parentId);
+        // A consequence acknowledged before it was put under its cause stays acknowledged; one not yet
+        // acknowledged is signed for with the cause if the cause already was.
+        const acked = !row.acked && parent.acked ? { acked: 1, acknowledged_at: at, acknowledged_by: parent.acknowledged_by } : {};
+        return commit(sql, row, { parent_id: parentId, ...acked }, { action: 'grouped', by: SYSTEM, at, data: { parent: parentId, parentCondition: parent.condition } });
+      }),
+
+    corroborate: (id, input) =>
+      db.write(async (sql) => {
+        const row = await load(sql, id);
+        if (!row.active) return undefined;
+        return commit(sql, row, {}, { action: 'corroborated', by: SYSTEM, at: input.at, note: input.note ?? null, data: { rule: input.rule, condition: input.condition, event: input.event, level: input.level } });
       }),
 
     recordNotified: (id, action, data) => db.write(async (sql) => commit(sql, await load(sql, id), {}, { action, by: SYSTEM, data })),

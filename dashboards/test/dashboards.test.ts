@@ -204,7 +204,7 @@ describe('InfluxQL builder', () => {
   });
 
   it('knows the reading fields from the catalog', () => {
-    expect(fieldsOf('fire_water')).toEqual(['pressure', 'pump_running', 'jockey_running', 'pool_level', 'receive_time']);
+    expect(fieldsOf('fire_water')).toEqual(['pressure', 'pump_running', 'jockey_running', 'pool_level', 'battery', 'receive_time']);
     // @ts-expect-error a field that is not in the catalog does not compile
     from('vessel', { type: 'influxdb', uid: 'x' }).select({ field: 'lel' });
   });

@@ -128,6 +128,7 @@ function build(now: number): { device: string[]; alarms: string[] } {
         closedBy: null,
         shelvedUntil: null,
         cause: null,
+      parentId: null,
       },
       change: { alarmId: `${d}-${condition}`, seq: ++seq, at, action, by: action === 'acknowledged' ? 'operator.li' : 'system', level, state, value: value ?? null, note: null, data: null },
     };

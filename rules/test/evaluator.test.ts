@@ -6,7 +6,7 @@ import type { AlarmCondition } from '../../contract/alarms.ts';
 import type { DeviceRecord } from '../../registry/registry.ts';
 import { judgePresence, presencePolicy } from '../../contract/presence.ts';
 import { loadRuleSet } from '../definitions.ts';
-import { conditionSignal, createDeviceRuntime, evaluateEvent, evaluateReading, evaluateTime, markHeard, resetCondition, seedActive, type DeviceRuntime } from '../evaluator.ts';
+import { causesOf, conditionSignal, corroborations, createDeviceRuntime, evaluateEvent, evaluateReading, evaluateTime, markHeard, resetCondition, seedActive, type DeviceRuntime } from '../evaluator.ts';
 
 const rules = loadRuleSet();
 
@@ -14,9 +14,9 @@ function device(over: Partial<DeviceRecord> = {}): DeviceRecord {
   return { enterprise: 'acme', id: 'd1', class: 'gas_combustible', name: '', site: '', hazardSource: null, intervalSeconds: null, meta: {}, connection: null, createdAt: 0, revokedAt: null, ...over };
 }
 
-function runtime(over: Partial<DeviceRecord> = {}): DeviceRuntime {
+function runtime(over: Partial<DeviceRecord> = {}, options: { correlate?: boolean } = {}): DeviceRuntime {
   const d = device(over);
-  return createDeviceRuntime(d, rules.forDevice(d));
+  return createDeviceRuntime(d, rules.forDevice(d), options);
 }
 
 /** Feeds values 5 s apart; returns the level of `condition` after each (null = clear). */
@@ -122,7 +122,8 @@ describe('evaluator', () => {
   });
 
   it('maps device events: gas stage 1 → orange, stage 2 → red (never stage 1 → level 1); smoke → red; end events clear', () => {
-    const dev = runtime();
+    // Without correlation, the detector's stages are an alarm of their own (what `hazwatch replay --no-correlate` counts).
+    const dev = runtime({}, { correlate: false });
     evaluateEvent(dev, { ts: 1, type: 'alarm_stage1', active: true }, false);
     expect(conditionSignal(dev, 'HW_ALM_GAS_DETECTOR_ALARM')?.level).toBe(2);
     evaluateEvent(dev, { ts: 2, type: 'alarm_stage2', active: true }, false);
@@ -145,6 +146,34 @@ describe('evaluator', () => {
     expect(conditionSignal(fw, 'HW_ALM_HYDRANT_DRAW')).not.toBeNull();
     evaluateTime(fw, 600_000, heard(600_000));
     expect(conditionSignal(fw, 'HW_ALM_HYDRANT_DRAW')).toBeNull();
+  });
+
+  it("one cause, one alarm: a gas detector's own stage joins its %LEL alarm, raises it when more severe, and is listed as corroboration", () => {
+    const dev = runtime();
+    expect(feed(dev, 'lel', [30, 30], 'HW_ALM_GAS_LEL_HIGH')).toEqual([null, 2]);
+    expect(evaluateEvent(dev, { ts: 20_000, type: 'alarm_stage1', active: true }, false)).toEqual(new Set(['HW_ALM_GAS_LEL_HIGH']));
+    expect(conditionSignal(dev, 'HW_ALM_GAS_DETECTOR_ALARM')).toBeNull();
+    expect(corroborations(dev, 'HW_ALM_GAS_LEL_HIGH')).toEqual([{ rule: 'detector_alarm', condition: 'HW_ALM_GAS_DETECTOR_ALARM', event: 'alarm_stage1', level: 2, ts: 20_000 }]);
+    // The detector's second stage is more severe than the platform's reading: the one alarm goes red.
+    evaluateEvent(dev, { ts: 21_000, type: 'alarm_stage2', active: true }, false);
+    expect(conditionSignal(dev, 'HW_ALM_GAS_LEL_HIGH')).toMatchObject({ level: 1, rule: 'detector_alarm' });
+    evaluateEvent(dev, { ts: 22_000, type: 'alarm_stage2', active: false }, false);
+    expect(conditionSignal(dev, 'HW_ALM_GAS_LEL_HIGH')).toMatchObject({ level: 2, rule: 'lel_high', metric: 'lel' });
+    // The detector alone (its own setpoint lower than the platform's) raises the same one alarm.
+    const early = runtime();
+    evaluateEvent(early, { ts: 1, type: 'alarm_stage1', active: true }, false);
+    expect(conditionSignal(early, 'HW_ALM_GAS_LEL_HIGH')?.level).toBe(2);
+    // A consequence names its causes.
+    expect(causesOf(runtime({ class: 'vessel' }), 'HW_ALM_INTERLOCK_TRIP')).toContain('HW_ALM_LEVEL_HIGH');
+    expect(causesOf(runtime({ class: 'fire_water' }), 'HW_ALM_FIRE_WATER_PRESSURE_LOW')).toEqual(['HW_ALM_PUMP_FAULT']);
+  });
+
+  it('keeps an event on its own condition when the device has no rule for the condition it corroborates', () => {
+    const d = device();
+    const dev = createDeviceRuntime(d, rules.forDevice(d).filter((r) => r.id !== 'lel_high'));
+    evaluateEvent(dev, { ts: 1, type: 'alarm_stage2', active: true }, false);
+    expect(conditionSignal(dev, 'HW_ALM_GAS_DETECTOR_ALARM')?.level).toBe(1);
+    expect(corroborations(dev, 'HW_ALM_GAS_LEL_HIGH')).toEqual([]);
   });
 
   it('raises offline when the device is judged offline: silent beyond interval × tolerance, or its connection lost beyond the grace', () => {

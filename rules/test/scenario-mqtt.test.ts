@@ -3,6 +3,7 @@
 // arrive on the alarm topic are compared with the scenario's expected list (device, condition, level,
 // within the time given, in simulated time; nothing unexpected for the scenario's enterprise).
 import { join } from 'node:path';
+import { reachedBy } from '../../contract/alarms.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
 import { simulateConfig } from '../../simulators/config.ts';
@@ -30,19 +31,22 @@ describe('scenario over MQTT', () => {
     });
     const plan = run.plan!;
     await run.done;
-    await watch.waitFor(() => plan.expected.every((e) => watch.changes.some((c) => c.alarm.device === e.device && c.alarm.condition === e.condition && c.change.level <= e.level)), 15_000).catch(() => undefined);
+    // What each change shows to have been reached: an alarm's own condition, or a device event recorded on
+    // an alarm as corroboration (correlation must lose no expected alarm).
+    const reached = () => watch.changes.flatMap((c) => { const r = reachedBy(c); return r ? [{ c, ...r }] : []; });
+    await watch.waitFor(() => plan.expected.every((e) => reached().some((r) => r.c.alarm.device === e.device && r.condition === e.condition && r.level <= e.level)), 15_000).catch(() => undefined);
     // The fleet switching its devices off at the end is not part of the scenario (their last will says offline).
     const endOfRun = (c: (typeof watch.changes)[number]) => c.alarm.condition === 'HW_ALM_DEVICE_OFFLINE' && c.change.at >= plan.end - 5000;
-    const mine = watch.changes.filter((c) => c.alarm.enterprise === plan.devices[0].enterprise && ['raised', 'escalated'].includes(c.change.action) && !endOfRun(c));
+    const mine = reached().filter(({ c }) => c.alarm.enterprise === plan.devices[0].enterprise && c.change.action !== 'deescalated' && !endOfRun(c));
     const problems: string[] = [];
     for (const e of plan.expected) {
-      const hit = mine.find((c) => c.alarm.device === e.device && c.alarm.condition === e.condition && c.change.level <= e.level && c.change.at >= e.fault.at);
+      const hit = mine.find((r) => r.c.alarm.device === e.device && r.condition === e.condition && r.level <= e.level && r.c.change.at >= e.fault.at);
       if (!hit) problems.push(`missing: ${e.device} ${e.condition} level ${e.level}`);
-      else if (hit.change.at > e.deadline) problems.push(`late: ${e.device} ${e.condition} level ${e.level} at +${(hit.change.at - e.fault.at) / 1000} s > ${e.withinSeconds} s`);
+      else if (hit.c.change.at > e.deadline) problems.push(`late: ${e.device} ${e.condition} level ${e.level} at +${(hit.c.change.at - e.fault.at) / 1000} s > ${e.withinSeconds} s`);
     }
-    for (const c of mine) {
-      if (!plan.expected.some((e) => e.device === c.alarm.device && e.condition === c.alarm.condition)) problems.push(`unexpected: ${c.alarm.device} ${c.alarm.condition} level ${c.change.level}`);
+    for (const r of mine) {
+      if (!plan.expected.some((e) => e.device === r.c.alarm.device && e.condition === r.condition)) problems.push(`unexpected: ${r.c.alarm.device} ${r.condition} level ${r.level}`);
     }
-    expect(problems, JSON.stringify(mine.map((c) => `${c.alarm.device} ${c.alarm.condition} L${c.change.level} +${(c.change.at - plan.start) / 1000}s`))).toEqual([]);
+    expect(problems, JSON.stringify(mine.map((r) => `${r.c.alarm.device} ${r.condition} L${r.level} +${(r.c.change.at - plan.start) / 1000}s`))).toEqual([]);
   });
 });

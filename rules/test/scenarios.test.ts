@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alarmDetail } from '../../api/console/i18n.js';
-import { ALARM_CONDITIONS, type AlarmCondition, type AlarmLevel } from '../../contract/alarms.ts';
+import { ALARM_CONDITIONS, reachedBy, type AlarmCondition, type AlarmLevel } from '../../contract/alarms.ts';
 import { DEVICE_CLASSES, metricSpec, type DeviceClass } from '../../contract/catalog.ts';
 import { silentLogger } from '../../core/log.ts';
 import { createMetricsRegistry } from '../../core/metrics.ts';
@@ -79,9 +79,12 @@ async function runScenario(plan: ScenarioPlan) {
     await engine.idle();
   }
   const changes = await store.tailHistory(0, 100_000);
-  const reached: Reached[] = changes
-    .filter((c) => c.change.action === 'raised' || c.change.action === 'escalated' || c.change.action === 'deescalated')
-    .map((c) => ({ device: c.alarm.device, condition: c.alarm.condition, level: c.change.level, at: c.change.at }));
+  // Correlation must lose no expected alarm: a device event recorded on an alarm as corroboration counts
+  // as its own condition reached (contract/alarms.ts reachedBy).
+  const reached: Reached[] = changes.flatMap((c) => {
+    const r = reachedBy(c);
+    return r ? [{ device: c.alarm.device, condition: r.condition, level: r.level, at: c.change.at }] : [];
+  });
   const instances = new Map<string, number>();
   for (const c of changes) if (c.change.action === 'raised') instances.set(`${c.alarm.device}/${c.alarm.condition}`, (instances.get(`${c.alarm.device}/${c.alarm.condition}`) ?? 0) + 1);
   await store.dispose();

@@ -26,6 +26,8 @@ export const fireWaterPhysics = ({ rnd, meta }: PhysicsContext): Physics => {
   let mainStartAt: number | undefined;
   let lastDrawAt = -Infinity;
   let pool = poolNominal - rnd.range(0, 0.05);
+  // A battery-powered terminal (an NB-IoT hydrant) reports its charge; a pump panel on mains does not.
+  let battery = typeof meta.battery === 'number' ? meta.battery : undefined;
   const events: ModelEvent[] = [];
 
   return {
@@ -52,6 +54,7 @@ export const fireWaterPhysics = ({ rnd, meta }: PhysicsContext): Physics => {
       // The main pump draws from the pool; the make-up valve refills it slowly.
       const intake = main && !failed ? pump(0.05, 0.9, pressure) : 0;
       pool = clamp(pool - (intake / poolArea) * dt + (pool < poolNominal ? (0.002 / poolArea) * dt : 0), 0, 20);
+      if (battery !== undefined) battery = Math.max(0, battery - (0.01 / 86_400) * dt);
     },
     read() {
       return {
@@ -60,6 +63,7 @@ export const fireWaterPhysics = ({ rnd, meta }: PhysicsContext): Physics => {
           pump_running: main,
           jockey_running: jockey,
           pool_level: pool + rnd.normal(0, 0.002),
+          ...(battery !== undefined ? { battery: Math.round(battery * 10) / 10 } : {}),
         },
         events: events.splice(0),
       };
