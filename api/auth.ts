@@ -38,6 +38,8 @@ declare module 'fastify' {
     /** The enterprise a write concerned and the resource it named, for the audit log. */
     auditEnterprise?: string;
     auditTarget?: string;
+    /** Added to the audit entry's detail (e.g. the consequences acknowledged with their cause). */
+    auditDetail?: Record<string, unknown>;
   }
   interface FastifyContextConfig {
     /** Action name in the audit log; every route that writes has one. */

@@ -178,6 +178,8 @@ export const AlarmQuery = z
     device: Id.optional(),
     condition: csv(AlarmConditionCode).describe('Comma-separated HW_ALM_* codes'),
     open: z.enum(['true', 'false']).optional().describe('true: everything not closed'),
+    parent: z.string().min(1).max(100).optional().describe('Only the consequences grouped under this alarm'),
+    topLevel: z.enum(['true', 'false']).optional().describe('true: only alarms of their own, not grouped under a cause (what an operator acts on)'),
     from: timeParam.optional().describe('raisedAt ≥ from (epoch ms or ISO 8601)'),
     to: timeParam.optional().describe('raisedAt < to'),
     limit: z.coerce.number().int().min(1).max(1000).default(200),

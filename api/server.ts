@@ -142,7 +142,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
         path: req.url.split('?')[0],
         status: reply.statusCode,
         target: req.auditTarget ?? null,
-        detail: req.body && typeof req.body === 'object' ? (redact(req.body) as Record<string, unknown>) : null,
+        detail: req.body && typeof req.body === 'object' ? { ...(redact(req.body) as Record<string, unknown>), ...req.auditDetail } : (req.auditDetail ?? null),
         ip: req.ip,
       });
       audited.inc({ action });

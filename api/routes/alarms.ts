@@ -57,6 +57,8 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
       states,
       levels: q.level as AlarmLevel[] | undefined,
       conditions: q.condition,
+      parent: q.parent,
+      topLevel: q.topLevel === 'true',
       from: q.from,
       to: q.to,
     };
@@ -74,18 +76,24 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     permission: Permission,
     summary: string,
     body: B,
-    run: (alarm: Alarm, by: string, body: z.infer<B>) => Promise<z.infer<typeof AlarmChange>>,
+    run: (alarm: Alarm, by: string, body: z.infer<B>, req: FastifyRequest) => Promise<z.infer<typeof AlarmChange>>,
   ) =>
     app.post(
       `/api/v1/alarms/:id/${name}`,
       { schema: { tags: ['alarms'], summary, params: AlarmParams, body, response: { 200: AlarmChange, ...errorResponses } }, preHandler: auth, config: { audit: `alarm.${name}` } },
       async (req) => {
         const alarm = await loadAlarm(req, req.params.id, permission);
-        return run(alarm, req.user!.username, req.body as z.infer<B>);
+        return run(alarm, req.user!.username, req.body as z.infer<B>, req);
       },
     );
 
-  action('acknowledge', 'alarm.acknowledge', 'Sign for an alarm (签收)', AckInput, (a, by, b) => ctx.alarms.acknowledge(a.id, by, b.note));
+  action('acknowledge', 'alarm.acknowledge', 'Sign for an alarm (签收), and for the consequences grouped under it', AckInput, async (a, by, b, req) => {
+    const consequences = (await ctx.alarms.list({ parent: a.id, states: ['active_unacknowledged', 'cleared_unacknowledged'], limit: 1000 })).map((c) => c.id);
+    const change = await ctx.alarms.acknowledge(a.id, by, b.note);
+    // Signed for with their cause: the audit says which, as each one's history does.
+    if (consequences.length) req.auditDetail = { withConsequences: consequences };
+    return change;
+  });
   action('feedback', 'alarm.feedback', 'Record the verified cause and the measures taken', FeedbackInput, (a, by, b) => ctx.alarms.feedback(a.id, by, b));
   action('shelve', 'alarm.shelve', 'Shelve for a limited time, with a reason', ShelveInput, (a, by, b) =>
     ctx.alarms.shelve(a.id, by, b.until ?? ctx.now() + b.minutes! * 60_000, b.reason),

@@ -352,6 +352,25 @@ describe('the alarm closed loop', () => {
     expect((await inject('POST', `/api/v1/alarms/${id}/close`, op, {})).statusCode).toBe(200);
   });
 
+  test('a consequence grouped under its cause: listed beneath it, signed for with it, said in the audit', async () => {
+    const op = await login(h, 'op', 'op-password-1');
+    const cause = await raiseAlarm(h, 'acme', 'reactor-1', 2, 'HW_ALM_LEVEL_HIGH');
+    const d = h.registry.device('acme', 'reactor-1')!;
+    const trip = (await h.alarms.raise({ enterprise: 'acme', device: 'reactor-1', deviceClass: d.class, site: d.site, hazardSource: d.hazardSource, condition: 'HW_ALM_INTERLOCK_TRIP', level: 2, metric: null, value: true, threshold: null, message: 'interlock tripped', at: h.clock.t, parentId: cause.id }))!.alarm;
+    expect(trip.parentId).toBe(cause.id);
+    const own = (await inject('GET', '/api/v1/alarms?device=reactor-1&topLevel=true&open=true', op)).json();
+    expect(own.alarms.map((a: { id: string }) => a.id)).toEqual([cause.id]);
+    const beneath = (await inject('GET', `/api/v1/alarms?parent=${cause.id}`, op)).json();
+    expect(beneath.alarms.map((a: { id: string; parentId: string }) => [a.id, a.parentId])).toEqual([[trip.id, cause.id]]);
+    expect((await inject('POST', `/api/v1/alarms/${cause.id}/acknowledge`, op, { note: 'level and interlock seen' })).statusCode).toBe(200);
+    const detail = (await inject('GET', `/api/v1/alarms/${trip.id}`, op)).json();
+    expect(detail.alarm.state).toBe('active_acknowledged');
+    expect(detail.history.map((e: { action: string }) => e.action)).toEqual(['raised', 'grouped', 'acknowledged']);
+    const audit = (await inject('GET', '/api/v1/audit?action=alarm.acknowledge&limit=5', admin)).json();
+    expect(audit.find((e: { target: string }) => e.target === cause.id)?.detail).toEqual({ note: 'level and interlock seen', withConsequences: [trip.id] });
+    for (const a of [cause, trip]) await h.alarms.clearAuto(a.id, 0, h.clock.t);
+  });
+
   test('maintenance windows: start, list, end', async () => {
     const acme = await login(h, 'acme-user', 'acme-user-password-1');
     const start = await inject('POST', '/api/v1/maintenance', acme, { enterprise: 'acme', device: 'reactor-1', minutes: 60, reason: 'annual calibration' });
