@@ -14,6 +14,7 @@ import { sparkplugSimCommand } from '../simulators/sparkplug-command.ts';
 import { dashboardsCommand } from '../dashboards/command.ts';
 import { deviceCommand } from '../registry/command.ts';
 import { configCommand } from './config-command.ts';
+import { replayCommand } from './replay.ts';
 
 export const COMMANDS: Command[] = [
   startCommand,
@@ -29,5 +30,6 @@ export const COMMANDS: Command[] = [
   sparkplugSimCommand,
   dashboardsCommand,
   deviceCommand,
+  replayCommand,
   configCommand,
 ];

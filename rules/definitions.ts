@@ -48,7 +48,7 @@ const Base = {
    * after a pump fault): raised while one of them is active, this alarm goes under it, is shown beneath
    * it and acknowledged with it (docs/alarms.md, "One cause, one alarm").
    */
-  groupUnder: z.array(AlarmConditionCode).min(1).max(8).optional(),
+  groupUnder: z.array(AlarmConditionCode).max(8).nullable().optional(),
 };
 
 const Stage = z
@@ -106,7 +106,7 @@ export const EventRule = z
      * raises its level when more severe; it raises that alarm itself when the measurement has not yet.
      * Used only when the device has a rule for that condition; else the event keeps its own condition.
      */
-    corroborates: AlarmConditionCode.optional(),
+    corroborates: AlarmConditionCode.nullable().optional(),
   })
   .strict();
 

@@ -168,6 +168,20 @@ describe('evaluator', () => {
     expect(causesOf(runtime({ class: 'fire_water' }), 'HW_ALM_FIRE_WATER_PRESSURE_LOW')).toEqual(['HW_ALM_PUMP_FAULT']);
   });
 
+  it('an override file turns correlation off for one device', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hw-rules-'));
+    writeFileSync(join(dir, 'lel-7.yaml'), 'enterprise: acme\ndevice: lel-7\nrules:\n  - { id: detector_alarm, corroborates: null }\n');
+    const set = loadRuleSet([dir]);
+    const mine = device({ id: 'lel-7' });
+    const dev = createDeviceRuntime(mine, set.forDevice(mine));
+    evaluateEvent(dev, { ts: 1, type: 'alarm_stage1', active: true }, false);
+    expect(conditionSignal(dev, 'HW_ALM_GAS_DETECTOR_ALARM')?.level).toBe(2);
+    const other = device({ id: 'lel-8' });
+    const dev8 = createDeviceRuntime(other, set.forDevice(other));
+    evaluateEvent(dev8, { ts: 1, type: 'alarm_stage1', active: true }, false);
+    expect(conditionSignal(dev8, 'HW_ALM_GAS_LEL_HIGH')?.level).toBe(2);
+  });
+
   it('keeps an event on its own condition when the device has no rule for the condition it corroborates', () => {
     const d = device();
     const dev = createDeviceRuntime(d, rules.forDevice(d).filter((r) => r.id !== 'lel_high'));
