@@ -16,6 +16,7 @@ import { counter, histogram } from '../core/metrics.ts';
 import type { ApiContext } from './context.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { plantRoutes } from './routes/plant.ts';
+import { qualityRoutes } from './routes/quality.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { streamRoutes, type Streamer } from './routes/stream.ts';
 
@@ -158,6 +159,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   sessionRoutes(app, ctx);
   plantRoutes(app, ctx);
   alarmRoutes(app, ctx);
+  qualityRoutes(app, ctx);
   const streamer = streamRoutes(app, ctx, { pollMs: options.streamPollMs });
 
   // The console: plain ES modules, the libraries straight from node_modules (see docs/console.md).
