@@ -4,6 +4,7 @@ import { h, render } from 'preact';
 import { useEffect, useMemo, useRef, useState, useCallback } from 'preact/hooks';
 import htm from 'htm';
 import { alarmDetail, initialLang, saveLang, texts, LANGS } from './i18n.js';
+import * as icon from './icons.js';
 
 const html = htm.bind(h);
 const LEVEL_HEX = { 1: '#d32f2f', 2: '#f57c00', 3: '#fbc02d', 4: '#1976d2' };
@@ -73,13 +74,25 @@ function conditionTitle(catalog, code, lang) {
   const c = catalog?.conditions?.[code];
   return c ? (lang === 'zh' ? c.zh : c.title) : code;
 }
+// The states that need attention (the server's ATTENTION_STATES, the ones that colour the map).
+const ATTENTION_STATES = ['active_unacknowledged', 'active_acknowledged', 'cleared_unacknowledged'];
+const attentionRank = (a) => (ATTENTION_STATES.includes(a.state) ? 0 : 1);
 function sortAlarms(list) {
-  // Most severe first, then newest: the operator's eye goes to the top-left.
-  return [...list].sort((a, b) => a.level - b.level || b.raisedAt - a.raisedAt);
+  // What needs attention first, then most severe, then newest: the operator's eye goes to the top-left,
+  // and a faded, handled alarm must not sit above a live one.
+  return [...list].sort((a, b) => attentionRank(a) - attentionRank(b) || a.level - b.level || b.raisedAt - a.raisedAt);
 }
 // Alarms about the platform itself (rules/platform.ts) name a process, not a registered device: no device page.
 const isPlatform = (a) => a.enterprise === 'platform';
 const needsSound = (a) => a.level <= 2 && (a.state === 'active_unacknowledged' || a.state === 'cleared_unacknowledged');
+// A consequence whose cause still waits for a signature is signed with it (the server acknowledges
+// both): it neither flashes nor sounds of its own, the cause does. One cause, one call to act.
+function signedWithCause(a, byId) {
+  const cause = a.parentId ? byId.get(a.parentId) : undefined;
+  return !!cause && cause.acknowledgedAt === null && cause.state !== 'closed';
+}
+// ISA-101: only an active alarm nobody signed for flashes.
+const flashes = (a, byId) => a.state === 'active_unacknowledged' && !signedWithCause(a, byId);
 const can = (user, catalog, permission) => catalog?.permissions?.[permission]?.includes(user.role);
 
 function useHash() {
@@ -90,6 +103,67 @@ function useHash() {
     return () => window.removeEventListener('hashchange', on);
   }, []);
   return hash;
+}
+
+// ---- seen alarms (ISA-101: a new or worse alarm stands out from those already looked at) ----
+// Per browser and user, in localStorage: which alarm ids the operator has looked at, at which level.
+// A reload or a second tab does not call every alarm new again; another workstation does, as it should.
+const seenKey = (user) => `hw.seen.${user.username}`;
+function loadSeen(user) {
+  try {
+    return JSON.parse(localStorage.getItem(seenKey(user)) ?? '{}') ?? {};
+  } catch {
+    return {};
+  }
+}
+// Never looked at, or more severe (a lower level number) than when it was. A closed alarm asks for nothing.
+const isUnseen = (seen, a) => a.state !== 'closed' && !(seen[a.id] <= a.level);
+
+function useSeen(user, alarms) {
+  const [seen, setSeen] = useState({});
+  useEffect(() => {
+    if (!user) return;
+    setSeen(loadSeen(user));
+    // Another tab of the same console marked something seen.
+    const on = (e) => e.key === seenKey(user) && setSeen(loadSeen(user));
+    window.addEventListener('storage', on);
+    return () => window.removeEventListener('storage', on);
+  }, [user?.username]);
+  const markSeen = useCallback(
+    (list) =>
+      setSeen((prev) => {
+        // Only alarms the console still holds are kept: the record does not grow over months of shifts.
+        const next = Object.fromEntries(Object.entries(prev).filter(([id]) => alarms.has(id)));
+        for (const a of list) next[a.id] = a.level;
+        localStorage.setItem(seenKey(user), JSON.stringify(next));
+        return next;
+      }),
+    [user, alarms],
+  );
+  return [seen, markSeen];
+}
+
+// ---- one cause, one alarm ----
+// Each listed alarm with the depth it is drawn at: a consequence whose cause is listed too goes
+// directly beneath it (in list order), so one cause reads as one alarm; one whose cause is not
+// listed (filtered out, too old) stands on its own. A broken chain (a cycle) is still drawn, flat.
+function nestUnderCauses(list) {
+  const listed = new Set(list.map((a) => a.id));
+  const children = new Map();
+  for (const a of list) {
+    if (a.parentId && a.parentId !== a.id && listed.has(a.parentId)) children.set(a.parentId, [...(children.get(a.parentId) ?? []), a]);
+  }
+  const rows = [];
+  const drawn = new Set();
+  const visit = (a, depth) => {
+    if (drawn.has(a.id)) return;
+    drawn.add(a.id);
+    rows.push({ alarm: a, depth });
+    for (const c of children.get(a.id) ?? []) visit(c, depth + 1);
+  };
+  for (const a of list) if (!(a.parentId && listed.has(a.parentId))) visit(a, 0);
+  for (const a of list) visit(a, 0);
+  return rows;
 }
 
 // ---- login ----
@@ -207,6 +281,30 @@ function ActionDialog({ t, kind, alarm, onDone, onCancel }) {
   <//>`;
 }
 
+// An event type in the view's words; the English view adds the code devices send, for engineers.
+function eventName(t, event, lang) {
+  const name = t.events[event];
+  if (lang === 'zh') return name ?? t.unknownEvent;
+  return name ? `${name} (${event})` : event;
+}
+
+// What a history entry adds in words: the note, feedback, the device's own stage that corroborated the
+// alarm, the cause it was put under, a signature given with the cause. Only the view's language: rule
+// ids and alarm ids stay out (the Chinese view shows no English of its own).
+function historyNote(e, t, catalog, lang) {
+  const d = e.data ?? {};
+  return [
+    e.note,
+    e.action === 'corroborated' && d.event ? t.corroboration(eventName(t, d.event, lang), t.level[d.level] ?? '') : null,
+    e.action === 'grouped' ? t.causedBy + (d.parentCondition ? conditionTitle(catalog, d.parentCondition, lang) : t.causeElsewhere) : null,
+    d.withCause ? t.withCause : null,
+    d.cause ? t.causes[d.cause] : null,
+    d.measures,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
 function AlarmDetail({ t, lang, catalog, id, onClose }) {
   const [detail, setDetail] = useState();
   useEffect(() => {
@@ -225,11 +323,11 @@ function AlarmDetail({ t, lang, catalog, id, onClose }) {
         ${detail.history.map(
           (e) => html`<tr>
             <td>${fmtTime(e.at)}</td>
-            <td>${t.actionDone[e.action] ?? e.action}</td>
+            <td data-action-done=${e.action}>${t.actionDone[e.action] ?? e.action}</td>
             <td><span class=${`chip l${e.level}`} style="min-width:0;padding:0 6px">${e.level}</span></td>
             <td>${e.by === 'system' ? t.system : e.by}</td>
             <td>${e.value ?? ''}</td>
-            <td>${[e.note, e.data?.cause ? t.causes[e.data.cause] : null, e.data?.measures].filter(Boolean).join(' · ')}</td>
+            <td>${historyNote(e, t, catalog, lang)}</td>
           </tr>`,
         )}
       </tbody>
@@ -239,10 +337,18 @@ function AlarmDetail({ t, lang, catalog, id, onClose }) {
 }
 
 // ---- alarm list ----
-function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction, onDetail, compact, enterprises }) {
+// ISA-101 high-performance HMI: colour is kept for what needs attention. An active alarm nobody signed
+// for carries its level's colour across the row and flashes; once signed for, the row is neutral and
+// the level lives on in its badge; cleared alarms fade (an outline while one still wants a signature),
+// closed ones most. A row new or more severe since the operator last looked carries a NEW tag until seen.
+function AlarmList({ t, lang, catalog, user, alarms, lookup, filter, setFilter, onAction, onDetail, compact, enterprises, seen, onSeen }) {
   const list = sortAlarms(
     alarms.filter((a) => (filter.open ? OPEN_STATES.includes(a.state) : true) && (!filter.level || a.level === filter.level) && (!filter.enterprise || a.enterprise === filter.enterprise)),
   );
+  const rows = nestUnderCauses(list);
+  // Causes are looked up among all alarms the console holds: the device page lists one device's only.
+  const byId = lookup ?? new Map(alarms.map((a) => [a.id, a]));
+  const unseen = list.filter((a) => isUnseen(seen, a));
   const actionsFor = (a) => {
     const out = [];
     const acked = a.acknowledgedAt !== null;
@@ -255,6 +361,33 @@ function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction
     if (active && a.state !== 'out_of_service' && can(user, catalog, 'alarm.clear')) out.push('clear');
     if (!active && can(user, catalog, 'alarm.close')) out.push('close');
     return out;
+  };
+  // "Caused by: <the cause's condition>", and its device when that is another one.
+  const causeLine = (a) => {
+    const cause = byId.get(a.parentId);
+    if (!cause) return t.causedBy + t.causeElsewhere;
+    return t.causedBy + conditionTitle(catalog, cause.condition, lang) + (cause.device !== a.device ? ` · ${cause.device}` : '');
+  };
+  const row = ({ alarm: a, depth }) => {
+    const fresh = isUnseen(seen, a);
+    const cls = [`l${a.level}`, flashes(a, byId) ? 'flash' : '', signedWithCause(a, byId) ? 'with-cause' : '', fresh ? 'unseen' : '', depth > 0 ? 'consequence' : ''].filter(Boolean).join(' ');
+    return html`<tr key=${a.id} class=${cls} data-alarm-id=${a.id} data-level=${a.level} data-state=${a.state} data-device=${`${a.enterprise}/${a.device}`}
+        data-parent-id=${a.parentId ?? undefined} data-unseen=${fresh ? 'true' : 'false'} title=${fresh ? t.unseenHint : undefined}
+        onClick=${() => fresh && onSeen([a])}>
+      <td style=${depth > 0 ? `padding-left:${6 + depth * 18}px` : undefined}>
+        ${depth > 0 ? html`<span class="sub" aria-hidden="true">${icon.consequence()}</span>` : null}
+        <div>${fresh ? html`<span class="tag-new">${t.newTag}</span>` : null}${fmtShort(a.raisedAt)}</div><div class="msg">${new Date(a.raisedAt).toLocaleDateString()}</div>
+      </td>
+      <td>${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`}>${a.device}</a>`}<div class="msg">${a.enterprise}${a.hazardSource ? ' · ' + a.hazardSource : ''}</div></td>
+      <td><span class=${`chip lvl l${a.level}`} title=${t.level[a.level]}>${a.level} ${t.levelShort[a.level]}</span>${conditionTitle(catalog, a.condition, lang)}
+        ${a.parentId ? html`<div class="cause" data-testid="caused-by">${causeLine(a)}</div>` : null}
+        <div class="msg">${alarmDetail(a, catalog, lang)}</div></td>
+      <td><span class=${`state ${a.state}`}>${t.states[a.state]}</span>${a.shelvedUntil ? html`<div class="msg">${t.until} ${fmtShort(a.shelvedUntil)}</div>` : null}</td>
+      <td><div class="acts">
+        ${actionsFor(a).map((k) => html`<button data-action=${k} onClick=${() => (k === 'acknowledge' ? onAction(a, k, true) : onAction(a, k))}>${t.actions[k]}</button>`)}
+        <button data-action="history" onClick=${() => onDetail(a.id)}>${t.actions.history}</button>
+      </div></td>
+    </tr>`;
   };
   return html`<div class="alarms">
     ${!compact &&
@@ -270,23 +403,14 @@ function AlarmList({ t, lang, catalog, user, alarms, filter, setFilter, onAction
         <option value="">${t.enterprise}: ${t.all}</option>
         ${enterprises.map((e) => html`<option value=${e.id}>${e.name}</option>`)}
       </select>`}
+      <span class="grow"></span>
+      <button class="seen-all" data-testid="all-seen" disabled=${unseen.length === 0} onClick=${() => onSeen(unseen)}>${icon.check()} ${t.allSeen}${unseen.length ? ` ${unseen.length}` : ''}</button>
     </div>`}
     <table>
       <thead><tr><th>${t.time}</th><th>${t.device}</th><th>${t.condition}</th><th>${t.state}</th><th></th></tr></thead>
       <tbody data-testid="alarm-list">
         ${list.length === 0 && html`<tr><td colspan="5" class="muted">${t.noAlarms}</td></tr>`}
-        ${list.map(
-          (a) => html`<tr key=${a.id} class=${`l${a.level} ${needsSound(a) ? 'flash' : ''}`} data-alarm-id=${a.id} data-level=${a.level} data-state=${a.state} data-device=${`${a.enterprise}/${a.device}`}>
-            <td><div>${fmtShort(a.raisedAt)}</div><div class="msg">${new Date(a.raisedAt).toLocaleDateString()}</div></td>
-            <td>${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`}>${a.device}</a>`}<div class="msg">${a.enterprise}${a.hazardSource ? ' · ' + a.hazardSource : ''}</div></td>
-            <td><span class=${`chip l${a.level}`} style="min-width:0;padding:0 6px;margin-right:4px">${a.level}</span>${conditionTitle(catalog, a.condition, lang)}<div class="msg">${alarmDetail(a, catalog, lang)}</div></td>
-            <td><span class=${`state ${a.state}`}>${t.states[a.state]}</span>${a.shelvedUntil ? html`<div class="msg">${t.until} ${fmtShort(a.shelvedUntil)}</div>` : null}</td>
-            <td><div class="acts">
-              ${actionsFor(a).map((k) => html`<button data-action=${k} onClick=${() => (k === 'acknowledge' ? onAction(a, k, true) : onAction(a, k))}>${t.actions[k]}</button>`)}
-              <button data-action="history" onClick=${() => onDetail(a.id)}>${t.actions.history}</button>
-            </div></td>
-          </tr>`,
-        )}
+        ${rows.map(row)}
       </tbody>
     </table>
   </div>`;
@@ -343,7 +467,7 @@ function Chart({ t, series, limits, rules, from, to, names }) {
   });
 }
 
-function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick, onAction, onDetail }) {
+function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, lookup, seen, onSeen, latestTick, onAction, onDetail }) {
   const [device, setDevice] = useState();
   const [latest, setLatest] = useState();
   const [chart, setChart] = useState();
@@ -384,7 +508,7 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick
   };
   return html`<div class="device" data-testid="device-page">
     <div class="panel wide"><header>
-      <a href="#/">← ${t.back}</a>
+      <a href="#/" class="back">${icon.back()} ${t.back}</a>
       <h2>${device.name || device.id}</h2>
       <span class="muted">${enterprise} / ${device.id} · ${(lang === 'zh' ? spec?.zh : spec?.title) ?? device.class}${device.hazardSource ? ' · ' + t.source + ' ' + device.hazardSource : ''}</span>
       <span class="grow" style="flex:1"></span>
@@ -423,7 +547,7 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, latestTick
       ${chart ? html`<${Chart} t=${t} series=${chart.series} limits=${limits} rules=${rules} from=${chart.from} to=${chart.to} names=${Object.fromEntries(Object.entries(spec?.metrics ?? {}).map(([m, ms]) => [m, lang === 'zh' ? ms.zh : m]))} />` : '…'}
     </div></div>
     <div class="panel wide"><header><h2>${t.alarms}</h2></header><div class="body">
-      <${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${mine} filter=${{ open: false, level: null }} setFilter=${() => {}} onAction=${onAction} onDetail=${onDetail} compact=${true} />
+      <${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${mine} lookup=${lookup} filter=${{ open: false, level: null }} setFilter=${() => {}} onAction=${onAction} onDetail=${onDetail} compact=${true} seen=${seen} onSeen=${onSeen} />
     </div></div>
     ${form &&
     html`<${Dialog} title=${t.startMaintenance} onCancel=${() => setForm(null)}>
@@ -458,6 +582,7 @@ function App() {
   const [latestTick, setLatestTick] = useState(0);
   const [now, setNow] = useState(Date.now());
   const [source, setSource] = useState(null);
+  const [seen, markSeen] = useSeen(user, alarms);
   const hash = useHash();
   const overviewTimer = useRef();
 
@@ -502,7 +627,7 @@ function App() {
 
   // Keep sounding while a level-1/2 alarm waits for a signature (until acknowledged, or muted).
   const alarmList = useMemo(() => [...alarms.values()], [alarms]);
-  const pending = alarmList.filter(needsSound);
+  const pending = alarmList.filter((a) => needsSound(a) && !signedWithCause(a, alarms));
   useEffect(() => {
     window.__hwMuted = muted;
     if (muted || pending.length === 0) return;
@@ -543,18 +668,18 @@ function App() {
       <div class="counts" data-testid="counts" aria-label=${t.counts}>
         ${[1, 2, 3, 4].map((l) => html`<span class=${`chip l${l} ${counts[l] ? '' : 'zero'}`} title=${t.level[l]} data-level=${l}>${t.levelShort[l]} ${counts[l]}</span>`)}
         <span class="chip unacked" title=${t.unacked}>${t.unacked} ${overview?.unacknowledged ?? 0}</span>
-        ${flood && html`<span class="chip flood" title=${t.floodHint} data-testid="flood">${t.flood}</span>`}
+        ${flood && html`<span class="chip flood" title=${t.floodHint} data-testid="flood">${icon.warning()} ${t.flood}</span>`}
       </div>
       <span class="grow"></span>
-      <span class=${`conn ${connected ? '' : 'closed'}`}>● ${connected ? t.connection.open : t.connection.closed}</span>
+      <span class=${`conn ${connected ? '' : 'closed'}`}>${icon.dot()} ${connected ? t.connection.open : t.connection.closed}</span>
       <span class="clock">${new Date(now).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false })}</span>
-      <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute}>${muted ? t.unmute : t.mute}</button>
-      ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
+      <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute} data-testid="mute">${muted ? icon.bellOff() : icon.bell()} ${muted ? t.unmute : t.mute}</button>
+      ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} data-lang=${l} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
       <span class="muted">${user.displayName || user.username}</span>
       <button onClick=${signOut}>${t.signOut}</button>
     </div>
     ${deviceRoute
-      ? html`<${DevicePage} t=${t} lang=${lang} catalog=${catalog} user=${user} enterprise=${deviceRoute[1]} id=${deviceRoute[2]} alarms=${alarmList} latestTick=${latestTick} onAction=${onAction} onDetail=${setDetail} />`
+      ? html`<${DevicePage} t=${t} lang=${lang} catalog=${catalog} user=${user} enterprise=${deviceRoute[1]} id=${deviceRoute[2]} alarms=${alarmList} lookup=${alarms} seen=${seen} onSeen=${markSeen} latestTick=${latestTick} onAction=${onAction} onDetail=${setDetail} />`
       : html`<div class="main">
           <div class="panel">
             <header><h2>${t.overview}</h2><span style="flex:1"></span>
@@ -568,7 +693,7 @@ function App() {
           </div>
           <div class="panel">
             <header><h2>${t.alarms}</h2><span class="muted">${pending.length ? `${t.newAlarm}: ${pending.length}` : ''}</span></header>
-            <div class="body"><${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${alarmList} filter=${filter} setFilter=${setFilter} onAction=${onAction} onDetail=${setDetail} enterprises=${overview?.enterprises} /></div>
+            <div class="body"><${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${alarmList} lookup=${alarms} filter=${filter} setFilter=${setFilter} onAction=${onAction} onDetail=${setDetail} enterprises=${overview?.enterprises} seen=${seen} onSeen=${markSeen} /></div>
           </div>
         </div>`}
     ${dialog && html`<${ActionDialog} t=${t} kind=${dialog.kind} alarm=${dialog.alarm} onCancel=${() => setDialog(null)} onDone=${() => (setDialog(null), refreshOverview())} />`}
@@ -598,7 +723,7 @@ function SourcePanel({ t, source, onClose }) {
     api('GET', `/api/v1/devices?enterprise=${source.enterprise}&hazardSource=${source.id}`).then(setDevices, () => {});
   }, [source.enterprise, source.id]);
   return html`<div class="panel" style="margin-top:8px" data-testid="source-panel">
-    <header><h2>${source.name}</h2><span class="muted">${source.enterprise} · ${t.grade(source.grade)} · ${t.risk[source.riskColour]}</span><span style="flex:1"></span><button onClick=${onClose}>×</button></header>
+    <header><h2>${source.name}</h2><span class="muted">${source.enterprise} · ${t.grade(source.grade)} · ${t.risk[source.riskColour]}</span><span style="flex:1"></span><button class="icon-only" onClick=${onClose} aria-label=${t.closePanel} title=${t.closePanel}>${icon.close()}</button></header>
     <div class="body">${devices.map(
       (d) => html`<div><a href=${`#/device/${d.enterprise}/${d.id}`}>${d.name || d.id}</a> <span class="muted">${d.class}</span> <span class=${`badge ${d.online ? 'ok' : 'bad'}`}>${d.online ? t.online : t.offline}</span>${d.maintenance ? html` <span class="badge warn">${t.inMaintenance}</span>` : null}</div>`,
     )}</div>

@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
@@ -17,6 +17,7 @@ import { createTestDatabase } from '../../test/support/influx.ts';
 import { startFleet, type Fleet } from '../../simulators/fleet.ts';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
 import { startApi, type ApiService, DEMO_LOGIN } from '../start.ts';
+import type { RaiseInput } from '../../rules/store-types.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = process.env.HAZWATCH_TEST_SCREENSHOTS; // a directory, to look at the console
@@ -106,15 +107,17 @@ afterAll(async () => {
 
 // Names, ids and notes that the fixture and the operators wrote, the metric codes, units, the ISA limit
 // labels and the language switch: the only Latin text a Chinese page may show.
-const DATA_TEXT = ['Acme Chemicals', 'Bravo Petrochem', 'Tank farm', 'LPG spheres', 'Demo supervisor', 'Closed the leaking flange valve, area ventilated', 'verified on site', 'demo', 'acme', 'gas-1', 'tankfarm', 'lel', '%LEL', 'HH', 'LL', 'EN'];
+const DATA_TEXT = ['Acme Chemicals', 'Bravo Petrochem', 'Tank farm', 'LPG spheres', 'Demo supervisor', 'Closed the leaking flange valve, area ventilated', 'verified on site', 'demo', 'acme', 'bravo', 'gas-1', 'tank-1', 'tank-2', 'pump-3', 'smoke-4', 'smoke-5', 'tankfarm', 'lpg', 'lel', '%LEL', 'MPa', 'HH', 'LL', 'EN'];
 async function englishIn(page: Page): Promise<string[]> {
   let text = await page.evaluate(() => document.body.innerText);
   for (const d of [...DATA_TEXT].sort((a, b) => b.length - a.length)) text = text.replaceAll(d, ' ');
   return [...new Set(text.match(/[A-Za-z]{2,}/g) ?? [])];
 }
 
-async function shot(page: Page, name: string) {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+async function shot(page: Page, name: string, part?: Locator) {
+  if (!SCREENSHOTS) return;
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await (part ? part.screenshot({ path }) : page.screenshot({ path }));
 }
 
 describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', () => {
@@ -147,9 +150,16 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
     expect(await row.getAttribute('data-level')).toBe('2');
     expect(await row.getAttribute('data-state')).toBe('active_unacknowledged');
     expect(await row.getAttribute('class')).toContain('flash');
+    // Present when the operator opened the console and not looked at yet: new, until the row is clicked.
+    expect(await row.getAttribute('data-unseen')).toBe('true');
+    expect(await row.locator('.tag-new').textContent()).toBe('新');
     await expect.poll(() => source.getAttribute('data-colour'), { timeout: 10_000 }).toBe('orange');
     expect(await page.locator('[data-testid=counts] [data-level="2"]').textContent()).toContain('1');
     await shot(page, 'console-alarm');
+    await row.locator('td').first().click();
+    await expect.poll(() => row.getAttribute('data-unseen')).toBe('false');
+    expect(await row.locator('.tag-new').count()).toBe(0);
+    expect(await row.getAttribute('class')).not.toContain('unseen');
 
     // The four-colour risk map shows the assessed risk instead (grade 2 → orange by default).
     await page.click('[data-testid=mode-risk]');
@@ -203,6 +213,9 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
     await page.locator(`tr[data-alarm-id="${firstId}"] button[data-action=history]`).click();
     const history = await page.locator('[data-testid=history]').textContent();
     for (const step of ['产生', '签收', '反馈', '自动恢复', '关闭']) expect(history).toContain(step);
+    // The detector's own first stage, recorded on the %LEL alarm, in words (its code is English).
+    expect(history).toContain('设备报警印证');
+    expect(history).toContain('设备自身上报一级报警，对应二级 橙色');
     // The Chinese view has no English word of its own: what is left is what people typed or named.
     expect(await englishIn(page)).toEqual([]);
     await page.click('.modal', { position: { x: 5, y: 5 } });
@@ -224,4 +237,141 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
     await shot(page, 'console-device-zh');
     expect(errors).toEqual([]);
   }, 120_000);
+
+  test('colour for what needs attention (ISA-101), new or escalated until seen, consequences beneath their cause', async () => {
+    // Alarms in every state, written to the store as the rules engine would (devices it does not
+    // evaluate, so it leaves them be): an HH level with the tripped interlock grouped under it, an
+    // acknowledged one, one cleared before anyone signed, one cleared and signed, one closed.
+    const store = rules.store;
+    const by = DEMO_LOGIN.username;
+    type Raise = Pick<RaiseInput, 'enterprise' | 'device' | 'deviceClass' | 'condition' | 'level' | 'message'> & Partial<RaiseInput>;
+    const raise = async (input: Raise) => (await store.raise({ site: 'plant', hazardSource: null, metric: null, value: null, threshold: null, at: Date.now(), ...input }))!.alarm;
+    const tank = { enterprise: 'acme', deviceClass: 'vessel', hazardSource: 'tankfarm' };
+    const hh = await raise({ ...tank, device: 'tank-1', condition: 'HW_ALM_LEVEL_HIGH', level: 1, metric: 'level', value: 9.6, threshold: 9.5, message: 'Level 9.6 m above HH 9.5 m' });
+    const trip = await raise({ ...tank, device: 'tank-1', condition: 'HW_ALM_INTERLOCK_TRIP', level: 2, message: 'Device reports: interlock tripped', parentId: hh.id });
+    await store.corroborate(hh.id, { rule: 'vessel_interlock', condition: 'HW_ALM_INTERLOCK_TRIP', event: 'interlock_trip', level: 1, at: Date.now() });
+    const temp = await raise({ ...tank, device: 'tank-2', condition: 'HW_ALM_TEMPERATURE_HIGH', level: 2, metric: 'temperature', value: 61.2, threshold: 60, message: 'Temperature 61.2 °C above 60 °C' });
+    await store.acknowledge(temp.id, by);
+    const pressure = await raise({ enterprise: 'bravo', device: 'pump-3', deviceClass: 'fire_water', hazardSource: 'lpg', condition: 'HW_ALM_FIRE_WATER_PRESSURE_LOW', level: 3, metric: 'pressure', value: 0.12, threshold: 0.15, message: 'Pressure 0.12 MPa below 0.15 MPa' });
+    await store.clearAuto(pressure.id, 0.21, Date.now());
+    const smoke = await raise({ enterprise: 'bravo', device: 'smoke-4', deviceClass: 'smoke_alarm', condition: 'HW_ALM_SMOKE', level: 1, message: 'Device reports: smoke' });
+    await store.acknowledge(smoke.id, by);
+    await store.clearAuto(smoke.id, null, Date.now());
+    const battery = await raise({ enterprise: 'bravo', device: 'smoke-5', deviceClass: 'smoke_alarm', condition: 'HW_ALM_LOW_BATTERY', level: 4, message: 'Device reports: low battery' });
+    await store.acknowledge(battery.id, by);
+    await store.clearAuto(battery.id, null, Date.now());
+    await store.closeAlarm(battery.id, by);
+    const open = [hh, trip, temp, pressure, smoke];
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${api.url}/`); // still signed in, in Chinese (the first test's choice)
+    const tr = (id: string) => page.locator(`tr[data-alarm-id="${id}"]`);
+    await tr(trip.id).waitFor({ timeout: 15_000 });
+    const panel = page.locator('.panel').filter({ has: page.locator('[data-testid=alarm-list]') });
+
+    // One cause, one alarm: the interlock is a sub-row directly beneath the HH alarm, not a row of its own.
+    const order = await page.locator('[data-testid=alarm-list] tr[data-alarm-id]').evaluateAll((trs) => trs.map((t) => t.getAttribute('data-alarm-id')));
+    expect(order.filter((id) => id === trip.id)).toHaveLength(1);
+    expect(order.indexOf(trip.id)).toBe(order.indexOf(hh.id) + 1);
+    expect(await tr(trip.id).getAttribute('class')).toContain('consequence');
+    expect(await tr(trip.id).getAttribute('data-parent-id')).toBe(hh.id);
+    expect(await tr(trip.id).locator('[data-testid=caused-by]').textContent()).toBe('起因：液位高报');
+    expect(await tr(hh.id).getAttribute('class')).not.toContain('consequence');
+    // What needs attention above what is handled: the cleared and signed level-1 smoke alarm below the rest.
+    expect(order.indexOf(smoke.id)).toBe(order.length - 1);
+    // The cause flashes; the consequence, signed with it, does not call on its own.
+    expect(await tr(hh.id).getAttribute('class')).toContain('flash');
+    expect(await tr(trip.id).getAttribute('class')).not.toContain('flash');
+
+    // Colour for what needs attention, as the browser paints it.
+    const css = (loc: Locator, prop: string) => loc.evaluate((el, p) => getComputedStyle(el).getPropertyValue(p), prop);
+    const TRANSPARENT = 'rgba(0, 0, 0, 0)';
+    // Acknowledged and active: a neutral row; the level's orange only on its badge.
+    expect(await tr(temp.id).getAttribute('data-state')).toBe('active_acknowledged');
+    expect(await css(tr(temp.id), 'background-color')).toBe(TRANSPARENT);
+    for (const i of [0, 2, 3]) expect(await css(tr(temp.id).locator('td').nth(i), 'background-color')).toBe(TRANSPARENT);
+    expect(await css(tr(temp.id).locator('.lvl'), 'background-color')).toBe('rgb(245, 124, 0)');
+    expect(await tr(temp.id).getAttribute('class')).not.toContain('flash');
+    // Active and unacknowledged: red across the row, flashing; without motion as strong, but still.
+    const cell = tr(hh.id).locator('td').nth(2);
+    expect(await css(cell, 'animation-name')).toBe('flash');
+    expect(await css(cell, 'background-color')).toMatch(/^rgba\(211, 47, 47, 0\.\d+\)$/);
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    expect(await css(cell, 'animation-name')).toBe('none');
+    expect(await css(cell, 'background-color')).toBe('rgba(211, 47, 47, 0.55)');
+    expect(await css(tr(trip.id).locator('td').nth(2), 'background-color')).toBe(TRANSPARENT);
+    // Cleared: faded; the one still waiting for a signature outlined; closed faded most.
+    const opacity = async (id: string) => Number(await css(tr(id), 'opacity'));
+    expect(await opacity(hh.id)).toBe(1);
+    expect(await opacity(pressure.id)).toBeLessThan(1);
+    expect(await css(tr(pressure.id), 'outline-style')).toBe('dashed');
+    expect(await opacity(smoke.id)).toBeLessThan(await opacity(pressure.id));
+    expect(await css(tr(smoke.id), 'outline-style')).toBe('none');
+
+    // Never looked at in this browser: every one is new, until "all seen".
+    for (const a of open) expect(await tr(a.id).getAttribute('data-unseen')).toBe('true');
+    await page.click('[data-testid=all-seen]');
+    for (const a of open) await expect.poll(() => tr(a.id).getAttribute('data-unseen')).toBe('false');
+    expect(await page.locator('.tag-new').count()).toBe(0);
+    expect(await page.locator('[data-testid=all-seen]').isDisabled()).toBe(true);
+    // Escalated since it was seen: new again. It stays signed for, so its row stays neutral: the tag is what tells.
+    await store.changeLevel(temp.id, { level: 1, value: 72.5, threshold: 70, message: 'Temperature 72.5 °C above 70 °C', at: Date.now() });
+    await expect.poll(() => tr(temp.id).getAttribute('data-unseen'), { timeout: 10_000 }).toBe('true');
+    expect(await tr(temp.id).getAttribute('data-state')).toBe('active_acknowledged');
+    expect(await tr(temp.id).locator('.tag-new').textContent()).toBe('新');
+    expect(await css(tr(temp.id), 'background-color')).toBe(TRANSPARENT);
+    expect(await css(tr(temp.id).locator('.lvl'), 'background-color')).toBe('rgb(211, 47, 47)');
+    expect(await englishIn(page)).toEqual([]);
+    await shot(page, 'console-alarms-zh', panel);
+    await page.click('[data-lang=en]');
+    await expect.poll(() => tr(trip.id).locator('[data-testid=caused-by]').textContent()).toBe('Caused by: Vessel level high (H/HH)');
+    expect(await tr(temp.id).locator('.tag-new').textContent()).toBe('NEW');
+    await shot(page, 'console-alarms', panel);
+    await page.click('[data-lang=zh]');
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
+
+    // Clicking the row is looking at it; the browser remembers across a reload.
+    await tr(temp.id).locator('td').first().click();
+    await expect.poll(() => tr(temp.id).getAttribute('data-unseen')).toBe('false');
+    await page.reload();
+    await tr(trip.id).waitFor({ timeout: 15_000 });
+    for (const a of open) expect(await tr(a.id).getAttribute('data-unseen')).toBe('false');
+
+    // Signing for the cause signs for its consequence (the server does it; the stream brings it).
+    await tr(hh.id).locator('button[data-action=acknowledge]').click();
+    await expect.poll(() => tr(hh.id).getAttribute('data-state'), { timeout: 10_000 }).toBe('active_acknowledged');
+    await expect.poll(() => tr(trip.id).getAttribute('data-state'), { timeout: 10_000 }).toBe('active_acknowledged');
+    expect(await tr(hh.id).getAttribute('class')).not.toContain('flash');
+    expect(await css(tr(hh.id).locator('td').nth(2), 'background-color')).toBe(TRANSPARENT);
+
+    // The history in words: the device's own stage on the alarm, the cause a consequence was put under.
+    const history = page.locator('[data-testid=history]');
+    const closeDetail = () => page.click('.modal', { position: { x: 5, y: 5 } });
+    await tr(hh.id).locator('button[data-action=history]').click();
+    await expect.poll(() => history.textContent()).toContain('设备报警印证');
+    expect(await history.textContent()).toContain('设备自身上报联锁动作，对应一级 红色');
+    expect(await englishIn(page)).toEqual([]);
+    await shot(page, 'console-history-zh', page.locator('.modal .box'));
+    await closeDetail();
+    await tr(trip.id).locator('button[data-action=history]').click();
+    await expect.poll(() => history.textContent()).toContain('归入起因报警');
+    for (const words of ['起因：液位高报', '随起因报警签收']) expect(await history.textContent()).toContain(words);
+    expect(await englishIn(page)).toEqual([]);
+    await closeDetail();
+    expect(await englishIn(page)).toEqual([]);
+    await page.click('[data-lang=en]');
+    await tr(hh.id).locator('button[data-action=history]').click();
+    await expect.poll(() => history.textContent()).toContain('Device reported Interlock trip (interlock_trip), Level 1 red');
+    await closeDetail();
+    await page.click('[data-lang=zh]');
+
+    // The closed one only under "all", faded most.
+    await page.click('.filters button:has-text("全部")');
+    await tr(battery.id).waitFor();
+    expect(await opacity(battery.id)).toBeLessThan(await opacity(smoke.id));
+    expect(await tr(battery.id).getAttribute('data-unseen')).toBe('false');
+    expect(errors).toEqual([]);
+  }, 90_000);
 });
