@@ -65,6 +65,10 @@ export const ALARM_CONDITIONS = {
   HW_ALM_LOW_BATTERY: { title: 'Low battery', zh: '电量低', source: 'event' },
   HW_ALM_TAMPER: { title: 'Device tampered with or removed', zh: '设备被拆除', source: 'event' },
   HW_ALM_DEVICE_OFFLINE: { title: 'Device offline or silent', zh: '设备离线', source: 'silence' },
+  HW_ALM_VIDEO_INTRUSION: { title: 'Intrusion into a watched area (video)', zh: '视频识别：区域入侵', source: 'event' },
+  HW_ALM_VIDEO_FIRE: { title: 'Smoke or flame seen (video)', zh: '视频识别：烟火', source: 'event' },
+  HW_ALM_VIDEO_NO_HELMET: { title: 'Person without a safety helmet (video)', zh: '视频识别：未戴安全帽', source: 'event' },
+  HW_ALM_VIDEO_LEAK: { title: 'Leak seen (video)', zh: '视频识别：跑冒滴漏', source: 'event' },
   HW_ALM_INGEST_BACKPRESSURE: { title: 'Platform: ingest spool full, data delayed', zh: '平台：数据缓存已满', source: 'event' },
 } as const satisfies Record<string, AlarmConditionSpec>;
 
@@ -147,6 +151,8 @@ export const Alarm = z.object({
    * low pressure under a pump fault): shown beneath it, acknowledged with it. null: an alarm of its own.
    */
   parentId: z.string().nullable().default(null),
+  /** The snapshot a camera's analytics attached to the event that raised or last changed it (event data.snapshot). */
+  snapshot: z.string().nullable().default(null),
 });
 export type Alarm = z.infer<typeof Alarm>;
 

@@ -63,11 +63,16 @@ export const EVENT_TYPES = [
   'sensor_short',
   'sensor_open',
   'interlock_trip',
+  // Video analytics of a camera or NVR (issue 17): what the picture shows, each with an optional snapshot.
+  'intrusion',
+  'smoke_fire',
+  'no_helmet',
+  'leak_spotted',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Events that mark an instant rather than the start or end of a condition. */
-export const MOMENTARY_EVENTS: readonly EventType[] = ['heartbeat', 'calibration', 'silence', 'hydrant_draw'];
+export const MOMENTARY_EVENTS: readonly EventType[] = ['heartbeat', 'calibration', 'silence', 'hydrant_draw', 'intrusion', 'smoke_fire', 'no_helmet', 'leak_spotted'];
 
 const common = ['heartbeat', 'fault', 'tamper'] as const;
 const gasEvents = [...common, 'calibration', 'alarm_stage1', 'alarm_stage2'] as const;
@@ -163,6 +168,18 @@ export const DEVICE_CLASSES = {
     events: [...common, 'low_battery', 'smoke', 'silence'],
     intervalSeconds: 300,
     connection: INTERMITTENT,
+  },
+  camera: {
+    title: 'Camera or NVR with video analytics',
+    zh: '智能视频监控',
+    description: 'A camera (or an NVR channel) whose analytics report what the picture shows: intrusion into a hazard area, smoke or flame, a missing helmet, a leak; each event may carry a snapshot reference (data.snapshot); the live stream is the registry entry meta.streamUrl.',
+    metrics: {
+      persons: { unit: 'count', type: 'number', min: 0, max: 1000, description: 'People counted in the watched area', zh: '区域人数' },
+    },
+    // tamper: video loss, a covered or turned camera.
+    events: [...common, 'intrusion', 'smoke_fire', 'no_helmet', 'leak_spotted'],
+    intervalSeconds: 60,
+    connection: ALWAYS,
   },
 } as const satisfies Record<string, DeviceClassSpec>;
 

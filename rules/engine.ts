@@ -257,6 +257,7 @@ export function createEngine(options: EngineOptions) {
               at: st.runtime.inputTs || now(),
               rule: signal.rule,
               parentId,
+              snapshot: signal.snapshot,
             });
             if (p) {
               st.bound.set(condition, boundTo(p.alarm.id, p.alarm.level, p.alarm.parentId));
@@ -271,7 +272,7 @@ export function createEngine(options: EngineOptions) {
           } else if (signal && bound) {
             const level = finalLevel(device, signal.level);
             if (level !== bound.level) {
-              const p = await store.changeLevel(bound.id, { level, value: signal.value, threshold: signal.threshold, message: signal.message, messageZh: signal.messageZh, at: st.runtime.inputTs || now(), rule: signal.rule });
+              const p = await store.changeLevel(bound.id, { level, value: signal.value, threshold: signal.threshold, message: signal.message, messageZh: signal.messageZh, at: st.runtime.inputTs || now(), rule: signal.rule, snapshot: signal.snapshot });
               if (p) {
                 bound.level = p.alarm.level;
                 count(p);

@@ -20,6 +20,8 @@ export interface Signal {
   messageZh: string | null;
   /** Time of the reading or event that made it so. */
   ts: number;
+  /** The snapshot a camera's event carried (event data.snapshot), or null. */
+  snapshot: string | null;
 }
 
 interface StageRuntime {
@@ -35,6 +37,7 @@ interface StageRuntime {
   expiresAt: number | null;
   value: number | boolean | null;
   ts: number;
+  snapshot: string | null;
 }
 
 interface RuleRuntime {
@@ -63,7 +66,7 @@ export interface DeviceRuntime {
 }
 
 function resolveStage(rule: Rule, stage: { level: AlarmLevel; raise?: Threshold; clear?: Threshold; event?: EventType }, device: DeviceRecord): StageRuntime {
-  const rt: StageRuntime = { level: stage.level, active: false, pendingSince: null, pendingCount: 0, clearingSince: null, expiresAt: null, value: null, ts: 0 };
+  const rt: StageRuntime = { level: stage.level, active: false, pendingSince: null, pendingCount: 0, clearingSince: null, expiresAt: null, value: null, ts: 0, snapshot: null };
   if (stage.event) rt.event = stage.event;
   if ((rule.type === 'threshold' || rule.type === 'rate') && stage.raise !== undefined) {
     const raise = resolveThreshold(stage.raise, device, rule.metric);
@@ -141,6 +144,7 @@ function resetStage(s: StageRuntime): void {
   s.pendingCount = 0;
   s.clearingSince = null;
   s.expiresAt = null;
+  s.snapshot = null;
 }
 
 /** Debounced stage logic; returns true when the stage's active flag changed. */
@@ -252,7 +256,7 @@ export function evaluateReading(dev: DeviceRuntime, reading: { ts: number; value
 }
 
 /** Evaluates a device event; returns the conditions whose state may have changed. */
-export function evaluateEvent(dev: DeviceRuntime, event: { ts: number; type: EventType; active: boolean }, momentary: boolean, skip?: (c: AlarmCondition) => boolean): Set<AlarmCondition> {
+export function evaluateEvent(dev: DeviceRuntime, event: { ts: number; type: EventType; active: boolean; data?: Record<string, unknown> }, momentary: boolean, skip?: (c: AlarmCondition) => boolean): Set<AlarmCondition> {
   const changed = new Set<AlarmCondition>();
   for (const rt of dev.byEvent.get(event.type) ?? []) {
     if (rt.rule.type !== 'event' || skip?.(rt.condition)) continue;
@@ -264,6 +268,8 @@ export function evaluateEvent(dev: DeviceRuntime, event: { ts: number; type: Eve
         s.ts = event.ts;
         s.value = true;
         s.expiresAt = momentary ? event.ts + (rt.rule.clearAfterSeconds ?? 300) * 1000 : null;
+        // The first picture of the condition is the one kept: it shows how it began.
+        if (!was || s.snapshot === null) s.snapshot = typeof event.data?.snapshot === 'string' ? event.data.snapshot : null;
       } else {
         resetStage(s);
         s.ts = event.ts;
@@ -362,7 +368,7 @@ function describe(dev: DeviceRuntime, rt: RuleRuntime, s: StageRuntime): Signal 
   const own = typeof rule.message === 'string' ? { en: rule.message } : rule.message;
   if (own?.en !== undefined) text = fill(own.en);
   const messageZh = own?.zh !== undefined ? fill(own.zh) : null;
-  return { rule: rule.id, level: s.level, metric, value: s.value, threshold, message: text, messageZh, ts: s.ts };
+  return { rule: rule.id, level: s.level, metric, value: s.value, threshold, message: text, messageZh, ts: s.ts, snapshot: s.snapshot };
 }
 
 /** The most severe active stage of a condition across its rules, or null when the condition is clear. */

@@ -52,6 +52,8 @@ export interface RaiseInput {
   rule?: string;
   /** The active alarm of its cause, when it is a consequence of one (rules' `groupUnder`). */
   parentId?: string | null;
+  /** The snapshot of a camera event that raised it. */
+  snapshot?: string | null;
 }
 
 export interface CorroborationInput {
@@ -72,6 +74,7 @@ export interface LevelChangeInput {
   messageZh?: string | null;
   at: number;
   rule?: string;
+  snapshot?: string | null;
 }
 
 export interface MaintenanceInput {

@@ -60,7 +60,8 @@ create table if not exists alarms (
   closed_at bigint,
   closed_by text,
   cause text,
-  parent_id text
+  parent_id text,
+  snapshot text
 );
 -- One instance per device and condition while the condition lasts: the database itself refuses a duplicate.
 create unique index if not exists alarms_one_active on alarms(enterprise, device, condition) where active = 1;
@@ -124,6 +125,8 @@ create index if not exists notify_due on notify_queue(channel, next_at);
     ['alarms', 'message_zh', 'text'],
     // Stores made before consequential alarms were grouped under their cause (issue 19).
     ['alarms', 'parent_id', 'text'],
+    // Stores made before camera events carried a snapshot (issue 17).
+    ['alarms', 'snapshot', 'text'],
   ],
   afterColumns: 'create index if not exists alarms_parent on alarms(parent_id) where parent_id is not null;',
 };
@@ -158,6 +161,7 @@ type AlarmRow = {
   closed_by: string | null;
   cause: string | null;
   parent_id: string | null;
+  snapshot: string | null;
 };
 
 type HistoryRow = {
@@ -231,6 +235,7 @@ function toAlarm(row: AlarmRow): Alarm {
     shelvedUntil: row.shelved_until,
     cause: row.cause as Alarm['cause'],
     parentId: row.parent_id,
+    snapshot: row.snapshot,
   };
 }
 
@@ -283,12 +288,12 @@ export interface AlarmStoreOptions {
 const UPDATE = `update alarms set level = @level, peak_level = @peak_level, state = @state, active = @active, acked = @acked, oos = @oos,
     maintenance_id = @maintenance_id, shelved_until = @shelved_until, value = @value, threshold = @threshold, message = @message, message_zh = @message_zh,
     updated_at = @updated_at, acknowledged_at = @acknowledged_at, acknowledged_by = @acknowledged_by, cleared_at = @cleared_at,
-    closed_at = @closed_at, closed_by = @closed_by, cause = @cause, parent_id = @parent_id
+    closed_at = @closed_at, closed_by = @closed_by, cause = @cause, parent_id = @parent_id, snapshot = @snapshot
   where id = @id`;
 const INSERT = `insert into alarms (id, enterprise, device, device_class, site, hazard_source, condition, level, peak_level, state, active,
-    metric, value, threshold, message, message_zh, raised_at, updated_at, parent_id)
+    metric, value, threshold, message, message_zh, raised_at, updated_at, parent_id, snapshot)
   values (@id, @enterprise, @device, @device_class, @site, @hazard_source, @condition, @level, @peak_level, @state, 1,
-    @metric, @value, @threshold, @message, @message_zh, @raised_at, @updated_at, @parent_id)`;
+    @metric, @value, @threshold, @message, @message_zh, @raised_at, @updated_at, @parent_id, @snapshot)`;
 const APPEND = `insert into history (alarm_id, at, action, by, level, state, value, note, data, alarm)
   values (@alarm_id, @at, @action, @by, @level, @state, @value, @note, @data, @alarm) returning *`;
 const ACTIVE = 'select * from alarms where enterprise = ? and device = ? and condition = ? and active = 1';
@@ -359,6 +364,8 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
         threshold: input.threshold,
         message: input.message,
         message_zh: input.messageZh ?? null,
+        // A newer picture of what escalated it, when the event brought one.
+        snapshot: input.snapshot ?? row.snapshot,
       },
       { action, by: SYSTEM, at: input.at, data: { from: row.level, to: input.level, threshold: input.threshold, ...(input.rule ? { rule: input.rule } : {}) } },
     );
@@ -569,6 +576,7 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
           closed_by: null,
           cause: null,
           parent_id: input.parentId ?? null,
+          snapshot: input.snapshot ?? null,
         };
         await sql.run(INSERT, row);
         const raised = await commit(sql, row, {}, { action: 'raised', by: SYSTEM, at, data: input.rule ? { rule: input.rule, threshold: input.threshold } : { threshold: input.threshold } });

@@ -88,6 +88,9 @@ export const Fault = z.discriminatedUnion('kind', [
     .strict(),
   z.object({ kind: z.literal('low_battery'), to: z.number().min(0).max(100).default(15), durationSeconds: duration }).strict(),
   z.object({ kind: z.literal('silence_button'), durationSeconds: duration }).strict(),
+  // A camera's analytics: someone inside a hazard area's fence, someone without a helmet.
+  z.object({ kind: z.literal('intrusion'), durationSeconds: duration }).strict(),
+  z.object({ kind: z.literal('no_helmet'), durationSeconds: duration }).strict(),
   z.object({ kind: z.literal('tamper'), durationSeconds: duration }).strict(),
   z.object({ kind: z.literal('device_fault'), message: z.string().default('sensor fault'), durationSeconds: duration }).strict(),
   z

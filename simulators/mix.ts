@@ -13,6 +13,7 @@ export const DEFAULT_MIX: Record<DeviceClass, number> = {
   fire_water: 1,
   power_meter: 2,
   smoke_alarm: 2,
+  camera: 1,
 };
 
 const SHORT: Record<DeviceClass, string> = {
@@ -23,6 +24,7 @@ const SHORT: Record<DeviceClass, string> = {
   fire_water: 'fw',
   power_meter: 'pm',
   smoke_alarm: 'smoke',
+  camera: 'cam',
 };
 
 /** Parses `gas_combustible=3,vessel=1` (or `all`) into weights. */

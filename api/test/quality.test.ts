@@ -38,6 +38,7 @@ function alarm(over: Partial<Alarm> & Pick<Alarm, 'raisedAt'>): Alarm {
     shelvedUntil: null,
     cause: null,
     parentId: null,
+    snapshot: null,
     ...over,
   };
 }

@@ -129,6 +129,7 @@ function build(now: number): { device: string[]; alarms: string[] } {
         shelvedUntil: null,
         cause: null,
       parentId: null,
+      snapshot: null,
       },
       change: { alarmId: `${d}-${condition}`, seq: ++seq, at, action, by: action === 'acknowledged' ? 'operator.li' : 'system', level, state, value: value ?? null, note: null, data: null },
     };

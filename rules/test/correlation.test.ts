@@ -3,22 +3,9 @@
 // under the tank's HH alarm whichever comes first; signing for the cause signs for its consequences; and
 // every one of these is in the history. The store part runs on SQLite and PostgreSQL.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AlarmEventPayload } from '../../contract/alarms.ts';
-import { silentLogger } from '../../core/log.ts';
-import { createMetricsRegistry } from '../../core/metrics.ts';
-import type { DeviceRecord } from '../../registry/registry.ts';
 import { BACKENDS, type TestDatabase } from '../../test/support/databases.ts';
-import { loadRuleSet } from '../definitions.ts';
-import { createEngine } from '../engine.ts';
-import { openAlarmStore } from '../store.ts';
 import type { AlarmStore } from '../store-types.ts';
-
-const T0 = Date.UTC(2026, 11, 6, 8, 0, 0);
-const rules = loadRuleSet();
-
-function record(id: string, cls: DeviceRecord['class'], meta: Record<string, unknown> = {}): DeviceRecord {
-  return { enterprise: 'acme', id, class: cls, name: '', site: 'tank-farm', hazardSource: null, intervalSeconds: null, meta, connection: null, createdAt: T0, revokedAt: null };
-}
+import { record, setup } from './engine-harness.ts';
 
 const DEVICES = [
   record('lel-1', 'gas_combustible'),
@@ -26,24 +13,6 @@ const DEVICES = [
   record('tank-2', 'vessel', { limits: { level: { HH: 10.8, H: 9.6, L: 2.4, LL: 1.2 } } }),
   record('fw-1', 'fire_water'),
 ];
-
-async function setup(target: string, correlate = true) {
-  let now = T0;
-  const store = await openAlarmStore(target, { now: () => now });
-  const byKey = new Map(DEVICES.map((d) => [`${d.enterprise}/${d.id}`, d]));
-  const engine = createEngine({ store, rules: () => rules, devices: { get: (e, id) => byKey.get(`${e}/${id}`), all: () => DEVICES }, log: silentLogger(), metrics: createMetricsRegistry(), now: () => now, correlate });
-  await engine.start();
-  const at = async (t: number, send: () => void) => {
-    now = T0 + t;
-    send();
-    await engine.idle();
-  };
-  const reading = (device: string, t: number, values: Record<string, number | boolean>) => at(t, () => engine.telemetry('acme', device, JSON.stringify({ ts: T0 + t, values }), T0 + t));
-  const event = (device: string, t: number, type: string, active = true) => at(t, () => engine.event('acme', device, JSON.stringify({ ts: T0 + t, type, active }), T0 + t));
-  const all = async () => store.list({ limit: 1000 });
-  const history = async () => (await store.tailHistory(0, 10_000)) as AlarmEventPayload[];
-  return { store, engine, reading, event, all, history, setNow: (t: number) => (now = T0 + t) };
-}
 
 describe.each(BACKENDS)('one cause, one alarm, on $name', (backend) => {
   const made: TestDatabase[] = [];
@@ -55,7 +24,7 @@ describe.each(BACKENDS)('one cause, one alarm, on $name', (backend) => {
   const fresh = async (correlate = true) => {
     const d = await backend.fresh('alarms.db');
     made.push(d);
-    const s = await setup(d.target, correlate);
+    const s = await setup(d.target, DEVICES, correlate);
     stores.push(s.store);
     return s;
   };

@@ -50,7 +50,7 @@ const notice = (level: 1 | 2 | 3 | 4, device: string): Notice => ({
   kind: 'raised',
   tier: 0,
   payload: {
-    alarm: { id: `id-${device}`, enterprise: 'acme', device, deviceClass: 'smoke_alarm', site: '2号仓库', hazardSource: null, condition: 'HW_ALM_SMOKE', level, peakLevel: level, state: 'active_unacknowledged', metric: null, value: true, threshold: null, message: 'Smoke alarm: device reported smoke', messageZh: null, raisedAt: 1, updatedAt: 1, acknowledgedAt: null, acknowledgedBy: null, clearedAt: null, closedAt: null, closedBy: null, shelvedUntil: null, cause: null, parentId: null },
+    alarm: { id: `id-${device}`, enterprise: 'acme', device, deviceClass: 'smoke_alarm', site: '2号仓库', hazardSource: null, condition: 'HW_ALM_SMOKE', level, peakLevel: level, state: 'active_unacknowledged', metric: null, value: true, threshold: null, message: 'Smoke alarm: device reported smoke', messageZh: null, raisedAt: 1, updatedAt: 1, acknowledgedAt: null, acknowledgedBy: null, clearedAt: null, closedAt: null, closedBy: null, shelvedUntil: null, cause: null, parentId: null, snapshot: null },
     change: { alarmId: `id-${device}`, seq: 1, at: Date.UTC(2026, 10, 23, 0, 0, 0), action: 'raised', by: 'system', level, state: 'active_unacknowledged', value: true, note: null, data: null },
   },
 });

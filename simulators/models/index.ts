@@ -8,6 +8,7 @@ import { oxygenPhysics } from './oxygen.ts';
 import { fireWaterPhysics } from './fire_water.ts';
 import { powerMeterPhysics } from './power_meter.ts';
 import { smokeAlarmPhysics } from './smoke_alarm.ts';
+import { cameraPhysics } from './camera.ts';
 import { COMMON_FAULTS, type FaultKind } from '../faults.ts';
 import type { DeviceModel, ModelOptions, PhysicsFactory } from './types.ts';
 
@@ -23,6 +24,7 @@ export const PHYSICS: Record<DeviceClass, PhysicsFactory> = {
   fire_water: fireWaterPhysics,
   power_meter: powerMeterPhysics,
   smoke_alarm: smokeAlarmPhysics,
+  camera: cameraPhysics,
 };
 
 /** Class-specific faults of each class; every class also takes the COMMON_FAULTS of faults.ts. */
@@ -34,6 +36,7 @@ export const CLASS_FAULTS: Record<DeviceClass, readonly FaultKind[]> = {
   fire_water: ['pump_failure', 'hydrant_draw'],
   power_meter: ['electrical_leakage', 'overload', 'arc_fault', 'fire'],
   smoke_alarm: ['fire', 'low_battery', 'silence_button'],
+  camera: ['intrusion', 'no_helmet', 'fire', 'gas_leak'],
 };
 
 export function supportsFault(cls: DeviceClass, kind: FaultKind): boolean {

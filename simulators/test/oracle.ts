@@ -87,6 +87,8 @@ function thresholds(cls: DeviceClass, meta: Record<string, unknown>): Threshold[
     }
     case 'smoke_alarm':
       return [t('HW_ALM_LOW_BATTERY', 'battery', 'low', [[4, 20]], 5, 1)];
+    case 'camera':
+      return [];
   }
 }
 
@@ -98,6 +100,10 @@ const EVENT_ALARMS: Partial<Record<EventType, [AlarmCondition, AlarmLevel]>> = {
   hydrant_draw: ['HW_ALM_HYDRANT_DRAW', 3],
   tilt: ['HW_ALM_HYDRANT_DRAW', 3],
   arc_fault: ['HW_ALM_ARC_FAULT', 2],
+  intrusion: ['HW_ALM_VIDEO_INTRUSION', 2],
+  smoke_fire: ['HW_ALM_VIDEO_FIRE', 1],
+  no_helmet: ['HW_ALM_VIDEO_NO_HELMET', 4],
+  leak_spotted: ['HW_ALM_VIDEO_LEAK', 2],
   smoke: ['HW_ALM_SMOKE', 1],
   low_battery: ['HW_ALM_LOW_BATTERY', 4],
   fault: ['HW_ALM_DEVICE_FAULT', 4],
