@@ -8,6 +8,7 @@ import { apiCommand } from '../api/command.ts';
 import { gatewayCommand } from '../gateway/command.ts';
 import { sparkplugCommand } from '../sparkplug/command.ts';
 import { vendorCommand } from '../vendor/command.ts';
+import { northboundCommand } from '../northbound/command.ts';
 import { simulateCommand } from '../simulators/command.ts';
 import { modbusSimCommand } from '../simulators/modbus/command.ts';
 import { sparkplugSimCommand } from '../simulators/sparkplug-command.ts';
@@ -25,6 +26,7 @@ export const COMMANDS: Command[] = [
   gatewayCommand,
   sparkplugCommand,
   vendorCommand,
+  northboundCommand,
   simulateCommand,
   modbusSimCommand,
   sparkplugSimCommand,

@@ -12,6 +12,7 @@ import { startIngest } from '../ingest/service.ts';
 import { openRegistry } from '../registry/registry.ts';
 import { startSparkplug } from '../sparkplug/service.ts';
 import { startVendor } from '../vendor/service.ts';
+import { startNorthbound } from '../northbound/service.ts';
 import { startRules } from '../rules/service.ts';
 import { loopRuns, recordExpected, startRun } from '../simulators/run.ts';
 
@@ -63,6 +64,8 @@ export const startCommand: Command = {
       if (config.sparkplug.maps.length) services.push(await startSparkplug({ config: await serviceConfig('sparkplug'), log, metrics, registry }));
       // Installed devices' own JSON on their own topics, when vendor maps say what it means.
       if (config.vendor.maps.length) services.push(await startVendor({ config: await serviceConfig('vendor'), log, metrics, registry }));
+      // Reporting upward to the provincial (or park) platform, when a northbound map says how.
+      if (config.northbound.map) services.push(await startNorthbound({ config: await serviceConfig('northbound'), log, metrics, registry }));
       const apiConfig = await serviceConfig('api');
       const api = await startApi({
         config: apiConfig,

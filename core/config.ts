@@ -16,6 +16,7 @@ import { gatewayConfig } from '../gateway/config.ts';
 import { dashboardsConfig } from '../dashboards/config.ts';
 import { sparkplugConfig } from '../sparkplug/config.ts';
 import { vendorConfig } from '../vendor/config.ts';
+import { northboundConfig } from '../northbound/config.ts';
 
 export const mqttClientConfig = z
   .object({
@@ -68,6 +69,7 @@ export const Config = z
     dashboards: dashboardsConfig,
     sparkplug: sparkplugConfig,
     vendor: vendorConfig,
+    northbound: northboundConfig,
   })
   .strict();
 export type Config = z.infer<typeof Config>;
