@@ -1,5 +1,7 @@
-// The last hour of a device for the console chart, read from InfluxDB with InfluxQL over the v1 HTTP
-// API (served by InfluxDB 1.x, and by 2.x/3.x through their v1 compatibility endpoints).
+// A device's recent values for the console chart, read from InfluxDB with InfluxQL over the v1 HTTP
+// API (served by InfluxDB 1.x, and by 2.x/3.x through their v1 compatibility endpoints). Long ranges
+// read the minute or hour aggregates that ingest's retention set-up keeps (ingest/retention.ts), and
+// the raw readings where those do not exist.
 // Measurement and tag names are the storage contract (docs/storage.md).
 import { DEVICE_CLASSES, type DeviceClass } from '../contract/catalog.ts';
 
@@ -23,15 +25,39 @@ function literal(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
+/** Which readings a range reads: raw up to 2 days, minute aggregates up to 60 days, hour ones beyond. */
+export function chartSource(minutes: number): { rp: string | null; field: (metric: string) => string } {
+  if (minutes > 60 * 24 * 60) return { rp: 'hour', field: (m) => `mean_${m}` };
+  if (minutes > 2 * 24 * 60) return { rp: 'minute', field: (m) => `mean_${m}` };
+  return { rp: null, field: (m) => m };
+}
+
 export async function deviceChart(
   influx: InfluxTarget,
   device: { enterprise: string; id: string; class: DeviceClass },
   options: { minutes: number; bucketSeconds: number; signal?: AbortSignal },
 ): Promise<ChartSeries[]> {
+  const source = chartSource(options.minutes);
+  try {
+    return await chartFrom(influx, device, options, source);
+  } catch (err) {
+    // A database without the aggregates (retention off, InfluxDB 2.x): the raw readings, slower.
+    if (source.rp && /retention policy not found/.test((err as Error).message)) return chartFrom(influx, device, options, chartSource(0));
+    throw err;
+  }
+}
+
+async function chartFrom(
+  influx: InfluxTarget,
+  device: { enterprise: string; id: string; class: DeviceClass },
+  options: { minutes: number; bucketSeconds: number; signal?: AbortSignal },
+  source: ReturnType<typeof chartSource>,
+): Promise<ChartSeries[]> {
   const metrics = Object.entries(DEVICE_CLASSES[device.class].metrics as Record<string, { unit: string; type: string }>).filter(([, spec]) => spec.type === 'number');
-  const fields = metrics.map(([m]) => `mean("${m}") AS "${m}"`).join(', ');
+  const fields = metrics.map(([m]) => `mean("${source.field(m)}") AS "${m}"`).join(', ');
+  const from = source.rp ? `"${source.rp}"."${device.class}"` : `"${device.class}"`;
   const q =
-    `SELECT ${fields} FROM "${device.class}" WHERE "enterprise" = ${literal(device.enterprise)} AND "device" = ${literal(device.id)} ` +
+    `SELECT ${fields} FROM ${from} WHERE "enterprise" = ${literal(device.enterprise)} AND "device" = ${literal(device.id)} ` +
     `AND time > now() - ${options.minutes}m GROUP BY time(${options.bucketSeconds}s) fill(null)`;
   const params = new URLSearchParams({ db: influx.database, q, epoch: 'ms' });
   const headers: Record<string, string> = {};

@@ -17,6 +17,22 @@ const influxConfig = z
     token: z.string().optional().describe('v2: API token'),
     org: z.string().optional().describe('v2: organization'),
     bucket: z.string().min(1).default('hazwatch').describe('v2: bucket'),
+    retention: z
+      .object({
+        enabled: z.boolean().default(true).describe('v1: set up retention and downsampling at start (docs/storage.md, "Retention")'),
+        rawDays: z
+          .number()
+          .int()
+          .min(0)
+          .max(36_500)
+          .refine((d) => d === 0 || d >= 30, 'at least 30 days: records of major hazard monitoring are kept at least 30 days (0 keeps them for ever)')
+          .default(0)
+          .describe('v1: days raw readings are kept in the default retention policy; 0 for ever'),
+        minuteDays: z.number().int().min(1).max(36_500).default(730).describe('v1: days the minute aggregates are kept'),
+        hourDays: z.number().int().min(1).max(36_500).default(3650).describe('v1: days the hour aggregates are kept'),
+      })
+      .strict()
+      .prefault({}),
     timeoutMs: z.number().int().positive().default(10_000).describe('Timeout of one write request'),
     gzip: z.boolean().default(true).describe('gzip write bodies'),
   })

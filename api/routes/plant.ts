@@ -379,9 +379,9 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     {
       schema: {
         tags: ['values'],
-        summary: 'Mean per bucket of every numeric metric, from InfluxDB',
+        summary: 'Mean per bucket of every numeric metric, from InfluxDB (raw readings, or their minute or hour aggregates for long ranges)',
         params: DeviceParams,
-        querystring: z.object({ minutes: z.coerce.number().int().min(5).max(24 * 60).default(60), bucketSeconds: z.coerce.number().int().min(1).max(3600).optional() }).strict(),
+        querystring: z.object({ minutes: z.coerce.number().int().min(5).max(366 * 24 * 60).default(60).describe('Up to a year back: ranges over 2 days read the minute aggregates, over 60 days the hour ones (docs/storage.md, Retention)'), bucketSeconds: z.coerce.number().int().min(1).max(7 * 86_400).optional() }).strict(),
         response: { 200: Chart, ...errorResponses, 503: errorResponses[400] },
       },
       preHandler: auth,

@@ -1,6 +1,7 @@
 // InfluxDB 1.x: POST /write (line protocol, precision=ms, gzip) and InfluxQL on /query.
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { ensureRetention, type RetentionSettings } from '../retention.ts';
 import { WriteError, classifyStatus, parseRetryAfter, type Writer } from './types.ts';
 
 const gzip = promisify(gzipCallback);
@@ -12,6 +13,8 @@ export interface V1Options {
   username?: string;
   password?: string;
   createDatabase?: boolean;
+  /** Retention and downsampling set up at start (ingest/retention.ts). */
+  retention?: RetentionSettings;
   timeoutMs: number;
   gzip: boolean;
 }
@@ -36,9 +39,9 @@ export async function v1Query(o: V1Options, q: string, method: 'GET' | 'POST' = 
 
 export function v1Writer(o: V1Options): Writer {
   async function create(): Promise<string | undefined> {
-    if (o.createDatabase === false) return undefined;
     try {
-      await v1Query(o, `CREATE DATABASE ${quoteIdent(o.database)}`);
+      if (o.createDatabase !== false) await v1Query(o, `CREATE DATABASE ${quoteIdent(o.database)}`);
+      if (o.retention?.enabled) await ensureRetention((q) => v1Query(o, q), o.database, o.retention, o.retentionPolicy);
       return undefined;
     } catch (err) {
       return (err as Error).message;
