@@ -39,7 +39,7 @@ export function createSender(spec: TransportSpec, log: Logger, onConnectionChang
  * connection drops fails here and is retried from the spool, rather than being kept and re-sent by
  * mqtt.js as well. A new client per connection, reconnecting every `reconnectMs`.
  */
-function mqttSender(spec: MqttTransportSpec, log: Logger, onConnectionChange: (connected: boolean, error?: string) => void, reconnectMs = 2000): Sender {
+function mqttSender(spec: MqttTransportSpec, log: Logger, onConnectionChange: (connected: boolean, error?: string) => void, reconnectMs = 1000): Sender {
   const ca = spec.ca ? readFileSync(spec.ca) : undefined;
   let client: MqttClient | undefined;
   let connected = false;
