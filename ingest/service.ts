@@ -1,6 +1,7 @@
 // `startIngest`: broker → validation → spool → database. Library entry point for `hazwatch ingest`,
 // `hazwatch start` and the tests. See docs/ingest.md for the guarantees and their reasons.
 import { hostname } from 'node:os';
+import { serviceSession } from '../core/mqtt-session.ts';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ERRORS, HazwatchError, channelFilter, errorMessage, type Rejection } from '../contract/index.ts';
@@ -381,17 +382,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   /** A new client each time: after back-pressure ingest leaves the broker and comes back later. */
   function openClient(): MqttClient {
-    const c = mqtt.connect(config.mqtt.url, {
-      clientId,
-      username: config.mqtt.username,
-      password: config.mqtt.password,
-      clean: false,
-      protocolVersion: 4,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      resubscribe: false,
-      manualConnect: true,
-    });
+    const c = mqtt.connect(config.mqtt.url, serviceSession(config, clientId, { protocolVersion: 4, resubscribe: false, manualConnect: true }));
     deferAcks(c, registryOf ? heldForRegistry(registryOf, knownSender, onPublish, { now }) : onPublish);
     coalesceClientWrites(c);
     c.on('connect', (connack) => {

@@ -15,6 +15,7 @@ import { alarmStoreTarget, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { electLeader, type Leadership } from '../core/leader.ts';
 import { counter, gauge } from '../core/metrics.ts';
+import { serviceSession } from '../core/mqtt-session.ts';
 import { coalesceClientWrites } from '../core/coalesce.ts';
 import { deviceDirectory, heldForRegistry, serviceUsername, type DeviceRecord, type Registry } from '../registry/registry.ts';
 import { createWriter } from '../ingest/writers/index.ts';
@@ -117,14 +118,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   }
 
   const clientId = cfg.clientId ?? config.mqtt.username ?? serviceUsername('rules');
-  const client = mqtt.connect(config.mqtt.url, {
-    clientId,
-    username: config.mqtt.username,
-    password: config.mqtt.password,
-    clean: false,
-    reconnectPeriod: 1000,
-    connectTimeout: 10_000,
-  });
+  const client = mqtt.connect(config.mqtt.url, serviceSession(config, clientId));
   coalesceClientWrites(client);
   publishPresence = (d, r) => {
     const payload: PresencePayload = { state: r.state, reason: r.reason, mode: r.mode, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, ts: r.ts };

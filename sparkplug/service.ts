@@ -5,7 +5,7 @@
 // rules take them exactly as a native device's (same validation, spool, error counting, alarms).
 // An incoming message is acknowledged only once everything it gave has been acknowledged by the broker,
 // and the session is persistent: a translator that dies or is cut off loses nothing.
-import mqtt, { type IClientOptions } from 'mqtt';
+import mqtt from 'mqtt';
 import sparkplugPayload from 'sparkplug-payload';
 import type { UPayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -16,6 +16,7 @@ import type { Service } from '../core/command.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { counter, gauge } from '../core/metrics.ts';
+import { serviceSession } from '../core/mqtt-session.ts';
 import { subscribeWithDeadline } from '../core/subscribe.ts';
 import type { Registry } from '../registry/registry.ts';
 import { loadSparkplugMaps } from './mapping.ts';
@@ -72,20 +73,16 @@ export async function startSparkplug({ config, log: parentLog, metrics, registry
   const classConflict = new Set<string>();
 
   const clientId = cfg.clientId ?? config.mqtt.username ?? 'svc:sparkplug';
-  const options: IClientOptions = {
-    clientId,
-    username: config.mqtt.username,
-    password: config.mqtt.password,
-    clean: false,
-    reconnectPeriod: 1000,
-    connectTimeout: 10_000,
-    // [Sparkplug 2.2, 7.1.1] the host's death certificate: edge nodes see at once that it is gone.
-    will: { topic: stateTopic(cfg.hostId), payload: Buffer.from('OFFLINE'), qos: 1, retain: true },
-  };
-  const client = mqtt.connect(config.mqtt.url, options);
+  const client = mqtt.connect(
+    config.mqtt.url,
+    serviceSession(config, clientId, {
+      // [Sparkplug 2.2, 7.1.1] the host's death certificate: edge nodes see at once that it is gone.
+      will: { topic: stateTopic(cfg.hostId), payload: Buffer.from('OFFLINE'), qos: 1, retain: true },
+    }),
+  );
   // What a message gives goes out on a connection of its own: mqtt.js reads one incoming packet at a
   // time, so a PUBACK for a publish of ours could not be read on the connection whose message waits for it.
-  const out = mqtt.connect(config.mqtt.url, { clientId: `${clientId}:out`, username: config.mqtt.username, password: config.mqtt.password, clean: true, reconnectPeriod: 1000, connectTimeout: 10_000 });
+  const out = mqtt.connect(config.mqtt.url, serviceSession(config, `${clientId}:out`, { clean: true }));
   out.on('error', () => undefined);
 
   async function perform(a: Action, from: { topic: string; t: SparkplugTopic; receivedAt: number }): Promise<void> {

@@ -15,6 +15,7 @@ import type { Service } from '../core/command.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { counter, gauge } from '../core/metrics.ts';
+import { serviceSession } from '../core/mqtt-session.ts';
 import { subscribeWithDeadline } from '../core/subscribe.ts';
 import type { Registry } from '../registry/registry.ts';
 import { loadVendorMaps, type VendorMap } from './map.ts';
@@ -50,11 +51,10 @@ export async function startVendor({ config, log: parentLog, metrics, registry }:
   };
 
   const clientId = cfg.clientId ?? config.mqtt.username ?? 'svc:vendor';
-  const auth = { username: config.mqtt.username, password: config.mqtt.password, reconnectPeriod: 1000, connectTimeout: 10_000 };
-  const client = mqtt.connect(config.mqtt.url, { ...auth, clientId, clean: false });
+  const client = mqtt.connect(config.mqtt.url, serviceSession(config, clientId));
   // Readings go out on a connection of their own: mqtt.js reads one incoming packet at a time, so a
   // PUBACK for a publish of ours could not be read on the connection whose message waits for it.
-  const out = mqtt.connect(config.mqtt.url, { ...auth, clientId: `${clientId}:out`, clean: true });
+  const out = mqtt.connect(config.mqtt.url, serviceSession(config, `${clientId}:out`, { clean: true }));
   out.on('error', () => undefined);
 
   const lastLogged = new Map<string, number>();
