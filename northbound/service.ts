@@ -103,8 +103,11 @@ export async function startNorthbound({ config, log: parentLog, metrics, registr
   let lastError: NorthboundState['lastError'] = null;
   let delivered = 0;
   let closing = false;
+  let reportedConnected: boolean | undefined;
   const sender = createSender(map.transport, log, (connected, error) => {
     m.connected.set(L, connected ? 1 : 0);
+    const changed = connected !== reportedConnected;
+    reportedConnected = connected;
     if (connected) {
       log.info({ target: sender.target }, 'connected to the upper platform');
       wake(true);
@@ -112,7 +115,8 @@ export async function startNorthbound({ config, log: parentLog, metrics, registr
       lastError = { message: error, at: Date.now() };
       limited('disconnected', () => log.warn({ target: sender.target, err: error }, 'upper platform not reachable: data waits in the spool'));
     }
-    publishState(true);
+    // A reconnection that fails again every second is not news each time.
+    publishState(changed);
   });
 
   function state(): NorthboundState {
@@ -131,6 +135,7 @@ export async function startNorthbound({ config, log: parentLog, metrics, registr
 
   const platformTopic = `${cfg.platformTopic}/${instance}`;
   let lastPublished = '';
+  let lastPublishedAt = 0;
   function publishState(force = false): void {
     if (closing) return;
     const s = state();
@@ -139,11 +144,12 @@ export async function startNorthbound({ config, log: parentLog, metrics, registr
     m.age.set(L, s.backlog.oldestAgeS);
     m.pending.set(L, s.backlog.pendingIntervals);
     m.refusedRows.set(L, s.backlog.refused);
-    // Unchanged apart from the clock: not again (a backlog's growing age is news, so it goes out).
-    const key = JSON.stringify({ ...s, at: 0, delivered: 0 });
-    if (!force && key === lastPublished) return;
+    // Unchanged apart from clocks and counts: not again, except once a minute (the backlog's age).
+    const key = JSON.stringify({ ...s, at: 0, delivered: 0, backlog: { ...s.backlog, oldestAgeS: 0 }, lastError: s.lastError?.message ?? null });
+    if (!force && key === lastPublished && Date.now() - lastPublishedAt < 60_000) return;
     if (!client.connected) return;
     lastPublished = key;
+    lastPublishedAt = Date.now();
     client.publish(platformTopic, JSON.stringify(s), { qos: 1, retain: true }, (err) => {
       if (err) limited('state', () => log.warn({ err: err.message, topic: platformTopic }, 'could not publish the northbound state'));
     });
