@@ -19,6 +19,7 @@ import type { Service } from '../core/command.ts';
 import { dataPath, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { counter, gauge } from '../core/metrics.ts';
+import { serviceSession } from '../core/mqtt-session.ts';
 import { subscribeWithDeadline } from '../core/subscribe.ts';
 import { openHazardSources, type EnterprisePlace } from '../registry/hazard-sources.ts';
 import type { DeviceRecord, Registry } from '../registry/registry.ts';
@@ -430,14 +431,7 @@ export async function startNorthbound({ config, log: parentLog, metrics, registr
 
   // ---- hazwatch's broker --------------------------------------------------------------------------------
   const clientId = cfg.clientId ?? `${config.mqtt.username ?? 'svc:northbound'}:${instance}`;
-  const client = mqtt.connect(config.mqtt.url, {
-    username: config.mqtt.username,
-    password: config.mqtt.password,
-    clientId,
-    clean: false,
-    reconnectPeriod: 1000,
-    connectTimeout: 10_000,
-  });
+  const client = mqtt.connect(config.mqtt.url, serviceSession(config, clientId));
   const handling = new Set<Promise<void>>();
   // mqtt.js sends the PUBACK when this calls back: after the spool transaction of the message committed.
   client.handleMessage = (packet, done) => {
