@@ -23,6 +23,8 @@ export const PERMISSIONS = {
   'device.write': ['administrator', 'enterprise'],
   'source.write': ['administrator'],
   'enterprise.write': ['administrator'],
+  // Emergency resources (rescue teams, warehouses, shelters ...) are the bureau's register, kept by the monitoring room.
+  'resource.write': ['supervisor', 'administrator'],
   'account.read': ['administrator'],
   'account.write': ['administrator'],
   'audit.read': ['supervisor', 'administrator', 'enterprise'],

@@ -21,6 +21,13 @@ export const apiConfig = z
       .boolean()
       .default(false)
       .describe('Place enterprises without a place on the site plan and register hazard sources devices refer to (grade 3 until assessed); for demos'),
+    tileUrl: z
+      .string()
+      .refine((u) => /^(https?:\/\/|\/)/.test(u) && ['{z}', '{x}', '{y}'].every((k) => u.includes(k)), 'expected a tile URL template with {z}, {x} and {y}, e.g. http://tiles.intranet/{z}/{x}/{y}.png')
+      .optional()
+      .describe('Map tiles for the console (an intranet tile server: http://tiles.intranet/{z}/{x}/{y}.png); unset: a plain latitude/longitude grid, nothing fetched'),
+    tileMaxZoom: z.number().int().min(1).max(22).default(18).describe('Highest zoom level the tile server has'),
+    tileAttribution: z.string().max(300).default('').describe('Attribution the tiles require, shown in the corner of the map'),
     trustProxy: z
       .boolean()
       .default(false)

@@ -8,6 +8,7 @@ import type { AccountStore } from './accounts.ts';
 import type { ApiConfig } from './config.ts';
 import type { InfluxTarget } from './chart.ts';
 import type { LatestStore } from './latest.ts';
+import type { ResourceStore } from '../resources/store.ts';
 
 export interface ApiContext {
   config: ApiConfig;
@@ -17,6 +18,8 @@ export interface ApiContext {
   sources: HazardSources;
   accounts: AccountStore;
   alarms: AlarmStore;
+  /** Emergency resources (resources/store.ts). */
+  resources: ResourceStore;
   latest: LatestStore;
   influx?: InfluxTarget;
   /** Rule files of the rules engine (rules.files), to show the thresholds in force per device. */

@@ -61,9 +61,14 @@ export const PasswordChange = z.object({ currentPassword: z.string().min(1), new
 const PlanX = z.number().min(0).max(1000).describe('Site-plan x, 0..1000');
 const PlanY = z.number().min(0).max(600).describe('Site-plan y, 0..600');
 export const Place = z.object({ x: PlanX, y: PlanY, width: z.number().min(10).max(1000), height: z.number().min(10).max(600), address: z.string().max(200) });
-export const Enterprise = z.object({ id: z.string(), name: z.string(), createdAt: EpochMs, place: Place.nullable() });
-export const EnterpriseInput = z.object({ id: Id, name: z.string().min(1).max(200), place: Place.partial({ address: true }).optional() }).strict();
-export const EnterpriseChange = z.object({ name: z.string().min(1).max(200).optional(), place: Place.partial({ address: true }).optional() }).strict();
+// A geographic position (WGS-84, decimal degrees): both or neither (registry/geo.ts checks the pair).
+export const Lat = z.number().min(-90).max(90).describe('WGS-84 latitude, decimal degrees (north positive)');
+export const Lon = z.number().min(-180).max(180).describe('WGS-84 longitude, decimal degrees (east positive)');
+const Position = { lat: Lat.nullable().describe('WGS-84 latitude; null: not known'), lon: Lon.nullable().describe('WGS-84 longitude; null: not known') };
+const PositionInput = { lat: Lat.nullable().optional().describe('WGS-84 latitude, with lon; null clears the position'), lon: Lon.nullable().optional().describe('WGS-84 longitude, with lat') };
+export const Enterprise = z.object({ id: z.string(), name: z.string(), createdAt: EpochMs, place: Place.nullable(), ...Position });
+export const EnterpriseInput = z.object({ id: Id, name: z.string().min(1).max(200), place: Place.partial({ address: true }).optional(), ...PositionInput }).strict();
+export const EnterpriseChange = z.object({ name: z.string().min(1).max(200).optional(), place: Place.partial({ address: true }).optional(), ...PositionInput }).strict();
 
 export const Grade = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).describe('R-value grade of the major hazard source: 1 most dangerous');
 export const HazardSource = z.object({
@@ -74,11 +79,12 @@ export const HazardSource = z.object({
   riskColour: z.enum(RISK_COLOURS).describe('Assessed risk colour of the four-colour risk map'),
   x: z.number(),
   y: z.number(),
+  ...Position,
   createdAt: EpochMs,
   updatedAt: EpochMs,
 });
 export const HazardSourceInput = z
-  .object({ id: Id, name: z.string().min(1).max(200), grade: Grade, riskColour: z.enum(RISK_COLOURS).optional(), x: PlanX, y: PlanY })
+  .object({ id: Id, name: z.string().min(1).max(200), grade: Grade, riskColour: z.enum(RISK_COLOURS).optional(), x: PlanX, y: PlanY, ...PositionInput })
   .strict();
 export const HazardSourceChange = HazardSourceInput.omit({ id: true }).partial().strict();
 
@@ -230,6 +236,7 @@ export const Overview = z.object({
       id: z.string(),
       name: z.string(),
       place: Place.nullable(),
+      ...Position,
       worstLevel: z.number().nullable(),
       counts: LevelCounts,
       devices: z.number(),

@@ -17,6 +17,7 @@ import type { ApiContext } from './context.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { plantRoutes } from './routes/plant.ts';
 import { qualityRoutes } from './routes/quality.ts';
+import { resourceRoutes } from './routes/resources.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { streamRoutes, type Streamer } from './routes/stream.ts';
 
@@ -115,7 +116,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'hazwatch operator API', version: '1', description: 'Hazard-source monitoring: enterprises, hazard sources, devices, values, alarms and their closed loop, maintenance, audit.' },
+      info: { title: 'hazwatch operator API', version: '1', description: 'Hazard-source monitoring: enterprises, hazard sources, devices, values, alarms and their closed loop, maintenance, emergency resources, audit.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'hw_session' } } },
       security: [{ bearer: [] }, { cookie: [] }],
     },
@@ -160,12 +161,17 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   plantRoutes(app, ctx);
   alarmRoutes(app, ctx);
   qualityRoutes(app, ctx);
+  resourceRoutes(app, ctx);
   const streamer = streamRoutes(app, ctx, { pollMs: options.streamPollMs });
 
   // The console: plain ES modules, the libraries straight from node_modules (see docs/console.md).
   await app.register(fastifyStatic, { root: join(HERE, 'console'), prefix: '/console/', index: false, maxAge: 0 });
   await app.register(fastifyStatic, { root: packageDir('preact'), prefix: '/vendor/preact/', decorateReply: false, allowedPath: (p) => p.endsWith('.mjs') });
   await app.register(fastifyStatic, { root: packageDir('htm'), prefix: '/vendor/htm/', decorateReply: false, allowedPath: (p) => p.endsWith('.mjs') });
+  // The map (docs/console.md): Leaflet's ES module and stylesheet, supercluster and its kd-tree, nothing else of the packages.
+  await app.register(fastifyStatic, { root: join(packageDir('leaflet'), 'dist'), prefix: '/vendor/leaflet/', decorateReply: false, allowedPath: (p) => /^\/(leaflet-src\.esm\.js|leaflet\.css|images\/[\w-]+\.png)$/.test(p) });
+  await app.register(fastifyStatic, { root: packageDir('supercluster'), prefix: '/vendor/supercluster/', decorateReply: false, allowedPath: (p) => p === '/index.js' });
+  await app.register(fastifyStatic, { root: packageDir('kdbush'), prefix: '/vendor/kdbush/', decorateReply: false, allowedPath: (p) => p === '/index.js' });
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-store').sendFile('index.html', join(HERE, 'console')));
   // Before the server stops: open streams would otherwise keep it from closing.
   app.addHook('preClose', async () => streamer.close());

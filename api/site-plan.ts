@@ -52,3 +52,37 @@ export async function completeSitePlan(registry: Registry, sources: HazardSource
   }
   return { placed, registered };
 }
+
+/** Where the demo park is (Jinshan, Shanghai): the centre of the plan on the map. */
+export const DEMO_MAP_CENTRE = { lat: 30.75, lon: 121.25 };
+/** Metres per plan unit when a plan is laid onto the map: the 1000 × 600 plan is a 2 km × 1.2 km park. */
+const METRES_PER_UNIT = 2;
+
+/** A plan position on the map, the plan's centre at `centre`, north up. */
+export function planToLatLon(x: number, y: number, centre = DEMO_MAP_CENTRE): { lat: number; lon: number } {
+  const dx = (x - PLAN_WIDTH / 2) * METRES_PER_UNIT;
+  const dy = (y - PLAN_HEIGHT / 2) * METRES_PER_UNIT;
+  const round = (v: number) => Math.round(v * 1e6) / 1e6;
+  return { lat: round(centre.lat - dy / 110_574), lon: round(centre.lon + dx / (111_320 * Math.cos((centre.lat * Math.PI) / 180))) };
+}
+
+/**
+ * For demos (api.autoPlan): enterprises and hazard sources without a geographic position get the one
+ * their plan position has when the plan is laid onto the map at `centre`. What has a position keeps it.
+ */
+export async function completeMapPositions(registry: Registry, sources: HazardSources, centre = DEMO_MAP_CENTRE): Promise<{ enterprises: string[]; sources: string[] }> {
+  const done = { enterprises: [] as string[], sources: [] as string[] };
+  const places = new Map((await sources.places()).map((p) => [p.enterprise, p]));
+  for (const e of registry.enterprises()) {
+    const p = places.get(e.id);
+    if (e.lat !== undefined || !p) continue;
+    await registry.setEnterpriseLocation(e.id, planToLatLon(p.x + p.width / 2, p.y + p.height / 2, centre));
+    done.enterprises.push(e.id);
+  }
+  for (const s of await sources.list()) {
+    if (s.lat !== null) continue;
+    await sources.put({ ...s, ...planToLatLon(s.x, s.y, centre) });
+    done.sources.push(`${s.enterprise}/${s.id}`);
+  }
+  return done;
+}

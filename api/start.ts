@@ -6,19 +6,21 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { MqttClient } from 'mqtt';
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '../core/command.ts';
-import { accountsTarget, alarmStoreTarget, type Config } from '../core/config.ts';
+import { accountsTarget, alarmStoreTarget, resourcesTarget, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { gauge } from '../core/metrics.ts';
 import { openHazardSources } from '../registry/hazard-sources.ts';
 import { deviceDirectory, type Registry } from '../registry/registry.ts';
 import { openAlarmStore } from '../rules/store.ts';
+import { openResourceStore } from '../resources/store.ts';
+import { seedDemoResources } from '../resources/demo.ts';
 import type { AlarmStore } from '../rules/store-types.ts';
 import { openAccounts, type AccountStore } from './accounts.ts';
 import type { InfluxTarget } from './chart.ts';
 import type { ApiContext } from './context.ts';
 import { createLatestStore, subscribeLatest } from './latest.ts';
 import { buildApi } from './server.ts';
-import { completeSitePlan } from './site-plan.ts';
+import { completeMapPositions, completeSitePlan } from './site-plan.ts';
 
 export const DEMO_LOGIN = { username: 'demo', password: 'hazwatch-demo', role: 'supervisor' as const };
 
@@ -94,6 +96,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   const api = config.api;
   const accounts = await openAccounts(accountsTarget(config), { sessionTtlMs: api.sessionTtlMinutes * 60_000, now, log });
   const sources = await openHazardSources(registry.database, { now });
+  const resources = await openResourceStore(resourcesTarget(config), { now, log });
   const ownAlarms = !options.alarms;
   const alarms = options.alarms ?? await openAlarmStore(alarmStoreTarget(config, api.alarmsPath), { maxShelveMs: config.rules.maxShelveHours * 3_600_000, log });
   const directory = deviceDirectory(registry);
@@ -131,14 +134,19 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
       planning = planning.then(async () => {
         const done = await completeSitePlan(registry, sources);
         if (done.placed.length || done.registered.length) log.info(done, 'site plan completed');
+        const mapped = await completeMapPositions(registry, sources);
+        if (mapped.enterprises.length || mapped.sources.length) log.info(mapped, 'map positions completed from the site plan');
       }).catch((err) => log.error({ err }, 'site plan completion failed'));
       return planning;
     };
     await plan();
+    // The demo's emergency resources around its park, once (an empty register only).
+    const seeded = await seedDemoResources(resources, registry).catch((err) => (log.error({ err }, 'demo resources not seeded'), 0));
+    if (seeded) log.info({ resources: seeded }, 'demo emergency resources registered');
     // The demo fleet registers its devices after the API starts: follow the registry.
     stopPlan = registry.onChange(() => void plan());
   }
-  const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready };
+  const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, resources, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready };
   const { app } = await buildApi(ctx);
   await app.listen({ host: api.host, port: api.port });
   const address = app.server.address() as { port: number };
@@ -160,6 +168,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
       await new Promise<void>((r) => (mqttClient ? mqttClient.end(false, {}, () => r()) : r()));
       if (ownAlarms) await alarms.dispose();
       await accounts.close();
+      await resources.close();
     },
   };
 }

@@ -17,6 +17,7 @@ import { dashboardsConfig } from '../dashboards/config.ts';
 import { sparkplugConfig } from '../sparkplug/config.ts';
 import { vendorConfig } from '../vendor/config.ts';
 import { northboundConfig } from '../northbound/config.ts';
+import { resourcesConfig } from '../resources/config.ts';
 
 export const mqttClientConfig = z
   .object({
@@ -70,6 +71,7 @@ export const Config = z
     sparkplug: sparkplugConfig,
     vendor: vendorConfig,
     northbound: northboundConfig,
+    resources: resourcesConfig,
   })
   .strict();
 export type Config = z.infer<typeof Config>;
@@ -87,6 +89,11 @@ export function registryTarget(config: Pick<Config, 'dataDir' | 'database' | 're
 /** Where the alarm store lives for the rules processes (`given`: api.alarmsPath for the API ones). */
 export function alarmStoreTarget(config: Pick<Config, 'dataDir' | 'database' | 'rules'>, given?: string): string {
   return config.database.url ?? resolve(given ?? config.rules.storePath ?? dataPath(config, 'alarms.db'));
+}
+
+/** Where the emergency resources live (resources/store.ts). */
+export function resourcesTarget(config: Pick<Config, 'dataDir' | 'database' | 'resources'>): string {
+  return config.database.url ?? (config.resources.path ? resolve(config.resources.path) : dataPath(config, 'resources.db'));
 }
 
 /** Where the console's accounts, sessions and audit log live. */

@@ -2,11 +2,13 @@
 // registry's database (tables of their own, so the registry code stays untouched).
 // A source carries two independent gradings: its R-value grade 1..4 (GB 18218 assessment; grade 1
 // is the most dangerous) and the assessed risk colour of the four-colour risk map (四色图).
-// Plan coordinates are abstract units of the console's site plan (0..1000 wide, 0..600 high):
-// the system must work in a closed network, so there are no geographic map tiles.
+// Plan coordinates are abstract units of the console's schematic site plan (0..1000 wide, 0..600
+// high), which works in a closed network with nothing else; a source may also have a geographic
+// position (WGS-84 lat/lon, registry/geo.ts) for the console's map and the nearest emergency resources.
 import { HazwatchError } from '../contract/errors.ts';
 import { isValidId } from '../contract/topics.ts';
 import type { Schema, SqlDatabase } from '../core/sql.ts';
+import { checkLatLon } from './geo.ts';
 
 export const RISK_COLOURS = ['red', 'orange', 'yellow', 'blue'] as const;
 export type RiskColour = (typeof RISK_COLOURS)[number];
@@ -23,6 +25,9 @@ export interface HazardSource {
   riskColour: RiskColour;
   x: number;
   y: number;
+  /** WGS-84 position in decimal degrees; null: not known (the plan position only). */
+  lat: number | null;
+  lon: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -59,6 +64,11 @@ create table if not exists enterprise_places (
   address text not null default ''
 );
 `,
+  // Geographic position (issue 17), added to registries made before.
+  addedColumns: [
+    ['hazard_sources', 'lat', 'double precision'],
+    ['hazard_sources', 'lon', 'double precision'],
+  ],
 };
 
 /** Default risk colour of an unassessed source: follows its R-value grade. */
@@ -66,10 +76,10 @@ export function defaultRiskColour(grade: 1 | 2 | 3 | 4): RiskColour {
   return RISK_COLOURS[grade - 1];
 }
 
-type Row = { enterprise: string; id: string; name: string; grade: 1 | 2 | 3 | 4; risk_colour: RiskColour; x: number; y: number; created_at: number; updated_at: number };
+type Row = { enterprise: string; id: string; name: string; grade: 1 | 2 | 3 | 4; risk_colour: RiskColour; x: number; y: number; lat: number | null; lon: number | null; created_at: number; updated_at: number };
 
 function toSource(r: Row): HazardSource {
-  return { enterprise: r.enterprise, id: r.id, name: r.name, grade: r.grade, riskColour: r.risk_colour, x: r.x, y: r.y, createdAt: r.created_at, updatedAt: r.updated_at };
+  return { enterprise: r.enterprise, id: r.id, name: r.name, grade: r.grade, riskColour: r.risk_colour, x: r.x, y: r.y, lat: r.lat, lon: r.lon, createdAt: r.created_at, updatedAt: r.updated_at };
 }
 
 export type HazardSources = Awaited<ReturnType<typeof openHazardSources>>;
@@ -89,18 +99,22 @@ export async function openHazardSources(db: SqlDatabase, options: { now?: () => 
         : await db.all<Row>('select * from hazard_sources order by enterprise, id');
       return rows.map(toSource);
     },
-    /** Creates or updates a source; the risk colour defaults to the one of its grade. */
-    async put(source: { enterprise: string; id: string; name: string; grade: 1 | 2 | 3 | 4; riskColour?: RiskColour; x: number; y: number }): Promise<HazardSource> {
+    /**
+     * Creates or updates a source; the risk colour defaults to the one of its grade. The geographic
+     * position is both or neither of lat and lon (left out or null: not known).
+     */
+    async put(source: { enterprise: string; id: string; name: string; grade: 1 | 2 | 3 | 4; riskColour?: RiskColour; x: number; y: number; lat?: number | null; lon?: number | null }): Promise<HazardSource> {
       if (!isValidId(source.enterprise)) throw new HazwatchError('HW_ERR_VALIDATION', `enterprise "${source.enterprise}" is not a valid id`, { field: 'enterprise' });
       if (!isValidId(source.id)) throw new HazwatchError('HW_ERR_VALIDATION', `id "${source.id}" is not a valid id`, { field: 'id' });
       const { enterprise, id, name, grade, x, y } = source;
+      const position = checkLatLon(source.lat, source.lon);
       await db.write((sql) =>
         sql.run(
-          `insert into hazard_sources (enterprise, id, name, grade, risk_colour, x, y, created_at, updated_at)
-           values (@enterprise, @id, @name, @grade, @riskColour, @x, @y, @now, @now)
+          `insert into hazard_sources (enterprise, id, name, grade, risk_colour, x, y, lat, lon, created_at, updated_at)
+           values (@enterprise, @id, @name, @grade, @riskColour, @x, @y, @lat, @lon, @now, @now)
            on conflict(enterprise, id) do update set name = excluded.name, grade = excluded.grade, risk_colour = excluded.risk_colour,
-             x = excluded.x, y = excluded.y, updated_at = excluded.updated_at`,
-          { enterprise, id, name, grade, x, y, riskColour: source.riskColour ?? defaultRiskColour(grade), now: now() },
+             x = excluded.x, y = excluded.y, lat = excluded.lat, lon = excluded.lon, updated_at = excluded.updated_at`,
+          { enterprise, id, name, grade, x, y, lat: position?.lat ?? null, lon: position?.lon ?? null, riskColour: source.riskColour ?? defaultRiskColour(grade), now: now() },
         ),
       );
       return (await api.get(enterprise, id))!;

@@ -4,6 +4,7 @@
 import { ConnectionSettings, isDeviceClass, isValidId, PLATFORM_ENTERPRISE, type DeviceClass } from '../contract/index.ts';
 import type { Logger } from '../core/log.ts';
 import { openDatabase, type Schema, type Sql } from '../core/sql.ts';
+import { checkLatLon, type LatLon } from './geo.ts';
 import { DEVICE_SECRET_PARAMS, generateSecret, hashSecret, verifySecret } from './secrets.ts';
 
 export type AccountKind = 'device' | 'gateway' | 'service';
@@ -122,6 +123,9 @@ create table if not exists presence (
     ['enterprises', 'rev', 'bigint not null default 0'],
     ['devices', 'rev', 'bigint not null default 0'],
     ['accounts', 'rev', 'bigint not null default 0'],
+    // Where the enterprise is (WGS-84, decimal degrees), for the map (issue 17); null: not known.
+    ['enterprises', 'lat', 'double precision'],
+    ['enterprises', 'lon', 'double precision'],
   ],
 };
 
@@ -197,6 +201,9 @@ export interface Enterprise {
   id: string;
   name: string;
   createdAt: number;
+  /** WGS-84 position in decimal degrees (registry/geo.ts); absent: not known. */
+  lat?: number;
+  lon?: number;
 }
 
 const UPSERT_ENTERPRISE = 'insert into enterprises (id, name, created_at, rev) values (?, ?, ?, ?) on conflict(id) do update set name = excluded.name, rev = excluded.rev';
@@ -244,11 +251,11 @@ export async function openRegistry(target: string, options: RegistryOptions = {}
     const n = (await db.get<{ n: number }>('select n from revision where id = 1'))!.n;
     if (n === seen) return false;
     const [e, d, a] = await Promise.all([
-      db.all<{ id: string; name: string; created_at: number }>('select id, name, created_at from enterprises where rev > ?', [seen]),
+      db.all<{ id: string; name: string; created_at: number; lat: number | null; lon: number | null }>('select id, name, created_at, lat, lon from enterprises where rev > ?', [seen]),
       db.all<DeviceRow>('select * from devices where rev > ?', [seen]),
       db.all<AccountRow>('select * from accounts where rev > ?', [seen]),
     ]);
-    for (const r of e) enterprises.set(r.id, { id: r.id, name: r.name, createdAt: r.created_at });
+    for (const r of e) enterprises.set(r.id, { id: r.id, name: r.name, createdAt: r.created_at, ...(r.lat !== null && r.lon !== null ? { lat: r.lat, lon: r.lon } : {}) });
     for (const r of d) devices.set(`${r.enterprise}/${r.id}`, toDevice(r));
     for (const r of a) accounts.set(r.username, toAccount(r));
     seen = n;
@@ -289,6 +296,12 @@ export async function openRegistry(target: string, options: RegistryOptions = {}
     async addEnterprise(id: string, name = id): Promise<void> {
       assertId('enterprise', id);
       await change((sql, rev) => sql.run(UPSERT_ENTERPRISE, [id, name, now(), rev]));
+    },
+
+    /** Sets (or with null clears) where the enterprise is; false when there is no such enterprise. */
+    async setEnterpriseLocation(id: string, position: LatLon | null): Promise<boolean> {
+      const p = checkLatLon(position?.lat, position?.lon);
+      return change(async (sql, rev) => (await sql.run('update enterprises set lat = ?, lon = ?, rev = ? where id = ?', [p?.lat ?? null, p?.lon ?? null, rev, id])) > 0);
     },
 
     enterprise(id: string): Enterprise | undefined {

@@ -185,6 +185,8 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
           id: e.id,
           name: e.name,
           place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null,
+          lat: e.lat ?? null,
+          lon: e.lon ?? null,
           worstLevel: worst(counts),
           counts,
           devices: own.length,

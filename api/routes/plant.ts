@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { DEVICE_CLASSES, metricSpec } from '../../contract/catalog.ts';
 import { HazwatchError } from '../../contract/errors.ts';
 import { ALARM_CONDITIONS, LEVEL_COLOURS, type MaintenanceWindow } from '../../contract/alarms.ts';
-import type { DeviceRecord } from '../../registry/registry.ts';
+import type { DeviceRecord, Enterprise as EnterpriseRecord } from '../../registry/registry.ts';
+import { checkLatLon, type LatLon } from '../../registry/geo.ts';
+import { RESOURCE_CATALOG } from '../../resources/catalog.ts';
 import { PLAN_HEIGHT, PLAN_WIDTH } from '../../registry/hazard-sources.ts';
 import { authenticate, inScope, PERMISSIONS, require, scopeFilter, userOf } from '../auth.ts';
 import { deviceChart } from '../chart.ts';
@@ -71,9 +73,28 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const auth = authenticate(ctx.accounts);
 
-  const enterpriseView = async (e: { id: string; name: string; createdAt: number }) => {
+  const enterpriseView = async (e: EnterpriseRecord) => {
     const p = await ctx.sources.place(e.id);
-    return { ...e, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null };
+    return { ...e, lat: e.lat ?? null, lon: e.lon ?? null, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null };
+  };
+
+  /**
+   * A position given in a body: both of lat and lon, or null for both to clear it; neither given
+   * leaves it as it is (undefined). The schema checks each range; this checks the pair.
+   */
+  const positionOf = (body: { lat?: number | null; lon?: number | null }): LatLon | null | undefined => {
+    if (body.lat === undefined && body.lon === undefined) return undefined;
+    return checkLatLon(body.lat, body.lon, 'body.');
+  };
+
+  /** A device's position is `meta.lat`/`meta.lon` (both or neither); a camera's live video `meta.streamUrl`. */
+  const checkDeviceMeta = (meta: Record<string, unknown> | undefined) => {
+    if (!meta) return;
+    checkLatLon(meta.lat, meta.lon, 'body.meta.');
+    const url = meta.streamUrl;
+    if (url !== undefined && (typeof url !== 'string' || !/^(https?|rtsps?):\/\/\S+$/i.test(url))) {
+      throw new HazwatchError('HW_ERR_VALIDATION', 'body.meta.streamUrl: expected an http(s):// or rtsp(s):// URL of the live video', { field: 'body.meta.streamUrl' });
+    }
   };
 
   const loadEnterprise = (req: FastifyRequest, enterprise: string, permission: Parameters<typeof require>[1]) => {
@@ -124,7 +145,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
       .filter((e) => inScope(user, e.id))
       .map((e) => {
         const p = places.get(e.id);
-        return { ...e, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null };
+        return { ...e, lat: e.lat ?? null, lon: e.lon ?? null, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null };
       });
   });
 
@@ -134,7 +155,9 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     async (req, reply) => {
       require(req, 'enterprise.write', req.body.id);
       if (ctx.registry.enterprise(req.body.id)) throw new HazwatchError('HW_ERR_CONFLICT', `enterprise ${req.body.id} already exists`, { field: 'body.id' });
+      const position = positionOf(req.body);
       await ctx.registry.addEnterprise(req.body.id, req.body.name);
+      if (position) await ctx.registry.setEnterpriseLocation(req.body.id, position);
       if (req.body.place) await ctx.sources.setPlace({ enterprise: req.body.id, address: '', ...req.body.place });
       req.auditTarget = req.body.id;
       reply.code(201);
@@ -148,10 +171,12 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.patch(
     '/api/v1/enterprises/:enterprise',
-    { schema: { tags: ['enterprises'], summary: 'Rename an enterprise or move it on the site plan', params: EnterpriseParams, body: EnterpriseChange, response: { 200: Enterprise, ...errorResponses } }, preHandler: auth, config: { audit: 'enterprise.update' } },
+    { schema: { tags: ['enterprises'], summary: 'Rename an enterprise, move it on the site plan or set where it is (lat/lon)', params: EnterpriseParams, body: EnterpriseChange, response: { 200: Enterprise, ...errorResponses } }, preHandler: auth, config: { audit: 'enterprise.update' } },
     async (req) => {
       const e = loadEnterprise(req, req.params.enterprise, 'enterprise.write');
+      const position = positionOf(req.body);
       if (req.body.name) await ctx.registry.addEnterprise(e.id, req.body.name);
+      if (position !== undefined) await ctx.registry.setEnterpriseLocation(e.id, position);
       if (req.body.place) await ctx.sources.setPlace({ enterprise: e.id, ...((await ctx.sources.place(e.id)) ?? { address: '' }), ...req.body.place });
       return enterpriseView(ctx.registry.enterprise(e.id)!);
     },
@@ -179,6 +204,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
       loadEnterprise(req, req.params.enterprise, 'source.write');
       if (await ctx.sources.get(req.params.enterprise, req.body.id)) throw new HazwatchError('HW_ERR_CONFLICT', `hazard source ${req.body.id} already exists`, { field: 'body.id' });
       req.auditTarget = `${req.params.enterprise}/${req.body.id}`;
+      positionOf(req.body);
       reply.code(201);
       return ctx.sources.put({ enterprise: req.params.enterprise, ...req.body });
     },
@@ -201,7 +227,8 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
       req.auditTarget = `${s.enterprise}/${s.id}`;
       // A new grade without a new assessed colour takes the grade's colour.
       const riskColour = req.body.riskColour ?? (req.body.grade !== undefined && req.body.grade !== s.grade ? undefined : s.riskColour);
-      const updated = await ctx.sources.put({ ...s, ...req.body, riskColour });
+      const position = positionOf(req.body);
+      const updated = await ctx.sources.put({ ...s, ...req.body, riskColour, ...(position !== undefined ? { lat: position?.lat ?? null, lon: position?.lon ?? null } : {}) });
       if (updated.grade !== s.grade) {
         for (const d of ctx.registry.devices(s.enterprise).filter((x) => x.hazardSource === s.id)) {
           await ctx.registry.updateDevice(d.enterprise, d.id, { meta: await withGrade(d.enterprise, d.hazardSource, d.meta) });
@@ -248,6 +275,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
         throw new HazwatchError('HW_ERR_VALIDATION', `hazardSource: no hazard source ${req.body.hazardSource} in ${enterprise}`, { field: 'body.hazardSource' });
       }
       if (req.body.meta?.limits) checkLimits(req.body.class, req.body.meta.limits as Record<string, LimitSet>);
+      checkDeviceMeta(req.body.meta);
       req.auditTarget = `${enterprise}/${req.body.id}`;
       const creds = await ctx.registry.addDevice({ enterprise, ...req.body, meta: await withGrade(enterprise, req.body.hazardSource, req.body.meta ?? {}) });
       reply.code(201).header('cache-control', 'no-store');
@@ -268,6 +296,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
       if (req.body.hazardSource && !(await ctx.sources.get(d.enterprise, req.body.hazardSource))) {
         throw new HazwatchError('HW_ERR_VALIDATION', `hazardSource: no hazard source ${req.body.hazardSource} in ${d.enterprise}`, { field: 'body.hazardSource' });
       }
+      checkDeviceMeta(req.body.meta);
       const change = { ...req.body };
       if (change.meta) {
         // Limits have their own endpoint and permission: keep them as they are here.
@@ -403,8 +432,17 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/catalog', { schema: { tags: ['catalog'], summary: 'Device classes, metrics, units, alarm conditions, level colours, the site-plan size and the permission table', response: { 200: z.record(z.string(), z.unknown()) } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/catalog', { schema: { tags: ['catalog'], summary: 'Device classes, metrics, units, alarm conditions, level colours, the site-plan size, the map tiles, emergency-resource kinds and needs, and the permission table', response: { 200: z.record(z.string(), z.unknown()) } }, preHandler: auth }, async (req) => {
     userOf(req);
-    return { deviceClasses: DEVICE_CLASSES, conditions: ALARM_CONDITIONS, levelColours: LEVEL_COLOURS, plan: { width: PLAN_WIDTH, height: PLAN_HEIGHT }, permissions: PERMISSIONS };
+    return {
+      deviceClasses: DEVICE_CLASSES,
+      conditions: ALARM_CONDITIONS,
+      levelColours: LEVEL_COLOURS,
+      plan: { width: PLAN_WIDTH, height: PLAN_HEIGHT },
+      // The console's map: tiles from api.tileUrl, or none (a latitude/longitude grid).
+      map: { tileUrl: ctx.config.tileUrl ?? null, tileMaxZoom: ctx.config.tileMaxZoom, tileAttribution: ctx.config.tileAttribution },
+      resources: RESOURCE_CATALOG,
+      permissions: PERMISSIONS,
+    };
   });
 }

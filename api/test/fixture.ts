@@ -12,6 +12,11 @@ export async function seedPlant(h: Harness): Promise<void> {
   await s.put({ enterprise: 'acme', id: 'tankfarm', name: 'Tank farm T1', grade: 1, x: 150, y: 150 });
   await s.put({ enterprise: 'acme', id: 'reactor', name: 'Reactor R2', grade: 3, riskColour: 'yellow', x: 340, y: 220 });
   await s.put({ enterprise: 'bravo', id: 'lpg', name: 'LPG spheres', grade: 2, x: 700, y: 200 });
+  // Where they are (a park in Jinshan, Shanghai): the map and the nearest emergency resources.
+  await registry.setEnterpriseLocation('acme', { lat: 30.75, lon: 121.25 });
+  await registry.setEnterpriseLocation('bravo', { lat: 30.76, lon: 121.27 });
+  await s.put({ enterprise: 'acme', id: 'tankfarm', name: 'Tank farm T1', grade: 1, x: 150, y: 150, lat: 30.752, lon: 121.246 });
+  await s.put({ enterprise: 'bravo', id: 'lpg', name: 'LPG spheres', grade: 2, x: 700, y: 200, lat: 30.761, lon: 121.269 });
   await registry.addDevices([
     { enterprise: 'acme', id: 'tank-1', class: 'vessel', name: 'Tank 1', hazardSource: 'tankfarm', meta: { limits: { level: { HH: 9, H: 8, L: 1, LL: 0.5 } } } },
     { enterprise: 'acme', id: 'gas-1', class: 'gas_combustible', name: 'Gas detector 1', hazardSource: 'tankfarm' },

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { openHazardSources, PLAN_HEIGHT, PLAN_WIDTH } from '../../registry/hazard-sources.ts';
 import { openRegistry } from '../../registry/registry.ts';
-import { completeSitePlan } from '../site-plan.ts';
+import { seedDemoResources } from '../../resources/demo.ts';
+import { openResourceStore } from '../../resources/store.ts';
+import { completeMapPositions, completeSitePlan, DEMO_MAP_CENTRE, planToLatLon } from '../site-plan.ts';
 
 test('enterprises get a place, referenced hazard sources are registered, existing ones stay', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hazwatch-plan-'));
@@ -38,6 +40,38 @@ test('enterprises get a place, referenced hazard sources are registered, existin
     // Idempotent.
     expect(await completeSitePlan(registry, sources)).toEqual({ placed: [], registered: [] });
   } finally {
+    await registry.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('demos: the plan laid onto the map at the demo park, and its emergency resources registered once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hazwatch-plan-'));
+  const registry = await openRegistry(join(dir, 'registry.db'));
+  const sources = await openHazardSources(registry.database);
+  const resources = await openResourceStore(join(dir, 'resources.db'));
+  try {
+    await registry.addEnterprise('demo-chem');
+    await registry.addEnterprise('elsewhere');
+    await registry.setEnterpriseLocation('elsewhere', { lat: 31, lon: 121 });
+    await registry.addDevices([{ enterprise: 'demo-chem', id: 'lel-101', class: 'gas_combustible', hazardSource: 'HS-LPG-01' }]);
+    await completeSitePlan(registry, sources);
+    expect(planToLatLon(PLAN_WIDTH / 2, PLAN_HEIGHT / 2)).toEqual(DEMO_MAP_CENTRE);
+    // North up: further down the plan is further south; right is east.
+    expect(planToLatLon(500, 600).lat).toBeLessThan(DEMO_MAP_CENTRE.lat);
+    expect(planToLatLon(1000, 300).lon).toBeCloseTo(DEMO_MAP_CENTRE.lon + 1000 / (111_320 * Math.cos((30.75 * Math.PI) / 180)), 6);
+    const done = await completeMapPositions(registry, sources);
+    expect(done).toEqual({ enterprises: ['demo-chem'], sources: ['demo-chem/HS-LPG-01'] });
+    expect(registry.enterprise('elsewhere')).toMatchObject({ lat: 31, lon: 121 });
+    const s = (await sources.get('demo-chem', 'HS-LPG-01'))!;
+    expect(planToLatLon(s.x, s.y)).toEqual({ lat: s.lat, lon: s.lon });
+    expect(await completeMapPositions(registry, sources)).toEqual({ enterprises: [], sources: [] });
+
+    expect(await seedDemoResources(resources, registry)).toBe(16);
+    expect(await seedDemoResources(resources, registry)).toBe(0);
+    expect((await resources.list({ kinds: ['fire_station'] })).map((r) => r.id)).toEqual(['fs-park', 'fs-tinglin']);
+  } finally {
+    await resources.close();
     await registry.close();
     rmSync(dir, { recursive: true, force: true });
   }
