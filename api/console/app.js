@@ -5,8 +5,10 @@ import { useEffect, useMemo, useRef, useState, useCallback } from 'preact/hooks'
 import htm from 'htm';
 import { alarmDetail, initialLang, saveLang, texts, LANGS } from './i18n.js';
 import * as icon from './icons.js';
+import { anyPositions, GeoMap, LAYERS, RESOURCE_KINDS } from './map.js';
 
 const html = htm.bind(h);
+// The one map: its colours (map.js has the same), the plan or the geographic map (issue 17).
 const LEVEL_HEX = { 1: '#d32f2f', 2: '#f57c00', 3: '#fbc02d', 4: '#1976d2' };
 const RISK_HEX = { red: '#d32f2f', orange: '#f57c00', yellow: '#fbc02d', blue: '#1976d2' };
 const LEVEL_NAME = { 1: 'red', 2: 'orange', 3: 'yellow', 4: 'blue' };
@@ -94,6 +96,28 @@ function signedWithCause(a, byId) {
 // ISA-101: only an active alarm nobody signed for flashes.
 const flashes = (a, byId) => a.state === 'active_unacknowledged' && !signedWithCause(a, byId);
 const can = (user, catalog, permission) => catalog?.permissions?.[permission]?.includes(user.role);
+
+// Links from data (a camera's snapshot, its live video): only web and RTSP addresses, never script.
+const safeUrl = (u) => (typeof u === 'string' && /^(https?:\/\/|rtsps?:\/\/|\/)/i.test(u) && !/^\/\//.test(u) ? u : null);
+/** A resource kind, speciality or item in the view's language (the catalog's words). */
+const resourceWord = (catalog, table, code, lang) => {
+  const n = catalog?.resources?.[table]?.[code];
+  return n ? (lang === 'zh' ? n.zh : n.en) : code;
+};
+/** An item of a warehouse, vehicle or equipment entry: the catalog's word, or its own name. */
+const itemWord = (catalog, item, lang) => (item.kind === 'other' ? item.name : resourceWord(catalog, 'items', item.kind, lang));
+const fmtKm = (t, km) => t.km(km < 10 ? km.toFixed(2) : km.toFixed(1));
+
+/** Snapshot and live-video links of an alarm (a camera's picture of the event, the camera's stream). */
+function MediaLinks({ t, alarm, device }) {
+  const snap = safeUrl(alarm.snapshot);
+  const live = safeUrl(device?.meta?.streamUrl);
+  if (!snap && !live) return null;
+  return html`<span class="media">
+    ${snap && html`<a href=${snap} target="_blank" rel="noopener noreferrer" data-testid="snapshot" onClick=${(e) => e.stopPropagation()}>${icon.camera()} ${t.snapshot}</a>`}
+    ${live && html`<a href=${live} target="_blank" rel="noopener noreferrer" data-testid="live-video" onClick=${(e) => e.stopPropagation()}>${icon.video()} ${t.liveVideo}</a>`}
+  </span>`;
+}
 
 function useHash() {
   const [hash, setHash] = useState(location.hash);
@@ -232,13 +256,17 @@ function SiteMap({ t, overview, mode, onSource }) {
         </g>`;
       })}
     </svg>
-    <div class="legend">
-      ${mode === 'risk'
-        ? ['red', 'orange', 'yellow', 'blue'].map((r) => html`<span><i style=${`background:${RISK_HEX[r]}`}></i>${t.risk[r]}</span>`)
-        : html`${[1, 2, 3, 4].map((l) => html`<span><i style=${`background:${LEVEL_HEX[l]}`}></i>${t.level[l]}</span>`)}
-            <span><i style=${`background:${OK}`}></i>${t.normal}</span><span><i style=${`background:${GREY}`}></i>${t.offline}</span>`}
-      <span class="muted">${t.gradeLegend}</span>
-    </div>
+    <${Legend} t=${t} mode=${mode} />
+  </div>`;
+}
+
+function Legend({ t, mode }) {
+  return html`<div class="legend">
+    ${mode === 'risk'
+      ? ['red', 'orange', 'yellow', 'blue'].map((r) => html`<span><i style=${`background:${RISK_HEX[r]}`}></i>${t.risk[r]}</span>`)
+      : html`${[1, 2, 3, 4].map((l) => html`<span><i style=${`background:${LEVEL_HEX[l]}`}></i>${t.level[l]}</span>`)}
+          <span><i style=${`background:${OK}`}></i>${t.normal}</span><span><i style=${`background:${GREY}`}></i>${t.offline}</span>`}
+    <span class="muted">${t.gradeLegend}</span>
   </div>`;
 }
 
@@ -307,8 +335,15 @@ function historyNote(e, t, catalog, lang) {
 
 function AlarmDetail({ t, lang, catalog, id, onClose }) {
   const [detail, setDetail] = useState();
+  const [device, setDevice] = useState();
+  const [nearest, setNearest] = useState();
   useEffect(() => {
-    api('GET', `/api/v1/alarms/${id}`).then(setDetail, () => onClose());
+    api('GET', `/api/v1/alarms/${id}`).then((d) => {
+      setDetail(d);
+      if (isPlatform(d.alarm)) return;
+      api('GET', `/api/v1/enterprises/${d.alarm.enterprise}/devices/${d.alarm.device}`).then(setDevice, () => {});
+      api('GET', `/api/v1/alarms/${id}/nearest-resources?limit=3`).then(setNearest, () => {});
+    }, () => onClose());
   }, [id]);
   if (!detail) return null;
   const a = detail.alarm;
@@ -316,8 +351,11 @@ function AlarmDetail({ t, lang, catalog, id, onClose }) {
     <div>
       <span class=${`chip l${a.level}`}>${t.level[a.level]}</span>
       <span class=${`state ${a.state}`}> ${t.states[a.state]}</span>
+      <${MediaLinks} t=${t} alarm=${a} device=${device} />
       <div class="muted">${a.enterprise} / ${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`} onClick=${onClose}>${a.device}</a>`} · ${alarmDetail(a, catalog, lang)}</div>
     </div>
+    ${nearest && html`<${NearestResources} t=${t} lang=${lang} catalog=${catalog} nearest=${nearest} />`}
+    ${nearest && html`<h4>${t.history}</h4>`}
     <table class="hist" data-testid="history">
       <tbody>
         ${detail.history.map(
@@ -336,12 +374,47 @@ function AlarmDetail({ t, lang, catalog, id, onClose }) {
   <//>`;
 }
 
+// The nearest emergency resources the alarm needs (GET /alarms/{id}/nearest-resources): per need,
+// nearest first, with the distance and whom to call.
+function NearestResources({ t, lang, catalog, nearest }) {
+  const needWords = (n) => [...n.specialities.map((x) => resourceWord(catalog, 'specialities', x, lang)), ...n.items.map((x) => resourceWord(catalog, 'items', x, lang))].join(t.listSep);
+  return html`<div class="nearest" data-testid="nearest">
+    <h4>${t.nearest}${nearest.position ? html` <span class="muted">${t.positionFrom[nearest.position.from]}</span>` : null}</h4>
+    ${!nearest.position
+      ? html`<div class="muted">${t.noAlarmPosition}</div>`
+      : nearest.needs.length === 0
+        ? html`<div class="muted">${t.noNeeds}</div>`
+        : html`<table class="hist">
+          <thead><tr><th>${t.need}</th><th>${t.resourceName}</th><th>${t.distance}</th><th>${t.contact}</th></tr></thead>
+          <tbody>
+            ${nearest.needs.map((n) =>
+              n.resources.length === 0
+                ? html`<tr data-need=${n.kind}><td>${resourceWord(catalog, 'kinds', n.kind, lang)}<div class="muted">${needWords(n)}</div></td><td colspan="3" class="muted">${t.noneRegistered}</td></tr>`
+                : n.resources.map(
+                    (r, i) => html`<tr data-need=${n.kind} data-resource=${r.id}>
+                      <td>${i === 0 ? html`${resourceWord(catalog, 'kinds', n.kind, lang)}<div class="muted">${needWords(n)}</div>` : null}</td>
+                      <td>${r.name}${r.matched.length ? html`<div class="muted">${r.matched.map((m) => (n.items.includes(m) ? itemSummary(catalog, r, m, lang) : resourceWord(catalog, 'specialities', m, lang))).join(t.listSep)}</div>` : null}</td>
+                      <td class="km" data-km=${r.distanceKm}>${fmtKm(t, r.distanceKm)}</td>
+                      <td>${r.contact}${r.phone ? html` <span class="phone">${r.phone}</span>` : null}</td>
+                    </tr>`,
+                  ),
+            )}
+          </tbody>
+        </table>`}
+  </div>`;
+}
+/** "防毒面具 200 个": an item a need asked for, with what is in stock. */
+function itemSummary(catalog, r, kind, lang) {
+  const it = r.items.find((x) => x.kind === kind);
+  return it ? `${itemWord(catalog, it, lang)} ${it.quantity}${it.unit ? ' ' + it.unit : ''}` : resourceWord(catalog, 'items', kind, lang);
+}
+
 // ---- alarm list ----
 // ISA-101 high-performance HMI: colour is kept for what needs attention. An active alarm nobody signed
 // for carries its level's colour across the row and flashes; once signed for, the row is neutral and
 // the level lives on in its badge; cleared alarms fade (an outline while one still wants a signature),
 // closed ones most. A row new or more severe since the operator last looked carries a NEW tag until seen.
-function AlarmList({ t, lang, catalog, user, alarms, lookup, filter, setFilter, onAction, onDetail, compact, enterprises, seen, onSeen }) {
+function AlarmList({ t, lang, catalog, user, alarms, lookup, filter, setFilter, onAction, onDetail, compact, enterprises, seen, onSeen, deviceInfo }) {
   const list = sortAlarms(
     alarms.filter((a) => (filter.open ? OPEN_STATES.includes(a.state) : true) && (!filter.level || a.level === filter.level) && (!filter.enterprise || a.enterprise === filter.enterprise)),
   );
@@ -378,7 +451,8 @@ function AlarmList({ t, lang, catalog, user, alarms, lookup, filter, setFilter, 
         ${depth > 0 ? html`<span class="sub" aria-hidden="true">${icon.consequence()}</span>` : null}
         <div>${fresh ? html`<span class="tag-new">${t.newTag}</span>` : null}${fmtShort(a.raisedAt)}</div><div class="msg">${new Date(a.raisedAt).toLocaleDateString()}</div>
       </td>
-      <td>${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`}>${a.device}</a>`}<div class="msg">${a.enterprise}${a.hazardSource ? ' · ' + a.hazardSource : ''}</div></td>
+      <td>${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`}>${a.device}</a>`}<div class="msg">${a.enterprise}${a.hazardSource ? ' · ' + a.hazardSource : ''}</div>
+        <${MediaLinks} t=${t} alarm=${a} device=${deviceInfo?.get(`${a.enterprise}/${a.device}`)} /></td>
       <td><span class=${`chip lvl l${a.level}`} title=${t.level[a.level]}>${a.level} ${t.levelShort[a.level]}</span>${conditionTitle(catalog, a.condition, lang)}
         ${a.parentId ? html`<div class="cause" data-testid="caused-by">${causeLine(a)}</div>` : null}
         <div class="msg">${alarmDetail(a, catalog, lang)}</div></td>
@@ -512,6 +586,7 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, lookup, se
       <h2>${device.name || device.id}</h2>
       <span class="muted">${enterprise} / ${device.id} · ${(lang === 'zh' ? spec?.zh : spec?.title) ?? device.class}${device.hazardSource ? ' · ' + t.source + ' ' + device.hazardSource : ''}</span>
       <span class="grow" style="flex:1"></span>
+      ${safeUrl(device.meta?.streamUrl) && html`<a class="media" href=${safeUrl(device.meta.streamUrl)} target="_blank" rel="noopener noreferrer" data-testid="device-video">${icon.video()} ${t.liveVideo}</a>`}
       <span class=${`badge ${device.online ? 'ok' : 'bad'}`} title=${device.presence?.reason ? t.presence.reason[device.presence.reason] : ''}>${device.online ? t.online : t.offline}</span>
       <span class="muted" data-testid="presence">${t.presence.mode[device.presence.mode]} · ${t.presence.lastHeard} ${device.presence.lastHeardAt ? fmtTime(device.presence.lastHeardAt) : t.presence.never} · ${t.presence.nextDue} ${fmtTime(device.presence.nextExpectedAt)}</span>
       <span class=${`badge ${windows.length ? 'warn' : ''}`} data-testid="maintenance-state">${windows.length ? `${t.inMaintenance} ${t.until} ${fmtTime(windows[0].until)}` : t.notInMaintenance}</span>
@@ -547,7 +622,7 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, lookup, se
       ${chart ? html`<${Chart} t=${t} series=${chart.series} limits=${limits} rules=${rules} from=${chart.from} to=${chart.to} names=${Object.fromEntries(Object.entries(spec?.metrics ?? {}).map(([m, ms]) => [m, lang === 'zh' ? ms.zh : m]))} />` : '…'}
     </div></div>
     <div class="panel wide"><header><h2>${t.alarms}</h2></header><div class="body">
-      <${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${mine} lookup=${lookup} filter=${{ open: false, level: null }} setFilter=${() => {}} onAction=${onAction} onDetail=${onDetail} compact=${true} seen=${seen} onSeen=${onSeen} />
+      <${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${mine} lookup=${lookup} filter=${{ open: false, level: null }} setFilter=${() => {}} onAction=${onAction} onDetail=${onDetail} compact=${true} seen=${seen} onSeen=${onSeen} deviceInfo=${new Map([[`${enterprise}/${id}`, device]])} />
     </div></div>
     ${form &&
     html`<${Dialog} title=${t.startMaintenance} onCancel=${() => setForm(null)}>
@@ -582,6 +657,15 @@ function App() {
   const [latestTick, setLatestTick] = useState(0);
   const [now, setNow] = useState(Date.now());
   const [source, setSource] = useState(null);
+  // The geographic map (issue 17): devices and emergency resources, layers, what was picked on it.
+  const [devices, setDevices] = useState([]);
+  const [resources, setResources] = useState([]);
+  const [view, setViewState] = useState(() => localStorage.getItem('hw.view'));
+  const [layers, setLayersState] = useState(loadLayers);
+  const [picked, setPicked] = useState(null);
+  const [importing, setImporting] = useState(false);
+  const setView = (v) => (localStorage.setItem('hw.view', v), setViewState(v));
+  const setLayers = (l) => (localStorage.setItem('hw.layers', JSON.stringify(l)), setLayersState(l));
   const [seen, markSeen] = useSeen(user, alarms);
   const hash = useHash();
   const overviewTimer = useRef();
@@ -595,6 +679,8 @@ function App() {
     return () => (window.removeEventListener('hw-signed-out', out), clearInterval(clock));
   }, []);
 
+  const refreshDevices = useCallback(() => api('GET', '/api/v1/devices').then(setDevices, () => {}), []);
+  const refreshResources = useCallback(() => api('GET', '/api/v1/resources').then(setResources, () => {}), []);
   const refreshOverview = useCallback(() => {
     clearTimeout(overviewTimer.current);
     overviewTimer.current = setTimeout(() => api('GET', '/api/v1/overview').then(setOverview, () => {}), 150);
@@ -622,11 +708,17 @@ function App() {
     });
     es.addEventListener('latest', () => setLatestTick((n) => n + 1));
     const periodic = setInterval(refreshOverview, 10_000);
-    return () => (es.close(), clearInterval(periodic));
+    // Devices (for the map and the camera links) and emergency resources change seldom.
+    refreshDevices();
+    refreshResources();
+    const slow = setInterval(refreshDevices, 60_000);
+    const slower = setInterval(refreshResources, 300_000);
+    return () => (es.close(), clearInterval(periodic), clearInterval(slow), clearInterval(slower));
   }, [user]);
 
   // Keep sounding while a level-1/2 alarm waits for a signature (until acknowledged, or muted).
   const alarmList = useMemo(() => [...alarms.values()], [alarms]);
+  const deviceInfo = useMemo(() => new Map(devices.map((d) => [`${d.enterprise}/${d.id}`, d])), [devices]);
   const pending = alarmList.filter((a) => needsSound(a) && !signedWithCause(a, alarms));
   useEffect(() => {
     window.__hwMuted = muted;
@@ -650,6 +742,19 @@ function App() {
         alert(err.message);
       }
     } else setDialog({ kind, alarm });
+  };
+
+  // The geographic map first once anything has coordinates, unless the operator chose the plan.
+  const shownView = view ?? (anyPositions(overview) ? 'map' : 'plan');
+  const pickOnMap = (p) => {
+    setPicked(null);
+    setSource(null);
+    if (p.type === 'source') setSource(overview?.sources.find((s) => `${s.enterprise}/${s.id}` === p.key) ?? null);
+    else if (p.type === 'device') location.hash = `#/device/${p.key}`;
+    else if (p.type === 'enterprise') {
+      setPicked({ type: 'enterprise', id: p.key });
+      setFilter({ ...filter, enterprise: p.key });
+    } else if (p.type === 'resource') setPicked({ type: 'resource', id: p.key });
   };
 
   if (user === undefined) return null;
@@ -683,21 +788,35 @@ function App() {
       : html`<div class="main">
           <div class="panel">
             <header><h2>${t.overview}</h2><span style="flex:1"></span>
+              <button class=${shownView === 'map' ? 'on' : ''} onClick=${() => setView('map')} data-testid="view-map">${t.mapView}</button>
+              <button class=${shownView === 'plan' ? 'on' : ''} onClick=${() => setView('plan')} data-testid="view-plan">${t.planView}</button>
+              <span class="muted">|</span>
               <button class=${mode === 'live' ? 'on' : ''} onClick=${() => setMode('live')} data-testid="mode-live">${t.liveMap}</button>
               <button class=${mode === 'risk' ? 'on' : ''} onClick=${() => setMode('risk')} data-testid="mode-risk">${t.riskMap}</button>
+              ${can(user, catalog, 'resource.write') && html`<button onClick=${() => setImporting(true)} data-testid="import-resources" title=${t.importHint}>${icon.upload()} ${t.importResources}</button>`}
             </header>
-            <div class="body"><${SiteMap} t=${t} overview=${overview} mode=${mode} onSource=${setSource} />
+            <div class="body">
+              ${shownView === 'map'
+                ? html`<${LayerToggles} t=${t} lang=${lang} catalog=${catalog} layers=${layers} setLayers=${setLayers} counts=${layerCounts(overview, devices, resources)} />
+                    ${catalog && overview ? html`<${GeoMap} t=${t} lang=${lang} overview=${overview} devices=${devices} resources=${resources} alarms=${alarmList} mode=${mode} layers=${layers} tiles=${catalog.map} onPick=${pickOnMap} onCluster=${(leaves) => setPicked({ type: 'cluster', leaves })} />` : html`<div class="hw-map muted">…</div>`}
+                    ${overview && !anyPositions(overview) ? html`<div class="muted" data-testid="no-positions">${t.noPositions}</div>` : null}
+                    <${Legend} t=${t} mode=${mode} />`
+                : html`<${SiteMap} t=${t} overview=${overview} mode=${mode} onSource=${setSource} />`}
               ${source && html`<${SourcePanel} t=${t} source=${source} onClose=${() => setSource(null)} />`}
+              ${picked?.type === 'enterprise' && overview && html`<${EnterprisePanel} t=${t} overview=${overview} id=${picked.id} onSource=${(s) => (setPicked(null), setSource(s))} onClose=${() => setPicked(null)} />`}
+              ${picked?.type === 'resource' && html`<${ResourcePanel} t=${t} lang=${lang} catalog=${catalog} resource=${resources.find((r) => r.id === picked.id)} enterprises=${overview?.enterprises} onClose=${() => setPicked(null)} />`}
+              ${picked?.type === 'cluster' && html`<${ClusterPanel} t=${t} lang=${lang} catalog=${catalog} leaves=${picked.leaves} onPick=${pickOnMap} onClose=${() => setPicked(null)} />`}
               ${overview && html`<${EnterpriseTable} t=${t} overview=${overview} onPick=${(id) => setFilter({ ...filter, enterprise: filter.enterprise === id ? null : id })} />`}
             </div>
           </div>
           <div class="panel">
             <header><h2>${t.alarms}</h2><span class="muted">${pending.length ? `${t.newAlarm}: ${pending.length}` : ''}</span></header>
-            <div class="body"><${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${alarmList} lookup=${alarms} filter=${filter} setFilter=${setFilter} onAction=${onAction} onDetail=${setDetail} enterprises=${overview?.enterprises} seen=${seen} onSeen=${markSeen} /></div>
+            <div class="body"><${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${alarmList} lookup=${alarms} filter=${filter} setFilter=${setFilter} onAction=${onAction} onDetail=${setDetail} enterprises=${overview?.enterprises} seen=${seen} onSeen=${markSeen} deviceInfo=${deviceInfo} /></div>
           </div>
         </div>`}
     ${dialog && html`<${ActionDialog} t=${t} kind=${dialog.kind} alarm=${dialog.alarm} onCancel=${() => setDialog(null)} onDone=${() => (setDialog(null), refreshOverview())} />`}
     ${detail && html`<${AlarmDetail} t=${t} lang=${lang} catalog=${catalog} id=${detail} onClose=${() => setDetail(null)} />`}
+    ${importing && html`<${ImportDialog} t=${t} onClose=${() => setImporting(false)} onDone=${refreshResources} />`}
   </div>`;
 }
 
@@ -728,6 +847,119 @@ function SourcePanel({ t, source, onClose }) {
       (d) => html`<div><a href=${`#/device/${d.enterprise}/${d.id}`}>${d.name || d.id}</a> <span class="muted">${d.class}</span> <span class=${`badge ${d.online ? 'ok' : 'bad'}`}>${d.online ? t.online : t.offline}</span>${d.maintenance ? html` <span class="badge warn">${t.inMaintenance}</span>` : null}</div>`,
     )}</div>
   </div>`;
+}
+
+// ---- the geographic map's panels (issue 17) ----
+function loadLayers() {
+  try {
+    const saved = JSON.parse(localStorage.getItem('hw.layers') ?? 'null');
+    if (saved && typeof saved === 'object') return Object.fromEntries(LAYERS.map((k) => [k, saved[k] !== false]));
+  } catch {}
+  return Object.fromEntries(LAYERS.map((k) => [k, true]));
+}
+
+const hasPos = (o) => typeof o?.lat === 'number' && typeof o?.lon === 'number';
+function layerCounts(overview, devices, resources) {
+  const counts = { enterprises: overview?.enterprises.filter(hasPos).length ?? 0, sources: overview?.sources.filter(hasPos).length ?? 0, devices: devices.filter((d) => d.revokedAt === null && hasPos(d.meta)).length };
+  for (const k of RESOURCE_KINDS) counts[k] = 0;
+  for (const r of resources) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
+  return counts;
+}
+
+/** Layers that switch on and off, each with its glyph and how many it holds. */
+function LayerToggles({ t, lang, catalog, layers, setLayers, counts }) {
+  const glyph = (k) => (k === 'enterprises' ? icon.factory() : k === 'sources' ? html`<i class="lg-src"></i>` : k === 'devices' ? html`<i class="lg-dev"></i>` : icon.resource[k]());
+  const name = (k) => t.layer[k] ?? resourceWord(catalog, 'kinds', k, lang);
+  return html`<div class="layers" data-testid="layers">
+    <span class="muted">${t.layersTitle}</span>
+    ${LAYERS.map(
+      (k) => html`<label class=${layers[k] ? 'on' : ''} data-layer=${k}>
+        <input type="checkbox" checked=${!!layers[k]} onChange=${(e) => setLayers({ ...layers, [k]: e.target.checked })} />${glyph(k)} ${name(k)} <span class="muted">${counts[k] ?? 0}</span>
+      </label>`,
+    )}
+  </div>`;
+}
+
+function PanelHead({ t, title, sub, onClose }) {
+  return html`<header><h2>${title}</h2><span class="muted">${sub}</span><span style="flex:1"></span><button class="icon-only" onClick=${onClose} aria-label=${t.closePanel} title=${t.closePanel}>${icon.close()}</button></header>`;
+}
+
+function EnterprisePanel({ t, overview, id, onSource, onClose }) {
+  const e = overview.enterprises.find((x) => x.id === id);
+  if (!e) return null;
+  const sources = overview.sources.filter((s) => s.enterprise === id);
+  return html`<div class="panel" style="margin-top:8px" data-testid="enterprise-panel">
+    <${PanelHead} t=${t} title=${e.name} sub=${`${t.devices} ${e.devicesOnline}/${e.devices} ${t.online}`} onClose=${onClose} />
+    <div class="body">
+      <div>${[1, 2, 3, 4].map((l) => html`<span class=${`chip l${l} ${e.counts[l] ? '' : 'zero'}`} style="margin-right:4px">${t.levelShort[l]} ${e.counts[l]}</span>`)}</div>
+      ${sources.map((s) => html`<div><a href="#/" onClick=${(ev) => (ev.preventDefault(), onSource(s))}>${s.name}</a> <span class="muted">${t.grade(s.grade)} · ${t.risk[s.riskColour]}</span></div>`)}
+    </div>
+  </div>`;
+}
+
+function ResourcePanel({ t, lang, catalog, resource: r, enterprises, onClose }) {
+  if (!r) return null;
+  const owner = r.enterprise ? (enterprises?.find((e) => e.id === r.enterprise)?.name ?? r.enterprise) : r.jurisdiction;
+  const rows = [
+    [t.owner, owner],
+    [t.contact, [r.contact, r.phone].filter(Boolean).join(' ')],
+    [t.address, r.address],
+    [t.specialities, r.specialities.map((x) => resourceWord(catalog, 'specialities', x, lang)).join(t.listSep)],
+    [t.people, r.people !== null ? `${r.people} ${t.persons}` : ''],
+    [t.capacity, r.capacity !== null ? `${r.capacity} ${t.persons}` : ''],
+    [t.items, r.items.map((it) => `${itemWord(catalog, it, lang)} ${it.quantity}${it.unit ? ' ' + it.unit : ''}`).join(t.listSep)],
+    [t.position, `${r.lat.toFixed(5)}, ${r.lon.toFixed(5)}`],
+    [t.note, r.note],
+  ].filter(([, v]) => v);
+  return html`<div class="panel" style="margin-top:8px" data-testid="resource-panel" data-resource=${r.id}>
+    <${PanelHead} t=${t} title=${r.name} sub=${resourceWord(catalog, 'kinds', r.kind, lang)} onClose=${onClose} />
+    <div class="body"><table class="hist"><tbody>${rows.map(([k, v]) => html`<tr><td class="muted">${k}</td><td>${v}</td></tr>`)}</tbody></table></div>
+  </div>`;
+}
+
+/** Points at one place (a cluster that no zoom splits): listed, each opens as a click on it would. */
+function ClusterPanel({ t, lang, catalog, leaves, onPick, onClose }) {
+  const what = (p) => (p.type === 'resource' ? resourceWord(catalog, 'kinds', p.kind, lang) : t.layer[p.type === 'source' ? 'sources' : p.type === 'device' ? 'devices' : 'enterprises']);
+  return html`<div class="panel" style="margin-top:8px" data-testid="cluster-panel">
+    <${PanelHead} t=${t} title=${t.atOnePlace} sub=${String(leaves.length)} onClose=${onClose} />
+    <div class="body">${leaves.map((p) => html`<div><a href="#/" onClick=${(e) => (e.preventDefault(), onPick(p))}>${p.name}</a> <span class="muted">${what(p)}</span></div>`)}</div>
+  </div>`;
+}
+
+/** The bureau's register as a CSV or Excel file: all or nothing; every wrong cell listed. */
+function ImportDialog({ t, onClose, onDone }) {
+  const [result, setResult] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const send = async (e) => {
+    const file = e.target.files?.[0];
+    if (!file) return;
+    setBusy(true);
+    const xlsx = /\.xlsx$/i.test(file.name);
+    try {
+      const res = await fetch('/api/v1/resources/import', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': xlsx ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv' },
+        body: await file.arrayBuffer(),
+      });
+      const body = await res.json();
+      setResult({ ok: res.ok, body });
+      if (res.ok) onDone();
+    } catch (err) {
+      setResult({ ok: false, body: { message: err.message, errors: [] } });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<${Dialog} title=${t.importResources} onCancel=${onClose}>
+    <div class="muted">${t.importHint}</div>
+    <input type="file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" onChange=${send} disabled=${busy} data-testid="import-file" />
+    ${result?.ok && html`<div data-testid="import-done">${t.importDone(result.body.imported, result.body.created, result.body.updated)}</div>`}
+    ${result && !result.ok && html`<div class="error" role="alert" data-testid="import-errors">${result.body.errorCount ? t.importErrors(result.body.errorCount) : result.body.message}</div>
+      ${result.body.errors?.length ? html`<table class="hist"><thead><tr><th>${t.row}</th><th>${t.column}</th><th>${t.value}</th><th></th></tr></thead>
+        <tbody>${result.body.errors.map((er) => html`<tr><td>${er.row}</td><td>${er.column ?? ''}</td><td>${er.value ?? ''}</td><td>${er.message}</td></tr>`)}</tbody></table>` : null}`}
+    <div class="row"><button onClick=${onClose}>${t.back}</button></div>
+  <//>`;
 }
 
 render(html`<${App} />`, document.getElementById('app'));
