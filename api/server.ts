@@ -17,6 +17,7 @@ import type { ApiContext } from './context.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { plantRoutes } from './routes/plant.ts';
 import { qualityRoutes } from './routes/quality.ts';
+import { demoRoutes } from './routes/demo.ts';
 import { resourceRoutes } from './routes/resources.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { streamRoutes, type Streamer } from './routes/stream.ts';
@@ -161,6 +162,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   plantRoutes(app, ctx);
   alarmRoutes(app, ctx);
   qualityRoutes(app, ctx);
+  demoRoutes(app, ctx);
   resourceRoutes(app, ctx);
   const streamer = streamRoutes(app, ctx, { pollMs: options.streamPollMs });
 

@@ -45,7 +45,7 @@ describe('hazwatch simulate', () => {
     expect(out.text()).toMatch(/rejected {4}0/); // nobody runs ingest here: the broker itself refused nothing
     const doc = JSON.parse(readFileSync(expected, 'utf8'));
     expect(doc).toMatchObject({ scenario: 'demo', speed: 120, exhaustive: true });
-    expect(doc.alarms).toHaveLength(21);
+    expect(doc.alarms).toHaveLength(22);
     expect(doc.alarms[0]).toEqual(
       expect.objectContaining({ enterprise: 'demo-chem', condition: expect.stringMatching(/^HW_ALM_/), level: expect.any(Number), deadline: expect.any(Number), deadlineIso: expect.any(String) }),
     );
