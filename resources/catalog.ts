@@ -99,6 +99,8 @@ const GAS_LEAK: Need[] = [
 ];
 const TOXIC_LEAK: Need[] = [
   { kind: 'rescue_team', specialities: ['hazmat'] },
+  // Poisoned people are a medical matter as much as a chemical one.
+  { kind: 'rescue_team', specialities: ['medical'] },
   { kind: 'fire_station' },
   { kind: 'warehouse', items: ['gas_mask', 'scba', 'protective_suit', 'absorbent', 'neutraliser', 'decon_kit'] },
   { kind: 'equipment', items: ['scba', 'protective_suit', 'decon_kit', 'gas_detector'] },
