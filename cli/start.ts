@@ -13,10 +13,14 @@ import { openRegistry } from '../registry/registry.ts';
 import { startSparkplug } from '../sparkplug/service.ts';
 import { startVendor } from '../vendor/service.ts';
 import { startNorthbound } from '../northbound/service.ts';
+import { startProvinceSim, type ProvinceSim } from '../simulators/province.ts';
 import { startRules } from '../rules/service.ts';
 import { loopRuns, recordExpected, startRun } from '../simulators/run.ts';
 
 const DEMO_SCENARIO = fileURLToPath(new URL('../simulators/scenarios/demo.yaml', import.meta.url));
+const DEMO_PROVINCE_MAP = fileURLToPath(new URL('../northbound/examples/demo-province.yaml', import.meta.url));
+/** From the 4th minute of each demo run of 10, for one minute: while the scenario's alarms come. */
+const DEMO_PROVINCE_OUTAGE = { afterMs: 4 * 60_000, forMs: 60_000, everyMs: 10 * 60_000 };
 
 export const startCommand: Command = {
   name: 'start',
@@ -64,8 +68,17 @@ export const startCommand: Command = {
       if (config.sparkplug.maps.length) services.push(await startSparkplug({ config: await serviceConfig('sparkplug'), log, metrics, registry }));
       // Installed devices' own JSON on their own topics, when vendor maps say what it means.
       if (config.vendor.maps.length) services.push(await startVendor({ config: await serviceConfig('vendor'), log, metrics, registry }));
-      // Reporting upward to the provincial (or park) platform, when a northbound map says how.
+      // Reporting upward to the provincial (or park) platform, when a northbound map says how; the demo
+      // reports to a simulated one, down one minute in ten, to show the backlog and its catching up.
+      let province: ProvinceSim | undefined;
       if (config.northbound.map) services.push(await startNorthbound({ config: await serviceConfig('northbound'), log, metrics, registry }));
+      else if (flags.demo) {
+        province = await startProvinceSim({ outage: DEMO_PROVINCE_OUTAGE });
+        services.push({ name: 'province', close: () => province!.close() });
+        const nbConfig = await serviceConfig('northbound');
+        const northbound = { ...nbConfig.northbound, map: DEMO_PROVINCE_MAP, readingIntervalSeconds: 10 };
+        services.push(await startNorthbound({ config: { ...nbConfig, northbound }, log, metrics, registry, env: { ...process.env, HW_DEMO_PROVINCE_URL: province.url } }));
+      }
       const apiConfig = await serviceConfig('api');
       const api = await startApi({
         config: apiConfig,
@@ -92,6 +105,7 @@ export const startCommand: Command = {
         out.write(`  simulators   ${loop.current.devices.length} devices, scenario ${scenario}, repeated until stopped\n`);
         if (expected) out.write(`  expected     ${expected.count} alarms per run, listed in ${expected.file}\n`);
         if (config.api.demoLogin || flags.demo) out.write('  demo login   demo / hazwatch-demo\n');
+        if (province) out.write(`  province     ${province.url}/status  (simulated provincial platform, down 1 min in 10)\n`);
       }
       out.write(`  InfluxDB     ${database.note}\n`);
       out.write('Press Ctrl-C to stop.\n\n');

@@ -55,16 +55,18 @@ export interface NorthboundDeps {
   log: Logger;
   metrics: MetricsRegistry;
   registry: Registry;
+  /** Where the map's ${NAME} references are looked up (default the process environment). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const HOUR = 3600_000;
 /** Alarm changes remembered this long to drop the rules outbox's re-deliveries. */
 const SEEN_KEEP_MS = 7 * 24 * HOUR;
 
-export async function startNorthbound({ config, log: parentLog, metrics, registry }: NorthboundDeps): Promise<NorthboundService> {
+export async function startNorthbound({ config, log: parentLog, metrics, registry, env }: NorthboundDeps): Promise<NorthboundService> {
   const cfg = config.northbound;
   if (!cfg.map) throw new HazwatchError('HW_ERR_CONFIG', 'northbound.map: no map file given: name the northbound map of the upper platform (--map <file>)');
-  const map = loadNorthboundMap(cfg.map);
+  const map = loadNorthboundMap(cfg.map, env ?? process.env);
   const instance = cfg.instance ?? map.name;
   const log = parentLog.child({ component: 'northbound', instance });
   const spoolPath = cfg.spool.path ?? dataPath(config, `northbound-${instance}.db`);

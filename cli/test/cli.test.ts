@@ -224,6 +224,16 @@ describe('hazwatch command line', () => {
       return stored > 0;
     }, 20_000, 500);
     expect(stored).toBeGreaterThan(0);
+    // The demo reports upward to its simulated provincial platform: base data and readings arrive there.
+    const provinceUrl = /province +(\S+)/.exec(start.output.out)?.[1];
+    expect(provinceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/province\/status$/);
+    let province: { received: number; byPath: Record<string, { count: number }> } = { received: 0, byPath: {} };
+    await waitFor(async () => {
+      province = await (await fetch(provinceUrl!)).json();
+      const paths = Object.keys(province.byPath);
+      return paths.some((p) => p.endsWith('/base/enterprise')) && paths.some((p) => p.endsWith('/base/equipment')) && paths.some((p) => p.endsWith('/realtime'));
+    }, 40_000, 1000);
+    expect(province.byPath[Object.keys(province.byPath).find((p) => p.endsWith('/base/equipment'))!].count).toBeGreaterThanOrEqual(13);
     start.child.kill('SIGINT');
     expect(await start.exited).toBe(0);
     await drop();
