@@ -28,6 +28,8 @@ export const PERMISSIONS = {
   'account.read': ['administrator'],
   'account.write': ['administrator'],
   'audit.read': ['supervisor', 'administrator', 'enterprise'],
+  // The platform's own processes (ingest's spool, reporting upward): the monitoring room's, not an enterprise's.
+  'platform.read': ['operator', 'supervisor', 'administrator'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

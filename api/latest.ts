@@ -4,6 +4,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { channelFilter, interpretEvent, interpretTelemetry, parseTopic } from '../contract/index.ts';
+import { PLATFORM_TOPIC_PREFIX } from '../contract/topics.ts';
 import { judgePresence, presencePolicy, type Presence, type PresenceDevice } from '../contract/presence.ts';
 import { counter } from '../core/metrics.ts';
 import type { Logger } from '../core/log.ts';
@@ -45,6 +46,15 @@ export interface LatestStore {
   onUpdate(listener: (latest: DeviceLatest) => void): () => void;
   /** Applies one MQTT message; exported for tests and for feeding without a broker. */
   apply(topic: string, payload: Buffer, receivedAt?: number): void;
+  /** The retained states the platform's processes publish on hw/platform/<service>/<instance> (ingest's spool, northbound's backlog). */
+  platform(): PlatformState[];
+}
+
+export interface PlatformState {
+  service: string;
+  instance: string;
+  state: unknown;
+  receivedAt: number;
 }
 
 export function createLatestStore(options: {
@@ -57,6 +67,7 @@ export function createLatestStore(options: {
   const now = options.now ?? Date.now;
   const startedAt = now();
   const latest = new Map<string, DeviceLatest>();
+  const platform = new Map<string, PlatformState>();
   const listeners = new Set<(l: DeviceLatest) => void>();
   const messages = options.metrics ? counter(options.metrics, 'hazwatch_api_device_messages_total', 'Device messages seen by the API for its latest values', ['channel', 'outcome']) : undefined;
   const entry = (enterprise: string, device: string): DeviceLatest => {
@@ -81,7 +92,24 @@ export function createLatestStore(options: {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    platform: () => [...platform.values()].sort((a, b) => `${a.service}/${a.instance}`.localeCompare(`${b.service}/${b.instance}`)),
     apply(topic, payload, receivedAt = now()) {
+      if (topic.startsWith(`${PLATFORM_TOPIC_PREFIX}/`)) {
+        const [service, instance, ...rest] = topic.slice(PLATFORM_TOPIC_PREFIX.length + 1).split('/');
+        if (!service || !instance || rest.length) return;
+        // An empty retained message takes a stopped process's state away.
+        if (payload.length === 0) platform.delete(`${service}/${instance}`);
+        else {
+          let state: unknown;
+          try {
+            state = JSON.parse(payload.toString('utf8'));
+          } catch {
+            state = payload.toString('utf8').slice(0, 200);
+          }
+          platform.set(`${service}/${instance}`, { service, instance, state, receivedAt });
+        }
+        return;
+      }
       const parsed = parseTopic(topic);
       if (!parsed) return;
       const device = options.devices.get(parsed.enterprise, parsed.device);
@@ -158,7 +186,7 @@ export function subscribeLatest(store: LatestStore, options: { url: string; user
     // Every API instance needs every value: no shared subscription. QoS 0: a missed value is
     // replaced by the next one; the record of every reading is ingest's job.
     client.subscribe(
-      [channelFilter('telemetry'), channelFilter('event'), channelFilter('status')],
+      [channelFilter('telemetry'), channelFilter('event'), channelFilter('status'), `${PLATFORM_TOPIC_PREFIX}/+/+`],
       { qos: 0 },
       (err) => {
         if (err) options.log.error({ err }, 'latest values: subscribe failed');

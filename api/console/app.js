@@ -6,6 +6,7 @@ import htm from 'htm';
 import { alarmDetail, initialLang, saveLang, texts, LANGS } from './i18n.js';
 import * as icon from './icons.js';
 import { anyPositions, GeoMap, LAYERS, RESOURCE_KINDS } from './map.js';
+import { QualityPage } from './quality.js';
 
 const html = htm.bind(h);
 // The one map: its colours (map.js has the same), the plan or the geographic map (issue 17).
@@ -778,12 +779,15 @@ function App() {
       <span class="grow"></span>
       <span class=${`conn ${connected ? '' : 'closed'}`}>${icon.dot()} ${connected ? t.connection.open : t.connection.closed}</span>
       <span class="clock">${new Date(now).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false })}</span>
+      <a class="button" href="#/quality" data-testid="quality-link">${t.qualityLink}</a>
       <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute} data-testid="mute">${muted ? icon.bellOff() : icon.bell()} ${muted ? t.unmute : t.mute}</button>
       ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} data-lang=${l} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
       <span class="muted">${user.displayName || user.username}</span>
       <button onClick=${signOut}>${t.signOut}</button>
     </div>
-    ${deviceRoute
+    ${hash === '#/quality'
+      ? html`<${QualityPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} />`
+      : deviceRoute
       ? html`<${DevicePage} t=${t} lang=${lang} catalog=${catalog} user=${user} enterprise=${deviceRoute[1]} id=${deviceRoute[2]} alarms=${alarmList} lookup=${alarms} seen=${seen} onSeen=${markSeen} latestTick=${latestTick} onAction=${onAction} onDetail=${setDetail} />`
       : html`<div class="main">
           <div class="panel">

@@ -399,6 +399,15 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     return ctx.registry.devices(scopeFilter(user, req.query.enterprise)).filter((d) => d.revokedAt === null).map(latestView);
   });
 
+  app.get(
+    '/api/v1/platform',
+    { schema: { tags: ['values'], summary: "The platform's own processes as they last said: ingest's spool, the northbound forwarder's connection and backlog", response: { 200: z.array(z.object({ service: z.string(), instance: z.string(), state: z.unknown(), receivedAt: z.number() })), ...errorResponses } }, preHandler: auth },
+    async (req) => {
+      require(req, 'platform.read');
+      return ctx.latest.platform();
+    },
+  );
+
   app.get('/api/v1/enterprises/:enterprise/devices/:device/latest', { schema: { tags: ['values'], summary: 'Latest values of one device', params: DeviceParams, response: { 200: DeviceLatest, ...errorResponses } }, preHandler: auth }, async (req) =>
     latestView(loadDevice(req, req.params.enterprise, req.params.device, 'read')),
   );

@@ -181,3 +181,23 @@ describe('ops server for the other processes', () => {
     }
   });
 });
+
+describe('the platform\'s own processes', () => {
+  test('the API shows what the platform\'s processes last said on hw/platform (here a northbound forwarder), to the monitoring room only', async () => {
+    // A forwarder's state, published retained as northbound/service.ts does.
+    const svc = await mqtt.connectAsync(broker.url, { ...broker.service, clientId: `${broker.service.clientId}:platform`, reconnectPeriod: 0 });
+    await svc.publishAsync('hw/platform/northbound/example-province', JSON.stringify({ instance: 'example-province', connected: false, backlog: { rows: 42, oldestAgeS: 61 } }), { qos: 1, retain: true });
+    await waitFor(async () => {
+      const list = (await (await fetch(`${api.url}/api/v1/platform`, { headers: auth })).json()) as { service: string; instance: string; state: { backlog?: { rows: number } } }[];
+      return list.some((p) => p.service === 'northbound' && p.instance === 'example-province' && p.state.backlog?.rows === 42);
+    }, 10_000);
+    await svc.publishAsync('hw/platform/northbound/example-province', '', { qos: 1, retain: true });
+    await waitFor(async () => !((await (await fetch(`${api.url}/api/v1/platform`, { headers: auth })).json()) as { service: string }[]).some((p) => p.service === 'northbound'), 10_000);
+    await svc.endAsync();
+    // An enterprise user does not see the platform's internals.
+    const created = await fetch(`${api.url}/api/v1/accounts`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'acme-viewer', password: 'acme-viewer-password-1', role: 'enterprise', enterprise: 'acme' }) });
+    expect(created.status).toBe(201);
+    const session = (await (await fetch(`${api.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'acme-viewer', password: 'acme-viewer-password-1' }) })).json()) as { token: string };
+    expect((await fetch(`${api.url}/api/v1/platform`, { headers: { authorization: `Bearer ${session.token}` } })).status).toBe(403);
+  });
+});
