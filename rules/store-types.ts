@@ -18,6 +18,10 @@ export interface AlarmFilter {
   states?: AlarmState[];
   levels?: AlarmLevel[];
   conditions?: AlarmCondition[];
+  /** Device classes (`device_class in (...)`). */
+  deviceClasses?: string[];
+  /** Free text: the device id contains it (case-insensitive). */
+  deviceText?: string;
   /** raisedAt >= from (epoch ms). */
   from?: number;
   /** raisedAt < to (epoch ms). */
@@ -116,6 +120,8 @@ export interface AlarmStore {
   get(id: string): Promise<Alarm | undefined>;
   /** Append-only history of one alarm, oldest first. */
   history(id: string): Promise<AlarmHistoryEntry[]>;
+  /** The histories of these alarms, by alarm id then seq (exports). */
+  historyOf(ids: string[]): Promise<AlarmHistoryEntry[]>;
   /** Every change with seq > afterSeq, in seq order (at most `limit`, default 1000): the outbox. */
   tailHistory(afterSeq: number, limit?: number): Promise<AlarmEventPayload[]>;
   /** Highest seq written so far (0 when empty). */

@@ -395,6 +395,12 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
     inList('state', filter.states);
     inList('level', filter.levels?.filter((l) => (ALARM_LEVELS as readonly number[]).includes(l)));
     inList('condition', filter.conditions);
+    inList('device_class', filter.deviceClasses);
+    if (filter.deviceText) {
+      // LIKE with its wildcards escaped; lower() on both sides: SQLite and PostgreSQL differ in case.
+      where.push("lower(device) like ? escape '\\'");
+      params.push(`%${filter.deviceText.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
     if (filter.from !== undefined) (where.push('raised_at >= ?'), params.push(filter.from));
     if (filter.to !== undefined) (where.push('raised_at < ?'), params.push(filter.to));
     const clause = where.length ? ` where ${where.join(' and ')}` : '';
@@ -421,6 +427,15 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
     },
     async history(id): Promise<AlarmHistoryEntry[]> {
       return (await db.all<HistoryRow>('select * from history where alarm_id = ? order by seq', [id])).map((row) => toPayload(row).change);
+    },
+    async historyOf(ids) {
+      const out: AlarmHistoryEntry[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const rows = await db.all<HistoryRow>(`select * from history where alarm_id in (${chunk.map(() => '?').join(', ')}) order by alarm_id, seq`, chunk);
+        out.push(...rows.map((row) => toPayload(row).change));
+      }
+      return out;
     },
     async tailHistory(afterSeq, limit = 1000) {
       return (await db.all<HistoryRow>('select * from history where seq > ? order by seq limit ?', [afterSeq, limit])).map(toPayload);

@@ -113,6 +113,25 @@ describe.each(BACKENDS)('alarm store on $name', (backend) => {
     await store.dispose();
   });
 
+  it('searches by device class and by free text on the device id (wildcards literal), and reads the histories of many alarms', async () => {
+    const store = await openAlarmStore(await tmp());
+    const a = (await store.raise(input({ device: 'Gas-01' })))!;
+    const b = (await store.raise(input({ device: 'tank_1', deviceClass: 'vessel', condition: 'HW_ALM_LEVEL_HIGH', metric: 'level', at: 2000 })))!;
+    await store.raise(input({ device: 'tankx1', deviceClass: 'vessel', condition: 'HW_ALM_LEVEL_HIGH', metric: 'level', at: 3000 }));
+    expect((await store.list({ deviceClasses: ['vessel'] })).map((x) => x.device).sort()).toEqual(['tank_1', 'tankx1']);
+    expect(await store.count({ deviceClasses: ['vessel', 'gas_combustible'] })).toBe(3);
+    expect((await store.list({ deviceText: 'GAS' })).map((x) => x.device)).toEqual(['Gas-01']);
+    // `_` is a character, not LIKE's wildcard.
+    expect((await store.list({ deviceText: 'k_1' })).map((x) => x.device)).toEqual(['tank_1']);
+    expect(await store.count({ deviceText: '%' })).toBe(0);
+    await store.acknowledge(a.alarm.id, 'op');
+    const histories = await store.historyOf([a.alarm.id, b.alarm.id]);
+    expect(histories.filter((e) => e.alarmId === a.alarm.id).map((e) => e.action)).toEqual(['raised', 'acknowledged']);
+    expect(histories.filter((e) => e.alarmId === b.alarm.id).map((e) => e.action)).toEqual(['raised']);
+    expect(await store.historyOf([])).toEqual([]);
+    await store.dispose();
+  });
+
   it('manual clear needs a reason and only applies to an active alarm', async () => {
     const store = await openAlarmStore(await tmp());
     const a = (await store.raise(input()))!;
