@@ -169,7 +169,7 @@ export const Chart = z.object({
 // ---- alarms and maintenance ----
 const csv = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(item)).optional();
-const timeParam = z.preprocess((v) => {
+export const timeParam = z.preprocess((v) => {
   if (typeof v !== 'string') return v;
   if (/^\d+$/.test(v)) return Number(v);
   const t = Date.parse(v);
@@ -183,6 +183,8 @@ export const AlarmQuery = z
     enterprise: Id.optional(),
     device: Id.optional(),
     condition: csv(AlarmConditionCode).describe('Comma-separated HW_ALM_* codes'),
+    deviceClass: csv(z.enum(DEVICE_CLASS_IDS as [DeviceClass, ...DeviceClass[]])).describe('Comma-separated device classes'),
+    q: z.string().trim().min(1).max(64).optional().describe('Free text: the device id contains it (case-insensitive)'),
     open: z.enum(['true', 'false']).optional().describe('true: everything not closed'),
     parent: z.string().min(1).max(100).optional().describe('Only the consequences grouped under this alarm'),
     topLevel: z.enum(['true', 'false']).optional().describe('true: only alarms of their own, not grouped under a cause (what an operator acts on)'),

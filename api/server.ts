@@ -18,6 +18,7 @@ import { alarmRoutes } from './routes/alarms.ts';
 import { plantRoutes } from './routes/plant.ts';
 import { qualityRoutes } from './routes/quality.ts';
 import { demoRoutes } from './routes/demo.ts';
+import { exportRoutes } from './routes/exports.ts';
 import { resourceRoutes } from './routes/resources.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { streamRoutes, type Streamer } from './routes/stream.ts';
@@ -164,6 +165,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   qualityRoutes(app, ctx);
   demoRoutes(app, ctx);
   resourceRoutes(app, ctx);
+  exportRoutes(app, ctx);
   const streamer = streamRoutes(app, ctx, { pollMs: options.streamPollMs });
 
   // The console: plain ES modules, the libraries straight from node_modules (see docs/console.md).

@@ -9,6 +9,8 @@ import { HazwatchError } from '../../contract/errors.ts';
 import { PLAN_HEIGHT, PLAN_WIDTH } from '../../registry/hazard-sources.ts';
 import { authenticate, inScope, require, scopeFilter, type Permission } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
+import type { User } from '../accounts.ts';
+import type { AlarmFilter } from '../../rules/store-types.ts';
 import {
   AckInput,
   AlarmChange,
@@ -33,6 +35,24 @@ type Counts = { 1: number; 2: number; 3: number; 4: number };
 const zero = (): Counts => ({ 1: 0, 2: 0, 3: 0, 4: 0 });
 const worst = (c: Counts): number | null => ([1, 2, 3, 4] as const).find((l) => c[l] > 0) ?? null;
 
+/** The store's filter for an alarm query, limited to the user's enterprise (403 when it names another). */
+export function alarmFilterOf(user: User, q: Omit<z.infer<typeof AlarmQuery>, 'limit' | 'offset'>): Omit<AlarmFilter, 'limit' | 'offset'> {
+  const states = q.state ?? (q.open === 'true' ? ALARM_STATES.filter((s) => s !== 'closed') : q.open === 'false' ? ['closed' as const] : undefined);
+  return {
+    enterprise: scopeFilter(user, q.enterprise),
+    device: q.device,
+    deviceText: q.q,
+    states,
+    levels: q.level as AlarmLevel[] | undefined,
+    conditions: q.condition,
+    deviceClasses: q.deviceClass,
+    parent: q.parent,
+    topLevel: q.topLevel === 'true',
+    from: q.from,
+    to: q.to,
+  };
+}
+
 export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const auth = authenticate(ctx.accounts);
@@ -47,22 +67,10 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     return alarm;
   };
 
-  app.get('/api/v1/alarms', { schema: { tags: ['alarms'], summary: 'Alarms, most recent first', querystring: AlarmQuery, response: { 200: AlarmList, ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/alarms', { schema: { tags: ['alarms'], summary: 'Alarms, most recent first: search over the whole history', querystring: AlarmQuery, response: { 200: AlarmList, ...errorResponses } }, preHandler: auth }, async (req) => {
     const user = require(req, 'read');
-    const q = req.query;
-    const states = q.state ?? (q.open === 'true' ? ALARM_STATES.filter((s) => s !== 'closed') : q.open === 'false' ? ['closed' as const] : undefined);
-    const filter = {
-      enterprise: scopeFilter(user, q.enterprise),
-      device: q.device,
-      states,
-      levels: q.level as AlarmLevel[] | undefined,
-      conditions: q.condition,
-      parent: q.parent,
-      topLevel: q.topLevel === 'true',
-      from: q.from,
-      to: q.to,
-    };
-    const [alarms, total] = await Promise.all([ctx.alarms.list({ ...filter, limit: q.limit, offset: q.offset }), ctx.alarms.count(filter)]);
+    const filter = alarmFilterOf(user, req.query);
+    const [alarms, total] = await Promise.all([ctx.alarms.list({ ...filter, limit: req.query.limit, offset: req.query.offset }), ctx.alarms.count(filter)]);
     return { total, alarms };
   });
 
