@@ -176,6 +176,8 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   await app.register(fastifyStatic, { root: join(packageDir('leaflet'), 'dist'), prefix: '/vendor/leaflet/', decorateReply: false, allowedPath: (p) => /^\/(leaflet-src\.esm\.js|leaflet\.css|images\/[\w-]+\.png)$/.test(p) });
   await app.register(fastifyStatic, { root: packageDir('supercluster'), prefix: '/vendor/supercluster/', decorateReply: false, allowedPath: (p) => p === '/index.js' });
   await app.register(fastifyStatic, { root: packageDir('kdbush'), prefix: '/vendor/kdbush/', decorateReply: false, allowedPath: (p) => p === '/index.js' });
+  // The device page's trend chart (docs/console.md): uPlot's ES module and stylesheet only.
+  await app.register(fastifyStatic, { root: join(packageDir('uplot'), 'dist'), prefix: '/vendor/uplot/', decorateReply: false, allowedPath: (p) => p === '/uPlot.esm.js' || p === '/uPlot.min.css' });
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-store').sendFile('index.html', join(HERE, 'console')));
   // Before the server stops: open streams would otherwise keep it from closing.
   app.addHook('preClose', async () => streamer.close());

@@ -7,6 +7,8 @@ import { alarmDetail, initialLang, saveLang, texts, LANGS } from './i18n.js';
 import * as icon from './icons.js';
 import { anyPositions, GeoMap, LAYERS, RESOURCE_KINDS } from './map.js';
 import { QualityPage } from './quality.js';
+import { alarmPeriods, RangePicker, thresholdBands, TrendChart } from './trend.js';
+import { WallPage } from './wall.js';
 
 const html = htm.bind(h);
 // The one map: its colours (map.js has the same), the plan or the geographic map (issue 17).
@@ -492,60 +494,12 @@ function AlarmList({ t, lang, catalog, user, alarms, lookup, filter, setFilter, 
 }
 
 // ---- device page ----
-function Chart({ t, series, limits, rules, from, to, names }) {
-  const nonEmpty = series.filter((s) => s.points.some((p) => p[1] !== null));
-  if (nonEmpty.length === 0) return html`<div class="muted">${t.noData}</div>`;
-  return nonEmpty.map((s) => {
-    const vals = s.points.map((p) => p[1]).filter((v) => v !== null);
-    // Process limits and the alarm thresholds in force, drawn as dashed lines in their colours.
-    const lines = [
-      ...Object.entries(limits?.[s.metric] ?? {}).map(([k, v]) => ({ label: k, value: v, colour: k.length === 2 ? LEVEL_HEX[2] : LEVEL_HEX[3] })),
-      ...(rules ?? [])
-        .filter((r) => r.metric === s.metric && !r.stages.some((st) => String(st.from).startsWith('limits.')))
-        .flatMap((r) => r.stages.filter((st) => st.raise !== null).map((st) => ({ label: t.levelShort[st.level], value: st.raise, colour: LEVEL_HEX[st.level] }))),
-    ];
-    const all = [...vals, ...lines.map((l) => l.value)];
-    let min = Math.min(...all);
-    let max = Math.max(...all);
-    if (max === min) (max += 1), (min -= 1);
-    const pad = (max - min) * 0.1;
-    min -= pad;
-    max += pad;
-    const W = 600;
-    const H = 150;
-    const x = (ts) => 40 + ((ts - from) / (to - from)) * (W - 50);
-    const y = (v) => 10 + (1 - (v - min) / (max - min)) * (H - 30);
-    let d = '';
-    let pen = false;
-    for (const [ts, v] of s.points) {
-      if (v === null) {
-        pen = false;
-        continue;
-      }
-      d += `${pen ? 'L' : 'M'}${x(ts).toFixed(1)},${y(v).toFixed(1)} `;
-      pen = true;
-    }
-    return html`<div class="chart" data-metric=${s.metric}>
-      <div class="muted">${names?.[s.metric] ?? s.metric} (${s.unit})</div>
-      <svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none">
-        ${lines.map((l) => html`<line class="lim" x1="40" x2=${W - 10} y1=${y(l.value)} y2=${y(l.value)} stroke=${l.colour} /><text x=${W - 12} y=${y(l.value) - 3} text-anchor="end">${l.label} ${l.value}</text>`)}
-        <text x="4" y="14">${max.toFixed(1)}</text><text x="4" y=${H - 20}>${min.toFixed(1)}</text>
-        <text x="40" y=${H - 4}>${fmtShort(from)}</text><text x=${W - 10} y=${H - 4} text-anchor="end">${fmtShort(to)}</text>
-        <path class="line" d=${d} />
-        ${(() => {
-          // The latest bucket as a dot: visible even while the line has a single point.
-          const last = [...s.points].reverse().find((p) => p[1] !== null);
-          return last ? html`<circle class="last" cx=${x(last[0])} cy=${y(last[1])} r="3" fill="#7fb6ff" />` : null;
-        })()}
-      </svg>
-    </div>`;
-  });
-}
-
 function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, lookup, seen, onSeen, latestTick, onAction, onDetail }) {
   const [device, setDevice] = useState();
   const [latest, setLatest] = useState();
   const [chart, setChart] = useState();
+  const [minutes, setMinutes] = useState(60);
+  const [history, setHistory] = useState([]);
   const [windows, setWindows] = useState([]);
   const [rules, setRules] = useState([]);
   const [form, setForm] = useState(null);
@@ -561,16 +515,27 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, lookup, se
     api('GET', `${base}/latest`).then(setLatest, () => {});
   }, [base, latestTick]);
   useEffect(() => {
-    const get = () => api('GET', `${base}/chart?minutes=60`).then(setChart, () => setChart({ series: [] }));
+    // The range picked (1 h … 1 year) decides the query; the server picks raw readings or aggregates.
+    const get = () => api('GET', `${base}/chart?minutes=${minutes}`).then(setChart, () => setChart({ from: Date.now() - minutes * 60_000, to: Date.now(), series: [] }));
+    // The device's alarms of the range (and those still open from before it), for the shaded periods.
+    const past = () =>
+      Promise.all([
+        api('GET', `/api/v1/alarms?enterprise=${enterprise}&device=${id}&from=${Date.now() - minutes * 60_000}&limit=1000`),
+        api('GET', `/api/v1/alarms?enterprise=${enterprise}&device=${id}&open=true&limit=1000`),
+      ]).then(([a, b]) => setHistory([...a.alarms, ...b.alarms]), () => {});
+    setChart(undefined);
     get();
-    const timer = setInterval(get, 30_000);
+    past();
+    const timer = setInterval(() => (get(), past()), minutes <= 1440 ? 30_000 : 300_000);
     return () => clearInterval(timer);
-  }, [base]);
+  }, [base, minutes]);
+  const mine = alarms.filter((a) => a.enterprise === enterprise && a.device === id);
+  const bands = useMemo(() => thresholdBands(rules, device?.meta?.limits), [rules, device]);
+  const periods = useMemo(() => (chart ? alarmPeriods([...history, ...mine], chart.from, chart.to) : []), [chart, history, alarms]);
   if (error) return html`<div class="device"><div class="error">${error}</div></div>`;
   if (!device) return html`<div class="device">…</div>`;
   const spec = catalog?.deviceClasses?.[device.class];
   const limits = device.meta?.limits ?? {};
-  const mine = alarms.filter((a) => a.enterprise === enterprise && a.device === id);
   const startMaintenance = async (e) => {
     e.preventDefault();
     try {
@@ -619,8 +584,8 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, lookup, se
       ${latest?.activeEvents?.length ? html`<div class="badge bad">${latest.activeEvents.join(', ')}</div>` : null}
       </div>
     </div>
-    <div class="panel"><header><h2>${t.lastHour}</h2></header><div class="body">
-      ${chart ? html`<${Chart} t=${t} series=${chart.series} limits=${limits} rules=${rules} from=${chart.from} to=${chart.to} names=${Object.fromEntries(Object.entries(spec?.metrics ?? {}).map(([m, ms]) => [m, lang === 'zh' ? ms.zh : m]))} />` : '…'}
+    <div class="panel"><header><h2>${t.trendTitle}</h2><span class="grow" style="flex:1"></span><${RangePicker} t=${t} minutes=${minutes} setMinutes=${setMinutes} /></header><div class="body">
+      ${chart ? html`<${TrendChart} t=${t} lang=${lang} chart=${chart} minutes=${minutes} bands=${bands} periods=${periods} names=${Object.fromEntries(Object.entries(spec?.metrics ?? {}).map(([m, ms]) => [m, lang === 'zh' ? ms.zh : m]))} />` : '…'}
     </div></div>
     <div class="panel wide"><header><h2>${t.alarms}</h2></header><div class="body">
       <${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${mine} lookup=${lookup} filter=${{ open: false, level: null }} setFilter=${() => {}} onAction=${onAction} onDetail=${onDetail} compact=${true} seen=${seen} onSeen=${onSeen} deviceInfo=${new Map([[`${enterprise}/${id}`, device]])} />
@@ -779,13 +744,16 @@ function App() {
       <span class="grow"></span>
       <span class=${`conn ${connected ? '' : 'closed'}`}>${icon.dot()} ${connected ? t.connection.open : t.connection.closed}</span>
       <span class="clock">${new Date(now).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false })}</span>
+      <a class="button" href="#/wall" data-testid="wall-link">${t.wallLink}</a>
       <a class="button" href="#/quality" data-testid="quality-link">${t.qualityLink}</a>
       <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute} data-testid="mute">${muted ? icon.bellOff() : icon.bell()} ${muted ? t.unmute : t.mute}</button>
       ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} data-lang=${l} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
       <span class="muted">${user.displayName || user.username}</span>
       <button onClick=${signOut}>${t.signOut}</button>
     </div>
-    ${hash === '#/quality'
+    ${hash === '#/wall'
+      ? html`<${WallPage} t=${t} lang=${lang} overview=${overview} alarms=${alarmList} api=${api} now=${now} />`
+      : hash === '#/quality'
       ? html`<${QualityPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} />`
       : deviceRoute
       ? html`<${DevicePage} t=${t} lang=${lang} catalog=${catalog} user=${user} enterprise=${deviceRoute[1]} id=${deviceRoute[2]} alarms=${alarmList} lookup=${alarms} seen=${seen} onSeen=${markSeen} latestTick=${latestTick} onAction=${onAction} onDetail=${setDetail} />`

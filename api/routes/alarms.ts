@@ -155,6 +155,40 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
+  // ---- trend: alarms raised per hour (the wall's bar chart) ----
+  const TrendQuery = z
+    .object({
+      hours: z.coerce.number().int().min(1).max(7 * 24).default(24).describe('How many hourly buckets'),
+      from: z.coerce.number().int().min(0).optional().describe('Start of the first bucket (epoch ms), e.g. the viewer\'s local midnight; default: the current hour minus hours-1'),
+    })
+    .strict();
+  const Trend = z.object({
+    from: z.number(),
+    to: z.number(),
+    buckets: z.array(z.object({ at: z.number().describe('start of the hour (epoch ms)'), count: z.number().int(), levels: z.object({ 1: z.number().int(), 2: z.number().int(), 3: z.number().int(), 4: z.number().int() }) })),
+  });
+  app.get('/api/v1/alarms/trend', { schema: { tags: ['alarms'], summary: 'Alarms raised per hour, by level, within the caller\'s scope', querystring: TrendQuery, response: { 200: Trend, ...errorResponses } }, preHandler: auth }, async (req) => {
+    const user = require(req, 'read');
+    const HOUR = 3_600_000;
+    const hours = req.query.hours;
+    const from = req.query.from ?? Math.floor(ctx.now() / HOUR) * HOUR - (hours - 1) * HOUR;
+    const to = from + hours * HOUR;
+    const buckets = Array.from({ length: hours }, (_, i) => ({ at: from + i * HOUR, count: 0, levels: zero() }));
+    const enterprise = scopeFilter(user, undefined);
+    // The store lists at most 1,000 at a time: page through (a flood day is a few thousand at most).
+    for (let offset = 0; offset < 100_000; offset += 1000) {
+      const page = await ctx.alarms.list({ enterprise, from, to, limit: 1000, offset });
+      for (const a of page) {
+        const b = buckets[Math.floor((a.raisedAt - from) / HOUR)];
+        if (!b) continue;
+        b.count++;
+        b.levels[a.level]++;
+      }
+      if (page.length < 1000) break;
+    }
+    return { from, to, buckets };
+  });
+
   // ---- overview: the one map ----
   app.get('/api/v1/overview', { schema: { tags: ['overview'], summary: 'Enterprises and hazard sources with their worst alarm and counts per level', response: { 200: Overview, ...errorResponses } }, preHandler: auth }, async (req) => {
     const user = require(req, 'read');
