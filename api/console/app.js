@@ -7,6 +7,7 @@ import { alarmDetail, initialLang, saveLang, texts, LANGS } from './i18n.js';
 import * as icon from './icons.js';
 import { anyPositions, GeoMap, LAYERS, RESOURCE_KINDS } from './map.js';
 import { QualityPage } from './quality.js';
+import { SearchPage } from './search.js';
 import { alarmPeriods, RangePicker, thresholdBands, TrendChart } from './trend.js';
 import { WallPage } from './wall.js';
 
@@ -745,6 +746,7 @@ function App() {
       <span class=${`conn ${connected ? '' : 'closed'}`}>${icon.dot()} ${connected ? t.connection.open : t.connection.closed}</span>
       <span class="clock">${new Date(now).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false })}</span>
       <a class="button" href="#/wall" data-testid="wall-link">${t.wallLink}</a>
+      <a class="button" href="#/search" data-testid="search-link">${t.searchLink}</a>
       <a class="button" href="#/quality" data-testid="quality-link">${t.qualityLink}</a>
       <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute} data-testid="mute">${muted ? icon.bellOff() : icon.bell()} ${muted ? t.unmute : t.mute}</button>
       ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} data-lang=${l} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
@@ -755,6 +757,8 @@ function App() {
       ? html`<${WallPage} t=${t} lang=${lang} overview=${overview} alarms=${alarmList} api=${api} now=${now} />`
       : hash === '#/quality'
       ? html`<${QualityPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} />`
+      : hash === '#/search'
+      ? html`<${SearchPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} />`
       : deviceRoute
       ? html`<${DevicePage} t=${t} lang=${lang} catalog=${catalog} user=${user} enterprise=${deviceRoute[1]} id=${deviceRoute[2]} alarms=${alarmList} lookup=${alarms} seen=${seen} onSeen=${markSeen} latestTick=${latestTick} onAction=${onAction} onDetail=${setDetail} />`
       : html`<div class="main">
