@@ -207,7 +207,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the wall and the device trend in Chromiu
     const chart = page.locator('[data-testid=trend-chart]');
     // Readings arrive every second; the last hour shows them once ingest has written a few.
     const points = async () => JSON.parse((await chart.getAttribute('data-points', { timeout: 1000 }).catch(() => null)) ?? '{}').lel ?? 0;
-    await expect.poll(async () => (await chart.count()) ? points() : (await page.reload(), 0), { timeout: 30_000, intervals: [2000] }).toBeGreaterThan(0);
+    await expect.poll(async () => (await chart.count()) ? points() : (await page.reload(), 0), { timeout: 30_000, interval: 2000 }).toBeGreaterThan(0);
     expect(await chart.getAttribute('data-minutes')).toBe('60');
     expect(queries[0]).toBe('?minutes=60');
     // The canvas holds the readings (uPlot's own data), one series per numeric channel.
