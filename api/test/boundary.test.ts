@@ -68,13 +68,21 @@ const FORBIDDEN: Record<string, [string, string, unknown?][]> = {
     ['GET', '/api/v1/latest?enterprise=bravo'],
     ['GET', '/api/v1/enterprises/bravo/devices/gas-9/latest'],
     ['GET', '/api/v1/enterprises/bravo/devices/gas-9/chart'],
+    ['GET', '/api/v1/enterprises/bravo/devices/gas-9/readings/export?from=0&format=csv'],
   ],
   maintenance: [
     ['GET', '/api/v1/maintenance?enterprise=bravo'],
     ['POST', '/api/v1/maintenance', { enterprise: 'bravo', device: 'gas-9', minutes: 60, reason: 'hide alarms' }],
   ],
-  alarms: [['GET', '/api/v1/alarms?enterprise=bravo']],
-  audit: [['GET', '/api/v1/audit?enterprise=bravo']],
+  alarms: [
+    ['GET', '/api/v1/alarms?enterprise=bravo'],
+    ['GET', '/api/v1/alarms/export?enterprise=bravo&format=csv'],
+    ['GET', '/api/v1/alarms/export?enterprise=bravo&format=xlsx'],
+  ],
+  audit: [
+    ['GET', '/api/v1/audit?enterprise=bravo'],
+    ['GET', '/api/v1/audit/export?enterprise=bravo'],
+  ],
   accounts: [
     ['GET', '/api/v1/accounts'],
     ['POST', '/api/v1/accounts', { username: 'evil', password: 'evil-password-1', role: 'enterprise', enterprise: 'bravo' }],
