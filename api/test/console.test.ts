@@ -2,11 +2,12 @@
 // the API, and a simulated gas detector whose leak raises the alarm. The operator signs in, sees the
 // alarm arrive live, acknowledges it, closes it once it has returned to normal, and watches the
 // hazard source on the map turn from the alarm colour back to normal.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type BrowserContext, type Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { englishIn, HAS_CHROMIUM, launchPersistent, shot } from './browser.ts';
 import { loadConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
 import { createMetricsRegistry } from '../../core/metrics.ts';
@@ -19,8 +20,6 @@ import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
 import { startApi, type ApiService, DEMO_LOGIN } from '../start.ts';
 import type { RaiseInput } from '../../rules/store-types.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = process.env.HAZWATCH_TEST_SCREENSHOTS; // a directory, to look at the console
 
 let broker: TestBroker;
 let rules: RulesService;
@@ -85,13 +84,7 @@ beforeAll(async () => {
   });
 
   profile = mkdtempSync(join(tmpdir(), 'hazwatch-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1600, height: 900 },
-    locale: 'zh-CN',
-  });
+  browser = await launchPersistent(profile, { width: 1600, height: 900 });
 }, 60_000);
 
 afterAll(async () => {
@@ -108,19 +101,9 @@ afterAll(async () => {
 // Names, ids and notes that the fixture and the operators wrote, the metric codes, units, the ISA limit
 // labels and the language switch: the only Latin text a Chinese page may show.
 const DATA_TEXT = ['Acme Chemicals', 'Bravo Petrochem', 'Tank farm', 'LPG spheres', 'Demo supervisor', 'Closed the leaking flange valve, area ventilated', 'verified on site', 'demo', 'acme', 'bravo', 'gas-1', 'tank-1', 'tank-2', 'pump-3', 'smoke-4', 'smoke-5', 'tankfarm', 'lpg', 'lel', '%LEL', 'MPa', 'HH', 'LL', 'EN', 'ISA-18.2'];
-async function englishIn(page: Page): Promise<string[]> {
-  let text = await page.evaluate(() => document.body.innerText);
-  for (const d of [...DATA_TEXT].sort((a, b) => b.length - a.length)) text = text.replaceAll(d, ' ');
-  return [...new Set(text.match(/[A-Za-z]{2,}/g) ?? [])];
-}
 
-async function shot(page: Page, name: string, part?: Locator) {
-  if (!SCREENSHOTS) return;
-  const path = join(SCREENSHOTS, `${name}.png`);
-  await (part ? part.screenshot({ path }) : page.screenshot({ path }));
-}
 
-describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', () => {
+describe.skipIf(!HAS_CHROMIUM)('monitoring-room console in Chromium', () => {
   test('sign in, see the simulator\'s alarm live, acknowledge, close, map colour follows', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -217,9 +200,9 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
     expect(history).toContain('设备报警印证');
     expect(history).toContain('设备自身上报一级报警，对应二级 橙色');
     // The Chinese view has no English word of its own: what is left is what people typed or named.
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await page.click('.modal', { position: { x: 5, y: 5 } });
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await page.click('button:has-text("EN")');
     await expect.poll(() => page.locator('h1').first().textContent()).toBe('Hazard-source monitoring');
 
@@ -236,7 +219,7 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
     await shot(page, 'console-device');
     await page.click('button:has-text("中")');
     await expect.poll(() => page.locator('h1').first().textContent()).toBe('危险源监测预警');
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await shot(page, 'console-device-zh');
     expect(errors).toEqual([]);
   }, 120_000);
@@ -326,7 +309,7 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
     expect(await tr(temp.id).locator('.tag-new').textContent()).toBe('新');
     expect(await css(tr(temp.id), 'background-color')).toBe(TRANSPARENT);
     expect(await css(tr(temp.id).locator('.lvl'), 'background-color')).toBe('rgb(211, 47, 47)');
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await shot(page, 'console-alarms-zh', panel);
     await page.click('[data-lang=en]');
     await expect.poll(() => tr(trip.id).locator('[data-testid=caused-by]').textContent()).toBe('Caused by: Vessel level high (H/HH)');
@@ -355,15 +338,15 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
     await tr(hh.id).locator('button[data-action=history]').click();
     await expect.poll(() => history.textContent()).toContain('设备报警印证');
     expect(await history.textContent()).toContain('设备自身上报联锁动作，对应一级 红色');
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await shot(page, 'console-history-zh', page.locator('.modal .box'));
     await closeDetail();
     await tr(trip.id).locator('button[data-action=history]').click();
     await expect.poll(() => history.textContent()).toContain('归入起因报警');
     for (const words of ['起因：液位高报', '随起因报警签收']) expect(await history.textContent()).toContain(words);
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await closeDetail();
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await page.click('[data-lang=en]');
     await tr(hh.id).locator('button[data-action=history]').click();
     await expect.poll(() => history.textContent()).toContain('Device reported Interlock trip (interlock_trip), Level 1 red');
@@ -392,7 +375,7 @@ describe.skipIf(!existsSync(CHROMIUM))('monitoring-room console in Chromium', ()
     expect(await page.locator('[data-testid=response] tr').count()).toBe(5);
     expect(await page.locator('[data-testid=monthly-report]').getAttribute('href')).toBe('/api/v1/alarm-quality/report?lang=zh');
     await page.locator('[data-testid=platform]').waitFor();
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await shot(page, 'console-quality-zh');
     // The printable report opens in the signed-in session.
     const report = await page.evaluate(async () => (await fetch('/api/v1/alarm-quality/report?lang=zh')).text());

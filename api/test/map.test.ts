@@ -2,19 +2,18 @@
 // coordinates say, layers on and off, live and risk colours, a click opens what was clicked, the
 // alarm detail lists the nearest emergency resources with their distances, a camera's snapshot and
 // live video are linked, and 2,000 resources at province scale gather into a few dozen markers.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { englishIn, HAS_CHROMIUM, launchBrowser, shot } from './browser.ts';
 import { distanceKm } from '../../registry/geo.ts';
 import { DEMO_RESOURCES_CSV } from '../../resources/demo.ts';
 import type { Alarm } from '../../contract/alarms.ts';
 import { raiseAlarm, seedPlant } from './fixture.ts';
 import { ADMIN, login, startHarness, type Harness } from './harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = process.env.HAZWATCH_TEST_SCREENSHOTS;
 
 let h: Harness;
 let browser: Browser;
@@ -40,7 +39,7 @@ beforeAll(async () => {
   gasAlarm = await raiseAlarm(h, 'acme', 'gas-1', 1);
   camAlarm = (await h.alarms.raise({ enterprise: 'acme', device: 'cam-1', deviceClass: 'camera', site: '', hazardSource: 'tankfarm', condition: 'HW_ALM_VIDEO_FIRE', level: 1, metric: null, value: null, threshold: null, message: 'Device reports: smoke or flame', snapshot: SNAPSHOT, at: h.clock.t }))!.alarm;
   profile = mkdtempSync(join(tmpdir(), 'hazwatch-chromium-'));
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1600, height: 900 }, locale: 'zh-CN' });
 }, 60_000);
 
@@ -53,17 +52,7 @@ afterAll(async () => {
 
 // What the fixture and the resource register named, ids, codes and units: the only Latin a Chinese page may show.
 const DATA_TEXT = ['Acme Chemicals', 'Bravo Petrochem', 'Tank farm camera', 'Tank farm T1', 'Reactor R2', 'LPG spheres', 'Administrator', 'acme', 'bravo', 'tankfarm', 'lpg', 'gas-10', 'gas-1', 'cam-1', '%LEL', 'EN'];
-async function englishIn(page: Page, part?: Locator): Promise<string[]> {
-  let text = await (part ?? page.locator('body')).evaluate((el) => (el as HTMLElement).innerText);
-  for (const d of [...DATA_TEXT].sort((a, b) => b.length - a.length)) text = text.replaceAll(d, ' ');
-  return [...new Set(text.match(/[A-Za-z]{2,}/g) ?? [])];
-}
 
-async function shot(page: Page, name: string, part?: Locator) {
-  if (!SCREENSHOTS) return;
-  const path = join(SCREENSHOTS, `${name}.png`);
-  await (part ? part.screenshot({ path }) : page.screenshot({ path }));
-}
 
 type MapView = { lat: number; lon: number; zoom: number };
 const MAP = '[data-testid=geo-map]';
@@ -97,7 +86,7 @@ async function signIn(page: Page) {
   await page.click('button[type=submit]');
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('the geographic map in Chromium', () => {
+describe.skipIf(!HAS_CHROMIUM)('the geographic map in Chromium', () => {
   test('markers at their coordinates, live and risk colours, layers on and off, a click opens what it is', async () => {
     const page = await context.newPage();
     const errors: string[] = [];
@@ -135,7 +124,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the geographic map in Chromium', () => {
     await expect.poll(() => page.locator(`${MAP} [data-source="bravo/lpg"]`).getAttribute('data-colour')).toBe('orange');
     expect(await source.getAttribute('data-colour')).toBe('red');
     await page.click('[data-testid=mode-live]');
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await shot(page, 'console-map-zh');
 
     // Layers: hazard sources off and on again; a resource kind off and on, close enough to see each one.
@@ -235,7 +224,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the geographic map in Chromium', () => {
     expect(await warehouse.textContent()).toContain('防毒面具 200 个');
     // A gas leak asks for no shelter.
     expect(await nearest.locator('tr[data-need="shelter"]').count()).toBe(0);
-    expect(await englishIn(page, page.locator('.modal .box'))).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT, page.locator('.modal .box'))).toEqual([]);
     await shot(page, 'console-nearest-zh', page.locator('.modal .box'));
     await page.click('.modal', { position: { x: 5, y: 5 } });
 

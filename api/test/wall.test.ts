@@ -3,11 +3,12 @@
 // The wall: counts by level and state equal the alarms this test wrote to the store, a new alarm arrives
 // without a reload, each hour's bar counts the alarms raised in it. The device page: the range picker
 // changes the query, the chart draws the readings, the threshold bands and the alarm's active period.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { englishIn, HAS_CHROMIUM, launchPersistent, shot } from './browser.ts';
 import { loadConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/log.ts';
 import { createMetricsRegistry } from '../../core/metrics.ts';
@@ -20,8 +21,6 @@ import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
 import { startApi, type ApiService, DEMO_LOGIN } from '../start.ts';
 import type { RaiseInput } from '../../rules/store-types.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = process.env.HAZWATCH_TEST_SCREENSHOTS;
 const HOUR = 3_600_000;
 
 let broker: TestBroker;
@@ -73,13 +72,7 @@ beforeAll(async () => {
     faults: [],
   });
   profile = mkdtempSync(join(tmpdir(), 'hazwatch-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1920, height: 1080 },
-    locale: 'zh-CN',
-  });
+  browser = await launchPersistent(profile, { width: 1920, height: 1080 });
 }, 60_000);
 
 afterAll(async () => {
@@ -95,21 +88,11 @@ afterAll(async () => {
 
 // Names and ids the fixture wrote, the unit and the language switch: the only Latin text a Chinese page may show.
 const DATA_TEXT = ['Acme Chemicals', 'Bravo Petrochem', 'Tank farm', 'LPG spheres', 'Demo supervisor', 'acme', 'bravo', 'gas-1', 'tankfarm', 'lel', '%LEL', 'HH', 'LL', 'EN'];
-async function englishIn(page: Page): Promise<string[]> {
-  let text = await page.evaluate(() => document.body.innerText);
-  for (const d of [...DATA_TEXT].sort((a, b) => b.length - a.length)) text = text.replaceAll(d, ' ');
-  return [...new Set(text.match(/[A-Za-z]{2,}/g) ?? [])];
-}
-async function shot(page: Page, name: string, part?: Locator) {
-  if (!SCREENSHOTS) return;
-  const path = join(SCREENSHOTS, `${name}.png`);
-  await (part ? part.screenshot({ path }) : page.screenshot({ path }));
-}
 
 type Raise = Pick<RaiseInput, 'enterprise' | 'device' | 'deviceClass' | 'condition' | 'level' | 'message'> & Partial<RaiseInput>;
 const raise = async (input: Raise) => (await rules.store.raise({ site: 'plant', hazardSource: null, metric: null, value: null, threshold: null, at: Date.now(), ...input }))!.alarm;
 
-describe.skipIf(!existsSync(CHROMIUM))('the wall and the device trend in Chromium', () => {
+describe.skipIf(!HAS_CHROMIUM)('the wall and the device trend in Chromium', () => {
   test('the wall: counts by level and state, enterprises, worst sources, today per hour, live', async () => {
     const store = rules.store;
     const by = DEMO_LOGIN.username;
@@ -172,7 +155,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the wall and the device trend in Chromiu
     expect(await wall.locator('[data-testid=wall-trend] g[data-at]').count()).toBe(24);
     expect(await wall.locator('[data-testid=wall-trend] g[data-at]').first().getAttribute('data-hour')).toBe('0');
     expect(await wall.locator('[data-testid=wall-trend-total]').textContent()).toBe('今日共 5 条');
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
 
     // A new alarm arrives on the wall over the stream, without a reload.
     await page.evaluate(() => ((window as unknown as { __sameLoad: boolean }).__sameLoad = true));
@@ -183,7 +166,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the wall and the device trend in Chromiu
     await expect.poll(() => bar(hourStart).getAttribute('data-count'), { timeout: 10_000 }).toBe(String(thisHour));
     expect(await wall.locator('[data-testid=wall-enterprises] tr[data-enterprise=acme] td[data-level="2"]').textContent()).toBe('2');
     expect(await page.evaluate(() => (window as unknown as { __sameLoad?: boolean }).__sameLoad)).toBe(true);
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await shot(page, 'console-wall-zh');
     await page.click('[data-lang=en]');
     await expect.poll(() => wall.locator('h2').textContent()).toBe('Monitoring wall');
@@ -235,7 +218,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the wall and the device trend in Chromiu
       return { inside: px((from + to) / 2), outside: px(before) };
     }, [t0 - 6 * 60_000, t0 - 3 * 60_000, t0 - 30 * 60_000]);
     expect(shade.inside[0]).toBeGreaterThan(shade.outside[0]);
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     await shot(page, 'console-device-trend-zh', page.locator('.panel').filter({ has: chart }));
 
     // The range picker changes the query; the server answers from the readings or their aggregates.
@@ -250,7 +233,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the wall and the device trend in Chromiu
     await expect.poll(() => chart.getAttribute('data-minutes')).toBe('1440');
     expect(await points()).toBeGreaterThan(0);
     expect(JSON.parse((await chart.getAttribute('data-periods'))!).map((p: { id: string }) => p.id)).toContain(fault.id);
-    expect(await englishIn(page)).toEqual([]);
+    expect(await englishIn(page, DATA_TEXT)).toEqual([]);
     expect(errors).toEqual([]);
   }, 90_000);
 });
