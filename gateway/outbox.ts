@@ -2,7 +2,7 @@
 // once the broker acknowledged it (QoS 1). While the broker is unreachable readings pile up here with
 // their poll timestamps and survive a restart of the gateway; the outbox is bounded, and when full the
 // oldest telemetry is dropped, counted and logged (HW_ERR_GATEWAY_BUFFER_FULL), never silently.
-import Database from 'better-sqlite3';
+import { openSqliteFile } from '../core/sqlite-file.ts';
 
 export type OutboxChannel = 'telemetry' | 'event';
 
@@ -26,10 +26,8 @@ export interface Outbox {
 }
 
 export function openOutbox(path: string, options: { maxRows: number; onDrop?: (count: number) => void }): Outbox {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
   // NORMAL keeps committed rows across a process crash; only a power cut may lose the last ones.
-  db.pragma('synchronous = NORMAL');
+  const db = openSqliteFile(path, { sync: 'normal' });
   db.exec(`create table if not exists outbox (
     id integer primary key autoincrement,
     device text not null,

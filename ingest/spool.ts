@@ -1,9 +1,7 @@
 // The durable spool between the broker and the database: one SQLite file in WAL mode. A message is
 // acknowledged to the broker only after the transaction holding it has committed; rows leave the
 // spool only after the database has accepted them. See docs/ingest.md, "Nothing lost".
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSqliteFile } from '../core/sqlite-file.ts';
 
 export interface SpoolEntry {
   receivedAt: number;
@@ -61,13 +59,9 @@ create table if not exists refused (
 export type Spool = ReturnType<typeof openSpool>;
 
 export function openSpool(path: string, options: SpoolOptions) {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
   // WAL + FULL: each commit is fsynced, so an acknowledged message survives a power cut; group
   // commit makes that one fsync per batch of messages, not per message.
-  db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
-  db.pragma('busy_timeout = 5000');
+  const db = openSqliteFile(path, { sync: options.sync === 'normal' ? 'normal' : 'full' });
   db.exec(SCHEMA);
 
   const stmt = {

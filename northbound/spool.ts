@@ -6,9 +6,7 @@
 //   pending  readings of an interval not yet over: the latest value of each metric, per device and interval
 //   refused  rows the upper platform refused for good (4xx, or an answer that says not taken)
 //   alarm_seen  alarm changes (alarm id and seq) already queued: the alarm topic is at-least-once
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSqliteFile } from '../core/sqlite-file.ts';
 import type { MessageKind } from './fields.ts';
 import type { Context } from './template.ts';
 
@@ -79,11 +77,7 @@ export type NorthboundSpool = ReturnType<typeof openNorthboundSpool>;
 
 export function openNorthboundSpool(path: string, options: { sync?: 'full' | 'normal'; now?: () => number } = {}) {
   const now = options.now ?? Date.now;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
-  db.pragma('busy_timeout = 5000');
+  const db = openSqliteFile(path, { sync: options.sync ?? 'full' });
   db.exec(SCHEMA);
 
   const stmt = {
