@@ -39,6 +39,12 @@ afterAll(async () => {
 
 const device = async (id: string) => admin.addDevice({ enterprise: 'acme', id, class: 'gas_combustible' });
 
+/** The client ids a node's persistence knows as subscribed to `topic`. */
+async function subscribersOn(node: TestBroker, topic: string): Promise<string[]> {
+  const persistence = (node.broker.aedes as unknown as { persistence: { subscriptionsByTopic(t: string): Promise<{ clientId: string }[]> } }).persistence;
+  return (await persistence.subscriptionsByTopic(topic)).map((s) => s.clientId);
+}
+
 describe('two broker nodes on one Redis', () => {
   it('delivers a reading published on one node to a subscriber on the other, once', async () => {
     const sub = await connect(b.url, { ...watch, clientId: `${watch.clientId}:x` });
@@ -71,6 +77,9 @@ describe('two broker nodes on one Redis', () => {
     // Two filters in one SUBSCRIBE: see the note on addSubscriptions in broker/cluster.ts.
     expect(await subscribe(first, ['hw/v1/acme/gas-3/telemetry', 'hw/v1/acme/gas-3/event'])).toEqual([1, 1]);
     await first.endAsync();
+    // Each node learns the others' subscriptions from the bus, a few milliseconds later (aedes-persistence-redis
+    // keeps them in a trie per node): only then does a message published on B go to the session's queue.
+    await waitFor(async () => (await subscribersOn(b, 'hw/v1/acme/gas-3/telemetry')).includes(clientId));
     const creds = await device('gas-3');
     const dev = await connect(b.url, creds);
     for (let i = 0; i < 5; i++) await dev.publishAsync('hw/v1/acme/gas-3/telemetry', JSON.stringify({ values: { lel: i } }), { qos: 1 });
