@@ -17,3 +17,17 @@ export function createLogger(options: { level: LogLevel; name?: string; destinat
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/**
+ * A gate that opens once per key and interval: one log line per cause and minute for a sender that keeps
+ * doing the same wrong thing, instead of one per message.
+ */
+export function oncePer(intervalMs: number, now: () => number = Date.now): (key: string) => boolean {
+  const last = new Map<string, number>();
+  return (key) => {
+    const t = now();
+    if (t - (last.get(key) ?? -Infinity) < intervalMs) return false;
+    last.set(key, t);
+    return true;
+  };
+}

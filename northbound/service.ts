@@ -17,7 +17,7 @@ import { interpretTelemetry } from '../contract/payloads.ts';
 import { PLATFORM_ENTERPRISE, TOPIC_PREFIX, parseTopic } from '../contract/topics.ts';
 import type { Service } from '../core/command.ts';
 import { dataPath, type Config } from '../core/config.ts';
-import type { Logger } from '../core/log.ts';
+import { oncePer, type Logger } from '../core/log.ts';
 import { counter, gauge } from '../core/metrics.ts';
 import { serviceSession } from '../core/mqtt-session.ts';
 import { subscribeWithDeadline } from '../core/subscribe.ts';
@@ -91,11 +91,9 @@ export async function startNorthbound({ config, log: parentLog, metrics, registr
   };
 
   // ---- logging without floods -----------------------------------------------------------------------
-  const lastLogged = new Map<string, number>();
+  const firstThisMinute = oncePer(60_000);
   const limited = (key: string, fn: () => void) => {
-    if (Date.now() - (lastLogged.get(key) ?? 0) < 60_000) return;
-    lastLogged.set(key, Date.now());
-    fn();
+    if (firstThisMinute(key)) fn();
   };
   const onUnmapped = (table: string, value: unknown) => {
     m.unmapped.inc({ ...L, table });

@@ -14,7 +14,7 @@ import type { ErrorPayload } from '../contract/payloads.ts';
 import { isValidId, topicFor } from '../contract/topics.ts';
 import type { Service } from '../core/command.ts';
 import type { Config } from '../core/config.ts';
-import type { Logger } from '../core/log.ts';
+import { oncePer, type Logger } from '../core/log.ts';
 import { counter, gauge } from '../core/metrics.ts';
 import { serviceSession } from '../core/mqtt-session.ts';
 import { subscribeWithDeadline } from '../core/subscribe.ts';
@@ -52,7 +52,7 @@ export async function startSparkplug({ config, log: parentLog, metrics, registry
     nodes: gauge(metrics, 'hazwatch_sparkplug_nodes_online', 'Edge nodes with a current birth certificate'),
     connected: gauge(metrics, 'hazwatch_sparkplug_connected', 'Connected to the broker (1) or not (0)'),
   };
-  const lastLogged = new Map<ErrorCode, number>();
+  const firstThisMinute = oncePer(60_000);
   /**
    * Counted, logged once a minute per code, and told to the edge node on its gateway's error topic
    * (hw/v1/<group>/<node>/error, which the gateway account may read) when the message came from one.
@@ -60,8 +60,7 @@ export async function startSparkplug({ config, log: parentLog, metrics, registry
   const refuse = async (code: ErrorCode, detail: string, from?: { topic: string; t: SparkplugTopic; receivedAt: number }) => {
     m.refused.inc({ code });
     // One line per code and minute: a node that keeps sending what is refused must not flood the log.
-    if (Date.now() - (lastLogged.get(code) ?? 0) >= 60_000) {
-      lastLogged.set(code, Date.now());
+    if (firstThisMinute(code)) {
       log.warn({ code, detail }, ERRORS[code].message);
     }
     if (from && isValidId(from.t.group) && isValidId(from.t.node)) {

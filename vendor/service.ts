@@ -13,7 +13,7 @@ import type { ErrorPayload } from '../contract/payloads.ts';
 import { topicFor } from '../contract/topics.ts';
 import type { Service } from '../core/command.ts';
 import type { Config } from '../core/config.ts';
-import type { Logger } from '../core/log.ts';
+import { oncePer, type Logger } from '../core/log.ts';
 import { counter, gauge } from '../core/metrics.ts';
 import { serviceSession } from '../core/mqtt-session.ts';
 import { subscribeWithDeadline } from '../core/subscribe.ts';
@@ -57,13 +57,11 @@ export async function startVendor({ config, log: parentLog, metrics, registry }:
   const out = mqtt.connect(config.mqtt.url, serviceSession(config, `${clientId}:out`, { clean: true }));
   out.on('error', () => undefined);
 
-  const lastLogged = new Map<string, number>();
+  const firstThisMinute = oncePer(60_000);
   async function refuse(map: VendorMap, topic: string, r: Refusal, receivedAt: number): Promise<void> {
     m.refused.inc({ map: map.name, code: r.code });
     // One line per map and code a minute: a device that keeps sending what is refused must not flood the log.
-    const key = `${map.name}\0${r.code}`;
-    if (Date.now() - (lastLogged.get(key) ?? 0) >= 60_000) {
-      lastLogged.set(key, Date.now());
+    if (firstThisMinute(`${map.name}\0${r.code}`)) {
       log.warn({ code: r.code, map: map.name, topic, detail: r.detail, device: r.device && `${r.enterprise}/${r.device}` }, ERRORS[r.code].message);
     }
     // Told where the device's integrators and the console look, when the device is one of ours.
