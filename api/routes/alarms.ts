@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ALARM_STATES, type Alarm, type AlarmLevel, type AlarmState } from '../../contract/alarms.ts';
 import { HazwatchError } from '../../contract/errors.ts';
 import { PLAN_HEIGHT, PLAN_WIDTH } from '../../registry/hazard-sources.ts';
+import { allAlarms } from '../alarm-pages.ts';
 import { authenticate, inScope, require, scopeFilter, type Permission } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import type { User } from '../accounts.ts';
@@ -175,16 +176,12 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     const to = from + hours * HOUR;
     const buckets = Array.from({ length: hours }, (_, i) => ({ at: from + i * HOUR, count: 0, levels: zero() }));
     const enterprise = scopeFilter(user, undefined);
-    // The store lists at most 1,000 at a time: page through (a flood day is a few thousand at most).
-    for (let offset = 0; offset < 100_000; offset += 1000) {
-      const page = await ctx.alarms.list({ enterprise, from, to, limit: 1000, offset });
-      for (const a of page) {
-        const b = buckets[Math.floor((a.raisedAt - from) / HOUR)];
-        if (!b) continue;
-        b.count++;
-        b.levels[a.level]++;
-      }
-      if (page.length < 1000) break;
+    // A flood day is a few thousand at most.
+    for (const a of await allAlarms(ctx.alarms, { enterprise, from, to }, 100_000)) {
+      const b = buckets[Math.floor((a.raisedAt - from) / HOUR)];
+      if (!b) continue;
+      b.count++;
+      b.levels[a.level]++;
     }
     return { from, to, buckets };
   });

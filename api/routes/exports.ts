@@ -8,6 +8,7 @@ import { ALARM_CONDITIONS, type Alarm, type AlarmHistoryEntry } from '../../cont
 import { DEVICE_CLASSES } from '../../contract/catalog.ts';
 import { HazwatchError } from '../../contract/errors.ts';
 import type { AuditEntry } from '../accounts.ts';
+import { allAlarms } from '../alarm-pages.ts';
 import { authenticate, require } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { ExportOptions, fileName, sendExport, shanghaiTime, type ExportLang, type Table } from '../export.ts';
@@ -141,12 +142,7 @@ export function exportRoutes(root: FastifyInstance, ctx: ApiContext): void {
       if (filter.enterprise) req.auditEnterprise = filter.enterprise;
       const total = await ctx.alarms.count(filter);
       if (total > EXPORT_MAX_ALARMS) throw tooMany('alarms', total, EXPORT_MAX_ALARMS);
-      const alarms: Alarm[] = [];
-      while (alarms.length < total) {
-        const page = await ctx.alarms.list({ ...filter, limit: 1000, offset: alarms.length });
-        if (page.length === 0) break;
-        alarms.push(...page);
-      }
+      const alarms = await allAlarms(ctx.alarms, filter, EXPORT_MAX_ALARMS);
       const wantHistory = q.format === 'xlsx' || q.part === 'history';
       const order = new Map(alarms.map((a, i) => [a.id, i]));
       const history = wantHistory ? (await ctx.alarms.historyOf(alarms.map((a) => a.id))).sort((a, b) => order.get(a.alarmId)! - order.get(b.alarmId)! || a.seq - b.seq) : [];

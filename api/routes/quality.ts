@@ -5,6 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Alarm } from '../../contract/alarms.ts';
 import { HazwatchError } from '../../contract/errors.ts';
+import { allAlarms } from '../alarm-pages.ts';
 import { alarmQuality, BENCHMARKS } from '../alarm-quality.ts';
 import { authenticate, require, scopeFilter } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
@@ -16,7 +17,6 @@ const DAY = 86_400_000;
 const DEFAULT_DAYS = 30;
 /** A period longer than this is refused: the figures are computed from every alarm of it. */
 const MAX_DAYS = 400;
-const PAGE = 1000;
 
 const Epoch = z.coerce.number().int().min(0);
 const QualityQuery = z
@@ -57,18 +57,9 @@ export function qualityRoutes(root: FastifyInstance, ctx: ApiContext): void {
   async function alarmsOf(enterprise: string | undefined, from: number, to: number): Promise<Alarm[]> {
     if (to <= from) throw new HazwatchError('HW_ERR_VALIDATION', 'the period must end after it starts');
     if (to - from > MAX_DAYS * DAY) throw new HazwatchError('HW_ERR_VALIDATION', `a period of at most ${MAX_DAYS} days`);
-    const out = new Map<string, Alarm>();
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await ctx.alarms.list({ enterprise, from, to, limit: PAGE, offset });
-      for (const a of page) out.set(a.id, a);
-      if (page.length < PAGE) break;
-    }
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await ctx.alarms.list({ enterprise, to: from, states: ['active_unacknowledged', 'active_acknowledged', 'shelved'], limit: PAGE, offset });
-      for (const a of page) out.set(a.id, a);
-      if (page.length < PAGE) break;
-    }
-    return [...out.values()];
+    const raised = await allAlarms(ctx.alarms, { enterprise, from, to });
+    const before = await allAlarms(ctx.alarms, { enterprise, to: from, states: ['active_unacknowledged', 'active_acknowledged', 'shelved'] });
+    return [...raised, ...before];
   }
 
   app.get(
