@@ -2,6 +2,7 @@
 // by enterprise, level and escalation tier), escalation times, flood limits and retries.
 import { z } from 'zod';
 import { AlarmLevel } from '../../contract/alarms.ts';
+import { SmtpServer } from '../../core/channels/smtp.ts';
 
 const HttpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'an http(s) URL');
 
@@ -38,18 +39,7 @@ export const ChannelConfig = z.discriminatedUnion('type', [
     .object({
       name: z.string().min(1),
       type: z.literal('email'),
-      smtp: z
-        .object({
-          host: z.string(),
-          port: z.number().int().min(1).max(65535).default(25),
-          /** Implicit TLS (port 465); otherwise STARTTLS is used when the server offers it. */
-          secure: z.boolean().default(false),
-          username: z.string().optional(),
-          password: z.string().optional(),
-          /** Accept self-signed certificates (test and closed networks only). */
-          allowUnauthorized: z.boolean().default(false),
-        })
-        .strict(),
+      smtp: SmtpServer,
       from: z.string().email(),
       to: z.array(z.string().email()).min(1),
     })

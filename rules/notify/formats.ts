@@ -2,20 +2,14 @@
 // markdown message and the DingTalk (钉钉) custom robot markdown message (with its signature), and a
 // plain-text e-mail. A flood summary lists every alarm it stands for, split into several messages
 // when a robot's size limit would cut it: no alarm is ever dropped from the list.
-import { createHmac } from 'node:crypto';
 import { ALARM_CONDITIONS, LEVEL_COLOURS, type AlarmEventPayload } from '../../contract/alarms.ts';
+import { dingtalkRequests, ROBOT_LIMITS, webhookRequest, wecomRequests, type HttpRequest } from '../../core/channels/robots.ts';
 import type { ChannelConfig } from './config.ts';
 
 export interface Notice {
   kind: string;
   tier: number;
   payload: AlarmEventPayload;
-}
-
-export interface HttpRequest {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
 }
 
 export interface FormatContext {
@@ -29,7 +23,7 @@ const TIER_ZH = ['企业值班人员', '企业负责人', '监管部门'];
 const KIND_ZH: Record<string, string> = { raised: '报警', escalated: '报警升级', cleared: '报警解除', escalation: '超时未签收，逐级上报' };
 
 /** WeCom markdown content is limited to 4096 bytes; DingTalk's practical limit is ~20000 bytes. */
-const LIMITS: Record<string, number> = { wecom: 4000, dingtalk: 18_000, webhook: Infinity, email: Infinity };
+const LIMITS: Record<string, number> = { ...ROBOT_LIMITS, webhook: Infinity, email: Infinity };
 
 function time(ts: number, tz: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(new Date(ts));
@@ -92,42 +86,15 @@ export function texts(channel: ChannelConfig, notices: Notice[], ctx: FormatCont
   return pages(header, lines, LIMITS[channel.type] ?? Infinity).map((text) => ({ title: `报警汇总 ${notices.length} alarms`, text }));
 }
 
-/** DingTalk signature: HmacSHA256 over "<timestamp>\n<secret>", base64, URL-encoded. */
-export function dingtalkSign(secret: string, timestamp: number): string {
-  return encodeURIComponent(createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64'));
-}
-
 /** HTTP requests for a webhook-type channel. */
 export function httpRequests(channel: Exclude<ChannelConfig, { type: 'email' }>, notices: Notice[], ctx: FormatContext): HttpRequest[] {
-  const json = { 'content-type': 'application/json; charset=utf-8' };
   if (channel.type === 'webhook') {
     const body =
       notices.length === 1
         ? { type: 'alarm', kind: notices[0].kind, tier: notices[0].tier, ...notices[0].payload, text: texts(channel, notices, ctx)[0].text }
         : { type: 'summary', count: notices.length, alarms: notices.map((n) => ({ kind: n.kind, tier: n.tier, ...n.payload })), text: texts(channel, notices, ctx).map((t) => t.text).join('\n') };
-    return [{ url: channel.url, headers: { ...json, ...(channel.headers ?? {}) }, body: JSON.stringify(body) }];
+    return [webhookRequest(channel.url, channel.headers, body)];
   }
-  if (channel.type === 'wecom') {
-    // https://developer.work.weixin.qq.com/document/path/91770 (群机器人配置说明): msgtype markdown, content ≤ 4096 bytes.
-    // Markdown messages cannot @ people, so mentions go in a following text message.
-    const out = texts(channel, notices, ctx).map((t) => ({ url: channel.url, headers: json, body: JSON.stringify({ msgtype: 'markdown', markdown: { content: t.text } }) }));
-    if (channel.mentionedMobiles?.length) {
-      out.push({ url: channel.url, headers: json, body: JSON.stringify({ msgtype: 'text', text: { content: texts(channel, notices, ctx)[0].title, mentioned_mobile_list: channel.mentionedMobiles } }) });
-    }
-    return out;
-  }
-  // DingTalk custom robot: msgtype markdown {title, text}, at {atMobiles, isAtAll}; "加签" adds timestamp and sign.
-  return texts(channel, notices, ctx).map((t) => {
-    let url = channel.url;
-    if (channel.secret) {
-      const ts = ctx.now;
-      url += `${url.includes('?') ? '&' : '?'}timestamp=${ts}&sign=${dingtalkSign(channel.secret, ts)}`;
-    }
-    const mentions = channel.atMobiles?.length ? `\n\n${channel.atMobiles.map((m) => `@${m}`).join(' ')}` : '';
-    return {
-      url,
-      headers: json,
-      body: JSON.stringify({ msgtype: 'markdown', markdown: { title: t.title, text: t.text + mentions }, at: { atMobiles: channel.atMobiles ?? [], isAtAll: false } }),
-    };
-  });
+  if (channel.type === 'wecom') return wecomRequests(channel.url, texts(channel, notices, ctx), channel.mentionedMobiles);
+  return dingtalkRequests(channel.url, channel.secret, ctx.now, texts(channel, notices, ctx), channel.atMobiles);
 }

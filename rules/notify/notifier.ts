@@ -9,8 +9,9 @@ import type { Logger } from '../../core/log.ts';
 import { counter, type Registry as MetricsRegistry } from '../../core/metrics.ts';
 import type { AlarmStore, NotificationJob } from '../store-types.ts';
 import type { ChannelConfig, NotifyConfig, RouteConfig } from './config.ts';
-import { httpRequests, type Notice } from './formats.ts';
-import { sendMail } from './smtp.ts';
+import { httpRequests, texts, type Notice } from './formats.ts';
+import { post } from '../../core/channels/robots.ts';
+import { sendMail } from '../../core/channels/smtp.ts';
 
 export interface NotifierOptions {
   store: AlarmStore;
@@ -90,25 +91,13 @@ export function createNotifier(options: NotifierOptions) {
   const maxTier = Math.max(0, ...config.routes.map((r) => r.tier));
 
   async function deliver(channel: ChannelConfig, notices: Notice[]): Promise<void> {
+    const ctx = { timeZone: config.timeZone, consoleUrl: config.consoleUrl, now: now() };
     if (channel.type === 'email') {
-      await sendMail(channel, notices, { timeZone: config.timeZone, consoleUrl: config.consoleUrl, now: now() }, config.retry.timeoutMs);
+      const mails = texts(channel, notices, ctx).map((t) => ({ from: channel.from, to: channel.to, subject: t.title, text: t.text }));
+      await sendMail(channel.smtp, mails, ctx.now, config.retry.timeoutMs);
       return;
     }
-    for (const req of httpRequests(channel, notices, { timeZone: config.timeZone, consoleUrl: config.consoleUrl, now: now() })) {
-      const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(config.retry.timeoutMs) });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`HTTP ${res.status} ${text.slice(0, 200)}`);
-      if (channel.type === 'wecom' || channel.type === 'dingtalk') {
-        // Robots answer 200 with {"errcode":0,"errmsg":"ok"}; anything else (rate limit 45009, bad key, ...) is a failure.
-        let errcode: unknown;
-        try {
-          errcode = (JSON.parse(text) as { errcode?: unknown }).errcode;
-        } catch {
-          errcode = 'not JSON';
-        }
-        if (errcode !== 0) throw new Error(`${channel.type} robot refused: ${text.slice(0, 200)}`);
-      }
-    }
+    for (const req of httpRequests(channel, notices, ctx)) await post(req, channel.type !== 'webhook', config.retry.timeoutMs);
   }
 
   async function work(name: string): Promise<void> {

@@ -9,7 +9,7 @@ import { silentLogger } from '../../core/log.ts';
 import { createMetricsRegistry } from '../../core/metrics.ts';
 import { freePort, waitFor } from '../../test/support/net.ts';
 import { notifyConfig } from '../notify/config.ts';
-import { dingtalkSign } from '../notify/formats.ts';
+import { dingtalkSign } from '../../core/channels/robots.ts';
 import { createNotifier, NOTIFY_CURSOR } from '../notify/notifier.ts';
 import { createTailer } from '../outbox.ts';
 import { openAlarmStore } from '../store.ts';

@@ -1,24 +1,43 @@
-// A small SMTP client (RFC 5321) over node:net/tls, enough to hand an alarm e-mail to the site's mail
-// relay: EHLO, STARTTLS when offered (or implicit TLS), AUTH PLAIN, MAIL/RCPT/DATA. No dependency.
+// A small SMTP client (RFC 5321) over node:net/tls, enough to hand an alarm notice or a warning to the
+// site's mail relay: EHLO, STARTTLS when offered (or implicit TLS), AUTH PLAIN, MAIL/RCPT/DATA. No
+// dependency. Shared by the alarm notifier (rules/notify) and the warning dispatcher (core/dispatch).
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { hostname } from 'node:os';
-import type { ChannelConfig } from './config.ts';
-import { texts, type FormatContext, type Notice } from './formats.ts';
+import { z } from 'zod';
 
-type EmailChannel = Extract<ChannelConfig, { type: 'email' }>;
+export const SmtpServer = z
+  .object({
+    host: z.string(),
+    port: z.number().int().min(1).max(65535).default(25),
+    /** Implicit TLS (port 465); otherwise STARTTLS is used when the server offers it. */
+    secure: z.boolean().default(false),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** Accept self-signed certificates (test and closed networks only). */
+    allowUnauthorized: z.boolean().default(false),
+  })
+  .strict();
+export type SmtpServer = z.infer<typeof SmtpServer>;
+
+export interface Mail {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+}
 
 function encodeHeader(text: string): string {
   return /^[\x20-\x7e]*$/.test(text) ? text : `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
 }
 
 /** Builds the RFC 5322 message: UTF-8 text, base64 body (safe for any line length and Chinese text). */
-export function buildMessage(channel: EmailChannel, subject: string, text: string, now: number): string {
-  const body = Buffer.from(text.replace(/\*\*/g, ''), 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n');
+export function buildMessage(mail: Mail, now: number): string {
+  const body = Buffer.from(mail.text.replace(/\*\*/g, ''), 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n');
   return [
-    `From: ${channel.from}`,
-    `To: ${channel.to.join(', ')}`,
-    `Subject: ${encodeHeader(subject)}`,
+    `From: ${mail.from}`,
+    `To: ${mail.to.join(', ')}`,
+    `Subject: ${encodeHeader(mail.subject)}`,
     `Date: ${new Date(now).toUTCString()}`,
     `Message-ID: <${now}.${Math.random().toString(36).slice(2)}@hazwatch>`,
     'MIME-Version: 1.0',
@@ -71,9 +90,8 @@ class SmtpSession {
   }
 }
 
-/** Sends the notices as one e-mail (a flood summary when several). */
-export async function sendMail(channel: EmailChannel, notices: Notice[], ctx: FormatContext, timeoutMs: number): Promise<void> {
-  const { smtp } = channel;
+/** Hands the mails to the server in one session; throws (to be retried) on any refusal. */
+export async function sendMail(smtp: SmtpServer, mails: Mail[], now: number, timeoutMs: number): Promise<void> {
   const socket: Socket = smtp.secure
     ? tlsConnect({ host: smtp.host, port: smtp.port, servername: smtp.host, rejectUnauthorized: !smtp.allowUnauthorized })
     : netConnect({ host: smtp.host, port: smtp.port });
@@ -94,11 +112,11 @@ export async function sendMail(channel: EmailChannel, notices: Notice[], ctx: Fo
       const token = Buffer.from(`\u0000${smtp.username}\u0000${smtp.password ?? ''}`).toString('base64');
       await s.command(`AUTH PLAIN ${token}`, [235]);
     }
-    for (const t of texts(channel, notices, ctx)) {
-      await s.command(`MAIL FROM:<${channel.from}>`, [250]);
-      for (const to of channel.to) await s.command(`RCPT TO:<${to}>`, [250, 251]);
+    for (const mail of mails) {
+      await s.command(`MAIL FROM:<${mail.from}>`, [250]);
+      for (const to of mail.to) await s.command(`RCPT TO:<${to}>`, [250, 251]);
       await s.command('DATA', [354]);
-      const message = buildMessage(channel, t.title, t.text, ctx.now).replace(/^\./gm, '..');
+      const message = buildMessage(mail, now).replace(/^\./gm, '..');
       await s.command(`${message}\r\n.`, [250]);
     }
     await s.command('QUIT', [221]).catch(() => undefined);
