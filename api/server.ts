@@ -35,6 +35,15 @@ export const STATUS: Partial<Record<ErrorCode, number>> = {
   HW_ERR_ALARM_TRANSITION: 409,
   HW_ERR_TOO_MANY_REQUESTS: 429,
   HW_ERR_UNAVAILABLE: 503,
+  HW_ERR_DUTY_OVERLAP: 409,
+  HW_ERR_DUTY_PERSON: 400,
+  HW_ERR_HANDOVER_SAME_ACCOUNT: 403,
+  HW_ERR_HANDOVER_SIGNED: 409,
+  HW_ERR_DANGER_TRANSITION: 409,
+  HW_ERR_DANGER_NO_EVIDENCE: 409,
+  HW_ERR_DANGER_SAME_ACCOUNT: 403,
+  HW_ERR_EVIDENCE_TYPE: 415,
+  HW_ERR_EVIDENCE_TOO_LARGE: 413,
 };
 
 /** Where the console's front-end libraries are served from: straight out of node_modules, no bundler. */

@@ -85,6 +85,17 @@ export const ERRORS = {
   HW_ERR_TOO_MANY_REQUESTS: { scope: 'request', message: 'too many requests (e.g. sign-in attempts) from this client: wait and retry' },
   // ---- Added by gateway (issue 7) ----
   HW_ERR_GATEWAY_BUFFER_FULL: { scope: 'process', message: 'gateway outbox is full: the oldest buffered readings were dropped' },
+  // ---- Added by dangers (issue 16): hidden dangers and their evidence ----
+  HW_ERR_DANGER_TRANSITION: { scope: 'request', message: "this action is not possible in the hidden danger's current state" },
+  HW_ERR_DANGER_NO_EVIDENCE: { scope: 'request', message: 'a hidden danger is marked rectified only with evidence (a photo or a file) added since it was opened or last failed its recheck' },
+  HW_ERR_DANGER_SAME_ACCOUNT: { scope: 'request', message: 'the account that marked a hidden danger rectified may not recheck it: another account rechecks' },
+  HW_ERR_EVIDENCE_TYPE: { scope: 'request', message: 'evidence file is not a JPEG, PNG, WebP or PDF (judged by its content, not its name)' },
+  HW_ERR_EVIDENCE_TOO_LARGE: { scope: 'request', message: 'evidence file is larger than dangers.evidenceMaxBytes' },
+  // ---- Added by the duty roster (issue 16): shifts and handovers ----
+  HW_ERR_DUTY_OVERLAP: { scope: 'request', message: 'shift overlaps another shift of the same unit' },
+  HW_ERR_DUTY_PERSON: { scope: 'request', message: 'a person named on the shift is not in the duty directory of its unit' },
+  HW_ERR_HANDOVER_SAME_ACCOUNT: { scope: 'request', message: 'the incoming officer signs a handover with another account than the outgoing one' },
+  HW_ERR_HANDOVER_SIGNED: { scope: 'request', message: 'the handover is signed by both sides and kept as it is: it cannot be signed or changed again' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

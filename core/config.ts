@@ -18,6 +18,7 @@ import { sparkplugConfig } from '../sparkplug/config.ts';
 import { vendorConfig } from '../vendor/config.ts';
 import { northboundConfig } from '../northbound/config.ts';
 import { resourcesConfig } from '../resources/config.ts';
+import { dangersConfig } from '../dangers/config.ts';
 
 export const mqttClientConfig = z
   .object({
@@ -72,6 +73,12 @@ export const Config = z
     vendor: vendorConfig,
     northbound: northboundConfig,
     resources: resourcesConfig,
+    // The duty roster (registry/roster.ts): units, people, shifts, handovers.
+    roster: z
+      .object({ path: z.string().optional().describe('SQLite file of the duty roster (default <dataDir>/roster.db; ignored when database.url is set)') })
+      .strict()
+      .prefault({}),
+    dangers: dangersConfig,
   })
   .strict();
 export type Config = z.infer<typeof Config>;
@@ -94,6 +101,16 @@ export function alarmStoreTarget(config: Pick<Config, 'dataDir' | 'database' | '
 /** Where the emergency resources live (resources/store.ts). */
 export function resourcesTarget(config: Pick<Config, 'dataDir' | 'database' | 'resources'>): string {
   return config.database.url ?? (config.resources.path ? resolve(config.resources.path) : dataPath(config, 'resources.db'));
+}
+
+/** Where hidden dangers and their evidence live (dangers/store.ts). */
+export function dangersTarget(config: Pick<Config, 'dataDir' | 'database' | 'dangers'>): string {
+  return config.database.url ?? (config.dangers.path ? resolve(config.dangers.path) : dataPath(config, 'dangers.db'));
+}
+
+/** Where the duty roster lives (registry/roster.ts). */
+export function rosterTarget(config: Pick<Config, 'dataDir' | 'database' | 'roster'>): string {
+  return config.database.url ?? (config.roster.path ? resolve(config.roster.path) : dataPath(config, 'roster.db'));
 }
 
 /** Where the console's accounts, sessions and audit log live. */
