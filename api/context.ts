@@ -9,6 +9,14 @@ import type { ApiConfig } from './config.ts';
 import type { InfluxTarget } from './chart.ts';
 import type { LatestStore } from './latest.ts';
 import type { ResourceStore } from '../resources/store.ts';
+import type { DangerStore } from '../dangers/store.ts';
+import type { DangersConfig } from '../dangers/config.ts';
+import type { Danger } from '../dangers/model.ts';
+
+/** Something open a shift hands over (duty handover, issue 16). */
+export type OpenItem = { kind: 'alarm' | 'warning' | 'danger'; id: string; title: string; enterprise: string; level?: number; since: number; overdue?: boolean; link: string };
+/** A component's open work in a scope (an enterprise, or everything). */
+export type OpenWorkSource = (scope: { enterprise?: string }) => Promise<OpenItem[]>;
 
 export interface ApiContext {
   config: ApiConfig;
@@ -27,4 +35,11 @@ export interface ApiContext {
   now: () => number;
   /** Whether the API can serve its job right now (stores open, broker connection up). */
   ready: () => boolean;
+  /** Hidden dangers (dangers/store.ts) and their settings (the `dangers` section). */
+  dangers: DangerStore;
+  dangersConfig: DangersConfig;
+  /** Called once per tier an overdue hidden danger escalates to (1: the enterprise's leader on duty, 2: the bureau's duty). */
+  onDangerEscalated?: (danger: Danger, tier: number) => Promise<void>;
+  /** Where the duty handover collects open work from: each component pushes its source. */
+  openWork: OpenWorkSource[];
 }

@@ -6,7 +6,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { MqttClient } from 'mqtt';
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '../core/command.ts';
-import { accountsTarget, alarmStoreTarget, resourcesTarget, type Config } from '../core/config.ts';
+import { accountsTarget, alarmStoreTarget, dangersTarget, resourcesTarget, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { gauge } from '../core/metrics.ts';
 import { openHazardSources } from '../registry/hazard-sources.ts';
@@ -14,6 +14,10 @@ import { deviceDirectory, type Registry } from '../registry/registry.ts';
 import { openAlarmStore } from '../rules/store.ts';
 import { openResourceStore } from '../resources/store.ts';
 import { seedDemoResources } from '../resources/demo.ts';
+import { openDangerStore } from '../dangers/store.ts';
+import { startEscalationTimer } from '../dangers/escalation.ts';
+import { dangerOpenWork } from '../dangers/open-work.ts';
+import type { Danger } from '../dangers/model.ts';
 import type { AlarmStore } from '../rules/store-types.ts';
 import { openAccounts, type AccountStore } from './accounts.ts';
 import type { InfluxTarget } from './chart.ts';
@@ -87,6 +91,8 @@ export interface StartApiOptions {
   /** MQTT service credentials; default config.mqtt, else svc:api is provisioned in the registry. */
   mqtt?: { url: string; username: string; password: string } | false;
   now?: () => number;
+  /** Called once per tier an overdue hidden danger escalates to (ApiContext.onDangerEscalated). */
+  onDangerEscalated?: (danger: Danger, tier: number) => Promise<void>;
 }
 
 export async function startApi(options: StartApiOptions): Promise<ApiService> {
@@ -97,6 +103,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   const accounts = await openAccounts(accountsTarget(config), { sessionTtlMs: api.sessionTtlMinutes * 60_000, now, log });
   const sources = await openHazardSources(registry.database, { now });
   const resources = await openResourceStore(resourcesTarget(config), { now, log });
+  const dangers = await openDangerStore(dangersTarget(config), { escalation: config.dangers.escalation, now, log });
   const ownAlarms = !options.alarms;
   const alarms = options.alarms ?? await openAlarmStore(alarmStoreTarget(config, api.alarmsPath), { maxShelveMs: config.rules.maxShelveHours * 3_600_000, log });
   const directory = deviceDirectory(registry);
@@ -146,7 +153,11 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
     // The demo fleet registers its devices after the API starts: follow the registry.
     stopPlan = registry.onChange(() => void plan());
   }
-  const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, resources, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready };
+  const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, resources, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready, dangers, dangersConfig: config.dangers, openWork: [] };
+  if (options.onDangerEscalated) ctx.onDangerEscalated = options.onDangerEscalated;
+  ctx.openWork.push(dangerOpenWork(dangers));
+  // Overdue hidden dangers: every node checks; the store's transaction escalates each tier once.
+  const stopEscalation = startEscalationTimer({ store: dangers, everyMs: config.dangers.checkSeconds * 1000, now, hook: () => ctx.onDangerEscalated, log });
   const { app } = await buildApi(ctx);
   await app.listen({ host: api.host, port: api.port });
   const address = app.server.address() as { port: number };
@@ -163,12 +174,14 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
     generatedAdminPassword,
     async close() {
       clearInterval(follow);
+      stopEscalation();
       stopPlan();
       await app.close();
       await new Promise<void>((r) => (mqttClient ? mqttClient.end(false, {}, () => r()) : r()));
       if (ownAlarms) await alarms.dispose();
       await accounts.close();
       await resources.close();
+      await dangers.close();
     },
   };
 }
