@@ -44,6 +44,10 @@ export const STATUS: Partial<Record<ErrorCode, number>> = {
   HW_ERR_DANGER_SAME_ACCOUNT: 403,
   HW_ERR_EVIDENCE_TYPE: 415,
   HW_ERR_EVIDENCE_TOO_LARGE: 413,
+  HW_ERR_WARNING_STATE: 409,
+  HW_ERR_FOUR_EYES: 403,
+  HW_ERR_WARNING_NO_RECIPIENTS: 409,
+  HW_ERR_WARNING_AUDIENCE: 400,
 };
 
 /** Where the console's front-end libraries are served from: straight out of node_modules, no bundler. */

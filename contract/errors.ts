@@ -96,6 +96,11 @@ export const ERRORS = {
   HW_ERR_DUTY_PERSON: { scope: 'request', message: 'a person named on the shift is not in the duty directory of its unit' },
   HW_ERR_HANDOVER_SAME_ACCOUNT: { scope: 'request', message: 'the incoming officer signs a handover with another account than the outgoing one' },
   HW_ERR_HANDOVER_SIGNED: { scope: 'request', message: 'the handover is signed by both sides and kept as it is: it cannot be signed or changed again' },
+  // ---- Added by warnings (issue 16): publication through one entry point ----
+  HW_ERR_WARNING_STATE: { scope: 'request', message: "this action is not possible in the warning's current state" },
+  HW_ERR_FOUR_EYES: { scope: 'request', message: 'a warning is approved by another supervisor than the one who drafted or submitted it' },
+  HW_ERR_WARNING_NO_RECIPIENTS: { scope: 'request', message: 'no configured channel reaches anyone in the audiences chosen: nothing would be sent' },
+  HW_ERR_WARNING_AUDIENCE: { scope: 'request', message: 'unknown audience (see GET /api/v1/warnings/catalog)' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
