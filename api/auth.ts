@@ -30,6 +30,10 @@ export const PERMISSIONS = {
   'audit.read': ['supervisor', 'administrator', 'enterprise'],
   // The platform's own processes (ingest's spool, reporting upward): the monitoring room's, not an enterprise's.
   'platform.read': ['operator', 'supervisor', 'administrator'],
+  // Hidden dangers (issue 16): whoever finds one opens it, the enterprise rectifies and proves it with
+  // evidence; the recheck (回头看), closure and a new deadline are the regulator's senior staff's call.
+  'danger.write': ['operator', 'supervisor', 'administrator', 'enterprise'],
+  'danger.recheck': ['supervisor', 'administrator'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDatabase } from '../../test/support/databases.ts';
 import { dangersConfig } from '../config.ts';
+import { dangerOpenWork } from '../open-work.ts';
 import { openDangerStore, type NewDanger } from '../store.ts';
 
 const HOUR = 3_600_000;
@@ -135,6 +136,17 @@ describe.each(BACKENDS)('hidden-danger store on $name', (backend) => {
     const moved = await a.changeDeadline(major.id, 'sup', clock.t + 10 * HOUR, '延期至明日');
     expect(moved.danger).toMatchObject({ deadline: clock.t + 10 * HOUR, escalatedTier: 0, overdue: false, nextEscalationAt: clock.t + 10 * HOUR });
     expect(moved.change).toMatchObject({ action: 'deadline_changed', note: '延期至明日' });
+
+    // The duty handover's open work: overdue ones and those waiting for their recheck, in scope.
+    await a.addEvidence(later.id, { name: 'p.png', contentType: 'image/png', bytes: PNG, sha256: 'x' }, 'acme-user');
+    await a.rectify(later.id, 'acme-user');
+    const work = dangerOpenWork(a);
+    expect((await work({})).map((w) => [w.id, w.overdue, w.link])).toEqual([
+      [general.id, true, `#/dangers/${general.id}`],
+      [later.id, false, `#/dangers/${later.id}`],
+    ]);
+    expect((await work({ enterprise: 'bravo' })).map((w) => w.id)).toEqual([]);
+    expect((await work({ enterprise: 'acme' }))[0]).toMatchObject({ kind: 'danger', title: '储罐区可燃气体探测器被遮挡', enterprise: 'acme', since: general.deadline });
 
     // A danger overdue for long reaches both tiers in one pass.
     clock.t = T0;
