@@ -34,6 +34,13 @@ export const PERMISSIONS = {
   // evidence; the recheck (回头看), closure and a new deadline are the regulator's senior staff's call.
   'danger.write': ['operator', 'supervisor', 'administrator', 'enterprise'],
   'danger.recheck': ['supervisor', 'administrator'],
+  // The duty roster (issue 16): the monitoring room's senior staff keep the units, people and shifts;
+  // an enterprise keeps its own unit's. Every duty officer signs handovers, an operator included.
+  // Warnings (issue 16): the monitoring room drafts them; a supervisor approves (four-eyes), updates and lifts them.
+  'warning.draft': ['operator', 'supervisor', 'administrator'],
+  'warning.approve': ['supervisor', 'administrator'],
+  'duty.write': ['supervisor', 'administrator', 'enterprise'],
+  'duty.handover': ['operator', 'supervisor', 'administrator', 'enterprise'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -9,6 +9,12 @@ import type { ApiConfig } from './config.ts';
 import type { InfluxTarget } from './chart.ts';
 import type { LatestStore } from './latest.ts';
 import type { ResourceStore } from '../resources/store.ts';
+import type { RosterStore } from '../registry/roster.ts';
+import type { DispatchConfig } from '../core/dispatch/config.ts';
+import type { Dispatcher } from '../core/dispatch/dispatcher.ts';
+import type { Outbox } from '../core/dispatch/store.ts';
+import type { WarningService } from '../warnings/service.ts';
+import type { WarningStore } from '../warnings/store.ts';
 import type { DangerStore } from '../dangers/store.ts';
 import type { DangersConfig } from '../dangers/config.ts';
 import type { Danger } from '../dangers/model.ts';
@@ -29,6 +35,12 @@ export interface ApiContext {
   /** Emergency resources (resources/store.ts). */
   resources: ResourceStore;
   latest: LatestStore;
+  /** Warning publication (warnings/): the service, its store, the outbox of messages, the sender. */
+  warnings: WarningService;
+  warningStore: WarningStore;
+  outbox: Outbox;
+  dispatcher: Dispatcher;
+  dispatch: DispatchConfig;
   influx?: InfluxTarget;
   /** Rule files of the rules engine (rules.files), to show the thresholds in force per device. */
   ruleFiles: string[];
@@ -40,6 +52,8 @@ export interface ApiContext {
   dangersConfig: DangersConfig;
   /** Called once per tier an overdue hidden danger escalates to (1: the enterprise's leader on duty, 2: the bureau's duty). */
   onDangerEscalated?: (danger: Danger, tier: number) => Promise<void>;
+  /** The duty roster (registry/roster.ts): units, people, shifts, who is on duty, handovers. */
+  roster: RosterStore;
   /** Where the duty handover collects open work from: each component pushes its source. */
   openWork: OpenWorkSource[];
 }

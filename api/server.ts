@@ -20,6 +20,8 @@ import { qualityRoutes } from './routes/quality.ts';
 import { demoRoutes } from './routes/demo.ts';
 import { exportRoutes } from './routes/exports.ts';
 import { resourceRoutes } from './routes/resources.ts';
+import { warningRoutes } from './routes/warnings.ts';
+import { dutyRoutes } from './routes/duty.ts';
 import { dangerRoutes } from './routes/dangers.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { streamRoutes, type Streamer } from './routes/stream.ts';
@@ -179,7 +181,9 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   qualityRoutes(app, ctx);
   demoRoutes(app, ctx);
   resourceRoutes(app, ctx);
+  dutyRoutes(app, ctx);
   dangerRoutes(app, ctx);
+  warningRoutes(app, ctx);
   exportRoutes(app, ctx);
   const streamer = streamRoutes(app, ctx, { pollMs: options.streamPollMs });
 

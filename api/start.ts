@@ -6,7 +6,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { MqttClient } from 'mqtt';
 import type { FastifyInstance } from 'fastify';
 import type { Service } from '../core/command.ts';
-import { accountsTarget, alarmStoreTarget, dangersTarget, resourcesTarget, type Config } from '../core/config.ts';
+import { accountsTarget, alarmStoreTarget, dangersTarget, resourcesTarget, rosterTarget, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { gauge } from '../core/metrics.ts';
 import { openHazardSources } from '../registry/hazard-sources.ts';
@@ -14,6 +14,9 @@ import { deviceDirectory, type Registry } from '../registry/registry.ts';
 import { openAlarmStore } from '../rules/store.ts';
 import { openResourceStore } from '../resources/store.ts';
 import { seedDemoResources } from '../resources/demo.ts';
+import { openRoster } from '../registry/roster.ts';
+import { seedDemoRoster } from '../registry/roster-demo.ts';
+import { alarmOpenWork } from './alarm-open-work.ts';
 import { openDangerStore } from '../dangers/store.ts';
 import { startEscalationTimer } from '../dangers/escalation.ts';
 import { dangerOpenWork } from '../dangers/open-work.ts';
@@ -23,6 +26,7 @@ import { openAccounts, type AccountStore } from './accounts.ts';
 import type { InfluxTarget } from './chart.ts';
 import type { ApiContext } from './context.ts';
 import { createLatestStore, subscribeLatest } from './latest.ts';
+import { startWarnings } from './warnings-setup.ts';
 import { buildApi } from './server.ts';
 import { completeMapPositions, completeSitePlan } from './site-plan.ts';
 
@@ -103,6 +107,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   const accounts = await openAccounts(accountsTarget(config), { sessionTtlMs: api.sessionTtlMinutes * 60_000, now, log });
   const sources = await openHazardSources(registry.database, { now });
   const resources = await openResourceStore(resourcesTarget(config), { now, log });
+  const roster = await openRoster(rosterTarget(config), { now, log });
   const dangers = await openDangerStore(dangersTarget(config), { escalation: config.dangers.escalation, now, log });
   const ownAlarms = !options.alarms;
   const alarms = options.alarms ?? await openAlarmStore(alarmStoreTarget(config, api.alarmsPath), { maxShelveMs: config.rules.maxShelveHours * 3_600_000, log });
@@ -128,6 +133,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
     return up;
   };
 
+  const outgoing = await startWarnings({ config, log, metrics, now, roster, mqtt: () => mqttClient });
   const generatedAdminPassword = await bootstrapAccounts(accounts, api, log);
   // Devices, enterprises and accounts others register (another API node, `hazwatch device add`):
   // this node's view follows within a second.
@@ -150,12 +156,18 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
     // The demo's emergency resources around its park, once (an empty register only).
     const seeded = await seedDemoResources(resources, registry).catch((err) => (log.error({ err }, 'demo resources not seeded'), 0));
     if (seeded) log.info({ resources: seeded }, 'demo emergency resources registered');
+    // The demo's duty roster: a bureau, the park and its enterprise, on duty now and for the next week.
+    const rostered = await seedDemoRoster(roster, { now: now() }).catch((err) => (log.error({ err }, 'demo duty roster not seeded'), 0));
+    if (rostered) log.info({ shifts: rostered }, 'demo duty roster registered');
     // The demo fleet registers its devices after the API starts: follow the registry.
     stopPlan = registry.onChange(() => void plan());
   }
-  const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, resources, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready, dangers, dangersConfig: config.dangers, openWork: [] };
-  if (options.onDangerEscalated) ctx.onDangerEscalated = options.onDangerEscalated;
+  const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, resources, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready, dangers, dangersConfig: config.dangers, openWork: [], roster, warnings: outgoing.warnings, warningStore: outgoing.warningStore, outbox: outgoing.outbox, dispatcher: outgoing.dispatcher, dispatch: config.dispatch };
+  ctx.openWork.push(outgoing.openWork);
+  // Overdue hidden dangers go to whoever is on duty, through the outbox (a test may listen instead).
+  ctx.onDangerEscalated = options.onDangerEscalated ?? outgoing.dangerEscalated;
   ctx.openWork.push(dangerOpenWork(dangers));
+  ctx.openWork.push(alarmOpenWork(alarms));
   // Overdue hidden dangers: every node checks; the store's transaction escalates each tier once.
   const stopEscalation = startEscalationTimer({ store: dangers, everyMs: config.dangers.checkSeconds * 1000, now, hook: () => ctx.onDangerEscalated, log });
   const { app } = await buildApi(ctx);
@@ -181,6 +193,8 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
       if (ownAlarms) await alarms.dispose();
       await accounts.close();
       await resources.close();
+      await outgoing.close();
+      await roster.close();
       await dangers.close();
     },
   };

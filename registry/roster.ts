@@ -129,7 +129,7 @@ export type WeekPattern = z.infer<typeof WeekPattern>;
 
 /** One open item a handover lists (api/context.ts OpenItem has the same shape). */
 export interface HandoverItem {
-  kind: string;
+  kind: 'alarm' | 'warning' | 'danger';
   id: string;
   title: string;
   enterprise: string;
@@ -551,7 +551,7 @@ export async function openRoster(target: string, options: { now?: () => number; 
         where.push(`(${filter.kinds.map((_, i) => `kinds like @k${i}`).join(' or ')})`);
         filter.kinds.forEach((k, i) => (p[`k${i}`] = `%,${k},%`));
       }
-      const rows = await db.all<PersonRow>(`select * from duty_people${where.length ? ' where ' + where.join(' and ') : ''} order by unit, name, id`, p);
+      const rows = await db.all<PersonRow>(`select * from duty_people${where.length ? ' where ' + where.join(' and ') : ''} order by unit, id`, p);
       return rows.map(toPerson);
     },
 
