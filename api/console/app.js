@@ -8,8 +8,10 @@ import * as icon from './icons.js';
 import { anyPositions, GeoMap, LAYERS, RESOURCE_KINDS } from './map.js';
 import { QualityPage } from './quality.js';
 import { SearchPage } from './search.js';
+import { DutyPage } from './duty.js';
 import { alarmPeriods, RangePicker, thresholdBands, TrendChart } from './trend.js';
 import { WallPage } from './wall.js';
+import { DangersPage } from './dangers.js';
 
 const html = htm.bind(h);
 // The one map: its colours (map.js has the same), the plan or the geographic map (issue 17).
@@ -337,7 +339,7 @@ function historyNote(e, t, catalog, lang) {
     .join(' · ');
 }
 
-function AlarmDetail({ t, lang, catalog, id, onClose }) {
+function AlarmDetail({ t, lang, catalog, id, onClose, user }) {
   const [detail, setDetail] = useState();
   const [device, setDevice] = useState();
   const [nearest, setNearest] = useState();
@@ -374,7 +376,10 @@ function AlarmDetail({ t, lang, catalog, id, onClose }) {
         )}
       </tbody>
     </table>
-    <div class="row"><button onClick=${onClose}>${t.back}</button></div>
+    <div class="row">
+      ${user && !isPlatform(a) && can(user, catalog, 'danger.write') && html`<a class="button" href=${`#/dangers?alarm=${encodeURIComponent(a.id)}`} onClick=${onClose} data-testid="open-danger">${icon.warning()} ${t.openDanger}</a>`}
+      <button onClick=${onClose}>${t.back}</button>
+    </div>
   <//>`;
 }
 
@@ -634,6 +639,8 @@ function App() {
   const setView = (v) => (localStorage.setItem('hw.view', v), setViewState(v));
   const setLayers = (l) => (localStorage.setItem('hw.layers', JSON.stringify(l)), setLayersState(l));
   const [seen, markSeen] = useSeen(user, alarms);
+  // Overdue hidden dangers (issue 16): the top bar's badge and a layer of the map.
+  const [overdueDangers, setOverdueDangers] = useState([]);
   const hash = useHash();
   const overviewTimer = useRef();
 
@@ -683,6 +690,14 @@ function App() {
     return () => (es.close(), clearInterval(periodic), clearInterval(slow), clearInterval(slower));
   }, [user]);
 
+  useEffect(() => {
+    if (!user) return;
+    const load = () => api('GET', '/api/v1/dangers?overdue=true&limit=500').then((r) => setOverdueDangers(r.dangers), () => {});
+    load();
+    const timer = setInterval(load, 60_000);
+    return () => clearInterval(timer);
+  }, [user, hash]);
+
   // Keep sounding while a level-1/2 alarm waits for a signature (until acknowledged, or muted).
   const alarmList = useMemo(() => [...alarms.values()], [alarms]);
   const deviceInfo = useMemo(() => new Map(devices.map((d) => [`${d.enterprise}/${d.id}`, d])), [devices]);
@@ -722,6 +737,7 @@ function App() {
       setPicked({ type: 'enterprise', id: p.key });
       setFilter({ ...filter, enterprise: p.key });
     } else if (p.type === 'resource') setPicked({ type: 'resource', id: p.key });
+    else if (p.type === 'danger') location.hash = `#/dangers/${encodeURIComponent(p.key)}`;
   };
 
   if (user === undefined) return null;
@@ -747,16 +763,22 @@ function App() {
       <span class="clock">${new Date(now).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false })}</span>
       <a class="button" href="#/wall" data-testid="wall-link">${t.wallLink}</a>
       <a class="button" href="#/search" data-testid="search-link">${t.searchLink}</a>
+      <a class="button" href="#/duty" data-testid="duty-link">${t.dutyLink}</a>
       <a class="button" href="#/quality" data-testid="quality-link">${t.qualityLink}</a>
+      <a class="button" href="#/dangers" data-testid="dangers-link">${t.dangersLink}${overdueDangers.length ? html` <span class="badge bad" data-testid="dangers-overdue" title=${t.dangers.count(overdueDangers.length)}>${overdueDangers.length}</span>` : null}</a>
       <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute} data-testid="mute">${muted ? icon.bellOff() : icon.bell()} ${muted ? t.unmute : t.mute}</button>
       ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} data-lang=${l} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
       <span class="muted">${user.displayName || user.username}</span>
       <button onClick=${signOut}>${t.signOut}</button>
     </div>
-    ${hash === '#/wall'
+    ${hash.startsWith('#/dangers')
+      ? html`<${DangersPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} />`
+      : hash === '#/wall'
       ? html`<${WallPage} t=${t} lang=${lang} overview=${overview} alarms=${alarmList} api=${api} now=${now} />`
       : hash === '#/quality'
       ? html`<${QualityPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} />`
+      : hash === '#/duty'
+      ? html`<${DutyPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} />`
       : hash === '#/search'
       ? html`<${SearchPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} />`
       : deviceRoute
@@ -773,8 +795,8 @@ function App() {
             </header>
             <div class="body">
               ${shownView === 'map'
-                ? html`<${LayerToggles} t=${t} lang=${lang} catalog=${catalog} layers=${layers} setLayers=${setLayers} counts=${layerCounts(overview, devices, resources)} />
-                    ${catalog && overview ? html`<${GeoMap} t=${t} lang=${lang} overview=${overview} devices=${devices} resources=${resources} alarms=${alarmList} mode=${mode} layers=${layers} tiles=${catalog.map} onPick=${pickOnMap} onCluster=${(leaves) => setPicked({ type: 'cluster', leaves })} />` : html`<div class="hw-map muted">…</div>`}
+                ? html`<${LayerToggles} t=${t} lang=${lang} catalog=${catalog} layers=${layers} setLayers=${setLayers} counts=${{ ...layerCounts(overview, devices, resources), dangers: overdueDangers.filter((d) => d.position).length }} />
+                    ${catalog && overview ? html`<${GeoMap} t=${t} lang=${lang} overview=${overview} devices=${devices} resources=${resources} dangers=${overdueDangers} alarms=${alarmList} mode=${mode} layers=${layers} tiles=${catalog.map} onPick=${pickOnMap} onCluster=${(leaves) => setPicked({ type: 'cluster', leaves })} />` : html`<div class="hw-map muted">…</div>`}
                     ${overview && !anyPositions(overview) ? html`<div class="muted" data-testid="no-positions">${t.noPositions}</div>` : null}
                     <${Legend} t=${t} mode=${mode} />`
                 : html`<${SiteMap} t=${t} overview=${overview} mode=${mode} onSource=${setSource} />`}
@@ -791,7 +813,7 @@ function App() {
           </div>
         </div>`}
     ${dialog && html`<${ActionDialog} t=${t} kind=${dialog.kind} alarm=${dialog.alarm} onCancel=${() => setDialog(null)} onDone=${() => (setDialog(null), refreshOverview())} />`}
-    ${detail && html`<${AlarmDetail} t=${t} lang=${lang} catalog=${catalog} id=${detail} onClose=${() => setDetail(null)} />`}
+    ${detail && html`<${AlarmDetail} t=${t} lang=${lang} catalog=${catalog} id=${detail} user=${user} onClose=${() => setDetail(null)} />`}
     ${importing && html`<${ImportDialog} t=${t} onClose=${() => setImporting(false)} onDone=${refreshResources} />`}
   </div>`;
 }
@@ -844,7 +866,7 @@ function layerCounts(overview, devices, resources) {
 
 /** Layers that switch on and off, each with its glyph and how many it holds. */
 function LayerToggles({ t, lang, catalog, layers, setLayers, counts }) {
-  const glyph = (k) => (k === 'enterprises' ? icon.factory() : k === 'sources' ? html`<i class="lg-src"></i>` : k === 'devices' ? html`<i class="lg-dev"></i>` : icon.resource[k]());
+  const glyph = (k) => (k === 'dangers' ? html`<i class="lg-dgr"></i>` : k === 'enterprises' ? icon.factory() : k === 'sources' ? html`<i class="lg-src"></i>` : k === 'devices' ? html`<i class="lg-dev"></i>` : icon.resource[k]());
   const name = (k) => t.layer[k] ?? resourceWord(catalog, 'kinds', k, lang);
   return html`<div class="layers" data-testid="layers">
     <span class="muted">${t.layersTitle}</span>
@@ -895,7 +917,7 @@ function ResourcePanel({ t, lang, catalog, resource: r, enterprises, onClose }) 
 
 /** Points at one place (a cluster that no zoom splits): listed, each opens as a click on it would. */
 function ClusterPanel({ t, lang, catalog, leaves, onPick, onClose }) {
-  const what = (p) => (p.type === 'resource' ? resourceWord(catalog, 'kinds', p.kind, lang) : t.layer[p.type === 'source' ? 'sources' : p.type === 'device' ? 'devices' : 'enterprises']);
+  const what = (p) => (p.type === 'danger' ? t.layer.dangers : p.type === 'resource' ? resourceWord(catalog, 'kinds', p.kind, lang) : t.layer[p.type === 'source' ? 'sources' : p.type === 'device' ? 'devices' : 'enterprises']);
   return html`<div class="panel" style="margin-top:8px" data-testid="cluster-panel">
     <${PanelHead} t=${t} title=${t.atOnePlace} sub=${String(leaves.length)} onClose=${onClose} />
     <div class="body">${leaves.map((p) => html`<div><a href="#/" onClick=${(e) => (e.preventDefault(), onPick(p))}>${p.name}</a> <span class="muted">${what(p)}</span></div>`)}</div>
