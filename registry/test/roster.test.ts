@@ -4,6 +4,7 @@
 // patterns in the unit's own time zone, and handovers that are signed by two accounts and then kept.
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDatabase } from '../../test/support/databases.ts';
+import { DEMO_ENTERPRISE, seedDemoRoster } from '../roster-demo.ts';
 import { openRoster, PersonInput, patternShifts, UnitInput, WeekPattern, zonedTime, type RosterStore } from '../roster.ts';
 
 const HOUR = 3_600_000;
@@ -150,12 +151,26 @@ describe.each(BACKENDS)('duty roster on $name', (backend) => {
     await roster.close();
   });
 
+  it("seeds the demo's roster once: somebody on duty in every unit from now to a week ahead, the chain up to the bureau", async () => {
+    const roster = await openRoster((await fresh()).target, { now: () => T0 });
+    const at = T0 + 5 * HOUR + 17 * 60_000;
+    expect(await seedDemoRoster(roster, { now: at })).toBeGreaterThan(40);
+    expect(await seedDemoRoster(roster, { now: at })).toBe(0);
+    const unit = (await roster.unitFor(DEMO_ENTERPRISE.id))!;
+    for (let t = at; t < at + 7 * 24 * HOUR; t += 5 * HOUR) {
+      expect((await roster.dutyChain(unit.id, t)).map((x) => `${x.unit.kind}:${x.role}`), new Date(t).toISOString()).toEqual([
+        'enterprise:officers', 'enterprise:leader', 'park:officers', 'park:leader', 'bureau:officers', 'bureau:leader',
+      ]);
+    }
+    await roster.close();
+  });
+
   it('keeps a handover as both sides signed it: another account signs in, once, and nothing changes after', async () => {
     const d = await fresh();
     const roster = await openRoster(d.target, { now: () => T0 + HOUR });
     await plant(roster);
     const shift = await roster.addShift({ unit: 'park', startsAt: T0, endsAt: T0 + 12 * HOUR, officers: ['park-o1'], leader: 'park-lead', note: '' });
-    const items = [{ kind: 'alarm', id: 'a1', title: '可燃气体浓度超限 · gas-1', enterprise: 'acme', level: 2, since: T0, link: '#/device/acme/gas-1' }];
+    const items = [{ kind: 'alarm' as const, id: 'a1', title: '可燃气体浓度超限 · gas-1', enterprise: 'acme', level: 2, since: T0, link: '#/device/acme/gas-1' }];
     const h = await roster.createHandover({ unit: 'park', items, by: { username: 'park-boss', name: '园区领导' }, note: '储罐区液位需关注' });
     expect(h).toMatchObject({ unit: 'park', shift: shift.id, items, incomplete: false, state: 'awaiting_incoming', incoming: null, outgoing: { username: 'park-boss', person: 'park-lead', at: T0 + HOUR, note: '储罐区液位需关注' } });
     expect(h.digest).toMatch(/^[0-9a-f]{64}$/);
