@@ -1,6 +1,6 @@
 // The built-in access rules: the hw/v1 contract (docs/protocol.md, "Access") as data, in the same
 // form as a `broker.aclFile`. `hazwatch broker --print-acl` prints them as a file to start from.
-import { DEVICE_PUBLISH_CHANNELS, DEVICE_SUBSCRIBE_CHANNELS, PLATFORM_TOPIC_PREFIX, TOPIC_PREFIX } from '../contract/topics.ts';
+import { DEVICE_PUBLISH_CHANNELS, DEVICE_SUBSCRIBE_CHANNELS, PLATFORM_TOPIC_PREFIX, TOPIC_PREFIX, WARNING_TOPIC_PREFIX } from '../contract/topics.ts';
 import type { AccessRule } from './access.ts';
 
 /** Channels platform services publish on (towards devices, consoles and other systems). */
@@ -33,6 +33,10 @@ export const DEFAULT_ACCESS: readonly AccessRule[] = [
   { kind: 'service', access: 'write', topic: `${PLATFORM_TOPIC_PREFIX}/+/#` },
   { kind: 'service', access: 'read', topic: '#' },
   { kind: 'service', access: 'read', topic: '$SYS/#' },
+  // Published warnings (core/dispatch mqtt channels): services write, field displays and PA controllers read.
+  { kind: 'service', access: 'write', topic: `${WARNING_TOPIC_PREFIX}/#` },
+  { kind: 'device', access: 'read', topic: `${WARNING_TOPIC_PREFIX}/#` },
+  { kind: 'gateway', access: 'read', topic: `${WARNING_TOPIC_PREFIX}/#` },
   // Clients without user name, only with broker.allowAnonymous: what a plain MQTT broker grants
   // (Mosquitto's allow_anonymous without an acl_file), `$` topics being the server's own [MQTT-4.7.2-1].
   { kind: 'anonymous', access: 'readwrite', topic: '#' },

@@ -8,6 +8,12 @@ export const TOPIC_PREFIX = `${TOPIC_ROOT}/${CONTRACT_VERSION}`;
 
 /** Where platform processes report their own state, retained: hw/platform/<service>/<instance>. */
 export const PLATFORM_TOPIC_PREFIX = `${TOPIC_ROOT}/platform`;
+/**
+ * Where published warnings go to field displays, PA/broadcast controllers and other followers
+ * (dispatch channels of type mqtt): hw/warnings/<channel>. Warnings are public by nature: every device
+ * and gateway may read them; only platform services write.
+ */
+export const WARNING_TOPIC_PREFIX = `${TOPIC_ROOT}/warnings`;
 /** The reserved enterprise under which alarms about the platform itself are kept; no real enterprise may take it. */
 export const PLATFORM_ENTERPRISE = 'platform';
 

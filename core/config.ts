@@ -18,6 +18,8 @@ import { sparkplugConfig } from '../sparkplug/config.ts';
 import { vendorConfig } from '../vendor/config.ts';
 import { northboundConfig } from '../northbound/config.ts';
 import { resourcesConfig } from '../resources/config.ts';
+import { warningsConfig } from '../warnings/config.ts';
+import { dispatchConfig } from './dispatch/config.ts';
 import { dangersConfig } from '../dangers/config.ts';
 
 export const mqttClientConfig = z
@@ -79,6 +81,10 @@ export const Config = z
       .strict()
       .prefault({}),
     dangers: dangersConfig,
+    // Where messages to people go (core/dispatch): SMS gateways, mail, robots, webhooks, MQTT displays.
+    dispatch: dispatchConfig,
+    // Warning publication (warnings/): audiences, approval levels, templates.
+    warnings: warningsConfig,
   })
   .strict();
 export type Config = z.infer<typeof Config>;
@@ -101,6 +107,11 @@ export function alarmStoreTarget(config: Pick<Config, 'dataDir' | 'database' | '
 /** Where the emergency resources live (resources/store.ts). */
 export function resourcesTarget(config: Pick<Config, 'dataDir' | 'database' | 'resources'>): string {
   return config.database.url ?? (config.resources.path ? resolve(config.resources.path) : dataPath(config, 'resources.db'));
+}
+
+/** Where warnings and the outbox of messages to people live (warnings/store.ts, core/dispatch/store.ts). */
+export function warningsTarget(config: Pick<Config, 'dataDir' | 'database'>): string {
+  return config.database.url ?? dataPath(config, 'warnings.db');
 }
 
 /** Where hidden dangers and their evidence live (dangers/store.ts). */

@@ -62,10 +62,20 @@ const ListQuery = z
     offset: z.coerce.number().int().min(0).default(0),
   })
   .strict();
-const NewWarning = WarningDraft.partial()
-  .extend({ template: z.string().optional().describe('Template id (GET /api/v1/warnings/catalog); default: the one fitting the alarm\'s condition') })
+const NewWarning = z
+  .object({
+    level: AlarmLevel.optional(),
+    title: z.string().min(1).max(200).optional(),
+    text: z.string().min(1).max(2000).optional(),
+    textEn: z.string().max(2000).optional(),
+    enterprises: z.array(z.string()).max(500).optional(),
+    area: z.string().max(200).optional(),
+    audiences: z.array(z.string()).min(1).optional(),
+    alarmId: z.string().optional(),
+    template: z.string().optional().describe("Template id (GET /api/v1/warnings/catalog); default: the one fitting the alarm's condition"),
+  })
   .strict()
-  .describe('A draft: by hand (level, title, text, audiences), or from an alarm (alarmId): the rest is filled from it and its template');
+  .describe('A draft: by hand (level, title, text, audiences), or from an alarm (alarmId): what is not given is filled from it and its template');
 const Note = z.object({ note: z.string().max(1000).optional() }).strict();
 const Rejection = z.object({ note: z.string().min(1).max(1000) }).strict();
 const Update = z.object({ text: z.string().min(1).max(2000), textEn: z.string().max(2000).optional(), level: AlarmLevel.optional() }).strict();
