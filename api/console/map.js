@@ -24,7 +24,7 @@ const NEUTRAL_RANK = 9;
 
 export const RESOURCE_KINDS = ['rescue_team', 'warehouse', 'vehicle', 'equipment', 'shelter', 'fire_station', 'expert'];
 /** The layers that switch on and off. */
-export const LAYERS = ['enterprises', 'sources', 'devices', ...RESOURCE_KINDS];
+export const LAYERS = ['enterprises', 'sources', 'devices', 'dangers', ...RESOURCE_KINDS];
 
 const ATTENTION = ['active_unacknowledged', 'active_acknowledged', 'cleared_unacknowledged'];
 const hasPosition = (o) => typeof o?.lat === 'number' && typeof o?.lon === 'number';
@@ -38,7 +38,7 @@ export function anyPositions(overview) {
  * Points of the layers switched on, each with its colour and its severity rank (lower is worse):
  * live, by the worst alarm needing attention; risk, by the assessed risk colour (四色图).
  */
-export function mapFeatures({ overview, devices, resources, alarms, mode, layers }) {
+export function mapFeatures({ overview, devices, resources, dangers, alarms, mode, layers }) {
   const out = [];
   const point = (lat, lon, properties) => out.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties });
   if (!overview) return out;
@@ -83,6 +83,15 @@ export function mapFeatures({ overview, devices, resources, alarms, mode, layers
       if (mode === 'risk') c = s ? riskSource(s) : { hex: GREY, name: 'none', rank: NEUTRAL_RANK };
       else c = level ? { hex: LEVEL_HEX[level], name: LEVEL_NAME[level], rank: level } : !d.online ? { hex: GREY, name: 'grey', rank: 5 } : { hex: OK, name: 'normal', rank: 6 };
       point(lat, lon, { type: 'device', key: `${d.enterprise}/${d.id}`, name: d.name || d.id, cls: d.class, hex: c.hex, colour: c.name, rank: c.rank });
+    }
+  }
+  // Overdue hidden dangers (issue 16) at their device's, hazard source's or enterprise's coordinates
+  // (the API's position): red when major, orange when general, in either mode: they ask for action.
+  if (layers.dangers) {
+    for (const d of dangers ?? []) {
+      if (!d.overdue || !d.position) continue;
+      const level = d.grade === 'major' ? 1 : 2;
+      point(d.position.lat, d.position.lon, { type: 'danger', key: d.id, name: d.title, grade: d.grade, hex: LEVEL_HEX[level], colour: LEVEL_NAME[level], rank: level });
     }
   }
   for (const r of resources ?? []) {
@@ -136,6 +145,8 @@ function markerHtml(p, t) {
       return `<div class="hw-src${p.active ? ' active' : ''}" style="background:${p.hex}">${p.grade}</div><div class="hw-label">${escapeHtml(p.name)}</div>`;
     case 'device':
       return `<div class="hw-dev" style="background:${p.hex}"></div>`;
+    case 'danger':
+      return `<div class="hw-dgr" style="background:${p.hex}">!</div><div class="hw-label">${escapeHtml(p.name)}</div>`;
     default:
       return `<div class="hw-res">${svgString(icon.resource[p.kind] ?? icon.dot)}</div>`;
   }
@@ -153,13 +164,13 @@ function svgString(fn) {
 }
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
-const SIZE = { enterprise: [30, 30], source: [28, 28], device: [12, 12], resource: [24, 24] };
+const SIZE = { enterprise: [30, 30], source: [28, 28], device: [12, 12], resource: [24, 24], danger: [24, 24] };
 
 /**
  * The map. `onPick(properties)` when a point is clicked; `onCluster(leaves)` when a cluster that
  * cannot be split further (points at one place) is clicked.
  */
-export function GeoMap({ t, lang, overview, devices, resources, alarms, mode, layers, tiles, onPick, onCluster }) {
+export function GeoMap({ t, lang, overview, devices, resources, dangers, alarms, mode, layers, tiles, onPick, onCluster }) {
   const el = useRef();
   const state = useRef({});
   // The latest handlers, for markers drawn earlier.
@@ -194,12 +205,12 @@ export function GeoMap({ t, lang, overview, devices, resources, alarms, mode, la
     };
   }, []);
 
-  const features = useMemo(() => mapFeatures({ overview, devices, resources, alarms, mode, layers }), [overview, devices, resources, alarms, mode, layers]);
+  const features = useMemo(() => mapFeatures({ overview, devices, resources, dangers, alarms, mode, layers }), [overview, devices, resources, dangers, alarms, mode, layers]);
   // Three indexes, each gathering only its own kind: a hazard source never disappears into a cluster
   // of warehouses or detectors at the park's zoom, while a province of them still gathers.
   const index = useMemo(() => {
-    const group = (f) => (f.properties.type === 'resource' ? 'resources' : f.properties.type === 'device' ? 'devices' : 'plant');
-    return ['plant', 'devices', 'resources'].map((g) => {
+    const group = (f) => (f.properties.type === 'resource' ? 'resources' : f.properties.type === 'device' ? 'devices' : f.properties.type === 'danger' ? 'dangers' : 'plant');
+    return ['plant', 'devices', 'resources', 'dangers'].map((g) => {
       const sc = new Supercluster({
         radius: 56,
         // Points stay gathered up to two levels below the deepest zoom; there each shows on its own.
@@ -251,7 +262,7 @@ export function GeoMap({ t, lang, overview, devices, resources, alarms, mode, la
             keyboard: false,
             riseOnHover: true,
             title: p.name,
-            zIndexOffset: p.type === 'source' ? 400 : p.type === 'enterprise' ? 200 : 0,
+            zIndexOffset: p.type === 'danger' ? 600 : p.type === 'source' ? 400 : p.type === 'enterprise' ? 200 : 0,
             icon: L.divIcon({ className: `hw-mk hw-${p.type}`, html: markerHtml(p, t), iconSize: [w, hgt] }),
           });
           marker.on('click', () => handlers.current.onPick?.(p));
@@ -262,6 +273,7 @@ export function GeoMap({ t, lang, overview, devices, resources, alarms, mode, la
           if (p.type === 'enterprise') data.enterprise = p.key;
           if (p.type === 'device') data.device = p.key;
           if (p.type === 'resource') Object.assign(data, { resource: p.key, kind: p.kind });
+          if (p.type === 'danger') data.danger = p.key;
         }
       }
       el.current.dataset.markers = String(markers.getLayers().length);
