@@ -31,6 +31,11 @@ import { buildApi } from './server.ts';
 import { completeMapPositions, completeSitePlan } from './site-plan.ts';
 
 export const DEMO_LOGIN = { username: 'demo', password: 'hazwatch-demo', role: 'supervisor' as const };
+/** The demo's other accounts: a second supervisor (four-eyes approval of warnings) and the demo enterprise's own. */
+export const DEMO_ACCOUNTS = [
+  { username: 'demo-lead', password: 'hazwatch-demo', role: 'supervisor' as const, enterprise: null, displayName: 'Demo leader on call' },
+  { username: 'demo-chem', password: 'hazwatch-demo', role: 'enterprise' as const, enterprise: 'demo-chem', displayName: '演示化工 safety officer' },
+];
 
 export interface ApiService extends Service {
   /** The fastify instance, for inject() in tests. */
@@ -71,6 +76,7 @@ export async function bootstrapAccounts(accounts: AccountStore, config: Config['
   if (config.demoLogin && !(await accounts.get(DEMO_LOGIN.username)) && (await createUnlessExists(accounts, { ...DEMO_LOGIN, displayName: 'Demo supervisor' }))) {
     log.info({ username: DEMO_LOGIN.username }, 'demo login created');
   }
+  if (config.demoLogin) for (const a of DEMO_ACCOUNTS) if (!(await accounts.get(a.username))) await createUnlessExists(accounts, a);
   return generated;
 }
 

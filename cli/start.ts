@@ -14,6 +14,7 @@ import { startSparkplug } from '../sparkplug/service.ts';
 import { startVendor } from '../vendor/service.ts';
 import { startNorthbound } from '../northbound/service.ts';
 import { startProvinceSim, type ProvinceSim } from '../simulators/province.ts';
+import { demoMessaging, startReceiversSim, type ReceiversSim } from '../simulators/receivers.ts';
 import { startRules } from '../rules/service.ts';
 import { loopRuns, recordExpected, startRun } from '../simulators/run.ts';
 
@@ -79,7 +80,23 @@ export const startCommand: Command = {
         const northbound = { ...nbConfig.northbound, map: DEMO_PROVINCE_MAP, readingIntervalSeconds: 10 };
         services.push(await startNorthbound({ config: { ...nbConfig, northbound }, log, metrics, registry, env: { ...process.env, HW_DEMO_PROVINCE_URL: province.url } }));
       }
-      const apiConfig = await serviceConfig('api');
+      let apiConfig = await serviceConfig('api');
+      // The demo's warnings and overdue hidden dangers go to simulated receivers (an SMS gateway that
+      // reports delivery, WeCom and DingTalk robots) and to field displays on its own broker.
+      let receivers: ReceiversSim | undefined;
+      let reportToken = '';
+      if (flags.demo && apiConfig.dispatch.channels.length === 0) {
+        receivers = await startReceiversSim();
+        services.push({ name: 'receivers', close: () => receivers!.close() });
+        const messaging = demoMessaging(receivers);
+        reportToken = messaging.dispatch.reportToken;
+        apiConfig = {
+          ...apiConfig,
+          dispatch: { ...apiConfig.dispatch, ...messaging.dispatch },
+          warnings: { ...apiConfig.warnings, audiences: messaging.audiences },
+          dangers: { ...apiConfig.dangers, checkSeconds: 10 },
+        };
+      }
       const api = await startApi({
         config: apiConfig,
         log,
@@ -88,6 +105,7 @@ export const startCommand: Command = {
         mqtt: { url: broker.url, username: apiConfig.mqtt.username!, password: apiConfig.mqtt.password! },
       });
       services.push(api);
+      receivers?.reportTo(api.url, reportToken, 'sms');
 
       out.write(`\nhazwatch is running\n  MQTT broker  ${broker.url}${broker.wsUrl ? `  (WebSocket ${broker.wsUrl})` : ''}\n  console      ${api.consoleUrl}\n  API docs     ${api.url}/docs\n`);
       if (api.generatedAdminPassword) out.write(`  first administrator: ${config.api.adminUser} / ${api.generatedAdminPassword}  (shown once)\n`);
@@ -106,6 +124,7 @@ export const startCommand: Command = {
         if (expected) out.write(`  expected     ${expected.count} alarms per run, listed in ${expected.file}\n`);
         if (config.api.demoLogin || flags.demo) out.write('  demo login   demo / hazwatch-demo\n');
         if (province) out.write(`  province     ${province.url}/status  (simulated provincial platform, down 1 min in 10)\n`);
+        if (receivers) out.write(`  messages     ${receivers.url}/status  (simulated SMS gateway and WeCom/DingTalk robots; displays on hw/warnings/#)\n`);
       }
       out.write(`  InfluxDB     ${database.note}\n`);
       out.write('Press Ctrl-C to stop.\n\n');

@@ -185,7 +185,7 @@ describe('hazwatch command line', () => {
     expect(() => process.kill(second, 0)).toThrow();
   });
 
-  it('start --demo: the whole platform in one process shows a simulator-caused alarm within a minute', async () => {
+  it('start --demo: the whole platform in one process shows a simulator-caused alarm within a minute, and the monitoring room\'s loop runs on it (warning, hidden danger)', async () => {
     const { db, url, drop } = await createTestDatabase('hw_start');
     const mqttPort = await freePort();
     const apiPort = await freePort();
@@ -216,6 +216,7 @@ describe('hazwatch command line', () => {
     }, 60_000, 1000);
     expect(Date.now() - startedAt).toBeLessThan(60_000);
     expect(alarms.some((a) => a.device === 'smoke-102' && a.condition === 'HW_ALM_TAMPER' && a.level === 4)).toBe(true);
+    await dutyLoop(api, auth, /messages +(\S+)/.exec(start.output.out)?.[1], alarms as unknown as { id: string; enterprise: string }[]);
     // Readings reach the database through ingest.
     let stored = 0;
     await waitFor(async () => {
@@ -239,3 +240,61 @@ describe('hazwatch command line', () => {
     await drop();
   });
 });
+
+/** A 1×1 PNG: evidence of a rectification as a phone would take it, in miniature. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+/**
+ * The monitoring room's loop in the demo (issue 16): from an alarm a warning is drafted, approved by a
+ * second supervisor, sent to the people on duty and the enterprise over SMS (with the gateway's delivery
+ * reports), WeCom, DingTalk and the field displays; a hidden danger is opened with a deadline, goes
+ * overdue and is told to the enterprise's leader on duty, then is rectified with a photo by the
+ * enterprise, rechecked by another account and closed.
+ */
+async function dutyLoop(api: string, demo: Record<string, string>, messagesUrl: string | undefined, alarms: { id: string; enterprise: string }[]) {
+  expect(messagesUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/status$/);
+  const signIn = async (username: string) => {
+    const s = await (await fetch(`${api}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'hazwatch-demo' }) })).json();
+    return { authorization: `Bearer ${s.token}` };
+  };
+  const call = async (who: Record<string, string>, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${api}${path}`, { method, headers: { ...who, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body !== undefined ? JSON.stringify(body) : undefined });
+    return { status: res.status, body: await res.json() };
+  };
+  const lead = await signIn('demo-lead');
+  const chem = await signIn('demo-chem');
+  const alarm = alarms.find((a) => a.enterprise === 'demo-chem')!;
+  expect(alarm).toBeDefined();
+
+  const draft = await call(demo, 'POST', '/api/v1/warnings', { alarmId: alarm.id, audiences: ['duty_officers', 'safety_officers', 'public'] });
+  expect(draft.status).toBe(201);
+  const id = draft.body.id;
+  expect((await call(demo, 'POST', `/api/v1/warnings/${id}/submit`, {})).body.state).toBe('pending_approval');
+  const approved = await call(lead, 'POST', `/api/v1/warnings/${id}/approve`, { note: '同意发布' });
+  expect(approved.body).toMatchObject({ state: 'published', approvedBy: 'demo-lead' });
+  expect(approved.body.recipients.length).toBeGreaterThanOrEqual(4);
+  let deliveries: { channel: string; state: string; receipt: string | null }[] = [];
+  await waitFor(async () => {
+    deliveries = (await call(demo, 'GET', `/api/v1/warnings/${id}`)).body.deliveries;
+    return deliveries.length > 0 && deliveries.every((d) => d.state === 'delivered');
+  }, 30_000, 500);
+  expect(new Set(deliveries.map((d) => d.channel))).toEqual(new Set(['sms', 'duty-group', 'leaders', 'displays']));
+  expect(deliveries.filter((d) => d.channel === 'sms').every((d) => d.receipt === 'delivery report: delivered')).toBe(true);
+  const inbox = await (await fetch(messagesUrl!)).json();
+  expect(inbox.sms.filter((m: { text: string }) => m.text.includes('预警')).length).toBe(approved.body.recipients.length);
+
+  const opened = await call(demo, 'POST', '/api/v1/dangers', { alarmId: alarm.id, grade: 'general', responsible: { name: '郭敏', phone: '13800003101' }, deadline: Date.now() + 2000 });
+  expect(opened.status).toBe(201);
+  const danger = opened.body.danger ?? opened.body;
+  // Overdue: within one check (10 s in the demo) it escalates to the enterprise's leader on duty, by SMS.
+  await waitFor(async () => (await (await fetch(messagesUrl!)).json()).sms.some((m: { text: string }) => m.text.includes('隐患逾期') && m.text.includes(danger.id)), 30_000, 1000);
+  const escalated = (await call(demo, 'GET', `/api/v1/dangers/${danger.id}`)).body;
+  expect(JSON.stringify(escalated.history ?? escalated)).toContain('escalated');
+  const upload = await fetch(`${api}/api/v1/dangers/${danger.id}/evidence?name=fixed.png`, { method: 'POST', headers: { ...chem, 'content-type': 'image/png' }, body: PNG });
+  expect(upload.status).toBe(201);
+  expect((await call(chem, 'POST', `/api/v1/dangers/${danger.id}/rectify`, { note: '已更换密封垫' })).status).toBe(200);
+  expect((await call(lead, 'POST', `/api/v1/dangers/${danger.id}/recheck`, { result: 'pass', note: '复查合格' })).status).toBe(200);
+  const closed = await call(lead, 'POST', `/api/v1/dangers/${danger.id}/close`, { note: '闭环' });
+  expect(closed.status).toBe(200);
+  expect(JSON.stringify(closed.body)).toContain('closed');
+}
