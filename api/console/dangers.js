@@ -285,8 +285,8 @@ function DangerDetail({ t, lang, catalog, user, api, can, id }) {
         )}
       </div>
       ${canUpload &&
-      html`<label class="upload">${icon.upload()} ${s.upload}
-        <input type="file" accept=${EVIDENCE_ACCEPT} onChange=${send} disabled=${busy} data-testid="evidence-file" /></label>`}
+      html`<label class="upload button">${icon.upload()} ${s.upload}
+        <input class="hidden-file" type="file" accept=${EVIDENCE_ACCEPT} onChange=${send} disabled=${busy} data-testid="evidence-file" /></label>`}
       ${uploadError && html`<div class="error" role="alert" data-testid="upload-error">${uploadError}</div>`}
       <h4>${s.history}</h4>
       <table class="hist" data-testid="danger-history">

@@ -109,7 +109,7 @@ describe.skipIf(!HAS_CHROMIUM)('hidden dangers in Chromium', () => {
     await expect.poll(() => state(acme)).toBe('rectified');
     expect(await acme.locator('[data-testid=danger-detail] header').textContent()).toContain('待复查');
     expect(await historyActions(acme)).toEqual(['opened', 'evidence_added', 'rectified']);
-    await shot(acme, 'dangers-detail-zh');
+    await shot(acme, 'console-danger-zh');
     expect(await englishIn(acme, DATA_TEXT)).toEqual([]);
 
     // The supervisor, in English: the list, then the recheck fails with a new deadline.
@@ -120,7 +120,7 @@ describe.skipIf(!HAS_CHROMIUM)('hidden dangers in Chromium', () => {
     const row = sup.locator(`[data-testid=danger-list] tr[data-danger-id="${id}"]`);
     await expect.poll(() => row.textContent()).toContain('Awaiting recheck');
     expect(await row.textContent()).toContain('Major');
-    await shot(sup, 'dangers-list-en');
+    await shot(sup, 'console-dangers');
     await row.locator('a').click();
     await sup.waitForSelector('[data-testid=danger-detail]');
     expect(await sup.locator('header button[data-action]').evaluateAll((b) => b.map((x) => x.getAttribute('data-action')))).toEqual(['pass', 'fail']);
