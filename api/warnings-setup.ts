@@ -11,7 +11,7 @@ import { openOutbox, type DeliveryInput } from '../core/dispatch/store.ts';
 import { electLeader } from '../core/leader.ts';
 import type { Logger } from '../core/log.ts';
 import type { Danger } from '../dangers/model.ts';
-import type { RosterStore } from '../registry/roster.ts';
+import { peopleAtTier, type RosterStore } from '../registry/roster.ts';
 import { rosterDirectory } from '../warnings/directory.ts';
 import { createWarningService } from '../warnings/service.ts';
 import { openWarningStore } from '../warnings/store.ts';
@@ -52,13 +52,11 @@ export async function startWarnings(o: WarningsSetupOptions) {
 
   /** An overdue hidden danger: the duty chain of its enterprise's unit, tier by tier, by the duty audience's personal channels. */
   const dangerEscalated = async (danger: Danger, tier: number): Promise<void> => {
-    const unit = await o.roster.unitFor(danger.enterprise);
-    const chain = unit ? await o.roster.dutyChain(unit.id, now()) : [];
-    const step = chain[Math.min(tier, chain.length - 1)];
+    const { tier: step } = await peopleAtTier(o.roster, danger.enterprise, tier, now());
     const duty = warnings.audiences.find((a) => a.onDuty);
     const channels = config.dispatch.channels.filter((c) => PERSONAL[c.type] && (duty?.channels ?? []).includes(c.name));
     if (!step || channels.length === 0) {
-      log.error({ danger: danger.id, tier, unit: unit?.id ?? null, people: step?.people.length ?? 0, channels: channels.length }, 'overdue hidden danger: nobody on duty can be told (no roster unit, shift or personal channel)');
+      log.error({ danger: danger.id, tier, people: step?.people.length ?? 0, channels: channels.length }, 'overdue hidden danger: nobody on duty can be told (no roster unit, shift or personal channel)');
       return;
     }
     const subject = `【隐患逾期】${danger.title}`;

@@ -51,7 +51,25 @@ export const startCommand: Command = {
     try {
       const database = await resolveDatabase(given, log);
       if (database.service) services.push(database.service);
-      const config = database.config;
+      let config = database.config;
+      // The demo's messages to people (warnings, alarms to whoever is on duty, overdue hidden dangers) go
+      // to simulated receivers (an SMS gateway that reports delivery, WeCom and DingTalk robots) and to
+      // field displays on its own broker.
+      let receivers: ReceiversSim | undefined;
+      let reportToken = '';
+      if (flags.demo && config.dispatch.channels.length === 0) {
+        receivers = await startReceiversSim();
+        services.push({ name: 'receivers', close: () => receivers!.close() });
+        const messaging = demoMessaging(receivers);
+        reportToken = messaging.dispatch.reportToken;
+        config = {
+          ...config,
+          dispatch: { ...config.dispatch, ...messaging.dispatch },
+          warnings: { ...config.warnings, audiences: messaging.audiences },
+          dangers: { ...config.dangers, checkSeconds: 10 },
+          rules: { ...config.rules, notify: { ...config.rules.notify, routes: [...config.rules.notify.routes, ...messaging.routes] } },
+        };
+      }
       const broker = await startBroker({ ...config.broker, dataDir: config.dataDir }, { log, metrics, registry });
       services.push({ name: 'broker', close: () => broker.close() });
 
@@ -80,23 +98,7 @@ export const startCommand: Command = {
         const northbound = { ...nbConfig.northbound, map: DEMO_PROVINCE_MAP, readingIntervalSeconds: 10 };
         services.push(await startNorthbound({ config: { ...nbConfig, northbound }, log, metrics, registry, env: { ...process.env, HW_DEMO_PROVINCE_URL: province.url } }));
       }
-      let apiConfig = await serviceConfig('api');
-      // The demo's warnings and overdue hidden dangers go to simulated receivers (an SMS gateway that
-      // reports delivery, WeCom and DingTalk robots) and to field displays on its own broker.
-      let receivers: ReceiversSim | undefined;
-      let reportToken = '';
-      if (flags.demo && apiConfig.dispatch.channels.length === 0) {
-        receivers = await startReceiversSim();
-        services.push({ name: 'receivers', close: () => receivers!.close() });
-        const messaging = demoMessaging(receivers);
-        reportToken = messaging.dispatch.reportToken;
-        apiConfig = {
-          ...apiConfig,
-          dispatch: { ...apiConfig.dispatch, ...messaging.dispatch },
-          warnings: { ...apiConfig.warnings, audiences: messaging.audiences },
-          dangers: { ...apiConfig.dangers, checkSeconds: 10 },
-        };
-      }
+      const apiConfig = await serviceConfig('api');
       const api = await startApi({
         config: apiConfig,
         log,

@@ -779,3 +779,16 @@ export async function openRoster(target: string, options: { now?: () => number; 
   };
   return store;
 }
+
+/**
+ * Who to tell at escalation tier `tier` about something of an enterprise: that tier of the duty chain
+ * of its unit now (tier 0 its officers on duty, 1 its leader, 2 the park's officers ...), the last tier
+ * when the chain is shorter; nobody when the enterprise has no unit or nobody is on duty.
+ */
+export async function peopleAtTier(roster: Pick<RosterStore, 'unitFor' | 'dutyChain'>, enterprise: string, tier: number, at: number): Promise<{ tier: DutyTier | undefined; people: Person[] }> {
+  const unit = await roster.unitFor(enterprise);
+  if (!unit) return { tier: undefined, people: [] };
+  const chain = await roster.dutyChain(unit.id, at);
+  const step = chain[Math.min(tier, chain.length - 1)];
+  return { tier: step, people: step?.people ?? [] };
+}

@@ -11,9 +11,11 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import { channelFilter, parseTopic, PLATFORM_TOPIC_PREFIX, topicFor } from '../contract/topics.ts';
 import type { PresencePayload } from '../contract/presence.ts';
 import type { Service } from '../core/command.ts';
-import { alarmStoreTarget, type Config } from '../core/config.ts';
+import { alarmStoreTarget, rosterTarget, warningsTarget, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { electLeader, type Leadership } from '../core/leader.ts';
+import { openOutbox } from '../core/dispatch/store.ts';
+import { openRoster } from '../registry/roster.ts';
 import { counter, gauge } from '../core/metrics.ts';
 import { serviceSession } from '../core/mqtt-session.ts';
 import { coalesceClientWrites } from '../core/coalesce.ts';
@@ -21,7 +23,7 @@ import { deviceDirectory, heldForRegistry, serviceUsername, type DeviceRecord, t
 import { createWriter } from '../ingest/writers/index.ts';
 import { loadRuleSet, type RuleSet } from './definitions.ts';
 import { createEngine, hazardGrade, type DeviceLookup, type Engine, type PresenceReport } from './engine.ts';
-import { createNotifier, NOTIFY_CURSOR, type Notifier } from './notify/notifier.ts';
+import { createNotifier, NOTIFY_CURSOR, rosterPeople, type Notifier } from './notify/notifier.ts';
 import { createTailer, influxAlarmSink, mqttAlarmSink, type Tailer } from './outbox.ts';
 import { platformWatcher } from './platform.ts';
 import { openAlarmStore } from './store.ts';
@@ -99,9 +101,14 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   });
   // Built before connecting: a failure here stops the start with nothing left open.
   let notifier: Notifier;
+  // Routes to whoever is on duty: the roster's chain, and the outbox the API nodes send from.
+  const dutyRouted = cfg.notify.routes.some((r) => r.duty);
+  const roster = dutyRouted ? await openRoster(rosterTarget(config), { now, log }) : undefined;
+  const outbox = dutyRouted ? await openOutbox(warningsTarget(config), { now, log }) : undefined;
   try {
     await engine.start();
     notifier = createNotifier({
+      ...(roster && outbox ? { duty: { people: rosterPeople(roster), outbox, channels: config.dispatch.channels } } : {}),
       store,
       config: cfg.notify,
       log,
@@ -114,6 +121,8 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     });
   } catch (err) {
     await store.dispose();
+    await roster?.close();
+    await outbox?.close();
     throw err;
   }
 
@@ -337,6 +346,8 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
       await client.endAsync().catch(() => undefined);
       await engine.idle();
       await store.dispose();
+      await roster?.close();
+      await outbox?.close();
     },
   };
 }

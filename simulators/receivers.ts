@@ -116,6 +116,11 @@ export function demoMessaging(sim: ReceiversSim) {
       ],
       reportToken,
     },
+    /** Red and orange alarms of the demo enterprise to its officers on duty by SMS, then its leader when nobody signs for them. */
+    routes: [
+      { enterprises: ['demo-chem'], levels: [1, 2] as (1 | 2)[], tier: 0, channels: [] as string[], duty: { channels: ['sms'] }, on: ['raised' as const, 'escalated' as const] },
+      { enterprises: ['demo-chem'], levels: [1, 2] as (1 | 2)[], tier: 1, channels: [] as string[], duty: { channels: ['sms'] }, on: ['raised' as const] },
+    ],
     audiences: [
       { id: 'duty_officers', zh: '值班人员（企业、园区、应急局）', en: 'People on duty (enterprise, park, bureau)', onDuty: true, kinds: [], regulators: true, channels: ['sms', 'duty-group'] },
       { id: 'safety_officers', zh: '企业安全管理人员', en: 'Enterprise safety officers', onDuty: false, kinds: ['safety_officer', 'principal'], regulators: false, channels: ['sms', 'leaders'] },

@@ -57,7 +57,14 @@ export const RouteConfig = z
     levels: z.array(AlarmLevel).min(1).default([1, 2, 3, 4]),
     /** 0 enterprise duty officer, 1 enterprise principal, 2 regulator. */
     tier: z.number().int().min(0).max(2).default(0),
-    channels: z.array(z.string()).min(1),
+    /** Channels of rules.notify.channels: fixed receivers (groups, webhooks, mailboxes). */
+    channels: z.array(z.string()).default([]),
+    /**
+     * Whoever is on duty at this tier of the duty roster (registry/roster.ts: the chain of the alarm's
+     * enterprise unit: its officers, its leader, the park's officers, ...), reached through these personal
+     * channels of `dispatch.channels` (sms, email) by the API's sender, not fixed addresses.
+     */
+    duty: z.object({ channels: z.array(z.string()).min(1) }).strict().optional(),
     /** Which changes are sent on this route (tier 0); higher tiers receive escalations. */
     on: z.array(z.enum(['raised', 'escalated', 'cleared'])).default(['raised', 'escalated', 'cleared']),
   })
@@ -115,6 +122,7 @@ export const notifyConfig = z
       names.add(ch.name);
     }
     for (const [i, r] of c.routes.entries()) {
+      if (r.channels.length === 0 && !r.duty) ctx.addIssue({ code: 'custom', path: ['routes', i, 'channels'], message: 'a route names channels, or duty, or both' });
       for (const name of r.channels) if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'channels'], message: `unknown channel "${name}"` });
     }
   })

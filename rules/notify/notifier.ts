@@ -7,6 +7,9 @@ import { ALARM_LEVELS, type AlarmEventPayload, type AlarmLevel } from '../../con
 import { HazwatchError } from '../../contract/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { counter, type Registry as MetricsRegistry } from '../../core/metrics.ts';
+import { PERSONAL, type DispatchChannel } from '../../core/dispatch/config.ts';
+import type { DeliveryInput, Outbox } from '../../core/dispatch/store.ts';
+import { peopleAtTier, type RosterStore } from '../../registry/roster.ts';
 import type { AlarmStore, NotificationJob } from '../store-types.ts';
 import type { ChannelConfig, NotifyConfig, RouteConfig } from './config.ts';
 import { httpRequests, texts, type Notice } from './formats.ts';
@@ -21,9 +24,24 @@ export interface NotifierOptions {
   now?: () => number;
   /** Grade of the major hazard source of an alarm's device (faster escalation for grade 1). */
   hazardGrade?: (enterprise: string, device: string) => number | undefined;
+  /** For routes to whoever is on duty: the roster's chain and the outbox of messages to people. */
+  duty?: DutyRouting;
+}
+
+export interface DutyRouting {
+  /** The people at this tier of the duty chain of the enterprise's unit now (the last tier when the chain is shorter). */
+  people(enterprise: string, tier: number, at: number): Promise<{ id: string; name: string; phone?: string; email?: string }[]>;
+  outbox: Pick<Outbox, 'enqueue'>;
+  channels: DispatchChannel[];
 }
 
 export const NOTIFY_CURSOR = 'notify';
+
+/** DutyRouting.people from the duty roster (registry/roster.ts). */
+export function rosterPeople(roster: Pick<RosterStore, 'unitFor' | 'dutyChain'>): DutyRouting['people'] {
+  return async (enterprise, tier, at) =>
+    (await peopleAtTier(roster, enterprise, tier, at)).people.map((p) => ({ id: p.id, name: p.name, ...(p.phone ? { phone: p.phone } : {}), ...(p.email ? { email: p.email } : {}) }));
+}
 
 function routeMatches(route: RouteConfig, enterprise: string, level: AlarmLevel): boolean {
   return (route.enterprises.includes('*') || route.enterprises.includes(enterprise)) && route.levels.includes(level);
@@ -46,7 +64,8 @@ export function createNotifier(options: NotifierOptions) {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  function jobsFor(p: AlarmEventPayload): Omit<NotificationJob, 'id' | 'attempts' | 'createdAt'>[] {
+  /** The channel jobs of a change; with `kindOnly`, one job naming its kind and tier whatever the routes (for duty routes). */
+  function jobsFor(p: AlarmEventPayload, kindOnly = false): Omit<NotificationJob, 'id' | 'attempts' | 'createdAt'>[] {
     const { alarm, change } = p;
     let kind: string | undefined;
     let tier = 0;
@@ -58,6 +77,7 @@ export function createNotifier(options: NotifierOptions) {
       tier = Number(change.data?.tier ?? 1);
     }
     if (!kind) return [];
+    if (kindOnly) return [{ channel: '', alarmId: alarm.id, seq: change.seq, tier, kind, payload: p, nextAt: now() }];
     const names = new Set<string>();
     for (const route of config.routes) {
       if (!routeMatches(route, alarm.enterprise, change.level)) continue;
@@ -89,6 +109,34 @@ export function createNotifier(options: NotifierOptions) {
   }
 
   const maxTier = Math.max(0, ...config.routes.map((r) => r.tier));
+  const dutyChannels = new Map((options.duty?.channels ?? []).map((c) => [c.name, c]));
+  for (const r of config.routes) {
+    if (r.duty && !options.duty) throw new HazwatchError('HW_ERR_CONFIG', 'rules.notify.routes: a route to whoever is on duty needs the duty roster and dispatch channels (this process has none)');
+    for (const c of r.duty?.channels ?? []) {
+      const ch = dutyChannels.get(c);
+      if (!ch || !PERSONAL[ch.type]) throw new HazwatchError('HW_ERR_CONFIG', `rules.notify.routes: duty channel "${c}" is not a personal channel (sms, email) of dispatch.channels (${[...dutyChannels.values()].filter((x) => PERSONAL[x.type]).map((x) => x.name).join(', ') || 'none'})`);
+    }
+  }
+
+  /** The messages to the people on duty for these changes, one per person and personal channel. */
+  async function dutyMessages(p: AlarmEventPayload): Promise<{ rows: DeliveryInput[]; told: string[]; tier: number } | undefined> {
+    const job = jobsFor(p, true)[0];
+    if (!job || !options.duty) return undefined;
+    const routes = config.routes.filter((r) => r.duty && routeMatches(r, p.alarm.enterprise, p.change.level) && (job.kind === 'escalation' ? r.tier === job.tier : r.tier === 0 && r.on.includes(job.kind as 'raised')));
+    if (routes.length === 0) return undefined;
+    const people = await options.duty.people(p.alarm.enterprise, job.tier, now());
+    const [t] = texts({ name: 'duty', type: 'webhook', url: 'http://duty' }, [{ kind: job.kind, tier: job.tier, payload: p }], { timeZone: config.timeZone, consoleUrl: config.consoleUrl, now: now() });
+    const body = t.text.replace(/\*\*/g, '').replace(/^> /gm, '').replace(/\[([^\]]+)\]\(([^)]+)\)/g, '$1: $2');
+    const rows: DeliveryInput[] = [];
+    for (const name of new Set(routes.flatMap((r) => r.duty!.channels))) {
+      const ch = dutyChannels.get(name)!;
+      for (const person of people) {
+        const address = PERSONAL[ch.type] === 'phone' ? person.phone : person.email;
+        if (address) rows.push({ source: 'alarm', sourceId: p.alarm.id, revision: p.change.seq, recipient: person.id, recipientName: person.name, channel: name, address, subject: t.title, body, level: p.change.level, mentions: [] });
+      }
+    }
+    return { rows, told: [...new Set(rows.map((r) => r.recipientName))], tier: job.tier };
+  }
 
   async function deliver(channel: ChannelConfig, notices: Notice[]): Promise<void> {
     const ctx = { timeZone: config.timeZone, consoleUrl: config.consoleUrl, now: now() };
@@ -170,7 +218,18 @@ export function createNotifier(options: NotifierOptions) {
   const notifier = {
     /** Tailer handler: queue the notifications of these changes and move the cursor, atomically. */
     async handle(changes: AlarmEventPayload[]): Promise<void> {
-      const jobs = changes.flatMap(jobsFor);
+      const jobs = changes.flatMap((c) => jobsFor(c));
+      // To whoever is on duty: queued in the outbox first (idempotent), so a crash before the cursor
+      // moves queues them again without doubling them.
+      if (options.duty) {
+        for (const p of changes) {
+          const m = await dutyMessages(p);
+          if (!m) continue;
+          if (m.rows.length) await options.duty.outbox.enqueue(m.rows);
+          else log.error({ alarm: p.alarm.id, enterprise: p.alarm.enterprise, tier: m.tier }, 'nobody on duty can be told of this alarm (no roster unit, shift, or address for the duty channels)');
+          await store.recordNotified(p.alarm.id, 'notified', { duty: true, tier: m.tier, kind: jobsFor(p, true)[0].kind, people: m.told, messages: m.rows.length, seq: p.change.seq, ok: m.rows.length > 0, queued: true });
+        }
+      }
       await store.enqueueNotifications(NOTIFY_CURSOR, changes[changes.length - 1].change.seq, jobs);
       for (const p of changes) track(p);
       for (const name of new Set(jobs.map((j) => j.channel))) void work(name);

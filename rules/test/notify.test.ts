@@ -10,7 +10,11 @@ import { createMetricsRegistry } from '../../core/metrics.ts';
 import { freePort, waitFor } from '../../test/support/net.ts';
 import { notifyConfig } from '../notify/config.ts';
 import { dingtalkSign } from '../../core/channels/robots.ts';
-import { createNotifier, NOTIFY_CURSOR } from '../notify/notifier.ts';
+import { createNotifier, NOTIFY_CURSOR, rosterPeople } from '../notify/notifier.ts';
+import { dispatchConfig } from '../../core/dispatch/config.ts';
+import { openOutbox } from '../../core/dispatch/store.ts';
+import { openRoster } from '../../registry/roster.ts';
+import { seedDemoRoster } from '../../registry/roster-demo.ts';
 import { createTailer } from '../outbox.ts';
 import { openAlarmStore } from '../store.ts';
 import type { AlarmStore, RaiseInput } from '../store-types.ts';
@@ -205,5 +209,48 @@ describe('notifications', () => {
     expect(rx.received.some((r) => r.body.type === 'alarm' && (r.body.alarm as { id: string }).id === ids[6])).toBe(true);
     const listed = rx.received.flatMap((r) => (r.body.type === 'summary' ? (r.body.alarms as { alarm: { id: string } }[]).map((a) => a.alarm.id) : [(r.body.alarm as { id: string }).id]));
     expect(listed.sort()).toEqual([...ids].sort());
+  });
+});
+
+describe('notifications to whoever is on duty', () => {
+  it('tells the officers on duty of the enterprise by SMS through the outbox, then its leader when nobody signs for it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hw-notify-duty-'));
+    const roster = await openRoster(join(dir, 'roster.db'));
+    await seedDemoRoster(roster, { now: Date.now(), enterprise: { id: 'acme', name: 'Acme' } });
+    const outbox = await openOutbox(join(dir, 'warnings.db'));
+    const store = await openAlarmStore(join(dir, 'alarms.db'));
+    closers.push(() => roster.close(), () => outbox.close(), () => store.dispose());
+    const channels = dispatchConfig.parse({ channels: [{ name: 'sms', type: 'sms', gateway: { provider: 'generic', url: 'http://127.0.0.1:9/send' } }] }).channels;
+    const log = silentLogger();
+    const metrics = createMetricsRegistry();
+    const config = notifyConfig.parse({
+      routes: [
+        { enterprises: ['acme'], tier: 0, duty: { channels: ['sms'] } },
+        { enterprises: ['acme'], tier: 1, duty: { channels: ['sms'] } },
+      ],
+      escalation: { ackTimeoutMinutes: { 2: 0.005 } }, // 300 ms
+    });
+    const notifier = createNotifier({ store, config, log, metrics, duty: { people: rosterPeople(roster), outbox, channels } });
+    const tailer = createTailer({ store, name: NOTIFY_CURSOR, cursor: 'handler', handle: (c) => notifier.handle(c), log, metrics, pollMs: 20 });
+    await tailer.start();
+    await notifier.start();
+    const tick = setInterval(() => void notifier.tick(), 50);
+    closers.push(async () => (clearInterval(tick), await tailer.stop(), await notifier.stop()));
+
+    const unit = (await roster.unitFor('acme'))!;
+    const chain = await roster.dutyChain(unit.id, Date.now());
+    const a = (await store.raise(input('gas-01')))!;
+    await waitFor(async () => (await outbox.list('alarm', a.alarm.id)).length >= chain[0].people.length + chain[1].people.length, 5000);
+    const rows = await outbox.list('alarm', a.alarm.id);
+    const [raised, escalated] = [rows.filter((r) => r.revision === a.change.seq), rows.filter((r) => r.revision !== a.change.seq)];
+    expect(raised.map((r) => r.address).sort()).toEqual(chain[0].people.map((p) => p.phone).sort());
+    expect(raised[0].body).toContain('可燃气体浓度超限');
+    expect(escalated.map((r) => r.recipient)).toEqual(chain[1].people.map((p) => p.id));
+    expect(escalated[0].body).toContain('超时未签收');
+    const told = (await store.history(a.alarm.id)).filter((h) => h.action === 'notified' && h.data?.duty);
+    expect(told.map((h) => h.data?.tier)).toEqual([0, 1]);
+    expect(told[0].data?.people).toEqual(chain[0].people.map((p) => p.name));
+    // Refused at start: a duty route over a channel that is not personal, or without a roster.
+    expect(() => createNotifier({ store, config, log, metrics: createMetricsRegistry() })).toThrow(/duty roster/);
   });
 });
