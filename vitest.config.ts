@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**', 'test/faults/**', 'test/soak/**'],
+    // The long ones run with the fault tests (npm run test:faults): see LONG in test/faults/vitest.config.ts.
+    exclude: ['node_modules/**', 'dist/**', 'test/faults/**', 'test/soak/**', 'broker/test/conformance.test.ts', 'simulators/test/fleet-1000.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
