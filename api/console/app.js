@@ -12,6 +12,7 @@ import { DutyPage } from './duty.js';
 import { alarmPeriods, RangePicker, thresholdBands, TrendChart } from './trend.js';
 import { WallPage } from './wall.js';
 import { DangersPage } from './dangers.js';
+import { WarningsPage } from './warnings.js';
 
 const html = htm.bind(h);
 // The one map: its colours (map.js has the same), the plan or the geographic map (issue 17).
@@ -343,6 +344,7 @@ function AlarmDetail({ t, lang, catalog, id, onClose, user }) {
   const [detail, setDetail] = useState();
   const [device, setDevice] = useState();
   const [nearest, setNearest] = useState();
+  const [drafting, setDrafting] = useState('');
   useEffect(() => {
     api('GET', `/api/v1/alarms/${id}`).then((d) => {
       setDetail(d);
@@ -378,9 +380,23 @@ function AlarmDetail({ t, lang, catalog, id, onClose, user }) {
     </table>
     <div class="row">
       ${user && !isPlatform(a) && can(user, catalog, 'danger.write') && html`<a class="button" href=${`#/dangers?alarm=${encodeURIComponent(a.id)}`} onClick=${onClose} data-testid="open-danger">${icon.warning()} ${t.openDanger}</a>`}
+      ${user && !isPlatform(a) && can(user, catalog, 'warning.draft') && html`<button data-testid="publish-warning" disabled=${drafting === 'busy'} onClick=${() => draftWarning(a, setDrafting, onClose)}>${icon.bell()} ${t.publishWarning}</button>`}
       <button onClick=${onClose}>${t.back}</button>
     </div>
+    ${drafting && drafting !== 'busy' && html`<div class="error" role="alert">${drafting}</div>`}
   <//>`;
+}
+
+/** A warning drafted from the alarm in one call (level, enterprise, texts from its template), then opened. */
+async function draftWarning(alarm, setState, onClose) {
+  setState('busy');
+  try {
+    const w = await api('POST', '/api/v1/warnings', { alarmId: alarm.id });
+    onClose();
+    location.hash = `#/warnings/${encodeURIComponent(w.id)}`;
+  } catch (err) {
+    setState(err.message);
+  }
 }
 
 // The nearest emergency resources the alarm needs (GET /alarms/{id}/nearest-resources): per need,
@@ -698,6 +714,16 @@ function App() {
     return () => clearInterval(timer);
   }, [user, hash]);
 
+  // Warnings waiting for approval (issue 16): a badge on the top bar's link for those who approve.
+  const [pendingWarnings, setPendingWarnings] = useState(0);
+  useEffect(() => {
+    if (!user || !can(user, catalog, 'warning.approve')) return setPendingWarnings(0);
+    const load = () => api('GET', '/api/v1/warnings?state=pending_approval&limit=1000').then((r) => setPendingWarnings(r.length), () => {});
+    load();
+    const timer = setInterval(load, 30_000);
+    return () => clearInterval(timer);
+  }, [user, catalog, hash]);
+
   // Keep sounding while a level-1/2 alarm waits for a signature (until acknowledged, or muted).
   const alarmList = useMemo(() => [...alarms.values()], [alarms]);
   const deviceInfo = useMemo(() => new Map(devices.map((d) => [`${d.enterprise}/${d.id}`, d])), [devices]);
@@ -765,13 +791,16 @@ function App() {
       <a class="button" href="#/search" data-testid="search-link">${t.searchLink}</a>
       <a class="button" href="#/duty" data-testid="duty-link">${t.dutyLink}</a>
       <a class="button" href="#/quality" data-testid="quality-link">${t.qualityLink}</a>
+      <a class="button" href="#/warnings" data-testid="warnings-link">${t.warningsLink}${pendingWarnings ? html` <span class="badge warn" data-testid="warnings-pending" title=${t.warnings.pending(pendingWarnings)}>${pendingWarnings}</span>` : null}</a>
       <a class="button" href="#/dangers" data-testid="dangers-link">${t.dangersLink}${overdueDangers.length ? html` <span class="badge bad" data-testid="dangers-overdue" title=${t.dangers.count(overdueDangers.length)}>${overdueDangers.length}</span>` : null}</a>
       <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute} data-testid="mute">${muted ? icon.bellOff() : icon.bell()} ${muted ? t.unmute : t.mute}</button>
       ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} data-lang=${l} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
       <span class="muted">${user.displayName || user.username}</span>
       <button onClick=${signOut}>${t.signOut}</button>
     </div>
-    ${hash.startsWith('#/dangers')
+    ${hash.startsWith('#/warnings')
+      ? html`<${WarningsPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} />`
+      : hash.startsWith('#/dangers')
       ? html`<${DangersPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} />`
       : hash === '#/wall'
       ? html`<${WallPage} t=${t} lang=${lang} overview=${overview} alarms=${alarmList} api=${api} now=${now} />`
