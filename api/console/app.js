@@ -13,6 +13,7 @@ import { alarmPeriods, RangePicker, thresholdBands, TrendChart } from './trend.j
 import { WallPage } from './wall.js';
 import { DangersPage } from './dangers.js';
 import { WarningsPage } from './warnings.js';
+import { ResourcesPage } from './resources.js';
 
 const html = htm.bind(h);
 // The one map: its colours (map.js has the same), the plan or the geographic map (issue 17).
@@ -792,13 +793,16 @@ function App() {
       <a class="button" href="#/duty" data-testid="duty-link">${t.dutyLink}</a>
       <a class="button" href="#/quality" data-testid="quality-link">${t.qualityLink}</a>
       <a class="button" href="#/warnings" data-testid="warnings-link">${t.warningsLink}${pendingWarnings ? html` <span class="badge warn" data-testid="warnings-pending" title=${t.warnings.pending(pendingWarnings)}>${pendingWarnings}</span>` : null}</a>
+      <a class="button" href="#/resources" data-testid="resources-link">${t.resourcesLink}</a>
       <a class="button" href="#/dangers" data-testid="dangers-link">${t.dangersLink}${overdueDangers.length ? html` <span class="badge bad" data-testid="dangers-overdue" title=${t.dangers.count(overdueDangers.length)}>${overdueDangers.length}</span>` : null}</a>
       <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute} data-testid="mute">${muted ? icon.bellOff() : icon.bell()} ${muted ? t.unmute : t.mute}</button>
       ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} data-lang=${l} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
       <span class="muted">${user.displayName || user.username}</span>
       <button onClick=${signOut}>${t.signOut}</button>
     </div>
-    ${hash.startsWith('#/warnings')
+    ${hash.startsWith('#/resources')
+      ? html`<${ResourcesPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} onChanged=${refreshResources} />`
+      : hash.startsWith('#/warnings')
       ? html`<${WarningsPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} />`
       : hash.startsWith('#/dangers')
       ? html`<${DangersPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} />`
@@ -940,7 +944,8 @@ function ResourcePanel({ t, lang, catalog, resource: r, enterprises, onClose }) 
   ].filter(([, v]) => v);
   return html`<div class="panel" style="margin-top:8px" data-testid="resource-panel" data-resource=${r.id}>
     <${PanelHead} t=${t} title=${r.name} sub=${resourceWord(catalog, 'kinds', r.kind, lang)} onClose=${onClose} />
-    <div class="body"><table class="hist"><tbody>${rows.map(([k, v]) => html`<tr><td class="muted">${k}</td><td>${v}</td></tr>`)}</tbody></table></div>
+    <div class="body"><table class="hist"><tbody>${rows.map(([k, v]) => html`<tr><td class="muted">${k}</td><td>${v}</td></tr>`)}</tbody></table>
+      <a href=${`#/resources/${encodeURIComponent(r.id)}`} data-testid="resource-page-link">${t.openResourcePage}</a></div>
   </div>`;
 }
 
