@@ -177,15 +177,9 @@ describe.skipIf(!HAS_CHROMIUM)('warnings in Chromium', () => {
     const texts = sms.requests.map((r) => r.body.text as string);
     expect(texts.filter((t) => t.startsWith('【预警解除】') && t.includes('现场检测正常'))).toHaveLength(smsRows.length);
 
-    // The operator's page follows on its own; in Chinese, the messages and receipts are in Chinese.
-    await expect.poll(() => state(op), { timeout: 20_000 }).toBe('all_clear');
-    expect(await op.locator(`tr[data-delivery="${b.id}"]`).textContent()).toContain('送达回执：用户关机');
-    expect(await op.locator('[data-testid=warning-messages] tr[data-channel=duty-group]').first().textContent()).toContain('机器人已接收');
-    const done = (await inject('GET', `/api/v1/warnings/${id}`, sup)).body;
-    await shot(op, 'console-warning-zh');
-    expect(await englishIn(op, dataText(done))).toEqual([]);
 
     // The enterprise concerned reads it (list and page), with no button to press.
+    const done = (await inject('GET', `/api/v1/warnings/${id}`, sup)).body;
     const acme = await signIn('zh', 'acme-user');
     await acme.click('[data-testid=warnings-link]');
     const mine = acme.locator(`[data-testid=warning-list] tr[data-warning-id="${id}"]`);
@@ -198,6 +192,14 @@ describe.skipIf(!HAS_CHROMIUM)('warnings in Chromium', () => {
     expect(await buttons(acme)).toEqual([]);
     expect(await acme.locator('[data-testid=read-only]').count()).toBe(1);
     expect(await acme.locator('[data-testid=warning-messages] tr[data-delivery]').count()).toBe(done.deliveries.length);
+
+    // The operator's page follows on its own; in Chinese, the messages and receipts are in Chinese.
+    await expect.poll(() => state(op), { timeout: 10_000 }).toBe('all_clear');
+    expect(await op.locator(`tr[data-delivery="${b.id}"]`).textContent()).toContain('送达回执：用户关机');
+    expect(await op.locator('[data-testid=warning-messages] tr[data-channel=duty-group]').first().textContent()).toContain('机器人已接收');
+    await shot(op, 'console-warning-zh');
+    expect(await englishIn(op, dataText(done))).toEqual([]);
+
     expect(errors).toEqual([]);
   });
 
@@ -207,7 +209,7 @@ describe.skipIf(!HAS_CHROMIUM)('warnings in Chromium', () => {
     await page.click('[data-testid=new-warning]');
     const form = page.locator('[data-testid=warning-form]');
     // The level is the first field and has the focus: the form is filled from the keyboard.
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('level');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('level');
     await expect.poll(() => form.locator('[name=text]').inputValue()).toBe('【黄色预警】');
     await form.locator('[name=level]').selectOption('2');
     expect(await form.locator('[name=text]').inputValue()).toBe('【橙色预警】');
