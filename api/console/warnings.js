@@ -209,7 +209,7 @@ function WarningForm({ t, lang, api, wcatalog, enterprises, warning, onCancel, o
       setError(err.message);
     }
   };
-  return html`<form class="warning-form" onSubmit=${submit} data-testid="warning-form" aria-label=${warning ? s.actions.edit : s.newWarning}>
+  return html`<form class="warning-form" onSubmit=${submit} onKeyDown=${(e) => e.key === 'Escape' && onCancel()} data-testid="warning-form" aria-label=${warning ? s.actions.edit : s.newWarning}>
     <h3>${warning ? s.actions.edit : s.newWarning}</h3>
     <div class="grid">
       <label>${s.level}<select name="level" ref=${first} value=${form.level} onChange=${set('level')}>${[1, 2, 3, 4].map((l) => html`<option value=${l}>${s.levels[l]}</option>`)}</select></label>
@@ -414,7 +414,7 @@ function ActionForm({ t, kind, warning, api, onCancel, onDone }) {
     }
   };
   const hint = s.actionHints[kind];
-  return html`<form class="warning-action" onSubmit=${submit} data-testid="warning-action" data-kind=${kind} aria-label=${s.actions[kind]}>
+  return html`<form class="warning-action" onSubmit=${submit} onKeyDown=${(e) => e.key === 'Escape' && onCancel()} data-testid="warning-action" data-kind=${kind} aria-label=${s.actions[kind]}>
     <strong>${s.actions[kind]}</strong>
     ${hint && html`<span class="muted">${hint}</span>`}
     ${kind === 'update'

@@ -231,6 +231,15 @@ describe.skipIf(!HAS_CHROMIUM)('warnings in Chromium', () => {
     await expect.poll(() => state(page)).toBe('pending_approval');
     expect(await buttons(page)).toEqual(['approve:disabled', 'reject', 'withdraw']);
     expect(await page.locator('[data-testid=warning-why]').textContent()).toContain('another supervisor must approve it');
+    // Rejected with its reason (required: Escape first closes the form unsent), back to the drafter's hands.
+    await page.click('[data-testid=warning-actions] button[data-action=reject]');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('note');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid=warning-action]', { state: 'detached' });
+    await act(page, 'reject', { note: 'Say where to gather' });
+    await expect.poll(() => state(page)).toBe('rejected');
+    expect(await buttons(page)).toEqual(['edit', 'submit', 'withdraw']);
+    expect(await page.locator('[data-testid=warning-history] tr[data-action-done=rejected]').textContent()).toContain('Say where to gather');
     await act(page, 'withdraw');
     await expect.poll(() => state(page)).toBe('withdrawn');
 
