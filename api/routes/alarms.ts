@@ -68,14 +68,14 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     return alarm;
   };
 
-  app.get('/api/v1/alarms', { schema: { tags: ['alarms'], summary: 'Alarms, most recent first: search over the whole history', querystring: AlarmQuery, response: { 200: AlarmList, ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/alarms', { schema: { tags: ['alarms'], summary: 'Alarms, most recent first: search over the whole history', querystring: AlarmQuery, response: { 200: AlarmList, ...errorResponses } }, preValidation: auth }, async (req) => {
     const user = require(req, 'read');
     const filter = alarmFilterOf(user, req.query);
     const [alarms, total] = await Promise.all([ctx.alarms.list({ ...filter, limit: req.query.limit, offset: req.query.offset }), ctx.alarms.count(filter)]);
     return { total, alarms };
   });
 
-  app.get('/api/v1/alarms/:id', { schema: { tags: ['alarms'], summary: 'One alarm with its full history', params: AlarmParams, response: { 200: AlarmDetail, ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/alarms/:id', { schema: { tags: ['alarms'], summary: 'One alarm with its full history', params: AlarmParams, response: { 200: AlarmDetail, ...errorResponses } }, preValidation: auth }, async (req) => {
     const alarm = await loadAlarm(req, req.params.id, 'read');
     return { alarm, history: await ctx.alarms.history(alarm.id) };
   });
@@ -89,7 +89,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
   ) =>
     app.post(
       `/api/v1/alarms/:id/${name}`,
-      { schema: { tags: ['alarms'], summary, params: AlarmParams, body, response: { 200: AlarmChange, ...errorResponses } }, preHandler: auth, config: { audit: `alarm.${name}` } },
+      { schema: { tags: ['alarms'], summary, params: AlarmParams, body, response: { 200: AlarmChange, ...errorResponses } }, preValidation: auth, config: { audit: `alarm.${name}` } },
       async (req) => {
         const alarm = await loadAlarm(req, req.params.id, permission);
         return run(alarm, req.user!.username, req.body as z.infer<B>, req);
@@ -114,7 +114,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
   // ---- maintenance windows ----
   app.get(
     '/api/v1/maintenance',
-    { schema: { tags: ['maintenance'], summary: 'Maintenance windows in scope', querystring: MaintenanceQuery, response: { 200: z.array(MaintenanceWindow), ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['maintenance'], summary: 'Maintenance windows in scope', querystring: MaintenanceQuery, response: { 200: z.array(MaintenanceWindow), ...errorResponses } }, preValidation: auth },
     async (req) => {
       const user = require(req, 'read');
       return ctx.alarms.maintenance({ enterprise: scopeFilter(user, req.query.enterprise), device: req.query.device, activeAt: req.query.active === 'true' ? ctx.now() : undefined });
@@ -125,7 +125,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/maintenance',
     {
       schema: { tags: ['maintenance'], summary: 'Plan maintenance: the device (or one condition) raises nothing until then', body: MaintenanceInput, response: { 201: MaintenanceWindow, ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'maintenance.start' },
     },
     async (req, reply) => {
@@ -143,7 +143,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.post(
     '/api/v1/maintenance/:id/end',
-    { schema: { tags: ['maintenance'], summary: 'End a maintenance window now', params: AlarmParams, response: { 200: MaintenanceWindow, ...errorResponses } }, preHandler: auth, config: { audit: 'maintenance.end' } },
+    { schema: { tags: ['maintenance'], summary: 'End a maintenance window now', params: AlarmParams, response: { 200: MaintenanceWindow, ...errorResponses } }, preValidation: auth, config: { audit: 'maintenance.end' } },
     async (req) => {
       const user = require(req, 'read');
       const all = await ctx.alarms.maintenance(user.role === 'enterprise' ? { enterprise: user.enterprise! } : {});
@@ -168,7 +168,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     to: z.number(),
     buckets: z.array(z.object({ at: z.number().describe('start of the hour (epoch ms)'), count: z.number().int(), levels: z.object({ 1: z.number().int(), 2: z.number().int(), 3: z.number().int(), 4: z.number().int() }) })),
   });
-  app.get('/api/v1/alarms/trend', { schema: { tags: ['alarms'], summary: 'Alarms raised per hour, by level, within the caller\'s scope', querystring: TrendQuery, response: { 200: Trend, ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/alarms/trend', { schema: { tags: ['alarms'], summary: 'Alarms raised per hour, by level, within the caller\'s scope', querystring: TrendQuery, response: { 200: Trend, ...errorResponses } }, preValidation: auth }, async (req) => {
     const user = require(req, 'read');
     const HOUR = 3_600_000;
     const hours = req.query.hours;
@@ -187,7 +187,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
   });
 
   // ---- overview: the one map ----
-  app.get('/api/v1/overview', { schema: { tags: ['overview'], summary: 'Enterprises and hazard sources with their worst alarm and counts per level', response: { 200: Overview, ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/overview', { schema: { tags: ['overview'], summary: 'Enterprises and hazard sources with their worst alarm and counts per level', response: { 200: Overview, ...errorResponses } }, preValidation: auth }, async (req) => {
     const user = require(req, 'read');
     const scope = user.role === 'enterprise' ? user.enterprise! : undefined;
     const alarms = await ctx.alarms.list({ enterprise: scope, states: ATTENTION_STATES, limit: 1000 });

@@ -125,7 +125,7 @@ export function dangerRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/api/v1/dangers',
-    { schema: { tags: ['dangers'], summary: 'Hidden dangers in scope, newest first, with the total', querystring: DangerQuery, response: { 200: DangerList, ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['dangers'], summary: 'Hidden dangers in scope, newest first, with the total', querystring: DangerQuery, response: { 200: DangerList, ...errorResponses } }, preValidation: auth },
     async (req) => {
       const user = require(req, 'read');
       const q = req.query;
@@ -144,7 +144,7 @@ export function dangerRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/api/v1/dangers/:id',
-    { schema: { tags: ['dangers'], summary: 'One hidden danger with its history and its evidence', params: DangerParams, response: { 200: DangerDetail, ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['dangers'], summary: 'One hidden danger with its history and its evidence', params: DangerParams, response: { 200: DangerDetail, ...errorResponses } }, preValidation: auth },
     async (req) => {
       const danger = await loadDanger(req, req.params.id, 'read');
       const [history, evidence] = await Promise.all([ctx.dangers.history(danger.id), ctx.dangers.evidence(danger.id)]);
@@ -161,7 +161,7 @@ export function dangerRoutes(root: FastifyInstance, ctx: ApiContext): void {
         body: DangerInput,
         response: { 201: DangerChange, ...errorResponses },
       },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'danger.open' },
     },
     async (req, reply) => {
@@ -255,7 +255,7 @@ export function dangerRoutes(root: FastifyInstance, ctx: ApiContext): void {
         summary: 'Download an evidence file, with the content type it was judged to have',
         params: EvidenceParams,
       },
-      preHandler: auth,
+      preValidation: auth,
     },
     async (req, reply) => {
       const danger = await loadDanger(req, req.params.id, 'read');
@@ -276,7 +276,7 @@ export function dangerRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/dangers/:id/rectify',
     {
       schema: { tags: ['dangers'], summary: 'Mark rectified: needs evidence added since it was opened or last failed its recheck', params: DangerParams, body: RectifyInput, response: { 200: DangerChange, ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'danger.rectify' },
     },
     async (req) => {
@@ -295,7 +295,7 @@ export function dangerRoutes(root: FastifyInstance, ctx: ApiContext): void {
         body: RecheckInput,
         response: { 200: DangerChange, ...errorResponses },
       },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'danger.recheck' },
     },
     async (req) => {
@@ -307,7 +307,7 @@ export function dangerRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.post(
     '/api/v1/dangers/:id/close',
-    { schema: { tags: ['dangers'], summary: 'Close (闭环) once the recheck passed', params: DangerParams, body: CloseInput, response: { 200: DangerChange, ...errorResponses } }, preHandler: auth, config: { audit: 'danger.close' } },
+    { schema: { tags: ['dangers'], summary: 'Close (闭环) once the recheck passed', params: DangerParams, body: CloseInput, response: { 200: DangerChange, ...errorResponses } }, preValidation: auth, config: { audit: 'danger.close' } },
     async (req) => {
       await loadDanger(req, req.params.id, 'danger.recheck');
       return changed(await ctx.dangers.closeDanger(req.params.id, req.user!.username, req.body.note));
@@ -318,7 +318,7 @@ export function dangerRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/dangers/:id/deadline',
     {
       schema: { tags: ['dangers'], summary: 'A new deadline for an open hidden danger (its escalation starts over)', params: DangerParams, body: DeadlineInput, response: { 200: DangerChange, ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'danger.deadline' },
     },
     async (req) => {

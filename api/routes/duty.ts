@@ -144,7 +144,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
     return { ...shown, chain: chain.filter((t) => visible(user, t.unit)) };
   };
 
-  app.get('/api/v1/duty/catalog', { schema: { tags, summary: 'Unit kinds and person kinds with their Chinese and English names', response: { 200: z.object({ unitKinds: z.record(z.string(), z.object({ zh: z.string(), en: z.string() })), personKinds: z.record(z.string(), z.object({ zh: z.string(), en: z.string() })) }) } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/duty/catalog', { schema: { tags, summary: 'Unit kinds and person kinds with their Chinese and English names', response: { 200: z.object({ unitKinds: z.record(z.string(), z.object({ zh: z.string(), en: z.string() })), personKinds: z.record(z.string(), z.object({ zh: z.string(), en: z.string() })) }) } }, preValidation: auth }, async (req) => {
     require(req, 'read');
     return { unitKinds: UNIT_KINDS, personKinds: PERSON_KINDS };
   });
@@ -152,15 +152,15 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
   // ---- units ----
   app.get(
     '/api/v1/duty/units',
-    { schema: { tags, summary: 'Units in scope (an enterprise user: its own enterprise’s)', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(Unit), ...errorResponses } }, preHandler: auth },
+    { schema: { tags, summary: 'Units in scope (an enterprise user: its own enterprise’s)', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(Unit), ...errorResponses } }, preValidation: auth },
     async (req) => unitsOf(require(req, 'read'), req.query.enterprise),
   );
 
-  app.get('/api/v1/duty/units/:id', { schema: { tags, summary: 'One unit', params: UnitParams, response: { 200: Unit, ...errorResponses } }, preHandler: auth }, async (req) => (await loadUnit(req, req.params.id)).unit);
+  app.get('/api/v1/duty/units/:id', { schema: { tags, summary: 'One unit', params: UnitParams, response: { 200: Unit, ...errorResponses } }, preValidation: auth }, async (req) => (await loadUnit(req, req.params.id)).unit);
 
   app.post(
     '/api/v1/duty/units',
-    { schema: { tags, summary: 'Create a unit', body: UnitInput, response: { 201: Unit, ...errorResponses } }, preHandler: auth, config: { audit: 'duty.unit.create' } },
+    { schema: { tags, summary: 'Create a unit', body: UnitInput, response: { 201: Unit, ...errorResponses } }, preValidation: auth, config: { audit: 'duty.unit.create' } },
     async (req, reply) => {
       const user = require(req, 'duty.write');
       req.auditTarget = req.body.id;
@@ -173,7 +173,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.put(
     '/api/v1/duty/units/:id',
-    { schema: { tags, summary: 'Create or replace a unit', params: UnitParams, body: UnitInput.omit({ id: true }), response: { 200: Unit, 201: Unit, ...errorResponses } }, preHandler: auth, config: { audit: 'duty.unit.update' } },
+    { schema: { tags, summary: 'Create or replace a unit', params: UnitParams, body: UnitInput.omit({ id: true }), response: { 200: Unit, 201: Unit, ...errorResponses } }, preValidation: auth, config: { audit: 'duty.unit.update' } },
     async (req, reply) => {
       const user = require(req, 'duty.write');
       req.auditTarget = req.params.id;
@@ -187,7 +187,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.delete('/api/v1/duty/units/:id', { schema: { tags, summary: 'Remove a unit nothing refers to', params: UnitParams, response: { 200: Ok, ...errorResponses } }, preHandler: auth, config: { audit: 'duty.unit.delete' } }, async (req) => {
+  app.delete('/api/v1/duty/units/:id', { schema: { tags, summary: 'Remove a unit nothing refers to', params: UnitParams, response: { 200: Ok, ...errorResponses } }, preValidation: auth, config: { audit: 'duty.unit.delete' } }, async (req) => {
     req.auditTarget = req.params.id;
     await loadUnit(req, req.params.id, 'duty.write');
     await roster.removeUnit(req.params.id);
@@ -199,7 +199,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/duty/people',
     {
       schema: { tags, summary: 'The duty directory in scope, by unit and kind', querystring: z.object({ unit: Id.optional(), kind: kindList }).strict(), response: { 200: z.array(Person), ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
     },
     async (req) => {
       const user = require(req, 'read');
@@ -217,11 +217,11 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
     return person;
   };
 
-  app.get('/api/v1/duty/people/:id', { schema: { tags, summary: 'One person of the duty directory', params: UnitParams, response: { 200: Person, ...errorResponses } }, preHandler: auth }, async (req) => loadPerson(req, req.params.id));
+  app.get('/api/v1/duty/people/:id', { schema: { tags, summary: 'One person of the duty directory', params: UnitParams, response: { 200: Person, ...errorResponses } }, preValidation: auth }, async (req) => loadPerson(req, req.params.id));
 
   app.post(
     '/api/v1/duty/people',
-    { schema: { tags, summary: 'Add a person to a unit’s duty directory', body: PersonInput, response: { 201: Person, ...errorResponses } }, preHandler: auth, config: { audit: 'duty.person.create' } },
+    { schema: { tags, summary: 'Add a person to a unit’s duty directory', body: PersonInput, response: { 201: Person, ...errorResponses } }, preValidation: auth, config: { audit: 'duty.person.create' } },
     async (req, reply) => {
       req.auditTarget = req.body.id;
       await loadUnit(req, req.body.unit, 'duty.write');
@@ -233,7 +233,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.put(
     '/api/v1/duty/people/:id',
-    { schema: { tags, summary: 'Create or replace a person of the duty directory', params: UnitParams, body: PersonInput.omit({ id: true }), response: { 200: Person, 201: Person, ...errorResponses } }, preHandler: auth, config: { audit: 'duty.person.update' } },
+    { schema: { tags, summary: 'Create or replace a person of the duty directory', params: UnitParams, body: PersonInput.omit({ id: true }), response: { 200: Person, 201: Person, ...errorResponses } }, preValidation: auth, config: { audit: 'duty.person.update' } },
     async (req, reply) => {
       req.auditTarget = req.params.id;
       if (await roster.person(req.params.id)) await loadPerson(req, req.params.id, 'duty.write');
@@ -244,7 +244,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.delete('/api/v1/duty/people/:id', { schema: { tags, summary: 'Remove a person no current or future shift names', params: UnitParams, response: { 200: Ok, ...errorResponses } }, preHandler: auth, config: { audit: 'duty.person.delete' } }, async (req) => {
+  app.delete('/api/v1/duty/people/:id', { schema: { tags, summary: 'Remove a person no current or future shift names', params: UnitParams, response: { 200: Ok, ...errorResponses } }, preValidation: auth, config: { audit: 'duty.person.delete' } }, async (req) => {
     req.auditTarget = req.params.id;
     await loadPerson(req, req.params.id, 'duty.write');
     await roster.removePerson(req.params.id);
@@ -261,7 +261,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
         querystring: z.object({ unit: Id.optional(), from: timeParam.optional().describe('Shifts ending after (epoch ms or ISO 8601; default now)'), to: timeParam.optional().describe('Shifts starting before (default from + 7 days)') }).strict(),
         response: { 200: z.array(Shift), ...errorResponses },
       },
-      preHandler: auth,
+      preValidation: auth,
     },
     async (req) => {
       const user = require(req, 'read');
@@ -285,13 +285,13 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
     return shift;
   };
 
-  app.get('/api/v1/duty/shifts/:id', { schema: { tags, summary: 'One shift', params: NumParams, response: { 200: Shift, ...errorResponses } }, preHandler: auth }, async (req) => loadShift(req, req.params.id));
+  app.get('/api/v1/duty/shifts/:id', { schema: { tags, summary: 'One shift', params: NumParams, response: { 200: Shift, ...errorResponses } }, preValidation: auth }, async (req) => loadShift(req, req.params.id));
 
   app.post(
     '/api/v1/duty/shifts',
     {
       schema: { tags, summary: 'Add a shift: refused when it overlaps another of its unit (409 HW_ERR_DUTY_OVERLAP) or names people of another unit (HW_ERR_DUTY_PERSON)', body: ShiftInput, response: { 201: Shift, ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'duty.shift.create' },
     },
     async (req, reply) => {
@@ -305,7 +305,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.put(
     '/api/v1/duty/shifts/:id',
-    { schema: { tags, summary: 'Replace a shift (the same checks as adding)', params: NumParams, body: ShiftInput, response: { 200: Shift, ...errorResponses } }, preHandler: auth, config: { audit: 'duty.shift.update' } },
+    { schema: { tags, summary: 'Replace a shift (the same checks as adding)', params: NumParams, body: ShiftInput, response: { 200: Shift, ...errorResponses } }, preValidation: auth, config: { audit: 'duty.shift.update' } },
     async (req) => {
       req.auditTarget = String(req.params.id);
       await loadShift(req, req.params.id, 'duty.write');
@@ -316,7 +316,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.delete('/api/v1/duty/shifts/:id', { schema: { tags, summary: 'Remove a shift', params: NumParams, response: { 200: Ok, ...errorResponses } }, preHandler: auth, config: { audit: 'duty.shift.delete' } }, async (req) => {
+  app.delete('/api/v1/duty/shifts/:id', { schema: { tags, summary: 'Remove a shift', params: NumParams, response: { 200: Ok, ...errorResponses } }, preValidation: auth, config: { audit: 'duty.shift.delete' } }, async (req) => {
     req.auditTarget = String(req.params.id);
     await loadShift(req, req.params.id, 'duty.write');
     await roster.removeShift(req.params.id);
@@ -332,7 +332,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
         body: WeekPattern,
         response: { 201: z.array(Shift), ...errorResponses },
       },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'duty.shift.week' },
     },
     async (req, reply) => {
@@ -355,7 +355,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
         querystring: z.object({ unit: Id.optional(), at: timeParam.optional().describe('Default now') }).strict(),
         response: { 200: z.object({ at: EpochMs, units: z.array(OnDuty) }), ...errorResponses },
       },
-      preHandler: auth,
+      preValidation: auth,
     },
     async (req) => {
       const user = require(req, 'read');
@@ -370,7 +370,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/duty/open-work',
     {
       schema: { tags, summary: 'What a handover of the unit would list now: alarms not closed, warnings in progress, hidden dangers overdue', querystring: z.object({ unit: Id }).strict(), response: { 200: z.object({ unit: z.string(), items: z.array(OpenItem), incomplete: z.boolean() }), ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
     },
     async (req) => {
       const { unit } = await loadUnit(req, req.query.unit);
@@ -380,7 +380,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/api/v1/duty/handovers',
-    { schema: { tags, summary: 'Handovers in scope, newest first', querystring: z.object({ unit: Id.optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(), response: { 200: z.array(Handover), ...errorResponses } }, preHandler: auth },
+    { schema: { tags, summary: 'Handovers in scope, newest first', querystring: z.object({ unit: Id.optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(), response: { 200: z.array(Handover), ...errorResponses } }, preValidation: auth },
     async (req) => {
       const user = require(req, 'read');
       const units = req.query.unit !== undefined ? [(await loadUnit(req, req.query.unit)).unit.id] : user.role === 'enterprise' ? (await unitsOf(user)).map((u) => u.id) : undefined;
@@ -400,7 +400,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
     return h;
   };
 
-  app.get('/api/v1/duty/handovers/:id', { schema: { tags, summary: 'One handover with both signatures', params: NumParams, response: { 200: Handover, ...errorResponses } }, preHandler: auth }, async (req) => loadHandover(req, req.params.id));
+  app.get('/api/v1/duty/handovers/:id', { schema: { tags, summary: 'One handover with both signatures', params: NumParams, response: { 200: Handover, ...errorResponses } }, preValidation: auth }, async (req) => loadHandover(req, req.params.id));
 
   app.post(
     '/api/v1/duty/handovers',
@@ -411,7 +411,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
         body: z.object({ unit: Id, note: z.string().max(2000).default('').describe('What the next shift must know beyond the list') }).strict(),
         response: { 201: Handover, ...errorResponses },
       },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'duty.handover.sign_out' },
     },
     async (req, reply) => {
@@ -435,7 +435,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
         body: z.object({ note: z.string().max(2000).default('') }).strict(),
         response: { 200: Handover, ...errorResponses },
       },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'duty.handover.sign_in' },
     },
     async (req) => {

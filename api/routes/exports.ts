@@ -131,7 +131,7 @@ export function exportRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/alarms/export',
     {
       schema: { tags: ['alarms'], summary: `Alarms of the search (the filters of GET /alarms) as CSV or Excel, with their histories; at most ${EXPORT_MAX_ALARMS}`, querystring: AlarmExportQuery, response: { ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'alarm.export' },
     },
     async (req, reply) => {
@@ -157,7 +157,7 @@ export function exportRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/audit/export',
     {
       schema: { tags: ['audit'], summary: `The audit log (the filters of GET /audit) as CSV or Excel, newest first; at most ${EXPORT_MAX_AUDIT} entries`, querystring: AuditExportQuery, response: { ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'audit.export' },
     },
     async (req, reply) => {
@@ -189,7 +189,7 @@ export function exportRoutes(root: FastifyInstance, ctx: ApiContext): void {
         querystring: ReadingsExportQuery,
         response: { ...errorResponses, 503: errorResponses[400] },
       },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'readings.export' },
     },
     async (req, reply) => {

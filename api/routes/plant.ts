@@ -137,7 +137,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
   };
 
   // ---- enterprises ----
-  app.get('/api/v1/enterprises', { schema: { tags: ['enterprises'], summary: 'Enterprises in scope', response: { 200: z.array(Enterprise), ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/enterprises', { schema: { tags: ['enterprises'], summary: 'Enterprises in scope', response: { 200: z.array(Enterprise), ...errorResponses } }, preValidation: auth }, async (req) => {
     const user = require(req, 'read');
     const places = new Map((await ctx.sources.places()).map((p) => [p.enterprise, p]));
     return ctx.registry
@@ -151,7 +151,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.post(
     '/api/v1/enterprises',
-    { schema: { tags: ['enterprises'], summary: 'Register an enterprise', body: EnterpriseInput, response: { 201: Enterprise, ...errorResponses } }, preHandler: auth, config: { audit: 'enterprise.create' } },
+    { schema: { tags: ['enterprises'], summary: 'Register an enterprise', body: EnterpriseInput, response: { 201: Enterprise, ...errorResponses } }, preValidation: auth, config: { audit: 'enterprise.create' } },
     async (req, reply) => {
       require(req, 'enterprise.write', req.body.id);
       if (ctx.registry.enterprise(req.body.id)) throw new HazwatchError('HW_ERR_CONFLICT', `enterprise ${req.body.id} already exists`, { field: 'body.id' });
@@ -165,13 +165,13 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/enterprises/:enterprise', { schema: { tags: ['enterprises'], summary: 'One enterprise', params: EnterpriseParams, response: { 200: Enterprise, ...errorResponses } }, preHandler: auth }, async (req) =>
+  app.get('/api/v1/enterprises/:enterprise', { schema: { tags: ['enterprises'], summary: 'One enterprise', params: EnterpriseParams, response: { 200: Enterprise, ...errorResponses } }, preValidation: auth }, async (req) =>
     enterpriseView(loadEnterprise(req, req.params.enterprise, 'read')),
   );
 
   app.patch(
     '/api/v1/enterprises/:enterprise',
-    { schema: { tags: ['enterprises'], summary: 'Rename an enterprise, move it on the site plan or set where it is (lat/lon)', params: EnterpriseParams, body: EnterpriseChange, response: { 200: Enterprise, ...errorResponses } }, preHandler: auth, config: { audit: 'enterprise.update' } },
+    { schema: { tags: ['enterprises'], summary: 'Rename an enterprise, move it on the site plan or set where it is (lat/lon)', params: EnterpriseParams, body: EnterpriseChange, response: { 200: Enterprise, ...errorResponses } }, preValidation: auth, config: { audit: 'enterprise.update' } },
     async (req) => {
       const e = loadEnterprise(req, req.params.enterprise, 'enterprise.write');
       const position = positionOf(req.body);
@@ -185,21 +185,21 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
   // ---- hazard sources ----
   app.get(
     '/api/v1/hazard-sources',
-    { schema: { tags: ['hazard sources'], summary: 'Hazard sources in scope', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(HazardSource), ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['hazard sources'], summary: 'Hazard sources in scope', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(HazardSource), ...errorResponses } }, preValidation: auth },
     async (req) => {
       const user = require(req, 'read');
       return ctx.sources.list(scopeFilter(user, req.query.enterprise));
     },
   );
 
-  app.get('/api/v1/enterprises/:enterprise/hazard-sources', { schema: { tags: ['hazard sources'], summary: 'Hazard sources of an enterprise', params: EnterpriseParams, response: { 200: z.array(HazardSource), ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/enterprises/:enterprise/hazard-sources', { schema: { tags: ['hazard sources'], summary: 'Hazard sources of an enterprise', params: EnterpriseParams, response: { 200: z.array(HazardSource), ...errorResponses } }, preValidation: auth }, async (req) => {
     loadEnterprise(req, req.params.enterprise, 'read');
     return ctx.sources.list(req.params.enterprise);
   });
 
   app.post(
     '/api/v1/enterprises/:enterprise/hazard-sources',
-    { schema: { tags: ['hazard sources'], summary: 'Register a hazard source with its grade and plan position', params: EnterpriseParams, body: HazardSourceInput, response: { 201: HazardSource, ...errorResponses } }, preHandler: auth, config: { audit: 'source.create' } },
+    { schema: { tags: ['hazard sources'], summary: 'Register a hazard source with its grade and plan position', params: EnterpriseParams, body: HazardSourceInput, response: { 201: HazardSource, ...errorResponses } }, preValidation: auth, config: { audit: 'source.create' } },
     async (req, reply) => {
       loadEnterprise(req, req.params.enterprise, 'source.write');
       if (await ctx.sources.get(req.params.enterprise, req.body.id)) throw new HazwatchError('HW_ERR_CONFLICT', `hazard source ${req.body.id} already exists`, { field: 'body.id' });
@@ -210,7 +210,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/enterprises/:enterprise/hazard-sources/:source', { schema: { tags: ['hazard sources'], summary: 'One hazard source', params: SourceParams, response: { 200: HazardSource, ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/enterprises/:enterprise/hazard-sources/:source', { schema: { tags: ['hazard sources'], summary: 'One hazard source', params: SourceParams, response: { 200: HazardSource, ...errorResponses } }, preValidation: auth }, async (req) => {
     loadEnterprise(req, req.params.enterprise, 'read');
     const s = await ctx.sources.get(req.params.enterprise, req.params.source);
     if (!s) throw new HazwatchError('HW_ERR_NOT_FOUND', `no hazard source ${req.params.enterprise}/${req.params.source}`);
@@ -219,7 +219,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.patch(
     '/api/v1/enterprises/:enterprise/hazard-sources/:source',
-    { schema: { tags: ['hazard sources'], summary: 'Change grade, risk colour, name or position', params: SourceParams, body: HazardSourceChange, response: { 200: HazardSource, ...errorResponses } }, preHandler: auth, config: { audit: 'source.update' } },
+    { schema: { tags: ['hazard sources'], summary: 'Change grade, risk colour, name or position', params: SourceParams, body: HazardSourceChange, response: { 200: HazardSource, ...errorResponses } }, preValidation: auth, config: { audit: 'source.update' } },
     async (req) => {
       loadEnterprise(req, req.params.enterprise, 'source.write');
       const s = await ctx.sources.get(req.params.enterprise, req.params.source);
@@ -241,7 +241,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
   // ---- devices ----
   app.get(
     '/api/v1/devices',
-    { schema: { tags: ['devices'], summary: 'Devices in scope', querystring: z.object({ enterprise: Id.optional(), hazardSource: Id.optional() }).strict(), response: { 200: z.array(Device), ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['devices'], summary: 'Devices in scope', querystring: z.object({ enterprise: Id.optional(), hazardSource: Id.optional() }).strict(), response: { 200: z.array(Device), ...errorResponses } }, preValidation: auth },
     async (req) => {
       const user = require(req, 'read');
       const enterprise = scopeFilter(user, req.query.enterprise);
@@ -253,7 +253,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/enterprises/:enterprise/devices', { schema: { tags: ['devices'], summary: 'Devices of an enterprise', params: EnterpriseParams, response: { 200: z.array(Device), ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/enterprises/:enterprise/devices', { schema: { tags: ['devices'], summary: 'Devices of an enterprise', params: EnterpriseParams, response: { 200: z.array(Device), ...errorResponses } }, preValidation: auth }, async (req) => {
     loadEnterprise(req, req.params.enterprise, 'read');
     const windows = await windowsNow(req.params.enterprise);
     return ctx.registry.devices(req.params.enterprise).map((d) => deviceView(d, windows));
@@ -263,7 +263,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/enterprises/:enterprise/devices',
     {
       schema: { tags: ['devices'], summary: 'Provision a device; its MQTT credentials are in this answer only', params: EnterpriseParams, body: DeviceInput, response: { 201: Credentials, ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'device.provision' },
     },
     async (req, reply) => {
@@ -283,14 +283,14 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/enterprises/:enterprise/devices/:device', { schema: { tags: ['devices'], summary: 'One device', params: DeviceParams, response: { 200: Device, ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/enterprises/:enterprise/devices/:device', { schema: { tags: ['devices'], summary: 'One device', params: DeviceParams, response: { 200: Device, ...errorResponses } }, preValidation: auth }, async (req) => {
     const d = loadDevice(req, req.params.enterprise, req.params.device, 'read');
     return deviceView(d, await windowsNow(d.enterprise));
   });
 
   app.patch(
     '/api/v1/enterprises/:enterprise/devices/:device',
-    { schema: { tags: ['devices'], summary: 'Change name, site, hazard source, interval or attributes', params: DeviceParams, body: DeviceChange, response: { 200: Device, ...errorResponses } }, preHandler: auth, config: { audit: 'device.update' } },
+    { schema: { tags: ['devices'], summary: 'Change name, site, hazard source, interval or attributes', params: DeviceParams, body: DeviceChange, response: { 200: Device, ...errorResponses } }, preValidation: auth, config: { audit: 'device.update' } },
     async (req) => {
       const d = loadDevice(req, req.params.enterprise, req.params.device, 'device.write');
       if (req.body.hazardSource && !(await ctx.sources.get(d.enterprise, req.body.hazardSource))) {
@@ -312,7 +312,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.post(
     '/api/v1/enterprises/:enterprise/devices/:device/revoke',
-    { schema: { tags: ['devices'], summary: 'Revoke a device: the broker closes its session within seconds; its history stays', params: DeviceParams, response: { 200: Device, ...errorResponses } }, preHandler: auth, config: { audit: 'device.revoke' } },
+    { schema: { tags: ['devices'], summary: 'Revoke a device: the broker closes its session within seconds; its history stays', params: DeviceParams, response: { 200: Device, ...errorResponses } }, preValidation: auth, config: { audit: 'device.revoke' } },
     async (req) => {
       const d = loadDevice(req, req.params.enterprise, req.params.device, 'device.write');
       if (d.revokedAt !== null) throw new HazwatchError('HW_ERR_CONFLICT', `device ${d.enterprise}/${d.id} is already revoked`);
@@ -323,7 +323,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.post(
     '/api/v1/enterprises/:enterprise/devices/:device/rotate',
-    { schema: { tags: ['devices'], summary: 'New MQTT password, shown once; the old one stops working', params: DeviceParams, response: { 200: Credentials, ...errorResponses } }, preHandler: auth, config: { audit: 'device.rotate' } },
+    { schema: { tags: ['devices'], summary: 'New MQTT password, shown once; the old one stops working', params: DeviceParams, response: { 200: Credentials, ...errorResponses } }, preValidation: auth, config: { audit: 'device.rotate' } },
     async (req, reply) => {
       const d = loadDevice(req, req.params.enterprise, req.params.device, 'device.write');
       if (d.revokedAt !== null) throw new HazwatchError('HW_ERR_CONFLICT', `device ${d.enterprise}/${d.id} is revoked; provision it again`);
@@ -357,7 +357,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/api/v1/enterprises/:enterprise/devices/:device/thresholds',
-    { schema: { tags: ['thresholds'], summary: 'Process limits of the device (HH/H/L/LL per metric) and the threshold rules in force', params: DeviceParams, response: { 200: ThresholdsView, ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['thresholds'], summary: 'Process limits of the device (HH/H/L/LL per metric) and the threshold rules in force', params: DeviceParams, response: { 200: ThresholdsView, ...errorResponses } }, preValidation: auth },
     async (req) => {
       const d = loadDevice(req, req.params.enterprise, req.params.device, 'read');
       return { limits: (d.meta.limits ?? {}) as Record<string, LimitSet>, rules: effectiveRules(d) };
@@ -368,7 +368,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/enterprises/:enterprise/devices/:device/thresholds',
     {
       schema: { tags: ['thresholds'], summary: 'Replace the process limits; the rules engine picks them up live', params: DeviceParams, body: Thresholds.strict(), response: { 200: ThresholdsView, ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'device.thresholds' },
     },
     async (req) => {
@@ -394,21 +394,21 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     };
   };
 
-  app.get('/api/v1/latest', { schema: { tags: ['values'], summary: 'Latest values of every device in scope', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(DeviceLatest), ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/latest', { schema: { tags: ['values'], summary: 'Latest values of every device in scope', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(DeviceLatest), ...errorResponses } }, preValidation: auth }, async (req) => {
     const user = require(req, 'read');
     return ctx.registry.devices(scopeFilter(user, req.query.enterprise)).filter((d) => d.revokedAt === null).map(latestView);
   });
 
   app.get(
     '/api/v1/platform',
-    { schema: { tags: ['values'], summary: "The platform's own processes as they last said: ingest's spool, the northbound forwarder's connection and backlog", response: { 200: z.array(z.object({ service: z.string(), instance: z.string(), state: z.unknown(), receivedAt: z.number() })), ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['values'], summary: "The platform's own processes as they last said: ingest's spool, the northbound forwarder's connection and backlog", response: { 200: z.array(z.object({ service: z.string(), instance: z.string(), state: z.unknown(), receivedAt: z.number() })), ...errorResponses } }, preValidation: auth },
     async (req) => {
       require(req, 'platform.read');
       return ctx.latest.platform();
     },
   );
 
-  app.get('/api/v1/enterprises/:enterprise/devices/:device/latest', { schema: { tags: ['values'], summary: 'Latest values of one device', params: DeviceParams, response: { 200: DeviceLatest, ...errorResponses } }, preHandler: auth }, async (req) =>
+  app.get('/api/v1/enterprises/:enterprise/devices/:device/latest', { schema: { tags: ['values'], summary: 'Latest values of one device', params: DeviceParams, response: { 200: DeviceLatest, ...errorResponses } }, preValidation: auth }, async (req) =>
     latestView(loadDevice(req, req.params.enterprise, req.params.device, 'read')),
   );
 
@@ -422,7 +422,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
         querystring: z.object({ minutes: z.coerce.number().int().min(5).max(366 * 24 * 60).default(60).describe('Up to a year back: ranges over 2 days read the minute aggregates, over 60 days the hour ones (docs/storage.md, Retention)'), bucketSeconds: z.coerce.number().int().min(1).max(7 * 86_400).optional() }).strict(),
         response: { 200: Chart, ...errorResponses, 503: errorResponses[400] },
       },
-      preHandler: auth,
+      preValidation: auth,
     },
     async (req, reply) => {
       const d = loadDevice(req, req.params.enterprise, req.params.device, 'read');
@@ -441,7 +441,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/catalog', { schema: { tags: ['catalog'], summary: 'Device classes, metrics, units, alarm conditions, level colours, the site-plan size, the map tiles, emergency-resource kinds and needs, and the permission table', response: { 200: z.record(z.string(), z.unknown()) } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/catalog', { schema: { tags: ['catalog'], summary: 'Device classes, metrics, units, alarm conditions, level colours, the site-plan size, the map tiles, emergency-resource kinds and needs, and the permission table', response: { 200: z.record(z.string(), z.unknown()) } }, preValidation: auth }, async (req) => {
     userOf(req);
     return {
       deviceClasses: DEVICE_CLASSES,

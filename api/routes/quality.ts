@@ -64,7 +64,7 @@ export function qualityRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/api/v1/alarm-quality',
-    { schema: { tags: ['alarms'], summary: 'Alarm-quality figures (ISA-18.2, EEMUA 191) over a period, with their benchmarks', querystring: QualityQuery, response: { 200: z.any(), ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['alarms'], summary: 'Alarm-quality figures (ISA-18.2, EEMUA 191) over a period, with their benchmarks', querystring: QualityQuery, response: { 200: z.any(), ...errorResponses } }, preValidation: auth },
     async (req) => {
       const user = require(req, 'read');
       const enterprise = scopeFilter(user, req.query.enterprise);
@@ -76,7 +76,7 @@ export function qualityRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/api/v1/alarm-quality/report',
-    { schema: { tags: ['alarms'], summary: 'The monthly alarm-quality report, a printable HTML page (print it to PDF)', querystring: ReportQuery, response: { 200: z.string(), ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['alarms'], summary: 'The monthly alarm-quality report, a printable HTML page (print it to PDF)', querystring: ReportQuery, response: { 200: z.string(), ...errorResponses } }, preValidation: auth },
     async (req, reply) => {
       const user = require(req, 'read');
       const enterprise = scopeFilter(user, req.query.enterprise);

@@ -101,7 +101,7 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.get(
     '/api/v1/resources',
-    { schema: { tags: ['resources'], summary: 'Emergency resources in scope, by kind and inside a box', querystring: ResourceQuery, response: { 200: z.array(Resource), ...errorResponses } }, preHandler: auth },
+    { schema: { tags: ['resources'], summary: 'Emergency resources in scope, by kind and inside a box', querystring: ResourceQuery, response: { 200: z.array(Resource), ...errorResponses } }, preValidation: auth },
     async (req) => {
       const user = require(req, 'read');
       const enterprise = req.query.enterprise !== undefined ? scopeFilter(user, req.query.enterprise) : undefined;
@@ -109,13 +109,13 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/resources/:id', { schema: { tags: ['resources'], summary: 'One emergency resource', params: ResourceParams, response: { 200: Resource, ...errorResponses } }, preHandler: auth }, async (req) =>
+  app.get('/api/v1/resources/:id', { schema: { tags: ['resources'], summary: 'One emergency resource', params: ResourceParams, response: { 200: Resource, ...errorResponses } }, preValidation: auth }, async (req) =>
     loadResource(req, req.params.id),
   );
 
   app.post(
     '/api/v1/resources',
-    { schema: { tags: ['resources'], summary: 'Register an emergency resource', body: ResourceInput, response: { 201: Resource, ...errorResponses } }, preHandler: auth, config: { audit: 'resource.create' } },
+    { schema: { tags: ['resources'], summary: 'Register an emergency resource', body: ResourceInput, response: { 201: Resource, ...errorResponses } }, preValidation: auth, config: { audit: 'resource.create' } },
     async (req, reply) => {
       require(req, 'resource.write');
       req.auditTarget = req.body.id;
@@ -131,7 +131,7 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/resources/:id',
     {
       schema: { tags: ['resources'], summary: 'Create or replace an emergency resource', params: ResourceParams, body: ResourceInput.omit({ id: true }), response: { 200: Resource, 201: Resource, ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'resource.update' },
     },
     async (req, reply) => {
@@ -148,7 +148,7 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.delete(
     '/api/v1/resources/:id',
-    { schema: { tags: ['resources'], summary: 'Remove an emergency resource', params: ResourceParams, response: { 200: Ok, ...errorResponses } }, preHandler: auth, config: { audit: 'resource.delete' } },
+    { schema: { tags: ['resources'], summary: 'Remove an emergency resource', params: ResourceParams, response: { 200: Ok, ...errorResponses } }, preValidation: auth, config: { audit: 'resource.delete' } },
     async (req) => {
       require(req, 'resource.write');
       req.auditTarget = req.params.id;
@@ -182,7 +182,7 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
             .strict(),
           response: { 200: ImportReport, 400: ImportRefusal, 401: ApiError, 403: ApiError },
         },
-        preHandler: auth,
+        preValidation: auth,
         config: { audit: 'resource.import' },
       },
       async (req, reply) => {
@@ -229,7 +229,7 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(50).default(3).describe('At most this many per need') }).strict(),
         response: { 200: NearestResources, ...errorResponses },
       },
-      preHandler: auth,
+      preValidation: auth,
     },
     async (req) => {
       const user = require(req, 'read');

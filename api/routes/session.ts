@@ -38,13 +38,13 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/session', { schema: { tags: ['session'], summary: 'The signed-in account', response: { 200: SessionInfo.omit({ token: true }), ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/session', { schema: { tags: ['session'], summary: 'The signed-in account', response: { 200: SessionInfo.omit({ token: true }), ...errorResponses } }, preValidation: auth }, async (req) => {
     const session = await ctx.accounts.session(req.sessionToken!);
     if (!session) throw new HazwatchError('HW_ERR_UNAUTHENTICATED');
     return { user: session.user, expiresAt: session.expiresAt, demo: ctx.config.demo };
   });
 
-  app.delete('/api/v1/session', { schema: { tags: ['session'], summary: 'Sign out', response: { 200: Ok, ...errorResponses } }, preHandler: auth, config: { audit: 'session.logout' } }, async (req, reply) => {
+  app.delete('/api/v1/session', { schema: { tags: ['session'], summary: 'Sign out', response: { 200: Ok, ...errorResponses } }, preValidation: auth, config: { audit: 'session.logout' } }, async (req, reply) => {
     await ctx.accounts.closeSession(req.sessionToken!);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true as const };
@@ -52,7 +52,7 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.post(
     '/api/v1/session/password',
-    { schema: { tags: ['session'], summary: 'Change one\'s own password (signs out every session)', body: PasswordChange, response: { 200: Ok, ...errorResponses } }, preHandler: auth, config: { audit: 'session.password' } },
+    { schema: { tags: ['session'], summary: 'Change one\'s own password (signs out every session)', body: PasswordChange, response: { 200: Ok, ...errorResponses } }, preValidation: auth, config: { audit: 'session.password' } },
     async (req) => {
       const user = userOf(req);
       if (!(await ctx.accounts.authenticate(user.username, req.body.currentPassword))) {
@@ -63,14 +63,14 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/accounts', { schema: { tags: ['accounts'], summary: 'Console and API accounts', response: { 200: z.array(User), ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/accounts', { schema: { tags: ['accounts'], summary: 'Console and API accounts', response: { 200: z.array(User), ...errorResponses } }, preValidation: auth }, async (req) => {
     require(req, 'account.read');
     return ctx.accounts.list();
   });
 
   app.post(
     '/api/v1/accounts',
-    { schema: { tags: ['accounts'], summary: 'Create an account', body: NewUser, response: { 201: User, ...errorResponses } }, preHandler: auth, config: { audit: 'account.create' } },
+    { schema: { tags: ['accounts'], summary: 'Create an account', body: NewUser, response: { 201: User, ...errorResponses } }, preValidation: auth, config: { audit: 'account.create' } },
     async (req, reply) => {
       require(req, 'account.write');
       if (req.body.enterprise && !ctx.registry.enterprise(req.body.enterprise)) {
@@ -86,7 +86,7 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/accounts/:username',
     {
       schema: { tags: ['accounts'], summary: 'Change role, scope, name, password, or disable an account', params: z.object({ username: z.string() }), body: UserChange, response: { 200: User, ...errorResponses } },
-      preHandler: auth,
+      preValidation: auth,
       config: { audit: 'account.update' },
     },
     async (req) => {
@@ -108,7 +108,7 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/audit', { schema: { tags: ['audit'], summary: 'Audit log of every write, newest first', querystring: AuditQuery, response: { 200: z.array(AuditEntry), ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/audit', { schema: { tags: ['audit'], summary: 'Audit log of every write, newest first', querystring: AuditQuery, response: { 200: z.array(AuditEntry), ...errorResponses } }, preValidation: auth }, async (req) => {
     const user = require(req, 'audit.read');
     // Enterprise users see what was done to their enterprise, nothing else.
     const enterprise = user.role === 'enterprise' ? user.enterprise! : req.query.enterprise;

@@ -96,7 +96,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext, options: { p
         summary: 'Server-Sent Events: `alarm` (every change, id = history seq; Last-Event-ID replays missed ones) and `latest` (values, at most once a second)',
         querystring: z.object({ values: z.enum(['true', 'false']).optional(), since: z.string().regex(/^\d+$/).optional() }).strict(),
       },
-      preHandler: auth,
+      preValidation: auth,
     },
     async (req, reply) => {
       const user = require(req, 'read');

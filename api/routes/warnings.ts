@@ -105,9 +105,21 @@ export function warningRoutes(root: FastifyInstance, ctx: ApiContext): void {
     const p = await ctx.outbox.progress('warning', ws.map((w) => w.id));
     return ws.map((w) => ({ ...w, progress: p.get(w.id)!, needsApproval: service.needsApproval(w.level) }));
   };
-  const detail = async (w: WarningRecord) => ({ ...(await withProgress([w]))[0], history: await ctx.warningStore.history(w.id), deliveries: await ctx.outbox.list('warning', w.id) });
+  /**
+   * A warning with its history and messages. An enterprise user sees who was told and how it went, but
+   * not the phones and mailboxes of the bureau's and park's people: those are the monitoring room's.
+   */
+  const detail = async (w: WarningRecord, req: FastifyRequest) => {
+    const full = { ...(await withProgress([w]))[0], history: await ctx.warningStore.history(w.id), deliveries: await ctx.outbox.list('warning', w.id) };
+    if (req.user?.role !== 'enterprise') return full;
+    return {
+      ...full,
+      recipients: full.recipients.map(({ phone: _p, email: _e, ...r }) => r),
+      deliveries: full.deliveries.map((d) => ({ ...d, address: d.address ? '***' : '' })),
+    };
+  };
 
-  app.get('/api/v1/warnings/catalog', { schema: { tags: ['warnings'], summary: 'Audiences, channels and templates a warning can use', response: { 200: Catalog, ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/warnings/catalog', { schema: { tags: ['warnings'], summary: 'Audiences, channels and templates a warning can use', response: { 200: Catalog, ...errorResponses } }, preValidation: auth }, async (req) => {
     require(req, 'read');
     return {
       audiences: service.audiences.map((a) => ({ id: a.id, zh: a.zh, en: a.en, channels: a.channels, onDuty: a.onDuty, kinds: a.kinds })),
@@ -117,20 +129,20 @@ export function warningRoutes(root: FastifyInstance, ctx: ApiContext): void {
     };
   });
 
-  app.get('/api/v1/warnings', { schema: { tags: ['warnings'], summary: 'Warnings, newest first', querystring: ListQuery, response: { 200: z.array(Warning), ...errorResponses } }, preHandler: auth }, async (req) => {
+  app.get('/api/v1/warnings', { schema: { tags: ['warnings'], summary: 'Warnings, newest first', querystring: ListQuery, response: { 200: z.array(Warning), ...errorResponses } }, preValidation: auth }, async (req) => {
     const user = require(req, 'read');
     if (user.role === 'enterprise' && req.query.enterprise && req.query.enterprise !== user.enterprise) throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${user.username} may not access enterprise ${req.query.enterprise}`);
     const enterprise = user.role === 'enterprise' ? user.enterprise! : req.query.enterprise;
     return withProgress(await ctx.warningStore.list({ states: req.query.state, enterprise, from: req.query.from, to: req.query.to, limit: req.query.limit, offset: req.query.offset }));
   });
 
-  app.get('/api/v1/warnings/:id', { schema: { tags: ['warnings'], summary: 'A warning with its history and every message', params: Params, response: { 200: WarningDetail, ...errorResponses } }, preHandler: auth }, async (req) =>
-    detail(await load(req, req.params.id)),
+  app.get('/api/v1/warnings/:id', { schema: { tags: ['warnings'], summary: 'A warning with its history and every message', params: Params, response: { 200: WarningDetail, ...errorResponses } }, preValidation: auth }, async (req) =>
+    detail(await load(req, req.params.id), req),
   );
 
   app.post(
     '/api/v1/warnings',
-    { schema: { tags: ['warnings'], summary: 'Draft a warning (by hand or from an alarm)', body: NewWarning, response: { 201: WarningDetail, ...errorResponses } }, preHandler: auth, config: { audit: 'warning.draft' } },
+    { schema: { tags: ['warnings'], summary: 'Draft a warning (by hand or from an alarm)', body: NewWarning, response: { 201: WarningDetail, ...errorResponses } }, preValidation: auth, config: { audit: 'warning.draft' } },
     async (req, reply) => {
       const user = require(req, 'warning.draft');
       const { template, ...given } = req.body;
@@ -148,25 +160,25 @@ export function warningRoutes(root: FastifyInstance, ctx: ApiContext): void {
       const w = await service.create(draft, user.username);
       req.auditTarget = w.id;
       reply.code(201);
-      return detail(w);
+      return detail(w, req);
     },
   );
 
   app.put(
     '/api/v1/warnings/:id',
-    { schema: { tags: ['warnings'], summary: 'Change a draft (or a rejected warning)', params: Params, body: WarningDraft, response: { 200: WarningDetail, ...errorResponses } }, preHandler: auth, config: { audit: 'warning.edit' } },
+    { schema: { tags: ['warnings'], summary: 'Change a draft (or a rejected warning)', params: Params, body: WarningDraft, response: { 200: WarningDetail, ...errorResponses } }, preValidation: auth, config: { audit: 'warning.edit' } },
     async (req) => {
       const user = require(req, 'warning.draft');
       await load(req, req.params.id);
-      return detail(await service.edit(req.params.id, req.body, user.username));
+      return detail(await service.edit(req.params.id, req.body, user.username), req);
     },
   );
 
   const action = (path: string, summary: string, audit: string, permission: 'warning.draft' | 'warning.approve', body: z.ZodTypeAny, run: (id: string, by: string, body: any) => Promise<WarningRecord>) =>
-    app.post(`/api/v1/warnings/:id/${path}`, { schema: { tags: ['warnings'], summary, params: Params, body, response: { 200: WarningDetail, ...errorResponses } }, preHandler: auth, config: { audit } }, async (req) => {
+    app.post(`/api/v1/warnings/:id/${path}`, { schema: { tags: ['warnings'], summary, params: Params, body, response: { 200: WarningDetail, ...errorResponses } }, preValidation: auth, config: { audit } }, async (req) => {
       const user = require(req, permission);
       await load(req, req.params.id);
-      return detail(await run(req.params.id, user.username, req.body ?? {}));
+      return detail(await run(req.params.id, user.username, req.body ?? {}), req);
     });
 
   action('submit', 'Submit a draft: published at once, or waiting for approval when its level needs it', 'warning.submit', 'warning.draft', Note.optional(), (id, by) => service.submit(id, by));

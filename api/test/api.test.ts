@@ -37,6 +37,15 @@ describe('authentication', () => {
     }
   });
 
+  test('who is asking is known before the body is checked: a bad body from nobody is 401, from an account 400 and audited', async () => {
+    const bad = { name: '', lat: 95 };
+    expect((await inject('PUT', '/api/v1/resources/x-bad', {}, bad)).statusCode).toBe(401);
+    const res = await inject('PUT', '/api/v1/resources/x-bad', admin, bad);
+    expect(res.statusCode).toBe(400);
+    const log = (await inject('GET', '/api/v1/audit?action=resource.update&limit=10', admin)).json();
+    expect(log.find((e: { path: string }) => e.path === '/api/v1/resources/x-bad')).toMatchObject({ username: ADMIN.username, status: 400 });
+  });
+
   test('a wrong password is refused and audited; a right one gives a cookie and a bearer token', async () => {
     const bad = await inject('POST', '/api/v1/session', {}, { username: 'op', password: 'nope' });
     expect(bad.statusCode).toBe(401);

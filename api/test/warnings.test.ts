@@ -195,7 +195,12 @@ describe('warnings', () => {
     expect(w.history.map((e: any) => e.action)).toEqual(['drafted', 'submitted', 'approved', 'published', 'updated', 'all_clear']);
     // The retained display message is now the all-clear.
     await waitFor(() => shown.some((s) => s.payload.id === id && s.payload.revision === 3), 5000);
-    expect((await call('acme-user', 'GET', `/api/v1/warnings/${id}`)).status).toBe(200);
+    const seen = await call('acme-user', 'GET', `/api/v1/warnings/${id}`);
+    expect(seen.status).toBe(200);
+    // The enterprise sees who was told and how it went, not the bureau's phones and mailboxes.
+    expect(seen.body.recipients.length).toBe(before.recipients.length);
+    expect(JSON.stringify(seen.body.recipients)).not.toMatch(/1380000|@/);
+    expect(seen.body.deliveries.every((d: any) => d.address === '' || d.address === '***')).toBe(true);
     expect((await call('bravo-user', 'GET', `/api/v1/warnings/${id}`)).status).toBe(404);
     expect((await call('bravo-user', 'GET', '/api/v1/warnings')).body.map((x: any) => x.id)).not.toContain(id);
     expect((await call('acme-user', 'POST', `/api/v1/warnings/${id}/update`, { text: 'x' })).status).toBe(403);
