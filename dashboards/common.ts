@@ -8,6 +8,7 @@ import { LEVEL_COLOURS, type AlarmLevel } from '../contract/alarms.ts';
 import type { DeviceClass } from '../contract/catalog.ts';
 import { from, fromSubquery, showTagValues } from './influxql.ts';
 import type { Measurement, TagOf } from './schema.ts';
+import type { LongRanges } from './tiers.ts';
 
 /** The data source deploy/grafana/provisioning/datasources/influxdb.yaml provisions, with this uid. */
 export const DATASOURCE_UID = 'hazwatch-influxdb';
@@ -153,10 +154,15 @@ export function gapMs(seconds: number): number {
   return seconds * 3 * 1000;
 }
 
+/** What a board is built from besides the code: how long ranges are read (dashboards/tiers.ts). */
+export interface BoardContext {
+  ranges: LongRanges;
+}
+
 export interface BoardSpec {
   /** File name under deploy/grafana/dashboards/. */
   file: string;
-  build(): dashboard.Dashboard;
+  build(ctx: BoardContext): dashboard.Dashboard;
 }
 
 /** Common settings: uid, tags, time, refresh, links between the hazwatch dashboards. */

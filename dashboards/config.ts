@@ -8,6 +8,12 @@ export const dashboardsConfig = z
       .enum(['registry', 'none'])
       .default('registry')
       .describe('Draw H/HH/L/LL bands of vessels from device meta.limits in the registry (registry), or no per-device bands (none)'),
+    aggregates: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Trend panels read the minute and hour aggregates ingest keeps on InfluxDB 1.x for data older than 2 days (docs/dashboards.md, "Long ranges"); false: the raw readings at every age (InfluxDB 2.x/3.x). Off by itself when ingest.influx.kind is v2 or ingest.influx.retention.enabled is false',
+      ),
     watchSeconds: z
       .number()
       .int()

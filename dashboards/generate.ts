@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { numberPanels, stableJson, type BoardSpec } from './common.ts';
 import type { DeviceLimits } from './limits.ts';
+import { DEFAULT_LONG_RANGES, type LongRanges } from './tiers.ts';
 import { overview } from './boards/overview.ts';
 import { hazardSource } from './boards/hazard-source.ts';
 import { gas } from './boards/gas.ts';
@@ -25,9 +26,10 @@ export interface GeneratedDashboard {
   json: string;
 }
 
-export function generateDashboards(limits: DeviceLimits[] = []): GeneratedDashboard[] {
+/** The dashboards for these vessel limits; long ranges read the aggregates unless `ranges` says otherwise. */
+export function generateDashboards(limits: DeviceLimits[] = [], ranges: LongRanges = DEFAULT_LONG_RANGES): GeneratedDashboard[] {
   return boards(limits).map((b) => {
-    const dashboard = numberPanels(b.build());
+    const dashboard = numberPanels(b.build({ ranges }));
     return { file: b.file, dashboard, json: stableJson(dashboard) };
   });
 }

@@ -4,7 +4,7 @@
 // Only InfluxQL that runs unchanged on InfluxDB 1.x, on 2.x through the v1 API and on 3.x is produced.
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
-import type { FieldOf, Measurement, TagOf } from './schema.ts';
+import type { AggregateFieldOf, FieldOf, Measurement, TagOf } from './schema.ts';
 
 /** The target object Grafana's InfluxDB data source stores for an InfluxQL query in raw mode. */
 export interface InfluxQLTarget extends cog.Dataquery {
@@ -118,6 +118,15 @@ export class InfluxQL<F extends string, T extends string> implements cog.Builder
     return this;
   }
 
+  /**
+   * A bound relative to now in addition to the time range: `time > now() - 2d` (newer) or
+   * `time <= now() - 2d` (older or as old). The two never both hold, so tiers split at one age never overlap.
+   */
+  whereAge(op: 'newer' | 'older', duration: string): this {
+    this.conditions.push({ sql: `time ${op === 'newer' ? '>' : '<='} now() - ${duration}` });
+    return this;
+  }
+
   groupByTime(interval = '$__interval'): this {
     this.groupTime = interval;
     return this;
@@ -194,6 +203,26 @@ export class InfluxQL<F extends string, T extends string> implements cog.Builder
 /** A query on one measurement of the schema. */
 export function from<M extends Measurement>(measurement: M, datasource: DataSourceRef): InfluxQL<FieldOf<M>, TagOf<M>> {
   return new InfluxQL<FieldOf<M>, TagOf<M>>(ident(measurement), datasource);
+}
+
+/**
+ * A query on the aggregates ingest keeps of one measurement in a retention policy (ingest/retention.ts):
+ * fields `mean_<field>`, `max_<field>`, `min_<field>`, the measurement's tags.
+ */
+export function fromAggregates<M extends Measurement>(measurement: M, retentionPolicy: string, datasource: DataSourceRef): InfluxQL<AggregateFieldOf<M>, TagOf<M>> {
+  return new InfluxQL<AggregateFieldOf<M>, TagOf<M>>(`${ident(retentionPolicy)}.${ident(measurement)}`, datasource);
+}
+
+/**
+ * One query over several subqueries of the same shape (`FROM (a), (b), ...`): InfluxDB merges their
+ * rows into one series per tag set, so a panel gets one line per device whichever source a row came from.
+ */
+export function fromSubqueries(inners: InfluxQL<string, string>[], datasource: DataSourceRef): InfluxQL<string, string> {
+  const [first, ...rest] = inners;
+  if (!first) throw new Error('no subquery');
+  const shape = (q: InfluxQL<string, string>) => JSON.stringify([q.outputColumns(), q.outputTags()]);
+  for (const q of rest) if (shape(q) !== shape(first)) throw new Error(`subqueries differ: ${shape(first)} and ${shape(q)}`);
+  return new InfluxQL<string, string>(inners.map((q) => `(${q.toString()})`).join(', '), datasource, { fields: first.outputColumns(), tags: first.outputTags() });
 }
 
 /** A query over a subquery: the outer query sees the inner aliases as fields and its GROUP BY tags as tags. */

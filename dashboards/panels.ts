@@ -7,8 +7,9 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import { DEVICE_CLASSES, type DeviceClass } from '../contract/catalog.ts';
 import { classInterval, DATASOURCE, gapMs, VAR } from './common.ts';
-import { from, type InfluxQL } from './influxql.ts';
-import type { FieldOf, TagOf } from './schema.ts';
+import type { InfluxQL } from './influxql.ts';
+import type { AggregateFunction, FieldOf, TagOf } from './schema.ts';
+import { trendQuery, type LongRanges } from './tiers.ts';
 
 /** Catalog unit → Grafana unit id; units Grafana lacks are shown as a suffix. */
 const UNITS: Record<string, string> = {
@@ -37,26 +38,34 @@ export function metricUnit<C extends DeviceClass>(cls: C, metric: FieldOf<C>): s
 export const DEVICE_ALIAS = '$tag_enterprise/$tag_device';
 
 export interface MetricQueryOptions {
-  fn?: 'mean' | 'max' | 'min' | 'last';
+  /** How long ranges are read (the raw readings, the minute and hour aggregates by age). */
+  ranges: LongRanges;
+  fn?: AggregateFunction;
   /** Filter by the dashboard's device variable (and hazard source variable). */
   device?: boolean;
   hazardSource?: boolean;
   site?: boolean;
 }
 
-/** One metric of one class per device over time. */
-export function metricQuery<C extends DeviceClass>(cls: C, metric: FieldOf<C>, options: MetricQueryOptions = {}): InfluxQL<FieldOf<C>, TagOf<C>> {
-  const q = from(cls, DATASOURCE)
-    .select({ field: metric, fn: options.fn ?? 'mean', as: metric })
-    .whereVariable('enterprise' as TagOf<C>, VAR.enterprise);
-  if (options.site) q.whereVariable('site' as TagOf<C>, VAR.site);
-  if (options.hazardSource) q.whereVariable('hazard_source' as TagOf<C>, VAR.hazardSource);
-  if (options.device ?? true) q.whereVariable('device' as TagOf<C>, VAR.device);
-  return q
-    .groupByTime()
-    .groupBy('enterprise' as TagOf<C>, 'device' as TagOf<C>)
-    .fill('none')
-    .alias(DEVICE_ALIAS);
+/** One metric of one class per device over time, from the raw readings or the aggregates by age (dashboards/tiers.ts). */
+export function metricQuery<C extends DeviceClass>(cls: C, metric: FieldOf<C>, options: MetricQueryOptions): InfluxQL<string, string> {
+  return trendQuery(
+    {
+      cls,
+      metric,
+      fn: options.fn ?? 'mean',
+      filter: (q: InfluxQL<string, TagOf<C>>) => {
+        q.whereVariable('enterprise' as TagOf<C>, VAR.enterprise);
+        if (options.site) q.whereVariable('site' as TagOf<C>, VAR.site);
+        if (options.hazardSource) q.whereVariable('hazard_source' as TagOf<C>, VAR.hazardSource);
+        if (options.device ?? true) q.whereVariable('device' as TagOf<C>, VAR.device);
+      },
+      groupBy: ['enterprise' as TagOf<C>, 'device' as TagOf<C>],
+      fill: 'none',
+      alias: DEVICE_ALIAS,
+    },
+    options.ranges,
+  );
 }
 
 export function legend(): common.VizLegendOptionsBuilder {

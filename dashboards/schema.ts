@@ -43,6 +43,17 @@ export type Measurement = keyof Schema;
 export type TagOf<M extends Measurement> = Schema[M]['tags'];
 export type FieldOf<M extends Measurement> = Schema[M]['fields'];
 
+/** The functions ingest's continuous queries keep per minute and hour (ingest/retention.ts: `mean(*), max(*), min(*)`). */
+export const AGGREGATE_FUNCTIONS = ['mean', 'max', 'min'] as const;
+export type AggregateFunction = (typeof AGGREGATE_FUNCTIONS)[number];
+
+/** Fields of a measurement in the minute and hour retention policies: InfluxDB names them `<function>_<field>`. */
+export type AggregateFieldOf<M extends Measurement> = `${AggregateFunction}_${FieldOf<M>}`;
+
+export function aggregateField<M extends Measurement>(fn: AggregateFunction, field: FieldOf<M>): AggregateFieldOf<M> {
+  return `${fn}_${field}` as AggregateFieldOf<M>;
+}
+
 /** Tags of a measurement at run time (for tests and for the variable queries). */
 export function tagsOf(measurement: Measurement): readonly string[] {
   return Object.hasOwn(PLATFORM_MEASUREMENTS, measurement) ? PLATFORM_MEASUREMENTS[measurement as keyof Platform].tags : READING_TAGS;

@@ -18,7 +18,7 @@ const cableBands = () => thresholds(NORMAL, [CABLE_TEMPERATURE_ALARM_C, levelCol
 
 export const electrical: BoardSpec = {
   file: 'electrical-fire.json',
-  build() {
+  build({ ranges }) {
     const now = from('power_meter', DATASOURCE)
       .select(
         { field: 'residual_current', fn: 'last', as: 'residual_current' },
@@ -40,7 +40,7 @@ export const electrical: BoardSpec = {
       .orderByTimeDesc()
       .limit(500)
       .format('table');
-    const opts = { site: true };
+    const opts = { ranges, site: true };
     return board('hazwatch-electrical-fire', 'Hazwatch · Electrical fire', 'Residual current, cable temperature, voltage and current of monitored circuits.')
       .withVariable(enterpriseVariable())
       .withVariable(siteVariable('power_meter'))

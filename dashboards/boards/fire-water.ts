@@ -7,21 +7,29 @@ import { DEVICE_CLASSES } from '../../contract/catalog.ts';
 import { alarmAnnotations, board, classInterval, DATASOURCE, deviceVariable, enterpriseVariable, levelColour, NORMAL, siteVariable, thresholds, VAR, type BoardSpec } from '../common.ts';
 import { from } from '../influxql.ts';
 import { DEVICE_ALIAS, metricPanel, metricQuery, organize, tablePanel } from '../panels.ts';
+import { trendQuery, type LongRanges } from '../tiers.ts';
 
 // GB 50974-2014 5.2.2: minimum static pressure at the worst point 0.10 MPa (0.07 for smaller
 // buildings, 0.15 above 100 m: the rules hold each network's value). Drawn as level 2 (orange).
 export const FIRE_WATER_MIN_MPA = 0.1;
 
-function pumpTimeline(metric: 'pump_running' | 'jockey_running', title: string) {
-  const q = from('fire_water', DATASOURCE)
-    .select({ field: metric, fn: 'last', as: metric })
-    .whereVariable('enterprise', VAR.enterprise)
-    .whereVariable('site', VAR.site)
-    .whereVariable('device', VAR.device)
-    .groupByTime()
-    .groupBy('enterprise', 'device')
-    .fill('previous')
-    .alias(DEVICE_ALIAS);
+/**
+ * A pump's state per interval: running if it ran at any time in the interval (max of the booleans), so
+ * that a short run is not hidden in a long range, where the aggregates keep only max and min of a boolean.
+ */
+function pumpTimeline(metric: 'pump_running' | 'jockey_running', title: string, ranges: LongRanges) {
+  const q = trendQuery(
+    {
+      cls: 'fire_water',
+      metric,
+      fn: 'max',
+      filter: (f) => f.whereVariable('enterprise', VAR.enterprise).whereVariable('site', VAR.site).whereVariable('device', VAR.device),
+      groupBy: ['enterprise', 'device'],
+      fill: 'previous',
+      alias: DEVICE_ALIAS,
+    },
+    ranges,
+  );
   return new statetimeline.PanelBuilder()
     .title(title)
     .datasource(DATASOURCE)
@@ -44,7 +52,7 @@ function pumpTimeline(metric: 'pump_running' | 'jockey_running', title: string) 
 
 export const fireWater: BoardSpec = {
   file: 'fire-water.json',
-  build() {
+  build({ ranges }) {
     const events = from('device_event', DATASOURCE)
       .select({ field: 'active', as: 'active' }, { tag: 'device' }, { tag: 'type' }, { field: 'message', as: 'message' })
       .whereVariable('enterprise', VAR.enterprise)
@@ -65,13 +73,13 @@ export const fireWater: BoardSpec = {
           'fire_water',
           'pressure',
           `Network pressure (minimum ${FIRE_WATER_MIN_MPA} MPa)`,
-          metricQuery('fire_water', 'pressure', { site: true, fn: 'min' }),
+          metricQuery('fire_water', 'pressure', { ranges, site: true, fn: 'min' }),
           thresholds(levelColour(2), [FIRE_WATER_MIN_MPA, NORMAL]),
         ).span(24),
       )
-      .withPanel(pumpTimeline('pump_running', 'Main fire pump'))
-      .withPanel(pumpTimeline('jockey_running', 'Jockey pump'))
-      .withPanel(metricPanel('fire_water', 'pool_level', 'Pool / tank level', metricQuery('fire_water', 'pool_level', { site: true })))
+      .withPanel(pumpTimeline('pump_running', 'Main fire pump', ranges))
+      .withPanel(pumpTimeline('jockey_running', 'Jockey pump', ranges))
+      .withPanel(metricPanel('fire_water', 'pool_level', 'Pool / tank level', metricQuery('fire_water', 'pool_level', { ranges, site: true })))
       .withPanel(
         tablePanel('Pump faults, hydrant draws and tilts', 'Events reported by the fire-water devices (newest first).', events)
           .withTransformation(organize({ device: 'Device', type: 'Event', active: 'Active', message: 'Message' }, [])),

@@ -4,6 +4,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { alarmAnnotations, board, DATASOURCE, deviceVariable, enterpriseVariable, levelColour, NORMAL, siteVariable, thresholds, VAR, type BoardSpec } from '../common.ts';
 import { from } from '../influxql.ts';
 import { colouredCell, metricPanel, metricQuery, organize, tablePanel } from '../panels.ts';
+import { trendQuery } from '../tiers.ts';
 
 // GB/T 50493-2019 5.5.2: first stage at or below 25 %LEL, second stage at or below 50 %LEL.
 // Domain defaults: stage 1 → level 2 (orange), stage 2 → level 1 (red); never "stage 1" → "level 1".
@@ -19,15 +20,19 @@ export function lelBands(): dashboard.ThresholdsConfigBuilder {
 
 export const gas: BoardSpec = {
   file: 'gas.json',
-  build() {
-    const lelBySite = from('gas_combustible', DATASOURCE)
-      .select({ field: 'lel', fn: 'max', as: 'lel' })
-      .whereVariable('enterprise', VAR.enterprise)
-      .whereVariable('site', VAR.site)
-      .groupByTime()
-      .groupBy('enterprise', 'site')
-      .fill('none')
-      .alias('$tag_enterprise/$tag_site');
+  build({ ranges }) {
+    const lelBySite = trendQuery(
+      {
+        cls: 'gas_combustible',
+        metric: 'lel',
+        fn: 'max',
+        filter: (q) => q.whereVariable('enterprise', VAR.enterprise).whereVariable('site', VAR.site),
+        groupBy: ['enterprise', 'site'],
+        fill: 'none',
+        alias: '$tag_enterprise/$tag_site',
+      },
+      ranges,
+    );
     const lelNow = from('gas_combustible', DATASOURCE)
       .select({ field: 'lel', fn: 'last', as: 'lel' })
       .whereVariable('enterprise', VAR.enterprise)
@@ -60,7 +65,7 @@ export const gas: BoardSpec = {
       .annotations(alarmAnnotations(false))
       .withRow(new dashboard.RowBuilder('Combustible gas'))
       .withPanel(metricPanel('gas_combustible', 'lel', 'Worst %LEL per area (site)', lelBySite, lelBands()).span(12))
-      .withPanel(metricPanel('gas_combustible', 'lel', '%LEL per detector', metricQuery('gas_combustible', 'lel', { site: true }), lelBands()).span(12))
+      .withPanel(metricPanel('gas_combustible', 'lel', '%LEL per detector', metricQuery('gas_combustible', 'lel', { ranges, site: true }), lelBands()).span(12))
       .withPanel(
         tablePanel('Detectors now', 'Newest %LEL of each combustible gas detector; Time is when it was measured.', lelNow)
           .span(12)
@@ -76,14 +81,14 @@ export const gas: BoardSpec = {
       )
       .withRow(new dashboard.RowBuilder('Toxic gas and oxygen'))
       .withPanel(
-        metricPanel('gas_toxic', 'ppm', 'Toxic gas per detector (limits depend on the gas: see alarm annotations)', metricQuery('gas_toxic', 'ppm', { site: true, device: false })).span(12),
+        metricPanel('gas_toxic', 'ppm', 'Toxic gas per detector (limits depend on the gas: see alarm annotations)', metricQuery('gas_toxic', 'ppm', { ranges, site: true, device: false })).span(12),
       )
       .withPanel(
         metricPanel(
           'oxygen',
           'o2',
           'Oxygen per detector',
-          metricQuery('oxygen', 'o2', { site: true, device: false }),
+          metricQuery('oxygen', 'o2', { ranges, site: true, device: false }),
           thresholds(levelColour(2), [O2_LOW, NORMAL], [O2_HIGH, levelColour(2)]),
         ).span(12),
       )

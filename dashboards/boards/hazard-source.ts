@@ -2,6 +2,7 @@
 // bands of each vessel, its active alarms, and alarm annotations.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { alarmAnnotations, board, DATASOURCE, deviceVariable, enterpriseVariable, hazardSourceVariable, levelColour, thresholds, VAR, type BoardSpec } from '../common.ts';
+import type { LongRanges } from '../tiers.ts';
 import { from, fromSubquery } from '../influxql.ts';
 import type { DeviceLimits, Limits, VesselLimitMetric } from '../limits.ts';
 import { metricPanel, metricQuery, organize, tablePanel } from '../panels.ts';
@@ -24,8 +25,8 @@ export function limitSteps(l: Limits): dashboard.ThresholdsConfigBuilder {
   return thresholds(base, ...steps);
 }
 
-function vesselPanel(metric: VesselLimitMetric | 'flow', title: string, limits: DeviceLimits[]) {
-  const p = metricPanel('vessel', metric, title, metricQuery('vessel', metric, { hazardSource: true }));
+function vesselPanel(metric: VesselLimitMetric | 'flow', title: string, limits: DeviceLimits[], ranges: LongRanges) {
+  const p = metricPanel('vessel', metric, title, metricQuery('vessel', metric, { ranges, hazardSource: true }));
   for (const d of limits.filter((x) => x.metric === metric)) {
     p.overrideByName(d.series, [
       { id: 'thresholds', value: limitSteps(d.limits).build() },
@@ -38,7 +39,7 @@ function vesselPanel(metric: VesselLimitMetric | 'flow', title: string, limits: 
 export function hazardSource(limits: DeviceLimits[]): BoardSpec {
   return {
     file: 'hazard-source.json',
-    build() {
+    build({ ranges }) {
       const current = from('vessel', DATASOURCE)
         .select(
           { field: 'level', fn: 'last', as: 'level' },
@@ -86,10 +87,10 @@ export function hazardSource(limits: DeviceLimits[]): BoardSpec {
             .overrideByName('alarm_level', levelCellOverride()),
         )
         .withRow(new dashboard.RowBuilder('Trends'))
-        .withPanel(vesselPanel('level', 'Level', limits))
-        .withPanel(vesselPanel('temperature', 'Temperature', limits))
-        .withPanel(vesselPanel('pressure', 'Pressure', limits))
-        .withPanel(vesselPanel('flow', 'Flow', limits))
+        .withPanel(vesselPanel('level', 'Level', limits, ranges))
+        .withPanel(vesselPanel('temperature', 'Temperature', limits, ranges))
+        .withPanel(vesselPanel('pressure', 'Pressure', limits, ranges))
+        .withPanel(vesselPanel('flow', 'Flow', limits, ranges))
         .build();
     },
   };

@@ -12,7 +12,7 @@ const batteryBands = () => thresholds(levelColour(4), [LOW_BATTERY_PERCENT, NORM
 
 export const smoke: BoardSpec = {
   file: 'smoke-alarms.json',
-  build() {
+  build({ ranges }) {
     // The heartbeat carries battery and signal, so the newest reading's time is the last heartbeat.
     const now = from('smoke_alarm', DATASOURCE)
       .select({ field: 'battery', fn: 'last', as: 'battery' }, { field: 'signal', fn: 'last', as: 'signal' })
@@ -70,8 +70,8 @@ export const smoke: BoardSpec = {
           .overrideByName('battery', colouredCell(batteryBands()))
           .sortBy([new common.TableSortByFieldStateBuilder().displayName('Last heartbeat').desc(false)]),
       )
-      .withPanel(metricPanel('smoke_alarm', 'battery', 'Battery', metricQuery('smoke_alarm', 'battery', { site: true, fn: 'min' }), batteryBands()))
-      .withPanel(metricPanel('smoke_alarm', 'signal', 'Signal', metricQuery('smoke_alarm', 'signal', { site: true, fn: 'min' })).span(24))
+      .withPanel(metricPanel('smoke_alarm', 'battery', 'Battery', metricQuery('smoke_alarm', 'battery', { ranges, site: true, fn: 'min' }), batteryBands()))
+      .withPanel(metricPanel('smoke_alarm', 'signal', 'Signal', metricQuery('smoke_alarm', 'signal', { ranges, site: true, fn: 'min' })).span(24))
       .build();
   },
 };

@@ -21,6 +21,8 @@ import { waitFor } from '../../test/support/net.ts';
 import { limitSteps } from '../boards/hazard-source.ts';
 import { from, fromSubquery } from '../influxql.ts';
 import { fieldsOf } from '../schema.ts';
+import { DEVICE_CLASSES } from '../../contract/catalog.ts';
+import { DEFAULT_LONG_RANGES, longRangesFrom, tiers } from '../tiers.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const COMMITTED = join(ROOT, 'deploy/grafana/dashboards');
@@ -175,6 +177,78 @@ describe('generated dashboards', () => {
     for (const g of generated) {
       expect(readFileSync(join(COMMITTED, g.file), 'utf8'), `${g.file} is stale: run npm run dashboards`).toBe(g.json);
     }
+  });
+});
+
+describe('long ranges', () => {
+  const READINGS = Object.keys(DEVICE_CLASSES);
+  /** Trend panels: time series and state timelines over a reading measurement (a device class). */
+  const trends = (files: typeof generated) =>
+    files.flatMap((g) =>
+      allPanels(g.dashboard as unknown as Json)
+        .filter((p) => p.type === 'timeseries' || p.type === 'state-timeline')
+        .flatMap((p) => ((p.targets as Json[]) ?? []).map((t) => ({ panel: `${g.file} ${String(p.title)}`, query: String(t.query) })))
+        .filter((t) => READINGS.some((m) => t.query.includes(`FROM "${m}"`) || t.query.includes(`."${m}"`))),
+    );
+
+  it('every trend panel reads the raw readings for 2 days, the minute aggregates to 60 days and the hour ones beyond', () => {
+    const all = trends(generated);
+    // Hazard source 4, gas 4, electrical fire 5, fire water 4 (two of them pump timelines), smoke alarms 2.
+    expect(all.length).toBe(19);
+    for (const { panel, query } of all) {
+      const fn = /^SELECT (mean|max|min)\("(\w+)"\)/.exec(query);
+      expect(fn, panel).not.toBeNull();
+      const [, f, metric] = fn!;
+      const m = /FROM \(SELECT \w+\("\w+"\) AS "\w+" FROM "(\w+)"/.exec(query)![1];
+      expect(query, panel).toContain(`FROM "${m}" WHERE time > now() - 2d AND`);
+      expect(query, panel).toContain(`SELECT ${f}("${f}_${metric}") AS "${metric}" FROM "minute"."${m}" WHERE time > now() - 60d AND time <= now() - 2d AND`);
+      expect(query, panel).toContain(`SELECT ${f}("${f}_${metric}") AS "${metric}" FROM "hour"."${m}" WHERE time <= now() - 60d AND`);
+      // The dashboard's time range once, on the outer query.
+      expect(query.match(/\$timeFilter/g), panel).toHaveLength(1);
+      expect(query, panel).toMatch(/\) WHERE \$timeFilter GROUP BY time\(\$__interval\)/);
+    }
+  });
+
+  it('without aggregates, every trend panel reads only the raw readings', () => {
+    const raw = generateDashboards([], { ...DEFAULT_LONG_RANGES, aggregates: false });
+    const all = trends(raw);
+    expect(all.length).toBe(19);
+    for (const { panel, query } of all) {
+      expect(query, panel).toMatch(/^SELECT (mean|max|min)\("\w+"\) AS "\w+" FROM "\w+" WHERE \$timeFilter AND /);
+      expect(query, panel).not.toMatch(/"minute"|"hour"|now\(\)/);
+    }
+    // Only the trend panels differ.
+    expect(raw.map((g) => g.file)).toEqual(generated.map((g) => g.file));
+    for (const [i, g] of raw.entries()) if (!trends([g]).length) expect(g.json).toBe(generated[i].json);
+  });
+
+  it('follow the settings: aggregates only where ingest makes them, the minute ones no longer than they are kept', () => {
+    const retention = { enabled: true, minuteDays: 730 };
+    expect(longRangesFrom({ aggregates: true, kind: 'auto', retention })).toEqual(DEFAULT_LONG_RANGES);
+    expect(longRangesFrom({ aggregates: true, kind: 'v1', retention: { enabled: true, minuteDays: 30 } })).toEqual({ aggregates: true, rawDays: 2, minuteDays: 30 });
+    expect(longRangesFrom({ aggregates: true, kind: 'v2', retention }).aggregates).toBe(false);
+    expect(longRangesFrom({ aggregates: true, kind: 'v1', retention: { enabled: false, minuteDays: 730 } }).aggregates).toBe(false);
+    expect(longRangesFrom({ aggregates: false, kind: 'v1', retention }).aggregates).toBe(false);
+    // Minute aggregates kept a day: raw readings for 2 days, the hour ones beyond.
+    expect(tiers(longRangesFrom({ aggregates: true, kind: 'v1', retention: { enabled: true, minuteDays: 1 } }))).toEqual([
+      { rp: null, newerThanDays: 2 },
+      { rp: 'hour', olderThanDays: 2 },
+    ]);
+  });
+
+  it('hazwatch dashboards --aggregates off writes trend panels on the raw readings; a wrong value is named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hw-dash-'));
+    tmp.push(dir);
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    const code = await main(['dashboards', '--out', dir, '--limits', 'none', '--aggregates', 'off', '--log-level', 'warn'], { out, err: out });
+    expect(code, text).toBe(0);
+    expect(text).toMatch(/trends read the raw readings at every age/);
+    expect(readFileSync(join(dir, 'gas.json'), 'utf8')).toBe(generateDashboards([], { ...DEFAULT_LONG_RANGES, aggregates: false })[2].json);
+    text = '';
+    expect(await main(['dashboards', '--out', dir, '--limits', 'none', '--aggregates', 'sometimes'], { out, err: out })).not.toBe(0);
+    expect(text).toMatch(/HW_ERR_CONFIG[\s\S]*dashboards\.aggregates/);
   });
 });
 

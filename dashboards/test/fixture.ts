@@ -41,7 +41,7 @@ function escString(v: string): string {
   return `"${v.replace(/(["\\])/g, '\\$1')}"`;
 }
 
-function line(measurement: string, tags: Record<string, string | undefined>, fields: Record<string, number | boolean | string | undefined>, ms: number): string {
+export function line(measurement: string, tags: Record<string, string | undefined>, fields: Record<string, number | boolean | string | undefined>, ms: number): string {
   const t = Object.entries(tags)
     .filter(([, v]) => v !== undefined && v !== '')
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -201,9 +201,11 @@ export function platformLines(now: number, spanMs: number, only?: 'rules'): stri
 }
 
 /** Writes line protocol to an InfluxDB 1.x database (ms precision). */
-export async function writeLines(url: string, db: string, lines: string[]): Promise<void> {
+/** Writes line protocol (ms precision) into the database's default retention policy, or into `rp`. */
+export async function writeLines(url: string, db: string, lines: string[], rp?: string): Promise<void> {
+  const into = rp ? `&rp=${encodeURIComponent(rp)}` : '';
   for (let i = 0; i < lines.length; i += 5000) {
-    const res = await fetch(`${url}/write?db=${encodeURIComponent(db)}&precision=ms`, { method: 'POST', body: lines.slice(i, i + 5000).join('\n') });
+    const res = await fetch(`${url}/write?db=${encodeURIComponent(db)}&precision=ms${into}`, { method: 'POST', body: lines.slice(i, i + 5000).join('\n') });
     if (res.status !== 204) throw new Error(`influx write failed ${res.status}: ${await res.text()}`);
   }
 }

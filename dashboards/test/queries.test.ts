@@ -5,8 +5,9 @@
 // name in a filter (which "All" = /^.*$/ would hide) empties the second run and fails the test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, influxQuery } from '../../test/support/influx.ts';
+import { AGGREGATE_RPS, downsample, ensureRetention } from '../../ingest/retention.ts';
 import { generateDashboards } from '../generate.ts';
-import { alarmLines, ENTERPRISE, eventLines, HAZARD_SOURCE, platformLines, readingLines, SITE, writeLines } from './fixture.ts';
+import { alarmLines, ENTERPRISE, eventLines, HAZARD_SOURCE, line, platformLines, readingLines, SITE, writeLines } from './fixture.ts';
 import { simulatedData } from './pipeline.ts';
 import { OPTIONAL_FIELDS } from '../schema.ts';
 import { interpolate, type Selection, type TimeRange } from './grafana.ts';
@@ -22,8 +23,18 @@ let range: TimeRange;
 // the same measurements in line protocol instead (to tell a dashboard fault from a pipeline fault).
 const SOURCE = process.env.HAZWATCH_TEST_DASHBOARDS_DATA === 'fixture' ? 'fixture' : 'pipeline';
 
+/** Runs an InfluxQL statement on the test database; throws on an error in the answer. */
+async function statement(q: string): Promise<unknown> {
+  const res = await influxQuery(db.db, q);
+  if (res.results[0]?.error) throw new Error(`${res.results[0].error}\n  in: ${q}`);
+  return res;
+}
+
 beforeAll(async () => {
   db = await createTestDatabase('hw_dash');
+  // The retention policies and continuous queries ingest sets up on InfluxDB 1.x (the pipeline's ingest
+  // does it again, changing nothing): the trend panels read the minute and hour aggregates.
+  await ensureRetention(statement, db.db, { enabled: true, rawDays: 0, minuteDays: 730, hourDays: 3650 });
   const now = Date.now();
   range = { from: now - HOUR, to: now + 60_000 };
   if (SOURCE === 'pipeline') {
@@ -179,5 +190,94 @@ describe('fixture sanity', () => {
     const offline = [...latest.values()].filter((state) => state.startsWith('active_')).length;
     if (SOURCE === 'fixture') expect(offline).toBe(1);
     expect(counts).toEqual({ 'Level 1 (red)': 2, 'Level 2 (orange)': 3, 'Level 3 (yellow)': 1, 'Level 4 (blue)': 2, 'Devices offline': offline });
+  });
+});
+
+describe('long ranges', () => {
+  // The hazard-source dashboard's Level panel for one vessel; every trend panel is built the same way
+  // (dashboards/tiers.ts), and the runs above prove each one's query against the real database.
+  const MIN = 60_000;
+  const DAY = 86_400_000;
+  const tags = { enterprise: ENTERPRISE, site: SITE, hazard_source: HAZARD_SOURCE, device: 'T-101' };
+  const one = (value: string): Selection => ({ all: false, values: [value] });
+  const vars = { enterprise: one(ENTERPRISE), hazard_source: one(HAZARD_SOURCE), device: one('T-101') };
+  const hazard = JSON.parse(dashboards.find((g) => g.file === 'hazard-source.json')!.json) as Json;
+  const level = (hazard.panels as Json[]).find((p) => p.title === 'Level')!;
+  let now: number;
+  let old: number;
+  let older: number;
+  let boundary: number;
+
+  /** The Level panel's rows for T-101 over a range, as Grafana would get them: [time, level][]. */
+  async function levelRows(from: number, to: number): Promise<[number, number][]> {
+    const series = await run(interpolate(level.targets[0].query, vars, { from, to }, level.interval));
+    expect(series.length, 'one series for one vessel').toBeLessThanOrEqual(1);
+    const rows = (series[0]?.values ?? []) as [number, number][];
+    // One row per interval: a time read from two sources would appear twice.
+    expect(new Set(rows.map((r) => r[0])).size, 'a time appears twice').toBe(rows.length);
+    return rows;
+  }
+
+  const readings = (start: number, minutes: number, value: number) =>
+    Array.from({ length: minutes }, (_, i) => line('vessel', tags, { level: value }, start + i * MIN));
+
+  beforeAll(async () => {
+    now = Date.now();
+    const hourStart = (t: number) => Math.floor(t / HOUR) * HOUR;
+    const write = (lines: string[], rp?: string) => writeLines(db.url, db.db, lines, rp);
+    // 10 and 70 days ago: two hours of readings, folded into the minute and hour aggregates by
+    // downsample() exactly as the continuous queries do. Then the raw readings at those times are
+    // overwritten with ten times the value, and 70 days ago the minute aggregates too: a panel that
+    // shows 40 or 50 read the raw readings where it should read the aggregates, 500 the minute ones
+    // where it should read the hour ones.
+    old = hourStart(now - 10 * DAY);
+    older = hourStart(now - 70 * DAY);
+    await write([...readings(old, 120, 4), ...readings(older, 120, 5)]);
+    await downsample(statement, db.db, 'autogen', old, old + 2 * HOUR);
+    await downsample(statement, db.db, 'autogen', older, older + 2 * HOUR);
+    await write([...readings(old, 120, 40), ...readings(older, 120, 50)]);
+    await write(Array.from({ length: 120 }, (_, i) => line('vessel', tags, { mean_level: 500 }, older + i * MIN)), AGGREGATE_RPS.minute);
+    // Where the raw readings meet the minute aggregates (2 days ago), both hold a row 5 minutes either
+    // side, with different values: each must be read from exactly one source.
+    boundary = now - 2 * DAY;
+    const before = Math.floor((boundary - 5 * MIN) / MIN) * MIN;
+    const after = Math.floor((boundary + 5 * MIN) / MIN) * MIN;
+    await write([line('vessel', tags, { level: 11 }, before), line('vessel', tags, { level: 11 }, after)]);
+    await write([line('vessel', tags, { mean_level: 22 }, before), line('vessel', tags, { mean_level: 22 }, after)], AGGREGATE_RPS.minute);
+    // Half an hour ago, a minute aggregate the recent range must not read (it reads the raw readings).
+    await write([line('vessel', tags, { mean_level: 999 }, Math.floor((now - 30 * MIN) / MIN) * MIN)], AGGREGATE_RPS.minute);
+  }, 60_000);
+
+  it('a 30-day range shows readings of 10 days ago from the minute aggregates, and the recent ones raw', async () => {
+    const rows = await levelRows(now - 30 * DAY, now + MIN);
+    const tenDaysAgo = rows.filter(([t]) => t >= old && t < old + 2 * HOUR);
+    expect(tenDaysAgo.length).toBeGreaterThan(0);
+    expect(tenDaysAgo.map(([, v]) => v)).toEqual(tenDaysAgo.map(() => 4));
+    const lastHour = rows.filter(([t]) => t >= now - HOUR);
+    expect(lastHour.length, 'the recent raw readings').toBeGreaterThan(0);
+    expect(rows.some(([, v]) => v === 40 || v === 999)).toBe(false);
+  });
+
+  it('a 90-day range reads the hour aggregates beyond 60 days', async () => {
+    const rows = await levelRows(now - 90 * DAY, now + MIN);
+    const seventyDaysAgo = rows.filter(([t]) => t >= older && t < older + 2 * HOUR);
+    expect(seventyDaysAgo.length).toBeGreaterThan(0);
+    expect(seventyDaysAgo.map(([, v]) => v)).toEqual(seventyDaysAgo.map(() => 5));
+    expect(rows.filter(([t]) => t >= old && t < old + 2 * HOUR).map(([, v]) => v)).toContain(4);
+  });
+
+  it('a 1-hour range shows the raw readings, nothing from the aggregates', async () => {
+    const from = now - HOUR;
+    const rows = await levelRows(from, now + MIN);
+    const raw = await run(
+      `SELECT mean("level") FROM "vessel" WHERE "device" = 'T-101' AND time >= ${from}ms AND time <= ${now + MIN}ms GROUP BY time(${level.interval}) fill(none)`,
+    );
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows).toEqual(raw[0].values);
+  });
+
+  it('where raw readings and minute aggregates meet, each row is read once, from the source its age says', async () => {
+    const rows = await levelRows(boundary - 30 * MIN, boundary + 30 * MIN);
+    expect(rows.map(([, v]) => v)).toEqual([22, 11]);
   });
 });
