@@ -149,7 +149,7 @@ export function classInterval(seconds: number): string {
   return `${seconds}s`;
 }
 
-/** Gaps longer than three reporting intervals stay visible as gaps: a missing reading is a fact. */
+/** Gaps of three reporting intervals stay visible as gaps: a missing reading is a fact (panels.ts metricPanel). */
 export function gapMs(seconds: number): number {
   return seconds * 3 * 1000;
 }

@@ -61,7 +61,7 @@ export function metricQuery<C extends DeviceClass>(cls: C, metric: FieldOf<C>, o
         if (options.device ?? true) q.whereVariable('device' as TagOf<C>, VAR.device);
       },
       groupBy: ['enterprise' as TagOf<C>, 'device' as TagOf<C>],
-      fill: 'none',
+      fill: 'null',
       alias: DEVICE_ALIAS,
     },
     options.ranges,
@@ -91,7 +91,10 @@ export function metricPanel<C extends DeviceClass>(
     .withTarget(query)
     .unit(metricUnit(cls, metric))
     .interval(classInterval(seconds))
-    .insertNulls(gapMs(seconds))
+    // Every interval is a row (fill(null) in the queries): an interval without readings is a gap, drawn
+    // where readings are missing for three reporting intervals or, in a long range, for a whole interval.
+    // A fixed "disconnect values" threshold instead would break every line once the interval is longer.
+    .spanNulls(gapMs(seconds))
     .lineWidth(1)
     .fillOpacity(0)
     .showPoints(common.VisibilityMode.Never)

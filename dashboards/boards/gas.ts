@@ -28,7 +28,7 @@ export const gas: BoardSpec = {
         fn: 'max',
         filter: (q) => q.whereVariable('enterprise', VAR.enterprise).whereVariable('site', VAR.site),
         groupBy: ['enterprise', 'site'],
-        fill: 'none',
+        fill: 'null',
         alias: '$tag_enterprise/$tag_site',
       },
       ranges,

@@ -209,6 +209,22 @@ describe('long ranges', () => {
     }
   });
 
+  it('draw a gap where an interval has no readings, whatever the interval (not a fixed disconnect threshold)', () => {
+    let checked = 0;
+    for (const g of generated) {
+      for (const p of allPanels(g.dashboard as unknown as Json).filter((x) => x.type === 'timeseries')) {
+        const query = String(((p.targets as Json[])[0] as Json).query);
+        if (!READINGS.some((m) => query.includes(`FROM "${m}"`))) continue;
+        const custom = ((p.fieldConfig as Json).defaults as Json).custom as Json;
+        expect(custom.insertNulls, `${g.file} ${String(p.title)}`).toBeUndefined();
+        expect(custom.spanNulls, `${g.file} ${String(p.title)}`).toBe(3 * 1000 * Number(String(p.interval).replace('s', '')));
+        expect(query, `${g.file} ${String(p.title)}`).toMatch(/ fill\(null\)$/);
+        checked++;
+      }
+    }
+    expect(checked).toBe(17);
+  });
+
   it('without aggregates, every trend panel reads only the raw readings', () => {
     const raw = generateDashboards([], { ...DEFAULT_LONG_RANGES, aggregates: false });
     const all = trends(raw);
