@@ -1,6 +1,7 @@
 // Payload schemas of every channel, and the interpretation of a device message into readings.
 // The schemas check the envelope (shape, field names, types of the envelope fields); each value is
 // then checked against the catalog on its own, so that one bad value never drops a good sibling.
+import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import { DEVICE_CLASSES, EVENT_TYPES, MOMENTARY_EVENTS, metricSpec, type DeviceClass, type EventType } from './catalog.ts';
 import { ERRORS, type ErrorCode } from './errors.ts';
@@ -167,10 +168,9 @@ export function checkValue(cls: DeviceClass, metric: string, value: unknown, ind
 
 /** Parses a payload buffer as JSON; Infinity-producing literals such as 1e999 are caught later per value. */
 export function parseJson(payload: Buffer | string): { json: unknown } | { rejection: Rejection } {
+  // isUtf8 checks the bytes in place (no decoded copy to compare against): invalid UTF-8 is refused, not replaced.
+  if (typeof payload !== 'string' && !isUtf8(payload)) return { rejection: reject('HW_ERR_BAD_JSON', {}, 'not UTF-8') };
   const text = typeof payload === 'string' ? payload : payload.toString('utf8');
-  if (typeof payload !== 'string' && !Buffer.from(text, 'utf8').equals(payload)) {
-    return { rejection: reject('HW_ERR_BAD_JSON', {}, 'not UTF-8') };
-  }
   try {
     return { json: JSON.parse(text) };
   } catch (err) {

@@ -65,6 +65,12 @@ export const ingestConfig = z
         size: z.number().int().positive().default(5000).describe('Points per database write'),
         flushMs: z.number().int().positive().default(1000).describe('Longest wait before a partial batch is written'),
         maxCommit: z.number().int().positive().default(100).describe('Messages per spool transaction (group commit); small keeps PUBACKs prompt behind any broker'),
+        commitEveryMs: z
+          .number()
+          .min(0)
+          .max(100)
+          .default(2)
+          .describe('Under load, at most one spool commit per this many ms (larger commits, fewer fsyncs); an idle ingest commits at once. 0: one commit per socket read'),
       })
       .strict()
       .prefault({}),

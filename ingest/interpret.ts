@@ -15,7 +15,7 @@ import {
   type TimePolicy,
 } from '../contract/index.ts';
 import type { DeviceRecord } from '../registry/registry.ts';
-import { line, receiveClock, type FieldValue } from './points.ts';
+import { line, lineOf, receiveClock, series, type FieldValue } from './points.ts';
 
 export interface DeviceLookup {
   get(enterprise: string, id: string): DeviceRecord | undefined;
@@ -65,6 +65,21 @@ export function createInterpreter(options: InterpretOptions) {
   const clock = receiveClock();
   const received = (tags: Record<string, string | null>) => (receiver ? { ...tags, receiver } : tags);
 
+  /**
+   * The series of a device's readings, written once per device record: the directory hands out the same
+   * record object until the registry changes it, so a changed site or hazard source gives a new series.
+   */
+  const seriesCache = new WeakMap<DeviceRecord, { device: string; received: string }>();
+  function telemetrySeries(device: DeviceRecord): { device: string; received: string } {
+    let s = seriesCache.get(device);
+    if (!s) {
+      const tags = deviceTags(device);
+      s = { device: series(device.class, tags), received: series(device.class, received(tags)) };
+      seriesCache.set(device, s);
+    }
+    return s;
+  }
+
   function split(all: Rejection[]): Pick<Interpretation, 'rejections' | 'warnings'> {
     const rejections: Rejection[] = [];
     const warnings: Rejection[] = [];
@@ -106,16 +121,13 @@ export function createInterpreter(options: InterpretOptions) {
     if (channel === 'telemetry') {
       const result = interpretTelemetry(device.class, payload, receivedAt, time, limits);
       let receiveTime = false;
+      const seriesOf = telemetrySeries(device);
       const lines = result.readings.map((reading) => {
-        const fields: Record<string, FieldValue> = { ...reading.values };
-        let ts = reading.ts;
         if (reading.tsSource === 'receive') {
           receiveTime = true;
-          fields.receive_time = true;
-          ts = clock(key, ts);
-          return line(device.class, received(tags), fields, ts);
+          return lineOf(seriesOf.received, { ...reading.values, receive_time: true }, clock(key, reading.ts));
         }
-        return line(device.class, tags, fields, ts);
+        return lineOf(seriesOf.device, reading.values, reading.ts);
       });
       return { ...base, lines, receiveTime, ...split(result.rejections) };
     }

@@ -11,19 +11,30 @@ function fieldValue(value: FieldValue): string {
   return escape.quoted(value.replace(/\r?\n|\r/g, '\\n'));
 }
 
-/** One line; tags with an empty or missing value are left out (InfluxDB refuses empty tag values). */
-export function line(measurement: string, tags: Record<string, string | null | undefined>, fields: Record<string, FieldValue>, ts: number): string {
+/** The series part of a line: measurement and tags, sorted; tags with an empty or missing value are left out (InfluxDB refuses empty tag values). */
+export function series(measurement: string, tags: Record<string, string | null | undefined>): string {
   let out = escape.measurement(measurement);
   for (const key of Object.keys(tags).sort()) {
     const value = tags[key];
     if (value) out += `,${escape.tag(key)}=${escape.tag(value.replace(/[\r\n]+/g, ' '))}`;
   }
+  return out;
+}
+
+/** One line of a series already written by `series` (cached per device on the hot path). */
+export function lineOf(seriesKey: string, fields: Record<string, FieldValue>, ts: number): string {
+  let out = seriesKey;
   let sep = ' ';
-  for (const [key, value] of Object.entries(fields)) {
-    out += `${sep}${escape.tag(key)}=${fieldValue(value)}`;
+  for (const key in fields) {
+    out += `${sep}${escape.tag(key)}=${fieldValue(fields[key])}`;
     sep = ',';
   }
   return `${out} ${ts}`;
+}
+
+/** One line. */
+export function line(measurement: string, tags: Record<string, string | null | undefined>, fields: Record<string, FieldValue>, ts: number): string {
+  return lineOf(series(measurement, tags), fields, ts);
 }
 
 /**

@@ -179,8 +179,10 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   let scheduled = false;
 
   let closed = false;
+  let lastCommitAt = 0;
   function commit(): void {
     scheduled = false;
+    lastCommitAt = performance.now();
     // After close: not acknowledged, the broker redelivers at the next start.
     if (pending.length === 0 || closed) return;
     const items = pending.splice(0);
@@ -224,8 +226,12 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
     if (pending.length >= cfg.batch.maxCommit) commit();
     else if (!scheduled) {
       scheduled = true;
-      // After every packet of the current socket read has been handled: one commit per read.
-      setImmediate(commit);
+      // After every packet of the current socket read has been handled: one commit per read, but under
+      // load no sooner than commitEveryMs after the last one, so that commits (and fsyncs) grow with the
+      // rate instead of their number: the PUBACKs wait that long at most.
+      const wait = cfg.batch.commitEveryMs - (performance.now() - lastCommitAt);
+      if (wait > 0) setTimeout(commit, wait);
+      else setImmediate(commit);
     }
   }
 
@@ -242,13 +248,22 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
     });
   }
 
+  /** The received counter of a channel, looked up once per channel instead of per message. */
+  const receivedCounters = new Map<string, ReturnType<typeof m.received.labels>>();
+  function receivedBy(channel: string) {
+    const c = ['telemetry', 'event', 'status'].includes(channel) ? channel : 'other';
+    let counter = receivedCounters.get(c);
+    if (!counter) receivedCounters.set(c, (counter = m.received.labels(c)));
+    return counter;
+  }
+
   function onPublish(packet: IPublishPacket, ack: () => boolean): void {
     const topic = packet.topic;
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
+    // mqtt.js hands a Buffer of its own per packet: no copy needed.
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : (packet.payload as Buffer);
     const receivedAt = now();
     counts.received++;
-    const channel = topic.split('/')[4] ?? 'unknown';
-    m.received.inc({ channel: ['telemetry', 'event', 'status'].includes(channel) ? channel : 'other' });
+    receivedBy(topic.slice(topic.lastIndexOf('/') + 1)).inc();
 
     // A redelivery of a message already spooled with receive-time points: storing it again would
     // stamp the same readings with a second time (see redelivery.ts).
