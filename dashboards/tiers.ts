@@ -1,8 +1,8 @@
 // Which stored resolution a trend panel reads, by the age of the data. Grafana cannot pick a retention
 // policy by the time range (InfluxDB does not either: influxdata/influxdb#2625), so every trend query
 // reads all of them at once, each limited to its own age: the raw readings for the last 2 days, the
-// minute aggregates up to 60 days, the hour aggregates beyond (the ages the console's chart uses,
-// api/chart.ts). The three are subqueries of one query, merged by InfluxDB into one series per device:
+// minute aggregates up to 60 days, the hour aggregates beyond (the limits of the console's chart,
+// api/chart.ts, which applies them to the width of its range: Grafana cannot switch by range). The three are subqueries of one query, merged by InfluxDB into one series per device:
 // one legend entry and one colour per device whatever the range, and each stored row is read by exactly
 // one of them (`time > now() - 2d` / `time <= now() - 2d`), so nothing is counted twice where they meet.
 import type { DeviceClass } from '../contract/catalog.ts';
@@ -20,7 +20,7 @@ export interface LongRanges {
   minuteDays: number;
 }
 
-/** The console chart's ages (api/chart.ts chartSource): raw up to 2 days, minute aggregates up to 60. */
+/** The console chart's limits (api/chart.ts chartSource): raw up to 2 days, minute aggregates up to 60. */
 export const RAW_DAYS = 2;
 export const MINUTE_DAYS = 60;
 
