@@ -41,6 +41,9 @@ export const PERMISSIONS = {
   'warning.approve': ['supervisor', 'administrator'],
   'duty.write': ['supervisor', 'administrator', 'enterprise'],
   'duty.handover': ['operator', 'supervisor', 'administrator', 'enterprise'],
+  // Rule override files (issue 15): thresholds decide whether an alarm is raised at all, so saving them
+  // from the console is the monitoring room's senior staff's, like threshold.write.
+  'rules.write': ['supervisor', 'administrator'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

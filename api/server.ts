@@ -24,6 +24,7 @@ import { warningRoutes } from './routes/warnings.ts';
 import { dutyRoutes } from './routes/duty.ts';
 import { dangerRoutes } from './routes/dangers.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { ruleFileRoutes } from './routes/rule-files.ts';
 import { streamRoutes, type Streamer } from './routes/stream.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -185,6 +186,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   dangerRoutes(app, ctx);
   warningRoutes(app, ctx);
   exportRoutes(app, ctx);
+  ruleFileRoutes(app, ctx);
   const streamer = streamRoutes(app, ctx, { pollMs: options.streamPollMs });
 
   // The console: plain ES modules, the libraries straight from node_modules (see docs/console.md).

@@ -101,6 +101,8 @@ export const ERRORS = {
   HW_ERR_FOUR_EYES: { scope: 'request', message: 'a warning is approved by another supervisor than the one who drafted or submitted it' },
   HW_ERR_WARNING_NO_RECIPIENTS: { scope: 'request', message: 'no configured channel reaches anyone in the audiences chosen: nothing would be sent' },
   HW_ERR_WARNING_AUDIENCE: { scope: 'request', message: 'unknown audience (see GET /api/v1/warnings/catalog)' },
+  // ---- Added by the console's management screens (issue 15) ----
+  HW_ERR_RULES_INVALID: { scope: 'request', message: 'the rule file does not pass the check of `hazwatch rules --check` (the message names the file and the rule); nothing was saved' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
