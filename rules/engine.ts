@@ -377,9 +377,16 @@ export function createEngine(options: EngineOptions) {
     st.presenceDirty = true;
     if (st.presence === 'offline') report(st, receivedAt);
     const skip = suppressedFn(st);
-    const changed = markHeard(st.runtime, receivedAt);
+    const changed = markHeard(st.runtime, receivedAt, scratch());
     if (skip) for (const c of changed) if (skip(c)) changed.delete(c);
     mark(st, changed);
+  }
+
+  /** One set of changed conditions reused by every synchronous evaluation: mark() copies what it keeps. */
+  const reused = new Set<AlarmCondition>();
+  function scratch(): Set<AlarmCondition> {
+    reused.clear();
+    return reused;
   }
 
   const engine = {
@@ -412,14 +419,14 @@ export function createEngine(options: EngineOptions) {
       const skip = suppressedFn(st);
       // '*' matches no condition code: true only when the whole device is in maintenance.
       if (skip && skip('*' as AlarmCondition)) { end(); return; }
-      const changed = new Set<AlarmCondition>();
+      const changed = scratch();
       m.readings.inc(result.readings.length);
       for (const reading of result.readings) {
         if (reading.ts < st.runtime.lastTs) {
           m.stale.inc();
           continue;
         }
-        for (const c of evaluateReading(st.runtime, reading, skip)) changed.add(c);
+        evaluateReading(st.runtime, reading, skip, changed);
       }
       mark(st, changed);
       end();
@@ -541,7 +548,7 @@ export function createEngine(options: EngineOptions) {
     const presence = judge(st, t);
     if (presence.state !== st.presence) report(st, t, presence);
     const skip = suppressedFn(st);
-    mark(st, evaluateTime(st.runtime, t, presence, skip));
+    mark(st, evaluateTime(st.runtime, t, presence, skip, scratch()));
   }
 
   async function refreshMaintenance(): Promise<void> {

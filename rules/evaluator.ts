@@ -207,14 +207,31 @@ function termHolds(term: { metric: string; above?: Threshold; below?: Threshold;
 }
 
 /** Evaluates one reading; returns the conditions whose state may have changed. */
-export function evaluateReading(dev: DeviceRuntime, reading: { ts: number; values: Record<string, number | boolean> }, skip?: (c: AlarmCondition) => boolean): Set<AlarmCondition> {
-  const changed = new Set<AlarmCondition>();
+/** Rules touched by the reading being evaluated: one set reused by every call (the evaluation is synchronous). */
+const touched = new Set<RuleRuntime>();
+
+/**
+ * Evaluates one reading; the conditions whose state changed are added to `changed` (the hot path passes
+ * one set it reuses, so that a reading allocates nothing it does not keep).
+ */
+export function evaluateReading(
+  dev: DeviceRuntime,
+  reading: { ts: number; values: Record<string, number | boolean> },
+  skip?: (c: AlarmCondition) => boolean,
+  changed: Set<AlarmCondition> = new Set(),
+): Set<AlarmCondition> {
   if (reading.ts < dev.lastTs) return changed;
   dev.lastTs = reading.ts;
-  const touched = new Set<RuleRuntime>();
-  for (const [metric, value] of Object.entries(reading.values)) {
-    dev.latest.set(metric, { value, ts: reading.ts });
-    for (const rt of dev.byMetric.get(metric) ?? []) touched.add(rt);
+  touched.clear();
+  for (const metric in reading.values) {
+    const value = reading.values[metric];
+    const latest = dev.latest.get(metric);
+    if (latest) {
+      latest.value = value;
+      latest.ts = reading.ts;
+    } else dev.latest.set(metric, { value, ts: reading.ts });
+    const rules = dev.byMetric.get(metric);
+    if (rules) for (const rt of rules) touched.add(rt);
   }
   for (const rt of touched) {
     const rule = rt.rule;
@@ -282,8 +299,8 @@ export function evaluateEvent(dev: DeviceRuntime, event: { ts: number; type: Eve
 }
 
 /** Time-driven part: momentary events expire, devices judged offline (contract/presence.ts) raise silence. */
-export function evaluateTime(dev: DeviceRuntime, now: number, presence: Presence, skip?: (c: AlarmCondition) => boolean): Set<AlarmCondition> {
-  const changed = new Set<AlarmCondition>();
+export function evaluateTime(dev: DeviceRuntime, now: number, presence: Presence, skip?: (c: AlarmCondition) => boolean, changed: Set<AlarmCondition> = new Set()): Set<AlarmCondition> {
+  const before = changed.size;
   for (const rt of dev.rules) {
     if (rt.rule.type !== 'event') continue;
     for (const s of rt.stages) {
@@ -306,13 +323,13 @@ export function evaluateTime(dev: DeviceRuntime, now: number, presence: Presence
       changed.add(rule.condition);
     }
   }
-  if (changed.size) dev.inputTs = now;
+  if (changed.size > before) dev.inputTs = now;
   return changed;
 }
 
 /** A message arrived: the device is not silent any more. */
-export function markHeard(dev: DeviceRuntime, ts: number): Set<AlarmCondition> {
-  const changed = new Set<AlarmCondition>();
+export function markHeard(dev: DeviceRuntime, ts: number, changed: Set<AlarmCondition> = new Set()): Set<AlarmCondition> {
+  const before = changed.size;
   for (const rt of dev.silence) {
     const s = rt.stages[0];
     if (s.active) {
@@ -321,7 +338,7 @@ export function markHeard(dev: DeviceRuntime, ts: number): Set<AlarmCondition> {
       changed.add(rt.rule.condition);
     }
   }
-  if (changed.size) dev.inputTs = ts;
+  if (changed.size > before) dev.inputTs = ts;
   return changed;
 }
 
