@@ -14,6 +14,7 @@ import { WallPage } from './wall.js';
 import { DangersPage } from './dangers.js';
 import { WarningsPage } from './warnings.js';
 import { ResourcesPage } from './resources.js';
+import { AdminPage } from './admin.js';
 
 const html = htm.bind(h);
 // The one map: its colours (map.js has the same), the plan or the geographic map (issue 17).
@@ -794,13 +795,16 @@ function App() {
       <a class="button" href="#/quality" data-testid="quality-link">${t.qualityLink}</a>
       <a class="button" href="#/warnings" data-testid="warnings-link">${t.warningsLink}${pendingWarnings ? html` <span class="badge warn" data-testid="warnings-pending" title=${t.warnings.pending(pendingWarnings)}>${pendingWarnings}</span>` : null}</a>
       <a class="button" href="#/resources" data-testid="resources-link">${t.resourcesLink}</a>
+      <a class="button" href="#/admin" data-testid="admin-link">${t.adminLink}</a>
       <a class="button" href="#/dangers" data-testid="dangers-link">${t.dangersLink}${overdueDangers.length ? html` <span class="badge bad" data-testid="dangers-overdue" title=${t.dangers.count(overdueDangers.length)}>${overdueDangers.length}</span>` : null}</a>
       <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute} data-testid="mute">${muted ? icon.bellOff() : icon.bell()} ${muted ? t.unmute : t.mute}</button>
       ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} data-lang=${l} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
       <span class="muted">${user.displayName || user.username}</span>
       <button onClick=${signOut}>${t.signOut}</button>
     </div>
-    ${hash.startsWith('#/resources')
+    ${hash.startsWith('#/admin')
+      ? html`<${AdminPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} />`
+      : hash.startsWith('#/resources')
       ? html`<${ResourcesPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} onChanged=${refreshResources} />`
       : hash.startsWith('#/warnings')
       ? html`<${WarningsPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} />`

@@ -296,6 +296,7 @@ const TEXTS = {
     unknownEvent: '设备事件',
     // Emergency resources one by one (issue 17): '#/resources', a resource's page and its form.
     resourcesLink: '应急资源',
+    adminLink: '管理',
     openResourcePage: '查看与编辑',
     resources: {
       title: '应急资源',
@@ -826,6 +827,7 @@ const TEXTS = {
     unknownEvent: 'device event',
     // Emergency resources one by one (issue 17): '#/resources', a resource's page and its form.
     resourcesLink: 'Resources',
+    adminLink: 'Manage',
     openResourcePage: 'View and edit',
     resources: {
       title: 'Emergency resources',
