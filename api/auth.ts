@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HazwatchError } from '../contract/errors.ts';
 import type { AccountStore, Role, User } from './accounts.ts';
+import type { Jurisdictions } from '../registry/jurisdictions.ts';
 
 export const SESSION_COOKIE = 'hw_session';
 
@@ -41,13 +42,37 @@ export const PERMISSIONS = {
   'warning.approve': ['supervisor', 'administrator'],
   'duty.write': ['supervisor', 'administrator', 'enterprise'],
   'duty.handover': ['operator', 'supervisor', 'administrator', 'enterprise'],
+  // Device commands (issue 15): the monitoring room, and an enterprise for its own devices (the equipment
+  // is theirs; the catalog holds no process actuation: contract/commands.ts says why).
+  'device.command': ['operator', 'supervisor', 'administrator', 'enterprise'],
   // Rule override files (issue 15): thresholds decide whether an alarm is raised at all, so saving them
   // from the console is the monitoring room's senior staff's, like threshold.write.
   'rules.write': ['supervisor', 'administrator'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 
+/**
+ * What an account sees and acts on (issue 15, docs/jurisdictions.md): everything (a regulator account
+ * without a jurisdiction), or a set of enterprises — those at or below the account's jurisdiction
+ * node, or an enterprise user's own. The one rule every route applies, through inScope, require and
+ * scopeFilter; `node` is the account's jurisdiction, for what hangs on nodes rather than enterprises.
+ */
+export type Scope = { readonly all: true } | { readonly all: false; readonly enterprises: ReadonlySet<string>; readonly node: string | null };
+const ALL: Scope = { all: true };
+
+/** The scope of an account, computed from the jurisdiction tree (memoised per tree revision by the tree itself). */
+export function scopeOf(user: Pick<User, 'role' | 'enterprise' | 'jurisdiction'>, tree: Pick<Jurisdictions, 'enterprisesBelow'> | undefined): Scope {
+  if (user.role === 'enterprise') return { all: false, enterprises: new Set(user.enterprise ? [user.enterprise] : []), node: null };
+  if (!user.jurisdiction) return ALL;
+  // Without a tree nothing can be below the node: closed, not open.
+  return { all: false, enterprises: tree ? tree.enterprisesBelow(user.jurisdiction) : new Set(), node: user.jurisdiction };
+}
+
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The jurisdiction tree the scope rule reads (decorated on the root by buildApi). */
+    jurisdictions?: Jurisdictions;
+  }
   interface FastifyRequest {
     user?: User;
     sessionToken?: string;
@@ -87,9 +112,16 @@ export function userOf(req: FastifyRequest): User {
   return req.user;
 }
 
-/** True when the user may see data of this enterprise. */
-export function inScope(user: User, enterprise: string): boolean {
-  return user.role !== 'enterprise' || user.enterprise === enterprise;
+/** The scope of the signed-in account of this request, read from the tree as it is now. */
+export function requestScope(req: FastifyRequest): Scope {
+  if (!req.server || !('raw' in req)) throw new TypeError('requestScope: pass the request, not the user');
+  return scopeOf(userOf(req), req.server.jurisdictions);
+}
+
+/** True when the scope (or the request's) covers this enterprise. */
+export function inScope(scope: Scope | FastifyRequest, enterprise: string): boolean {
+  const s = 'all' in scope ? scope : requestScope(scope);
+  return s.all || s.enterprises.has(enterprise);
 }
 
 /**
@@ -100,7 +132,7 @@ export function inScope(user: User, enterprise: string): boolean {
 export function require(req: FastifyRequest, permission: Permission, enterprise?: string, options: { hide?: boolean } = {}): User {
   const user = userOf(req);
   if (enterprise !== undefined) req.auditEnterprise = enterprise;
-  if (enterprise !== undefined && !inScope(user, enterprise)) {
+  if (enterprise !== undefined && !inScope(req, enterprise)) {
     if (options.hide) throw new HazwatchError('HW_ERR_NOT_FOUND');
     throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${user.username} may not access enterprise ${enterprise}`);
   }
@@ -110,9 +142,16 @@ export function require(req: FastifyRequest, permission: Permission, enterprise?
   return user;
 }
 
-/** The enterprise a list is limited to: the user's own for enterprise users, else the filter asked for. */
-export function scopeFilter(user: User, requested: string | undefined): string | undefined {
-  if (user.role !== 'enterprise') return requested;
-  if (requested && requested !== user.enterprise) throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${user.username} may not access enterprise ${requested}`);
-  return user.enterprise!;
+/**
+ * The enterprises a list is limited to: the one asked for (403 when out of scope), else every
+ * enterprise in scope; undefined: no limit (a platform-wide account asking for no enterprise).
+ * An empty list means nothing: stores answer none for it.
+ */
+export function scopeFilter(req: FastifyRequest, requested: string | undefined): string[] | undefined {
+  const scope = requestScope(req);
+  if (requested !== undefined && requested !== '') {
+    if (!inScope(scope, requested)) throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${userOf(req).username} may not access enterprise ${requested}`);
+    return [requested];
+  }
+  return scope.all ? undefined : [...scope.enterprises];
 }

@@ -3,6 +3,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Logger } from '../core/log.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { HazardSources } from '../registry/hazard-sources.ts';
+import type { Jurisdictions } from '../registry/jurisdictions.ts';
 import type { AlarmStore } from '../rules/store-types.ts';
 import type { AccountStore } from './accounts.ts';
 import type { ApiConfig } from './config.ts';
@@ -18,6 +19,8 @@ import type { WarningStore } from '../warnings/store.ts';
 import type { DangerStore } from '../dangers/store.ts';
 import type { DangersConfig } from '../dangers/config.ts';
 import type { Danger } from '../dangers/model.ts';
+import type { CommandService } from './command-service.ts';
+import type { CommandStore } from './commands-store.ts';
 
 /** Something open a shift hands over (duty handover, issue 16). */
 export type OpenItem = { kind: 'alarm' | 'warning' | 'danger'; id: string; title: string; enterprise: string; level?: number; since: number; overdue?: boolean; link: string };
@@ -30,6 +33,8 @@ export interface ApiContext {
   metrics: MetricsRegistry;
   registry: Registry;
   sources: HazardSources;
+  /** The jurisdiction tree and the enterprises' nodes (registry/jurisdictions.ts): what every account's scope is computed from. */
+  jurisdictions: Jurisdictions;
   accounts: AccountStore;
   alarms: AlarmStore;
   /** Emergency resources (resources/store.ts). */
@@ -56,4 +61,7 @@ export interface ApiContext {
   roster: RosterStore;
   /** Where the duty handover collects open work from: each component pushes its source. */
   openWork: OpenWorkSource[];
+  /** Device commands (issue 15): sending on the API's broker connection, and their record. */
+  commands?: CommandService;
+  commandStore?: CommandStore;
 }

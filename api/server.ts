@@ -23,6 +23,7 @@ import { resourceRoutes } from './routes/resources.ts';
 import { warningRoutes } from './routes/warnings.ts';
 import { dutyRoutes } from './routes/duty.ts';
 import { dangerRoutes } from './routes/dangers.ts';
+import { commandRoutes } from './routes/commands.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { ruleFileRoutes } from './routes/rule-files.ts';
 import { streamRoutes, type Streamer } from './routes/stream.ts';
@@ -52,6 +53,12 @@ export const STATUS: Partial<Record<ErrorCode, number>> = {
   HW_ERR_FOUR_EYES: 403,
   HW_ERR_WARNING_NO_RECIPIENTS: 409,
   HW_ERR_WARNING_AUDIENCE: 400,
+  HW_ERR_COMMAND_UNKNOWN: 400,
+  HW_ERR_COMMAND_ARGS: 400,
+  HW_ERR_COMMAND_REVOKED: 409,
+  HW_ERR_COMMAND_OFFLINE: 409,
+  HW_ERR_COMMAND_BUSY: 409,
+  HW_ERR_COMMAND_BROKER: 503,
 };
 
 /** Where the console's front-end libraries are served from: straight out of node_modules, no bundler. */
@@ -89,6 +96,8 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // The scope rule (api/auth.ts scopeOf) reads the jurisdiction tree from here, on every route.
+  app.decorate('jurisdictions', ctx.jurisdictions);
 
   const requests = counter(ctx.metrics, 'hazwatch_api_requests_total', 'API requests by route and status', ['method', 'route', 'status']);
   const duration = histogram(ctx.metrics, 'hazwatch_api_request_duration_seconds', 'API request duration', ['method', 'route'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
@@ -184,6 +193,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   resourceRoutes(app, ctx);
   dutyRoutes(app, ctx);
   dangerRoutes(app, ctx);
+  commandRoutes(app, ctx);
   warningRoutes(app, ctx);
   exportRoutes(app, ctx);
   ruleFileRoutes(app, ctx);

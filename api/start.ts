@@ -10,6 +10,7 @@ import { accountsTarget, alarmStoreTarget, dangersTarget, resourcesTarget, roste
 import type { Logger } from '../core/log.ts';
 import { gauge } from '../core/metrics.ts';
 import { openHazardSources } from '../registry/hazard-sources.ts';
+import { openJurisdictions } from '../registry/jurisdictions.ts';
 import { deviceDirectory, type Registry } from '../registry/registry.ts';
 import { openAlarmStore } from '../rules/store.ts';
 import { openResourceStore } from '../resources/store.ts';
@@ -27,6 +28,9 @@ import type { InfluxTarget } from './chart.ts';
 import type { ApiContext } from './context.ts';
 import { createLatestStore, subscribeLatest } from './latest.ts';
 import { startWarnings } from './warnings-setup.ts';
+import { openCommandStore } from './commands-store.ts';
+import { startCommandService } from './command-service.ts';
+import { commandsTarget } from '../core/config.ts';
 import { buildApi } from './server.ts';
 import { completeMapPositions, completeSitePlan } from './site-plan.ts';
 
@@ -112,6 +116,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   const api = config.api;
   const accounts = await openAccounts(accountsTarget(config), { sessionTtlMs: api.sessionTtlMinutes * 60_000, now, log });
   const sources = await openHazardSources(registry.database, { now });
+  const jurisdictions = await openJurisdictions(registry.database, { now });
   const resources = await openResourceStore(resourcesTarget(config), { now, log });
   const roster = await openRoster(rosterTarget(config), { now, log });
   const dangers = await openDangerStore(dangersTarget(config), { escalation: config.dangers.escalation, now, log });
@@ -140,10 +145,17 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
   };
 
   const outgoing = await startWarnings({ config, log, metrics, now, roster, mqtt: () => mqttClient });
+  // Device commands (issue 15): published and answered on the same broker connection.
+  const commandStore = await openCommandStore(commandsTarget(config), { log });
+  const commands = startCommandService({ store: commandStore, client: mqttClient, now, log, metrics });
   const generatedAdminPassword = await bootstrapAccounts(accounts, api, log);
   // Devices, enterprises and accounts others register (another API node, `hazwatch device add`):
   // this node's view follows within a second.
-  const follow = setInterval(() => void registry.pollChanges().catch((err) => log.warn({ err }, 'registry check failed')), 1000);
+  const follow = setInterval(() => {
+    void registry.pollChanges().catch((err) => log.warn({ err }, 'registry check failed'));
+    // The jurisdiction tree too: every account's scope is computed from it.
+    void jurisdictions.pollChanges().catch((err) => log.warn({ err }, 'jurisdiction tree check failed'));
+  }, 1000);
   follow.unref();
   let stopPlan = () => {};
   if (api.autoPlan) {
@@ -168,7 +180,7 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
     // The demo fleet registers its devices after the API starts: follow the registry.
     stopPlan = registry.onChange(() => void plan());
   }
-  const ctx: ApiContext = { config: api, log, metrics, registry, sources, accounts, alarms, resources, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready, dangers, dangersConfig: config.dangers, openWork: [], roster, warnings: outgoing.warnings, warningStore: outgoing.warningStore, outbox: outgoing.outbox, dispatcher: outgoing.dispatcher, dispatch: config.dispatch };
+  const ctx: ApiContext = { config: api, log, metrics, registry, sources, jurisdictions, accounts, alarms, resources, latest, influx: influxTarget(config), ruleFiles: config.rules.files, now, ready, dangers, dangersConfig: config.dangers, openWork: [], roster, warnings: outgoing.warnings, warningStore: outgoing.warningStore, outbox: outgoing.outbox, dispatcher: outgoing.dispatcher, dispatch: config.dispatch, commands, commandStore };
   ctx.openWork.push(outgoing.openWork);
   // Overdue hidden dangers go to whoever is on duty, through the outbox (a test may listen instead).
   ctx.onDangerEscalated = options.onDangerEscalated ?? outgoing.dangerEscalated;
@@ -202,6 +214,9 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
       await outgoing.close();
       await roster.close();
       await dangers.close();
+      commands.close();
+      await commandStore.close();
+      await jurisdictions.close();
     },
   };
 }

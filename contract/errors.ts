@@ -103,6 +103,14 @@ export const ERRORS = {
   HW_ERR_WARNING_AUDIENCE: { scope: 'request', message: 'unknown audience (see GET /api/v1/warnings/catalog)' },
   // ---- Added by the console's management screens (issue 15) ----
   HW_ERR_RULES_INVALID: { scope: 'request', message: 'the rule file does not pass the check of `hazwatch rules --check` (the message names the file and the rule); nothing was saved' },
+  // ---- Added by device commands (issue 15): commands on hw/v1/<e>/<d>/command and their replies ----
+  HW_ERR_COMMAND_UNKNOWN: { scope: 'request', message: "the device's class accepts no command of that name (see GET /api/v1/commands/catalog)" },
+  HW_ERR_COMMAND_ARGS: { scope: 'request', message: 'the arguments do not match the command (unknown, missing or out of range)' },
+  HW_ERR_COMMAND_REVOKED: { scope: 'request', message: 'the device is revoked: it can no longer connect to hear a command' },
+  HW_ERR_COMMAND_OFFLINE: { scope: 'request', message: 'the device is offline: a command would expire unheard; wait until it is online' },
+  HW_ERR_COMMAND_BUSY: { scope: 'request', message: 'a command to this device is still waiting for its answer: one at a time per device' },
+  HW_ERR_COMMAND_BROKER: { scope: 'request', message: "the API has no broker connection to publish the command on: nothing was sent" },
+  HW_ERR_COMMAND_REPLY_UNKNOWN: { scope: 'message', message: 'reply names no command sent to this device' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

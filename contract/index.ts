@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './payloads.ts';
 export * from './alarms.ts';
 export * from './presence.ts';
+export * from './commands.ts';

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEVICE_CLASSES, type DeviceClass, type MetricSpec } from './catalog.ts';
 import { ErrorPayload, EventPayload, StatusPayload, Timestamp } from './payloads.ts';
 import { PresencePayload } from './presence.ts';
+import { commandSchemaFor, ReplyPayload } from './commands.ts';
 
 function metricSchema(name: string, spec: MetricSpec) {
   if (spec.type === 'boolean') return z.boolean().describe(spec.description);
@@ -35,6 +36,12 @@ export function contractSchemas(): Record<string, unknown> {
   out['status.schema.json'] = doc('status.schema.json', StatusPayload);
   out['error.schema.json'] = doc('error.schema.json', ErrorPayload);
   out['presence.schema.json'] = doc('presence.schema.json', PresencePayload);
+  // Device commands (issue 15): one command schema per class that accepts any, and the reply.
+  for (const cls of Object.keys(DEVICE_CLASSES) as DeviceClass[]) {
+    const schema = commandSchemaFor(cls);
+    if (schema) out[`command.${cls}.schema.json`] = doc(`command.${cls}.schema.json`, schema);
+  }
+  out['reply.schema.json'] = doc('reply.schema.json', ReplyPayload);
   return out;
 }
 

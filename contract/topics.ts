@@ -26,14 +26,15 @@ export const PLATFORM_ENTERPRISE = 'platform';
  * - presence: platform → consoles and other systems, retained: online/offline as contract/presence.ts
  *   judges it (a DISCONNECT of an intermittent device is not offline).
  * - error: platform → device, why a message of the device was rejected.
- * - command: platform → device, reserved for commands.
+ * - command: platform → device, a command of the catalog (contract/commands.ts), QoS 1, never retained.
+ * - reply: device → platform, the device's answer to a command (accepted, done, failed, rejected).
  * - alarm: platform → consoles and other systems, every state change of an alarm about this device.
  */
-export const CHANNELS = ['telemetry', 'event', 'status', 'error', 'command', 'alarm', 'presence'] as const;
+export const CHANNELS = ['telemetry', 'event', 'status', 'error', 'command', 'alarm', 'presence', 'reply'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Channels a device (or its gateway) publishes on. */
-export const DEVICE_PUBLISH_CHANNELS: readonly Channel[] = ['telemetry', 'event', 'status'];
+export const DEVICE_PUBLISH_CHANNELS: readonly Channel[] = ['telemetry', 'event', 'status', 'reply'];
 /** Channels a device (or its gateway) may subscribe to. */
 export const DEVICE_SUBSCRIBE_CHANNELS: readonly Channel[] = ['error', 'command'];
 

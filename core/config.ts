@@ -124,6 +124,11 @@ export function rosterTarget(config: Pick<Config, 'dataDir' | 'database' | 'rost
   return config.database.url ?? (config.roster.path ? resolve(config.roster.path) : dataPath(config, 'roster.db'));
 }
 
+/** Where device commands and their steps live (api/commands-store.ts). */
+export function commandsTarget(config: Pick<Config, 'dataDir' | 'database'>): string {
+  return config.database.url ?? dataPath(config, 'commands.db');
+}
+
 /** Where the console's accounts, sessions and audit log live. */
 export function accountsTarget(config: Pick<Config, 'dataDir' | 'database' | 'api'>): string {
   return config.database.url ?? (config.api.dbPath ? resolve(config.api.dbPath) : dataPath(config, 'api.db'));

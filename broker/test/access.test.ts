@@ -74,7 +74,7 @@ function corpus(): string[] {
   const out = new Set<string>();
   for (const e of ['acme', 'beta', '+', 'bad id', 'platform'])
     for (const d of ['gas-01', 'gw-1', 'other', '+', '#', 'x y', ''])
-      for (const c of ['telemetry', 'event', 'status', 'error', 'command', 'alarm', 'presence', 'other', '+', '#']) out.add(`${TOPIC_PREFIX}/${e}/${d}/${c}`);
+      for (const c of ['telemetry', 'event', 'status', 'error', 'command', 'alarm', 'presence', 'reply', 'other', '+', '#']) out.add(`${TOPIC_PREFIX}/${e}/${d}/${c}`);
   for (const t of ['#', '+', 'hw', 'hw/#', 'hw/+', 'hw/v1', 'hw/v1/#', 'hw/v1/acme', 'hw/v1/acme/#', 'hw/v1/acme/gas-01', 'hw/v1/acme/gas-01/telemetry/x',
     'hw/v2/acme/gas-01/telemetry', 'hw/platform/ingest/i1', 'hw/platform/ingest', 'hw/platform/#', 'hw/platform/+', 'hw/platform/ingest/+', '$SYS/#', '$SYS/broker/load',
     '$share/g/hw/v1/acme/+/error', '$share/g/hw/v1/beta/+/error', '$share/g/#', '$share//hw/#', '$share/g', '$share/g/$share/h/#', '$share/g+/hw/#', '+/v1/acme/gas-01/telemetry', '+/#'])
@@ -103,7 +103,7 @@ describe('the built-in set', () => {
       if (l[0] !== 'hw' || l[1] !== 'v1' || l.length < 3) return !(l[0] === 'hw' && l[1] === 'v1');
       for (let i = 2; i < l.length; i++) {
         if (l[i] === '#') return true;
-        if (l[i] !== '+' && !(i === 4 ? ['telemetry', 'event', 'status', 'error', 'command', 'alarm', 'presence'].includes(l[i]) : i < 4 && isValidId(l[i]))) return false;
+        if (l[i] !== '+' && !(i === 4 ? ['telemetry', 'event', 'status', 'error', 'command', 'alarm', 'presence', 'reply'].includes(l[i]) : i < 4 && isValidId(l[i]))) return false;
       }
       return l.length === 5;
     };
@@ -123,7 +123,9 @@ describe('the built-in set', () => {
 
   it('gives every device only its own topics, whatever other devices or enterprises are called', () => {
     const a = accessOf(DEFAULT_ACCESS, device, 'acme/gas-01');
-    expect(DEVICE_PUBLISH_CHANNELS.map((c) => a.mayPublish(`hw/v1/acme/gas-01/${c}`))).toEqual([true, true, true]);
+    expect(DEVICE_PUBLISH_CHANNELS.map((c) => a.mayPublish(`hw/v1/acme/gas-01/${c}`))).toEqual([true, true, true, true]);
+    // Commands (issue 15): a device hears its own commands and answers on its own reply topic only.
+    expect([a.mayPublish('hw/v1/acme/gas-01/reply'), a.mayPublish('hw/v1/acme/gas-02/reply'), a.mayPublish('hw/v1/acme/gas-01/command')]).toEqual([true, false, false]);
     expect(a.mayPublish('hw/v1/acme/gas-02/telemetry')).toBe(false);
     expect(a.maySubscribe('hw/v1/acme/+/command')).toBe(false);
     expect(a.maySubscribe('hw/v1/acme/gas-01/command')).toBe(true);
