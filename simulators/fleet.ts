@@ -1,11 +1,14 @@
 // The fleet: simulated devices on real MQTT connections, one per device with its own client id and
 // credentials, as real devices connect. QoS 1, a retained `offline` last will on the status topic and
 // a retained `online` at every connect; each device listens on its error topic, so a message the
-// platform refuses is seen and counted. Connections are opened at a limited rate (a thousand mqtt.js
+// platform refuses is seen and counted, and on its command topic, answering each command of the catalog
+// (contract/commands.ts) on its reply topic as its model carries it out: accepted, then done / failed /
+// rejected. Connections are opened at a limited rate (a thousand mqtt.js
 // clients connecting at once would make a CONNECT storm of scrypt checks on the broker), and reopened
 // with exponential backoff and jitter when the broker goes away, keeping unacknowledged messages.
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Registry as MetricsRegistry } from 'prom-client';
+import { CommandPayload, commandSpec } from '../contract/commands.ts';
 import { topicFor } from '../contract/topics.ts';
 import type { Logger } from '../core/log.ts';
 import { silentLogger } from '../core/log.ts';
@@ -65,6 +68,20 @@ export interface FleetOptions {
   onReport?(report: Report, sentAt: number): void;
   /** Called with every message received on a device's error topic. */
   onError?(device: SimDevice, error: unknown): void;
+  /** How devices answer commands (by default: as their model carries them out, after `workMs`). */
+  commands?: CommandBehaviour;
+}
+
+/** A device's answer to a command, decided by the test instead of the model ('ignore': no answer at all). */
+export type CommandAnswer = 'model' | 'done' | 'failed' | 'rejected' | 'ignore';
+
+export interface CommandBehaviour {
+  /** Per device and command; default 'model'. The way tests make a device fail, refuse or stay silent. */
+  answer?(device: SimDevice, command: CommandPayload): CommandAnswer;
+  /** Real ms between `accepted` and the final answer (default 300). */
+  workMs?: number;
+  /** Called with every command received (tests). */
+  onCommand?(device: SimDevice, command: CommandPayload): void;
 }
 
 export interface FleetStats {
@@ -88,6 +105,9 @@ export interface FleetStats {
   statusSent: number;
   /** Deliberately malformed messages sent (scenario faults). */
   malformedSent: number;
+  /** Commands received on command topics, and replies sent. */
+  commandsReceived: number;
+  repliesSent: number;
   /** Messages received on error topics, by code. */
   rejected: Record<string, number>;
   rejectedTotal: number;
@@ -129,7 +149,7 @@ interface Conn {
   dropped: boolean;
   pending: number;
   attempt: number;
-  topics: { telemetry: string; event: string; status: string; error: string };
+  topics: { telemetry: string; event: string; status: string; error: string; command: string; reply: string };
 }
 
 export function startFleet(options: FleetOptions): Fleet {
@@ -174,6 +194,8 @@ export function startFleet(options: FleetOptions): Fleet {
     beforeFirstConnect: 0,
     statusSent: 0,
     malformedSent: 0,
+    commandsReceived: 0,
+    repliesSent: 0,
     rejected: {},
     rejectedTotal: 0,
     startedAt: Date.now(),
@@ -200,6 +222,8 @@ export function startFleet(options: FleetOptions): Fleet {
         event: topicFor(device.enterprise, device.id, 'event'),
         status: topicFor(device.enterprise, device.id, 'status'),
         error: topicFor(device.enterprise, device.id, 'error'),
+        command: topicFor(device.enterprise, device.id, 'command'),
+        reply: topicFor(device.enterprise, device.id, 'reply'),
       },
     });
   }
@@ -260,7 +284,8 @@ export function startFleet(options: FleetOptions): Fleet {
       stats.connectErrors[key] = (stats.connectErrors[key] ?? 0) + 1;
       log.debug({ device: creds.username, err: err.message }, 'simulated device connection error');
     });
-    client.on('message', (_topic, payload) => {
+    client.on('message', (topic, payload) => {
+      if (topic === conn.topics.command) return onCommand(conn, payload);
       let body: unknown;
       try {
         body = JSON.parse(payload.toString('utf8'));
@@ -273,9 +298,40 @@ export function startFleet(options: FleetOptions): Fleet {
       m?.rejected.inc({ code });
       options.onError?.(conn.device, body);
     });
-    client.subscribe(conn.topics.error, { qos: 1 }, (err) => {
-      if (err) log.warn({ device: creds.username, err: err.message }, 'cannot subscribe to the error topic');
+    client.subscribe([conn.topics.error, conn.topics.command], { qos: 1 }, (err) => {
+      if (err) log.warn({ device: creds.username, err: err.message }, 'cannot subscribe to the error and command topics');
     });
+  }
+
+  /** A command as a real device takes it: check it, say accepted, carry it out, say how it went. */
+  function onCommand(conn: Conn, payload: Buffer): void {
+    let command: CommandPayload;
+    try {
+      command = CommandPayload.parse(JSON.parse(payload.toString('utf8')));
+    } catch (err) {
+      log.warn({ device: conn.device.id, err: (err as Error).message }, 'simulated device got a command it cannot read');
+      return;
+    }
+    stats.commandsReceived++;
+    const behaviour = options.commands;
+    behaviour?.onCommand?.(conn.device, command);
+    const reply = (status: 'accepted' | 'done' | 'failed' | 'rejected', message?: string) => {
+      stats.repliesSent++;
+      conn.client?.publish(conn.topics.reply, JSON.stringify({ id: command.id, status, ...(message ? { message } : {}), ts: Date.now() }), { qos: 1 });
+    };
+    const answer = behaviour?.answer?.(conn.device, command) ?? 'model';
+    if (answer === 'ignore') return;
+    // A device must not act on a command past its expiry (a late delivery after a reconnect).
+    if (Date.now() > command.expiresAt) return reply('rejected', 'expired before it arrived');
+    if (!commandSpec(conn.device.class, command.name)) return reply('rejected', `unknown command ${command.name}`);
+    reply('accepted');
+    setTimeout(() => {
+      if (answer !== 'model') return reply(answer, `simulated ${answer}`);
+      const state = simulation.states.find((s) => s.device.enterprise === conn.device.enterprise && s.device.id === conn.device.id);
+      if (!state) return reply('failed', 'device not simulated');
+      const result = state.model.command(command.name, command.args ?? {}, Math.max(stats.simulatedNow, 0));
+      reply(result.status, result.message);
+    }, behaviour?.workMs ?? 300).unref?.();
   }
 
   function publish(conn: Conn, msg: OutMessage): void {

@@ -4,7 +4,8 @@
 import { DEVICE_CLASSES, type DeviceClass, type MetricSpec } from '../../contract/catalog.ts';
 import { COMMON_FAULTS, Fault, type FaultInput, type FaultKind } from '../faults.ts';
 import { createRandom } from '../random.ts';
-import type { ActiveFault, DeviceModel, ModelEvent, ModelOptions, PhysicsFactory, StepResult } from './types.ts';
+import { commandSpec } from '../../contract/commands.ts';
+import type { ActiveFault, CommandResult, DeviceModel, ModelEvent, ModelOptions, PhysicsFactory, StepResult } from './types.ts';
 import { clamp } from './util.ts';
 
 /** Longest integration step: short enough for pump and sensor dynamics of a few seconds. */
@@ -153,6 +154,24 @@ export function createBaseModel(cls: DeviceClass, factory: PhysicsFactory, optio
     },
 
     faults: () => faults,
+
+    command(name: string, args: Record<string, unknown>, at?: number): CommandResult {
+      const p = physics;
+      const t = at ?? last;
+      if (t === undefined || !p) return { status: 'rejected', message: 'not started' };
+      if (!commandSpec(cls, name)) return { status: 'rejected', message: `a ${cls} device has no command ${name}` };
+      const current = faults.filter((a) => a.start <= t);
+      const own = p.command?.(name, args, t, current);
+      if (own) return own;
+      if (name === 'self_test') {
+        // The built-in test finds what the device knows to be wrong with itself.
+        const broken = current.find((a) => a.fault.kind === 'device_fault' || a.fault.kind === 'tamper');
+        if (broken) return { status: 'failed', message: broken.fault.kind === 'device_fault' ? `self-test failed: ${broken.fault.message ?? 'device fault'}` : 'self-test failed: tampered with' };
+        return { status: 'done', message: 'self-test passed' };
+      }
+      if (name === 'silence') return { status: 'done', message: 'local sounder silenced' };
+      return { status: 'rejected', message: `${name} is not modelled` };
+    },
   };
   return model;
 }

@@ -4,6 +4,8 @@
 // until the main pump's pressure switch starts it (it runs within seconds, GB 50974-2014 asks within
 // 2 min); the main pump then holds the network high until it is stopped by hand (modelled as
 // `pumpRunOnSeconds` after the draw ends). A failed main pump lets the pressure fall to nothing.
+// A test run (command `pump_test_start`) starts the main pump for its minutes, as the monthly test
+// run from the control room does; `pump_test_stop` ends it early, but never stops a pump on demand.
 import type { ModelEvent, Physics, PhysicsContext } from './types.ts';
 import { active, clamp, num } from './util.ts';
 
@@ -25,6 +27,9 @@ export const fireWaterPhysics = ({ rnd, meta }: PhysicsContext): Physics => {
   let main = false;
   let mainStartAt: number | undefined;
   let lastDrawAt = -Infinity;
+  /** End of a test run in progress (simulated epoch ms). */
+  let testUntil: number | undefined;
+  let failedNow = false;
   let pool = poolNominal - rnd.range(0, 0.05);
   // A battery-powered terminal (an NB-IoT hydrant) reports its charge; a pump panel on mains does not.
   let battery = typeof meta.battery === 'number' ? meta.battery : undefined;
@@ -35,6 +40,9 @@ export const fireWaterPhysics = ({ rnd, meta }: PhysicsContext): Physics => {
     advance(t, dt, faults) {
       const draws = active(faults, 'hydrant_draw');
       const failed = active(faults, 'pump_failure').length > 0;
+      failedNow = failed;
+      if (testUntil !== undefined && t >= testUntil) testUntil = undefined;
+      if (testUntil !== undefined && !failed) main = true;
       const drawn = draws.reduce((s, a) => s + a.fault.flow / 3600, 0);
       if (draws.length) lastDrawAt = t;
       if (!jockey && pressure <= jockeyOn) jockey = true;
@@ -47,7 +55,7 @@ export const fireWaterPhysics = ({ rnd, meta }: PhysicsContext): Physics => {
           mainStartAt = undefined;
         }
       }
-      if (main && (failed || (!draws.length && t - lastDrawAt > runOn * 1000))) main = false;
+      if (main && (failed || (testUntil === undefined && !draws.length && t - lastDrawAt > runOn * 1000))) main = false;
       const supply = (jockey ? pump(0.004, 0.6, pressure) : 0) + (main && !failed ? pump(0.05, 0.9, pressure) : 0);
       const demand = leakage * pressure + (drawn * Math.sqrt(Math.max(pressure, 0) / 0.3) || 0);
       pressure = clamp(pressure + ((supply - demand) / compliance) * dt + rnd.normal(0, 0.0003 * Math.sqrt(dt)), 0.02, relief);
@@ -73,6 +81,23 @@ export const fireWaterPhysics = ({ rnd, meta }: PhysicsContext): Physics => {
       // The pump controller monitors its supply and motor: it reports the fault as soon as it happens.
       if (a.fault.kind === 'pump_failure') return [{ type: 'pump_fault', active: true, message: 'main fire pump failed' }];
       return [];
+    },
+    command(name, args, t) {
+      if (name === 'pump_test_start') {
+        if (failedNow) return { status: 'failed', message: 'main fire pump failed: it does not start' };
+        if (main && testUntil === undefined) return { status: 'rejected', message: 'main pump is running on demand' };
+        const minutes = typeof args.minutes === 'number' ? args.minutes : 10;
+        testUntil = t + minutes * 60_000;
+        main = true;
+        return { status: 'done', message: `main pump test run started for ${minutes} min` };
+      }
+      if (name === 'pump_test_stop') {
+        if (testUntil === undefined) return { status: 'rejected', message: main ? 'main pump is running on demand: not stopped' : 'no test run in progress' };
+        testUntil = undefined;
+        main = false;
+        return { status: 'done', message: 'test run ended' };
+      }
+      return undefined;
     },
     ended(a) {
       if (a.fault.kind === 'pump_failure') return [{ type: 'pump_fault', active: false, message: 'main fire pump restored' }];

@@ -45,6 +45,12 @@ export interface ModelOptions {
   meta?: Record<string, unknown>;
 }
 
+/** What a device makes of a command of the catalog (contract/commands.ts): its final answer. */
+export interface CommandResult {
+  status: 'done' | 'failed' | 'rejected';
+  message?: string;
+}
+
 export interface DeviceModel {
   readonly deviceClass: DeviceClass;
   /**
@@ -60,6 +66,12 @@ export interface DeviceModel {
   faults(): readonly ActiveFault[];
   /** Registry meta this model runs with, including defaults it derived (e.g. vessel limits). */
   readonly meta: Record<string, unknown>;
+  /**
+   * Carries out a command at `at` (simulated epoch ms, not before the last step) as the real device
+   * would: it changes the device's state (a silenced sounder, a pump test run) and says how it went.
+   * Events it causes come with the next step.
+   */
+  command(name: string, args: Record<string, unknown>, at?: number): CommandResult;
 }
 
 /** The class-specific part of a model: its physics. The base (base.ts) adds what every device does. */
@@ -70,6 +82,8 @@ export interface Physics {
   advance(t: number, dt: number, faults: readonly ActiveFault[]): void;
   /** Reads the instruments at `t`; `override` holds values forced by a chatter fault. */
   read(t: number, faults: readonly ActiveFault[], override: Record<string, number>): { values: Record<string, number | boolean>; events: ModelEvent[] };
+  /** A command of the class's own (silence, pump test); self_test is the base's unless the class says more. */
+  command?(name: string, args: Record<string, unknown>, t: number, faults: readonly ActiveFault[]): CommandResult | undefined;
   /** Events the device sends at once when a fault starts or ends (e.g. pump fault, arc fault). */
   started?(active: ActiveFault, t: number): ModelEvent[];
   ended?(active: ActiveFault, t: number): ModelEvent[];
