@@ -7,6 +7,8 @@
 //       stopped and started again on the same port;
 //   (b) over HTTP, to a server in this test recording the POSTs, every reading; the outage is this
 //       server answering 503 for a while: a fake, there only to inject that fault.
+//   (c) the demo's map to the demo's simulated provincial platform (simulators/province.ts), through
+//       one of its scheduled outages: every reading arrives once it is back.
 // Asserted: base data first; every interval, every reading and every alarm change arrives with the
 // mapped fields; nothing lost and each device's order kept across the outage; the backlog on the
 // platform topic; a forwarder restarted in the middle of the outage resumes from its spool.
@@ -29,8 +31,10 @@ import { findMosquitto } from '../../test/support/mosquitto.ts';
 import { freePort, waitFor } from '../../test/support/net.ts';
 import { childServer, type ChildServer } from '../../test/support/server.ts';
 import { startNorthbound, type NorthboundService, type NorthboundState } from '../service.ts';
+import { startProvinceSim, type ProvinceSim } from '../../simulators/province.ts';
 
 const EXAMPLE = new URL('../examples/province.yaml', import.meta.url).pathname;
+const DEMO_MAP = new URL('../examples/demo-province.yaml', import.meta.url).pathname;
 const ACME = '91370000EXAMPLE0002';
 const INTERVAL_S = 10;
 
@@ -350,5 +354,42 @@ describe('northbound over HTTP(S) to a server recording the POSTs, every reading
     expect(of('enterprise')).toHaveLength(2);
     expect(await metric('https-province', 'hazwatch_northbound_delivered_total', { kind: 'reading' })).toBe(6);
     expect(await metric('https-province', 'hazwatch_northbound_refused_total')).toBe(0);
+  });
+});
+
+describe("the demo's map to the demo's simulated provincial platform (simulators/province.ts)", () => {
+  // The platform's own clock decides its outage: up, then down until the test moves its clock on.
+  const clock = { t: 0 };
+  let province: ProvinceSim;
+  let nb: NorthboundService;
+
+  beforeAll(async () => {
+    province = await startProvinceSim({ outage: { afterMs: 1000, forMs: 3_600_000 }, now: () => clock.t });
+    process.env.HW_DEMO_PROVINCE_URL = province.url;
+    nb = await forwarder(DEMO_MAP, 'demo-province', 0);
+  }, 30_000);
+
+  afterAll(async () => {
+    await nb?.close();
+    await province?.close();
+    delete process.env.HW_DEMO_PROVINCE_URL;
+  });
+
+  const realtime = () => Object.entries(province.status().byPath).filter(([p]) => p.endsWith('/realtime')).reduce((n, [, v]) => n + v.count, 0);
+
+  it('catches up after the outage of a minute in ten with nothing lost: every reading arrives, once', async () => {
+    await waitFor(() => Object.keys(province.status().byPath).some((p) => p.endsWith('/base/equipment')), 10_000);
+    const t = Date.now() - 5000;
+    await reading('gas-01', { ts: t, values: { lel: 1 } });
+    await waitFor(() => realtime() === 1, 10_000);
+    clock.t = 2000; // the platform goes down
+    for (let i = 0; i < 20; i++) await reading('gas-01', { ts: t + 10 + i, values: { lel: 2 + i } });
+    await waitFor(() => province.status().refusedDuringOutage > 0 && nb.state().backlog.rows >= 20, 10_000);
+    expect(realtime()).toBe(1);
+    clock.t = 4_000_000; // and back
+    await waitFor(() => realtime() >= 21 && nb.state().backlog.rows === 0, 20_000);
+    const s = province.status();
+    expect(realtime() - s.duplicates).toBe(21);
+    expect(s).toMatchObject({ up: true, outages: 1 });
   });
 });
