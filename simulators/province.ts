@@ -34,7 +34,8 @@ export interface ProvinceSim {
 const MAX_BODY = 1024 * 1024;
 const ID_FIELDS = ['msgId', 'messageId', 'id'];
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** A request's body as text, at most MAX_BODY bytes (the simulated receivers' too). */
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];

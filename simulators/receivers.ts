@@ -4,7 +4,8 @@
 // displays listen on the demo's own broker (hw/warnings/#). GET <url>/status tells what each got: the
 // phones' and groups' inboxes. Not a provider's service: the real ones are on the internet.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
+import { readBody } from './province.ts';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedMessage {
@@ -21,22 +22,7 @@ export interface ReceiversSim {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 256 * 1024;
 const KEEP = 500;
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) req.destroy(new Error('body too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 export async function startReceiversSim(options: { reportDelayMs?: number } = {}): Promise<ReceiversSim> {
   const delay = options.reportDelayMs ?? 1500;

@@ -37,19 +37,22 @@ export function mqttTopic(channel: Extract<DispatchChannel, { type: 'mqtt' }>): 
 /** Channels that reach one person at an address of theirs, and which address. */
 export const PERSONAL: Partial<Record<DispatchChannel['type'], 'phone' | 'email'>> = { sms: 'phone', email: 'email' };
 
+/** Retries of a message whose receiver refused it: backoff doubling from initialMs to maxMs, then failed for good. */
+export const RetryConfig = z
+  .object({
+    initialMs: z.number().int().min(10).default(2000),
+    maxMs: z.number().int().min(100).default(300_000),
+    /** After this many failed attempts the message is failed for good, logged with its last reason. */
+    maxAttempts: z.number().int().min(1).default(20),
+    timeoutMs: z.number().int().min(100).default(10_000),
+  })
+  .strict()
+  .prefault({});
+
 export const dispatchConfig = z
   .object({
     channels: z.array(DispatchChannel).default([]),
-    retry: z
-      .object({
-        initialMs: z.number().int().min(10).default(2000),
-        maxMs: z.number().int().min(100).default(300_000),
-        /** After this many failed attempts a delivery is failed for good, with its last reason. */
-        maxAttempts: z.number().int().min(1).default(20),
-        timeoutMs: z.number().int().min(100).default(10_000),
-      })
-      .strict()
-      .prefault({}),
+    retry: RetryConfig,
     /** Bearer token SMS gateways present when they post delivery reports (POST /api/v1/dispatch/reports/<channel>). */
     reportToken: z.string().min(16).optional(),
     /** How often the sender looks for due deliveries. */

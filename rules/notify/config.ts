@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { AlarmLevel } from '../../contract/alarms.ts';
 import { SmtpServer } from '../../core/channels/smtp.ts';
+import { RetryConfig } from '../../core/dispatch/config.ts';
 
 const HttpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'an http(s) URL');
 
@@ -99,16 +100,7 @@ export const notifyConfig = z
       })
       .strict()
       .prefault({}),
-    retry: z
-      .object({
-        initialMs: z.number().int().min(10).default(2000),
-        maxMs: z.number().int().min(100).default(300_000),
-        /** After this many failed attempts the message is given up, logged and recorded as failed. */
-        maxAttempts: z.number().int().min(1).default(20),
-        timeoutMs: z.number().int().min(100).default(10_000),
-      })
-      .strict()
-      .prefault({}),
+    retry: RetryConfig,
     /** Time zone of the times written in messages. */
     timeZone: z.string().default('Asia/Shanghai'),
     /** Link to the operator console, put in messages as <consoleUrl>/alarms/<id>. */
