@@ -1,6 +1,6 @@
 // Management screens (issue 15), continued: hazard sources, accounts, alarm rule overrides,
 // maintenance windows and the audit trail. The page and what the screens share are in admin.js.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Confirm, EnterpriseSelect, FormDialog, className, conditionName, fmt, html, useLoad } from './admin.js';
 
 const COLOURS = ['red', 'orange', 'yellow', 'blue'];
@@ -200,9 +200,12 @@ export function RulesTab({ a, user, api, can, enterprises, params }) {
   const write = can('rules.write');
   const name = enterprise ? managedName(enterprise, device) : '';
   const existing = list?.files.find((f) => f.managed && f.name === name);
-  // The text of the scope chosen: its file when the console keeps one, else a template.
+  // The text of the scope chosen, once per scope (a reload of the list after a save keeps what is
+  // typed and said): its file when the console keeps one, else a template.
+  const loadedFor = useRef(null);
   useEffect(() => {
-    if (!list || !enterprise) return;
+    if (!list || !enterprise || loadedFor.current === name) return;
+    loadedFor.current = name;
     setResult(null);
     if (existing) return setText(existing.text);
     if (!device) return setText(template(enterprise, '', []));
@@ -210,7 +213,7 @@ export function RulesTab({ a, user, api, can, enterprises, params }) {
       (r) => setText(template(enterprise, device, r.rules)),
       () => setText(template(enterprise, device, [])),
     );
-  }, [list, enterprise, device]);
+  }, [list, name]);
   const body = () => ({ enterprise, ...(device ? { device } : {}), text });
   const path = `/api/v1/rules/overrides/${encodeURIComponent(enterprise)}${device ? `/${encodeURIComponent(device)}` : ''}`;
   const check = async () => {

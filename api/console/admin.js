@@ -33,6 +33,15 @@ export const conditionName = (catalog, code, lang) => {
   return c ? (lang === 'zh' ? c.zh : c.title) : code;
 };
 
+/** Escape closes a dialog wherever the focus is (it may not have reached the dialog yet). */
+export function useEscape(onEscape) {
+  useEffect(() => {
+    const on = (e) => e.key === 'Escape' && onEscape();
+    document.addEventListener('keydown', on);
+    return () => document.removeEventListener('keydown', on);
+  }, [onEscape]);
+}
+
 /** Loads once and on reload(); the error is kept to be shown. */
 export function useLoad(load, deps) {
   const [state, setState] = useState({ data: undefined, error: '' });
@@ -51,6 +60,7 @@ export function Confirm({ a, title, text, action, destructive, onCancel, onConfi
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   useEffect(() => cancel.current?.focus(), []);
+  useEscape(onCancel);
   const go = async () => {
     setBusy(true);
     try {
@@ -60,7 +70,7 @@ export function Confirm({ a, title, text, action, destructive, onCancel, onConfi
       setBusy(false);
     }
   };
-  return html`<div class="modal" onClick=${(e) => e.target === e.currentTarget && onCancel()} onKeyDown=${(e) => e.key === 'Escape' && onCancel()}>
+  return html`<div class="modal" onClick=${(e) => e.target === e.currentTarget && onCancel()}>
     <div class="box" role="alertdialog" aria-modal="true" aria-labelledby="adm-confirm-title" aria-describedby="adm-confirm-text" data-testid=${testid}>
       <h3 id="adm-confirm-title">${title}</h3>
       <p id="adm-confirm-text">${text}</p>
@@ -78,6 +88,7 @@ export function FormDialog({ title, onCancel, onSubmit, children, error, a, subm
   const el = useRef();
   const [busy, setBusy] = useState(false);
   useEffect(() => el.current?.querySelector('input:not([type=hidden]), select, textarea')?.focus(), []);
+  useEscape(onCancel);
   const submit = async (e) => {
     e.preventDefault();
     setBusy(true);
@@ -87,7 +98,7 @@ export function FormDialog({ title, onCancel, onSubmit, children, error, a, subm
       setBusy(false);
     }
   };
-  return html`<div class="modal" onClick=${(e) => e.target === e.currentTarget && onCancel()} onKeyDown=${(e) => e.key === 'Escape' && onCancel()}>
+  return html`<div class="modal" onClick=${(e) => e.target === e.currentTarget && onCancel()}>
     <form class="box admin-form" role="dialog" aria-modal="true" aria-label=${title} ref=${el} onSubmit=${submit} data-testid=${testid} noValidate>
       <h3>${title}</h3>
       ${children}
@@ -229,6 +240,7 @@ function CredentialsDialog({ a, creds, rotated, onClose }) {
   const [copied, setCopied] = useState('');
   const close = useRef();
   useEffect(() => close.current?.focus(), []);
+  useEscape(onClose);
   const copy = async (name, value, el) => {
     try {
       await navigator.clipboard.writeText(value);
@@ -247,7 +259,7 @@ function CredentialsDialog({ a, creds, rotated, onClose }) {
     <td><code data-testid=${`cred-${name}`} id=${`cred-${name}`}>${value}</code></td>
     <td><button onClick=${(e) => copy(name, value, e.currentTarget.closest('tr').querySelector('code'))} data-testid=${`copy-${name}`} aria-describedby=${`cred-${name}`}>${copied === name ? a.copied : a.copy}</button></td>
   </tr>`;
-  return html`<div class="modal" onKeyDown=${(e) => e.key === 'Escape' && onClose()}>
+  return html`<div class="modal">
     <div class="box" role="dialog" aria-modal="true" aria-labelledby="cred-title" data-testid="credentials">
       <h3 id="cred-title">${a.credentialsTitle}</h3>
       <p class="warning" role="alert" data-testid="credentials-warning">${icon.warning()} ${rotated ? a.rotatedWarning : a.credentialsWarning}</p>
@@ -328,6 +340,11 @@ function LimitsPanel({ a, lang, catalog, api, can, device, onClose }) {
     return `${lang === 'zh' ? (spec?.zh ?? m) : m}${spec?.unit ? ` (${spec.unit})` : ''}`;
   };
   const value = (v) => (v === null || v === undefined ? html`<span class="muted">${a.notSet}</span>` : v);
+  // A stage that refers to the device's own entry says which: its limit H, its attribute maxLevelRate.
+  const ref = (from) => {
+    const m = /^(limits|meta)\.([A-Za-z0-9_]+)(\*[0-9.]+)?$/.exec(from);
+    return m ? html` <span class="muted">${m[1] === 'limits' ? a.refLimit(m[2]) : a.refMeta(m[2])}${m[3] ? ` × ${m[3].slice(1)}` : ''}</span>` : null;
+  };
   return html`<section class="panel admin-limits" ref=${panel} data-testid="limits-panel" data-device=${`${device.enterprise}/${device.id}`} aria-labelledby="limits-title">
     <header><h3 id="limits-title">${a.limitsTitle(`${device.enterprise}/${device.id}`)}</h3><span style="flex:1"></span>
       <button class="icon-only" onClick=${onClose} aria-label=${a.close} title=${a.close}>${icon.close()}</button></header>
@@ -353,8 +370,8 @@ function LimitsPanel({ a, lang, catalog, api, can, device, onClose }) {
             <tbody>${rules.rules.flatMap((r) => r.stages.map((s, i) => html`<tr data-rule=${r.id} data-level=${s.level}>
               <td>${i === 0 ? html`${conditionName(catalog, r.condition, lang)} <span class="muted">${metricName(r.metric)}</span>` : ''}</td>
               <td><span class=${`chip l${s.level}`}>${s.level}</span></td>
-              <td data-testid="in-force" class=${s.default && s.raise !== s.default.raise ? 'changed' : ''}>${value(s.raise)}${/^limits\.|^meta\./.test(s.from) ? html` <span class="muted">${s.from}</span>` : null}</td>
-              <td data-testid="default">${s.default ? value(s.default.raise) : ''}${s.default && /^limits\.|^meta\./.test(s.default.from) ? html` <span class="muted">${s.default.from}</span>` : null}</td>
+              <td data-testid="in-force" class=${s.default && s.raise !== s.default.raise ? 'changed' : ''}>${value(s.raise)}${ref(s.from)}</td>
+              <td data-testid="default">${s.default ? html`${value(s.default.raise)}${ref(s.default.from)}` : ''}</td>
               <td class="muted" data-testid="basis">${s.default?.source ?? ''}</td>
               <td class="muted">${i === 0 ? (r.file === 'defaults' ? a.fromDefaults : r.file) : ''}</td>
             </tr>`))}</tbody>
