@@ -14,6 +14,7 @@ import { WallPage } from './wall.js';
 import { DangersPage } from './dangers.js';
 import { WarningsPage } from './warnings.js';
 import { ResourcesPage } from './resources.js';
+import { DeviceCommands } from './commands.js';
 import { AdminPage } from './admin.js';
 
 const html = htm.bind(h);
@@ -611,6 +612,7 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, lookup, se
     <div class="panel"><header><h2>${t.trendTitle}</h2><span class="grow" style="flex:1"></span><${RangePicker} t=${t} minutes=${minutes} setMinutes=${setMinutes} /></header><div class="body">
       ${chart ? html`<${TrendChart} t=${t} lang=${lang} chart=${chart} minutes=${minutes} bands=${bands} periods=${periods} names=${Object.fromEntries(Object.entries(spec?.metrics ?? {}).map(([m, ms]) => [m, lang === 'zh' ? ms.zh : m]))} />` : '…'}
     </div></div>
+    <${DeviceCommands} t=${t} lang=${lang} user=${user} catalog=${catalog} api=${api} can=${can} enterprise=${enterprise} id=${id} deviceClass=${device.class} />
     <div class="panel wide"><header><h2>${t.alarms}</h2></header><div class="body">
       <${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${mine} lookup=${lookup} filter=${{ open: false, level: null }} setFilter=${() => {}} onAction=${onAction} onDetail=${onDetail} compact=${true} seen=${seen} onSeen=${onSeen} deviceInfo=${new Map([[`${enterprise}/${id}`, device]])} />
     </div></div>

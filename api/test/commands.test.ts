@@ -93,8 +93,9 @@ beforeAll(async () => {
   }
   // Everyone in the test is heard from before it is commanded (the API refuses offline devices).
   await waitFor(async () => {
-    const list = (await call('op', 'GET', '/api/v1/devices?enterprise=acme')).body as { id: string; online: boolean }[];
-    return ['sa-1', 'fw-1', 'mute-1', 'raw-1'].every((id) => list.find((d) => d.id === id)?.online);
+    // Heard from, not only judged online (a device never heard is online until it is due).
+    const list = (await call('op', 'GET', '/api/v1/devices?enterprise=acme')).body as { id: string; online: boolean; presence: { lastHeardAt: number | null } }[];
+    return ['sa-1', 'fw-1', 'mute-1', 'raw-1'].every((id) => list.find((d) => d.id === id)?.online && list.find((d) => d.id === id)?.presence.lastHeardAt !== null);
   }, 20_000);
 }, 60_000);
 
