@@ -18,6 +18,11 @@ export interface User {
   role: Role;
   /** Set for enterprise users: the one enterprise they see and manage. */
   enterprise: string | null;
+  /**
+   * Regulator roles: the jurisdiction node (registry/jurisdictions.ts) whose enterprises they see and
+   * act on; null: the whole platform. Always null for enterprise users.
+   */
+  jurisdiction: string | null;
   displayName: string;
   createdAt: number;
   disabledAt: number | null;
@@ -79,12 +84,14 @@ create table if not exists audit (
 create index if not exists audit_at on audit(at);
 `,
   appendOnly: [{ table: 'audit', what: 'audit log' }],
+  // The jurisdiction node of a regulator account (issue 15), added to databases made before.
+  addedColumns: [['users', 'jurisdiction', 'text']],
 };
 
-type UserRow = { username: string; role: Role; enterprise: string | null; display_name: string; password_hash: string; created_at: number; disabled_at: number | null };
+type UserRow = { username: string; role: Role; enterprise: string | null; jurisdiction: string | null; display_name: string; password_hash: string; created_at: number; disabled_at: number | null };
 
 function toUser(row: UserRow): User {
-  return { username: row.username, role: row.role, enterprise: row.enterprise, displayName: row.display_name, createdAt: row.created_at, disabledAt: row.disabled_at };
+  return { username: row.username, role: row.role, enterprise: row.enterprise, jurisdiction: row.jurisdiction ?? null, displayName: row.display_name, createdAt: row.created_at, disabledAt: row.disabled_at };
 }
 
 function tokenHash(token: string): string {
@@ -96,6 +103,7 @@ export interface NewUser {
   password: string;
   role: Role;
   enterprise?: string | null;
+  jurisdiction?: string | null;
   displayName?: string;
 }
 
@@ -111,6 +119,7 @@ export async function openAccounts(target: string, options: { sessionTtlMs: numb
     if (!isValidId(user.username)) throw new HazwatchError('HW_ERR_VALIDATION', 'username: letters, digits, _ . -, at most 64', { field: 'username' });
     if (user.role === 'enterprise' && !user.enterprise) throw new HazwatchError('HW_ERR_VALIDATION', 'enterprise: required for role enterprise', { field: 'enterprise' });
     if (user.role !== 'enterprise' && user.enterprise) throw new HazwatchError('HW_ERR_VALIDATION', 'enterprise: only enterprise users belong to an enterprise', { field: 'enterprise' });
+    if (user.role === 'enterprise' && user.jurisdiction) throw new HazwatchError('HW_ERR_VALIDATION', 'jurisdiction: an enterprise user belongs to its enterprise, not to a jurisdiction', { field: 'jurisdiction' });
   }
 
   async function existing(username: string): Promise<User> {
@@ -135,17 +144,18 @@ export async function openAccounts(target: string, options: { sessionTtlMs: numb
       const hash = await hashSecret(user.password, HUMAN_PASSWORD_PARAMS);
       await db.write(async (sql) => {
         if (await sql.get('select 1 as x from users where username = ?', [user.username])) throw new HazwatchError('HW_ERR_CONFLICT', `user ${user.username} already exists`, { field: 'username' });
-        await sql.run('insert into users (username, role, enterprise, display_name, password_hash, created_at) values (?, ?, ?, ?, ?, ?)', [user.username, user.role, user.enterprise ?? null, user.displayName ?? '', hash, now()]);
+        await sql.run('insert into users (username, role, enterprise, jurisdiction, display_name, password_hash, created_at) values (?, ?, ?, ?, ?, ?, ?)', [user.username, user.role, user.enterprise ?? null, user.jurisdiction ?? null, user.displayName ?? '', hash, now()]);
       });
       return (await store.get(user.username))!;
     },
-    async update(username: string, change: { role?: Role; enterprise?: string | null; displayName?: string }): Promise<User> {
+    async update(username: string, change: { role?: Role; enterprise?: string | null; jurisdiction?: string | null; displayName?: string }): Promise<User> {
       const user = await existing(username);
       const role = change.role ?? user.role;
       const enterprise = change.enterprise !== undefined ? change.enterprise : role === 'enterprise' ? user.enterprise : null;
-      checkUser({ username, role, enterprise });
+      const jurisdiction = change.jurisdiction !== undefined ? change.jurisdiction : role === 'enterprise' ? null : user.jurisdiction;
+      checkUser({ username, role, enterprise, jurisdiction });
       await db.write(async (sql) => {
-        await sql.run('update users set role = ?, enterprise = ?, display_name = ? where username = ?', [role, enterprise, change.displayName ?? user.displayName, username]);
+        await sql.run('update users set role = ?, enterprise = ?, jurisdiction = ?, display_name = ? where username = ?', [role, enterprise, jurisdiction, change.displayName ?? user.displayName, username]);
         // A changed role or scope takes effect now, not at the next login.
         await deleteSessionsOf(sql, username);
       });
@@ -217,13 +227,18 @@ export async function openAccounts(target: string, options: { sessionTtlMs: numb
         ),
       );
     },
-    async auditLog(filter: { from?: number; to?: number; username?: string; enterprise?: string; action?: string; limit?: number; beforeSeq?: number }): Promise<AuditEntry[]> {
+    /** `enterprises`: only entries about these (a jurisdiction's scope; empty: none). */
+    async auditLog(filter: { from?: number; to?: number; username?: string; enterprise?: string; enterprises?: readonly string[]; action?: string; limit?: number; beforeSeq?: number }): Promise<AuditEntry[]> {
       const where: string[] = [];
       const args: Record<string, unknown> = {};
       if (filter.from !== undefined) (where.push('at >= @from'), (args.from = filter.from));
       if (filter.to !== undefined) (where.push('at <= @to'), (args.to = filter.to));
       if (filter.username) (where.push('username = @username'), (args.username = filter.username));
       if (filter.enterprise) (where.push('enterprise = @enterprise'), (args.enterprise = filter.enterprise));
+      if (filter.enterprises) {
+        where.push(filter.enterprises.length ? `enterprise in (${filter.enterprises.map((_, i) => `@e${i}`).join(', ')})` : '1 = 0');
+        filter.enterprises.forEach((e, i) => (args[`e${i}`] = e));
+      }
       if (filter.action) (where.push('action = @action'), (args.action = filter.action));
       if (filter.beforeSeq !== undefined) (where.push('seq < @beforeSeq'), (args.beforeSeq = filter.beforeSeq));
       args.limit = filter.limit ?? 200;

@@ -48,6 +48,8 @@ export const PERMISSIONS = {
   // Rule override files (issue 15): thresholds decide whether an alarm is raised at all, so saving them
   // from the console is the monitoring room's senior staff's, like threshold.write.
   'rules.write': ['supervisor', 'administrator'],
+  // The jurisdiction tree (issue 15) decides who sees what: administrators keep it (below their own node).
+  'jurisdiction.write': ['administrator'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

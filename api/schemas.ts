@@ -36,6 +36,7 @@ export const User = z.object({
   username: z.string(),
   role: z.enum(ROLES),
   enterprise: z.string().nullable(),
+  jurisdiction: z.string().nullable().describe('Regulator roles: the jurisdiction node whose enterprises the account sees (docs/jurisdictions.md); null: the whole platform'),
   displayName: z.string(),
   createdAt: EpochMs,
   disabledAt: EpochMs.nullable(),
@@ -50,10 +51,10 @@ export const SessionInfo = z.object({
 });
 export const Password = z.string().min(10, 'at least 10 characters').max(256);
 export const NewUser = z
-  .object({ username: Id, password: Password, role: z.enum(ROLES), enterprise: Id.nullable().optional(), displayName: z.string().max(100).optional() })
+  .object({ username: Id, password: Password, role: z.enum(ROLES), enterprise: Id.nullable().optional(), jurisdiction: Id.nullable().optional(), displayName: z.string().max(100).optional() })
   .strict();
 export const UserChange = z
-  .object({ role: z.enum(ROLES).optional(), enterprise: Id.nullable().optional(), displayName: z.string().max(100).optional(), password: Password.optional(), disabled: z.boolean().optional() })
+  .object({ role: z.enum(ROLES).optional(), enterprise: Id.nullable().optional(), jurisdiction: Id.nullable().optional(), displayName: z.string().max(100).optional(), password: Password.optional(), disabled: z.boolean().optional() })
   .strict();
 export const PasswordChange = z.object({ currentPassword: z.string().min(1), newPassword: Password }).strict();
 
@@ -66,8 +67,8 @@ export const Lat = z.number().min(-90).max(90).describe('WGS-84 latitude, decima
 export const Lon = z.number().min(-180).max(180).describe('WGS-84 longitude, decimal degrees (east positive)');
 const Position = { lat: Lat.nullable().describe('WGS-84 latitude; null: not known'), lon: Lon.nullable().describe('WGS-84 longitude; null: not known') };
 const PositionInput = { lat: Lat.nullable().optional().describe('WGS-84 latitude, with lon; null clears the position'), lon: Lon.nullable().optional().describe('WGS-84 longitude, with lat') };
-export const Enterprise = z.object({ id: z.string(), name: z.string(), createdAt: EpochMs, place: Place.nullable(), ...Position });
-export const EnterpriseInput = z.object({ id: Id, name: z.string().min(1).max(200), place: Place.partial({ address: true }).optional(), ...PositionInput }).strict();
+export const Enterprise = z.object({ id: z.string(), name: z.string(), createdAt: EpochMs, place: Place.nullable(), ...Position, jurisdiction: z.string().nullable().optional().describe('The jurisdiction node (town or park) it belongs to; null: directly under the platform') });
+export const EnterpriseInput = z.object({ id: Id, name: z.string().min(1).max(200), place: Place.partial({ address: true }).optional(), ...PositionInput, jurisdiction: Id.nullable().optional().describe('The jurisdiction node it belongs to (an administrator with a jurisdiction: at or below its own)') }).strict();
 export const EnterpriseChange = z.object({ name: z.string().min(1).max(200).optional(), place: Place.partial({ address: true }).optional(), ...PositionInput }).strict();
 
 export const Grade = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).describe('R-value grade of the major hazard source: 1 most dangerous');

@@ -25,6 +25,7 @@ import { dutyRoutes } from './routes/duty.ts';
 import { dangerRoutes } from './routes/dangers.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { jurisdictionRoutes } from './routes/jurisdictions.ts';
 import { ruleFileRoutes } from './routes/rule-files.ts';
 import { streamRoutes, type Streamer } from './routes/stream.ts';
 
@@ -186,6 +187,7 @@ export async function buildApi(ctx: ApiContext, options: { streamPollMs?: number
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(ctx.metrics.contentType).send(await ctx.metrics.metrics()));
 
   sessionRoutes(app, ctx);
+  jurisdictionRoutes(app, ctx);
   plantRoutes(app, ctx);
   alarmRoutes(app, ctx);
   qualityRoutes(app, ctx);

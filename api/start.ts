@@ -10,7 +10,7 @@ import { accountsTarget, alarmStoreTarget, dangersTarget, resourcesTarget, roste
 import type { Logger } from '../core/log.ts';
 import { gauge } from '../core/metrics.ts';
 import { openHazardSources } from '../registry/hazard-sources.ts';
-import { openJurisdictions } from '../registry/jurisdictions.ts';
+import { openJurisdictions, seedDemoJurisdictions } from '../registry/jurisdictions.ts';
 import { deviceDirectory, type Registry } from '../registry/registry.ts';
 import { openAlarmStore } from '../rules/store.ts';
 import { openResourceStore } from '../resources/store.ts';
@@ -39,6 +39,10 @@ export const DEMO_LOGIN = { username: 'demo', password: 'hazwatch-demo', role: '
 export const DEMO_ACCOUNTS = [
   { username: 'demo-lead', password: 'hazwatch-demo', role: 'supervisor' as const, enterprise: null, displayName: 'Demo leader on call' },
   { username: 'demo-chem', password: 'hazwatch-demo', role: 'enterprise' as const, enterprise: 'demo-chem', displayName: '演示化工 safety officer' },
+  // One account per tier of the demo's jurisdiction tree (registry/jurisdictions.ts DEMO_JURISDICTIONS): each sees its part only.
+  { username: 'demo-city', password: 'hazwatch-demo', role: 'administrator' as const, enterprise: null, jurisdiction: '310100', displayName: '上海市应急管理局 duty administrator' },
+  { username: 'demo-county', password: 'hazwatch-demo', role: 'supervisor' as const, enterprise: null, jurisdiction: '310116', displayName: '金山区应急管理局 supervisor' },
+  { username: 'demo-park', password: 'hazwatch-demo', role: 'supervisor' as const, enterprise: null, jurisdiction: 'jinshan-park', displayName: '金山化工园区 safety supervisor' },
 ];
 
 export interface ApiService extends Service {
@@ -170,6 +174,10 @@ export async function startApi(options: StartApiOptions): Promise<ApiService> {
       }).catch((err) => log.error({ err }, 'site plan completion failed'));
       return planning;
     };
+    await plan();
+    // The demo's jurisdictions (before the plan is completed: its enterprises get a place on it too).
+    const nodes = await seedDemoJurisdictions(jurisdictions, registry).catch((err) => (log.error({ err }, 'demo jurisdictions not seeded'), 0));
+    if (nodes) log.info({ nodes }, 'demo jurisdiction tree registered');
     await plan();
     // The demo's emergency resources around its park, once (an empty register only).
     const seeded = await seedDemoResources(resources, registry).catch((err) => (log.error({ err }, 'demo resources not seeded'), 0));

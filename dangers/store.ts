@@ -184,6 +184,8 @@ export interface NewDanger {
 
 export interface DangerFilter {
   enterprise?: string;
+  /** Only these enterprises (an account's scope, docs/jurisdictions.md); an empty list: none. */
+  enterprises?: readonly string[];
   states?: DangerState[];
   grade?: DangerGrade;
   /** true: only open dangers past their deadline; false: only those that are not. */
@@ -224,6 +226,10 @@ export async function openDangerStore(target: string, options: { escalation: Esc
     const w: string[] = [];
     const p: Record<string, unknown> = {};
     if (f.enterprise !== undefined) (w.push('d.enterprise = @enterprise'), (p.enterprise = f.enterprise));
+    if (f.enterprises) {
+      w.push(f.enterprises.length ? `d.enterprise in (${f.enterprises.map((_, i) => `@e${i}`).join(', ')})` : '1 = 0');
+      f.enterprises.forEach((e, i) => (p[`e${i}`] = e));
+    }
     if (f.states?.length) {
       w.push(`d.state in (${f.states.map((_, i) => `@s${i}`).join(', ')})`);
       f.states.forEach((s, i) => (p[`s${i}`] = s));

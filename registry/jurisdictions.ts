@@ -288,3 +288,42 @@ export async function openJurisdictions(db: SqlDatabase, options: { now?: () => 
   };
   return tree;
 }
+
+/**
+ * The demo's tree (`hazwatch start --demo`): Shanghai → its city level → Jinshan district → the chemical
+ * park with the demo enterprise (demo-chem), beside a town of Jinshan and a town of Fengxian with an
+ * enterprise each, so that the city, county and park accounts of the demo each see a different part.
+ * Codes are GB/T 2260 (the towns' are examples of the 9-digit form). Written into an empty tree only.
+ */
+export const DEMO_JURISDICTIONS: NodeInput[] = [
+  { id: '310000', name: '上海市', kind: 'province', parent: null, code: '310000' },
+  { id: '310100', name: '上海市市辖区', kind: 'city', parent: '310000', code: '310100' },
+  { id: '310116', name: '金山区', kind: 'county', parent: '310100', code: '310116' },
+  { id: 'jinshan-park', name: '金山化工园区', kind: 'park', parent: '310116', code: null },
+  { id: '310116103', name: '山阳镇', kind: 'town', parent: '310116', code: '310116103' },
+  { id: '310120', name: '奉贤区', kind: 'county', parent: '310100', code: '310120' },
+  { id: '310120101', name: '南桥镇', kind: 'town', parent: '310120', code: '310120101' },
+];
+/** The demo's enterprises beside demo-chem (no devices: they make the boundary visible in lists and on the map). */
+export const DEMO_JURISDICTION_ENTERPRISES: { id: string; name: string; jurisdiction: string; lat?: number; lon?: number }[] = [
+  { id: 'demo-chem', name: '演示化工有限公司', jurisdiction: 'jinshan-park' },
+  { id: 'demo-gas', name: '山阳燃气储配站', jurisdiction: '310116103', lat: 30.7625, lon: 121.3531 },
+  { id: 'demo-coat', name: '南桥涂料有限公司', jurisdiction: '310120101', lat: 30.9181, lon: 121.4736 },
+];
+
+/** Seeds the demo's tree and places its enterprises; the number of nodes written (0 when the tree had some). */
+export async function seedDemoJurisdictions(
+  tree: Pick<Jurisdictions, 'nodes' | 'create' | 'setEnterprise'>,
+  registry: { enterprise(id: string): unknown; addEnterprise(id: string, name?: string): Promise<void>; setEnterpriseLocation(id: string, p: { lat: number; lon: number } | null): Promise<boolean> },
+): Promise<number> {
+  if (tree.nodes().length > 0) return 0;
+  for (const node of DEMO_JURISDICTIONS) await tree.create(node);
+  for (const e of DEMO_JURISDICTION_ENTERPRISES) {
+    if (!registry.enterprise(e.id)) {
+      await registry.addEnterprise(e.id, e.name);
+      if (e.lat !== undefined && e.lon !== undefined) await registry.setEnterpriseLocation(e.id, { lat: e.lat, lon: e.lon });
+    }
+    await tree.setEnterprise(e.id, e.jurisdiction);
+  }
+  return DEMO_JURISDICTIONS.length;
+}

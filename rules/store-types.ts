@@ -14,6 +14,8 @@ import type {
 
 export interface AlarmFilter {
   enterprise?: string;
+  /** Only these enterprises (an account's scope, docs/jurisdictions.md); an empty list: none. */
+  enterprises?: readonly string[];
   device?: string;
   states?: AlarmState[];
   levels?: AlarmLevel[];
@@ -94,6 +96,8 @@ export interface MaintenanceInput {
 
 export interface MaintenanceFilter {
   enterprise?: string;
+  /** Only these enterprises; an empty list: none. */
+  enterprises?: readonly string[];
   device?: string;
   /** Only windows in force at this time (epoch ms). */
   activeAt?: number;

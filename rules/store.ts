@@ -380,10 +380,17 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
     return changes;
   }
 
+  /** `column in (...)`; an empty list matches nothing (a scope with no enterprise sees none). */
+  function inOrNone(where: string[], params: unknown[], column: string, values: readonly unknown[]): void {
+    if (values.length === 0) where.push('1 = 0');
+    else (where.push(`${column} in (${values.map(() => '?').join(', ')})`), params.push(...values));
+  }
+
   function listQuery(filter: AlarmFilter, count: boolean): { sql: string; params: unknown[] } {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.enterprise) (where.push('enterprise = ?'), params.push(filter.enterprise));
+    if (filter.enterprises) inOrNone(where, params, 'enterprise', filter.enterprises);
     if (filter.device) (where.push('device = ?'), params.push(filter.device));
     if (filter.parent) (where.push('parent_id = ?'), params.push(filter.parent));
     if (filter.topLevel) where.push('parent_id is null');
@@ -547,6 +554,7 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
       const where: string[] = [];
       const params: unknown[] = [];
       if (filter.enterprise) (where.push('enterprise = ?'), params.push(filter.enterprise));
+      if (filter.enterprises) inOrNone(where, params, 'enterprise', filter.enterprises);
       if (filter.device) (where.push('device = ?'), params.push(filter.device));
       if (filter.activeAt !== undefined) {
         where.push('from_ts <= ? and until_ts > ? and (ended_at is null or ended_at > ?)');

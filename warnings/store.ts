@@ -100,6 +100,8 @@ export interface WarningFilter {
   states?: WarningState[];
   /** Only warnings concerning this enterprise (enterprise users' scope). */
   enterprise?: string;
+  /** Only warnings concerning one of these enterprises, or drafted by `orCreatedBy` (a jurisdiction's scope). */
+  concerning?: { enterprises: readonly string[]; orCreatedBy?: string };
   from?: number;
   to?: number;
   limit?: number;
@@ -278,6 +280,12 @@ export async function openWarningStore(target: string, options: { now?: () => nu
         // enterprises is a JSON array of ids: match the quoted id.
         where.push('enterprises like ?');
         params.push(`%${JSON.stringify(f.enterprise)}%`);
+      }
+      if (f.concerning) {
+        const any = f.concerning.enterprises.map(() => 'enterprises like ?');
+        params.push(...f.concerning.enterprises.map((e) => `%${JSON.stringify(e)}%`));
+        if (f.concerning.orCreatedBy) (any.push('created_by = ?'), params.push(f.concerning.orCreatedBy));
+        where.push(any.length ? `(${any.join(' or ')})` : '1 = 0');
       }
       if (f.from !== undefined) (where.push('created_at >= ?'), params.push(f.from));
       if (f.to !== undefined) (where.push('created_at < ?'), params.push(f.to));

@@ -8,9 +8,8 @@ import { ALARM_STATES, type Alarm, type AlarmLevel, type AlarmState } from '../.
 import { HazwatchError } from '../../contract/errors.ts';
 import { PLAN_HEIGHT, PLAN_WIDTH } from '../../registry/hazard-sources.ts';
 import { allAlarms } from '../alarm-pages.ts';
-import { authenticate, inScope, require, scopeFilter, type Permission } from '../auth.ts';
+import { authenticate, inScope, require, requestScope, scopeFilter, type Permission } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
-import type { User } from '../accounts.ts';
 import type { AlarmFilter } from '../../rules/store-types.ts';
 import {
   AckInput,
@@ -36,11 +35,11 @@ type Counts = { 1: number; 2: number; 3: number; 4: number };
 const zero = (): Counts => ({ 1: 0, 2: 0, 3: 0, 4: 0 });
 const worst = (c: Counts): number | null => ([1, 2, 3, 4] as const).find((l) => c[l] > 0) ?? null;
 
-/** The store's filter for an alarm query, limited to the user's enterprise (403 when it names another). */
-export function alarmFilterOf(user: User, q: Omit<z.infer<typeof AlarmQuery>, 'limit' | 'offset'>): Omit<AlarmFilter, 'limit' | 'offset'> {
+/** The store's filter for an alarm query, limited to the account's scope (403 when it names an enterprise outside it). */
+export function alarmFilterOf(req: FastifyRequest, q: Omit<z.infer<typeof AlarmQuery>, 'limit' | 'offset'>): Omit<AlarmFilter, 'limit' | 'offset'> {
   const states = q.state ?? (q.open === 'true' ? ALARM_STATES.filter((s) => s !== 'closed') : q.open === 'false' ? ['closed' as const] : undefined);
   return {
-    enterprise: scopeFilter(user, q.enterprise),
+    enterprises: scopeFilter(req, q.enterprise),
     device: q.device,
     deviceText: q.q,
     states,
@@ -69,8 +68,8 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
   };
 
   app.get('/api/v1/alarms', { schema: { tags: ['alarms'], summary: 'Alarms, most recent first: search over the whole history', querystring: AlarmQuery, response: { 200: AlarmList, ...errorResponses } }, preValidation: auth }, async (req) => {
-    const user = require(req, 'read');
-    const filter = alarmFilterOf(user, req.query);
+    require(req, 'read');
+    const filter = alarmFilterOf(req, req.query);
     const [alarms, total] = await Promise.all([ctx.alarms.list({ ...filter, limit: req.query.limit, offset: req.query.offset }), ctx.alarms.count(filter)]);
     return { total, alarms };
   });
@@ -116,8 +115,8 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/maintenance',
     { schema: { tags: ['maintenance'], summary: 'Maintenance windows in scope', querystring: MaintenanceQuery, response: { 200: z.array(MaintenanceWindow), ...errorResponses } }, preValidation: auth },
     async (req) => {
-      const user = require(req, 'read');
-      return ctx.alarms.maintenance({ enterprise: scopeFilter(user, req.query.enterprise), device: req.query.device, activeAt: req.query.active === 'true' ? ctx.now() : undefined });
+      require(req, 'read');
+      return ctx.alarms.maintenance({ enterprises: scopeFilter(req, req.query.enterprise), device: req.query.device, activeAt: req.query.active === 'true' ? ctx.now() : undefined });
     },
   );
 
@@ -146,7 +145,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     { schema: { tags: ['maintenance'], summary: 'End a maintenance window now', params: AlarmParams, response: { 200: MaintenanceWindow, ...errorResponses } }, preValidation: auth, config: { audit: 'maintenance.end' } },
     async (req) => {
       const user = require(req, 'read');
-      const all = await ctx.alarms.maintenance(user.role === 'enterprise' ? { enterprise: user.enterprise! } : {});
+      const all = await ctx.alarms.maintenance({ enterprises: scopeFilter(req, undefined) });
       const window = all.find((w) => w.id === req.params.id);
       if (!window) throw new HazwatchError('HW_ERR_NOT_FOUND', `no maintenance window ${req.params.id}`);
       require(req, 'maintenance.write', window.enterprise);
@@ -169,15 +168,15 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     buckets: z.array(z.object({ at: z.number().describe('start of the hour (epoch ms)'), count: z.number().int(), levels: z.object({ 1: z.number().int(), 2: z.number().int(), 3: z.number().int(), 4: z.number().int() }) })),
   });
   app.get('/api/v1/alarms/trend', { schema: { tags: ['alarms'], summary: 'Alarms raised per hour, by level, within the caller\'s scope', querystring: TrendQuery, response: { 200: Trend, ...errorResponses } }, preValidation: auth }, async (req) => {
-    const user = require(req, 'read');
+    require(req, 'read');
     const HOUR = 3_600_000;
     const hours = req.query.hours;
     const from = req.query.from ?? Math.floor(ctx.now() / HOUR) * HOUR - (hours - 1) * HOUR;
     const to = from + hours * HOUR;
     const buckets = Array.from({ length: hours }, (_, i) => ({ at: from + i * HOUR, count: 0, levels: zero() }));
-    const enterprise = scopeFilter(user, undefined);
+    const enterprises = scopeFilter(req, undefined);
     // A flood day is a few thousand at most.
-    for (const a of await allAlarms(ctx.alarms, { enterprise, from, to }, 100_000)) {
+    for (const a of await allAlarms(ctx.alarms, { enterprises, from, to }, 100_000)) {
       const b = buckets[Math.floor((a.raisedAt - from) / HOUR)];
       if (!b) continue;
       b.count++;
@@ -188,10 +187,10 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   // ---- overview: the one map ----
   app.get('/api/v1/overview', { schema: { tags: ['overview'], summary: 'Enterprises and hazard sources with their worst alarm and counts per level', response: { 200: Overview, ...errorResponses } }, preValidation: auth }, async (req) => {
-    const user = require(req, 'read');
-    const scope = user.role === 'enterprise' ? user.enterprise! : undefined;
-    const alarms = await ctx.alarms.list({ enterprise: scope, states: ATTENTION_STATES, limit: 1000 });
-    const devices = ctx.registry.devices(scope).filter((d) => d.revokedAt === null);
+    require(req, 'read');
+    const scope = requestScope(req);
+    const alarms = await ctx.alarms.list({ enterprises: scopeFilter(req, undefined), states: ATTENTION_STATES, limit: 1000 });
+    const devices = ctx.registry.devices().filter((d) => d.revokedAt === null && inScope(scope, d.enterprise));
     const total = zero();
     const byEnterprise = new Map<string, Counts>();
     const bySource = new Map<string, Counts>();
@@ -215,7 +214,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     const places = new Map((await ctx.sources.places()).map((p) => [p.enterprise, p]));
     const enterprises = ctx.registry
       .enterprises()
-      .filter((e) => inScope(user, e.id))
+      .filter((e) => inScope(scope, e.id))
       .map((e) => {
         const counts = byEnterprise.get(e.id) ?? zero();
         const own = devices.filter((d) => d.enterprise === e.id);
@@ -232,7 +231,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
           devicesOnline: own.filter((d) => online.get(`${d.enterprise}/${d.id}`)).length,
         };
       });
-    const sources = (await ctx.sources.list(scope)).map((s) => {
+    const sources = (await ctx.sources.list()).filter((s) => inScope(scope, s.enterprise)).map((s) => {
       const counts = bySource.get(`${s.enterprise}/${s.id}`) ?? zero();
       const own = devices.filter((d) => d.enterprise === s.enterprise && d.hazardSource === s.id);
       const up = own.filter((d) => online.get(`${d.enterprise}/${d.id}`)).length;

@@ -127,10 +127,10 @@ export function dangerRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/dangers',
     { schema: { tags: ['dangers'], summary: 'Hidden dangers in scope, newest first, with the total', querystring: DangerQuery, response: { 200: DangerList, ...errorResponses } }, preValidation: auth },
     async (req) => {
-      const user = require(req, 'read');
+      require(req, 'read');
       const q = req.query;
       const filter = {
-        enterprise: scopeFilter(user, q.enterprise),
+        enterprises: scopeFilter(req, q.enterprise),
         states: q.state,
         grade: q.grade,
         overdue: q.overdue === undefined ? undefined : q.overdue === 'true',

@@ -20,7 +20,7 @@ import {
   type Unit as UnitRecord,
 } from '../../registry/roster.ts';
 import type { User } from '../accounts.ts';
-import { authenticate, require, scopeFilter, type Permission } from '../auth.ts';
+import { authenticate, require, requestScope, scopeFilter, type Permission, type Scope } from '../auth.ts';
 import type { ApiContext, OpenItem as OpenItemRecord, OpenWorkSource } from '../context.ts';
 import { EpochMs, errorResponses, Id, Ok, timeParam } from '../schemas.ts';
 
@@ -112,36 +112,45 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
   const roster = ctx.roster;
   const tags = ['duty'];
 
-  const visible = (user: User, unit: UnitRecord) => user.role !== 'enterprise' || (unit.enterprise !== null && unit.enterprise === user.enterprise);
+  /**
+   * Whether a unit is in the scope: every unit for a platform-wide account; for an account with a scope
+   * (an enterprise user, a jurisdiction) the units of its enterprises. Regulator units are not mapped to
+   * jurisdiction nodes yet, so they stay with platform-wide accounts (docs/jurisdictions.md).
+   */
+  const visible = (scope: Scope, unit: UnitRecord) => scope.all || (unit.enterprise !== null && scope.enterprises.has(unit.enterprise));
 
   /** The unit, if the user may see it (and holds the permission); another's is "not found". */
   const loadUnit = async (req: FastifyRequest, id: string, permission: Permission = 'read'): Promise<{ user: User; unit: UnitRecord }> => {
     const user = require(req, permission);
     const unit = await roster.unit(id);
-    if (!unit || !visible(user, unit)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no unit ${id}`);
+    if (!unit || !visible(requestScope(req), unit)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no unit ${id}`);
     if (unit.enterprise) req.auditEnterprise = unit.enterprise;
     return { user, unit };
   };
 
-  /** The units a user sees: an enterprise user its own enterprise's. */
-  const unitsOf = async (user: User, enterprise?: string): Promise<UnitRecord[]> => {
-    const only = scopeFilter(user, enterprise);
-    return roster.units(only !== undefined ? { enterprise: only } : {});
+  /** The units an account sees (403 when it names an enterprise outside its scope). */
+  const unitsOf = async (req: FastifyRequest, enterprise?: string): Promise<UnitRecord[]> => {
+    const only = scopeFilter(req, enterprise);
+    const units = await roster.units(only?.length === 1 ? { enterprise: only[0] } : {});
+    return only ? units.filter((u) => u.enterprise !== null && only.includes(u.enterprise)) : units;
   };
+  /** The unit ids a list is limited to; undefined: every unit. */
+  const unitIdsOf = async (req: FastifyRequest): Promise<string[] | undefined> => (requestScope(req).all ? undefined : (await unitsOf(req)).map((u) => u.id));
 
   /** A unit as given in a body: an enterprise user writes only its own enterprise's unit. */
   const checkUnitBody = (req: FastifyRequest, user: User, body: UnitInput) => {
     if (body.enterprise) req.auditEnterprise = body.enterprise;
-    if (user.role === 'enterprise' && (body.kind !== 'enterprise' || body.enterprise !== user.enterprise)) {
-      throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${user.username} keeps only the unit of enterprise ${user.enterprise}`, { field: 'body.enterprise' });
+    const scope = requestScope(req);
+    if (!scope.all && (body.kind !== 'enterprise' || !body.enterprise || !scope.enterprises.has(body.enterprise))) {
+      throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${user.username} keeps only the units of the enterprises in its scope`, { field: 'body.enterprise' });
     }
   };
 
   /** Who is on duty, as the user may see it: an enterprise user is shown no regulator's people. */
-  const onDutyFor = async (user: User, unit: UnitRecord, at: number) => {
+  const onDutyFor = async (scope: Scope, unit: UnitRecord, at: number) => {
     const [duty, chain] = await Promise.all([roster.onDuty(unit.id, at), roster.dutyChain(unit.id, at)]);
-    const shown: OnDutyRecord = visible(user, duty.unit) ? duty : { asked: unit.id, unit, fallback: false, shift: null, officers: [], leader: null };
-    return { ...shown, chain: chain.filter((t) => visible(user, t.unit)) };
+    const shown: OnDutyRecord = visible(scope, duty.unit) ? duty : { asked: unit.id, unit, fallback: false, shift: null, officers: [], leader: null };
+    return { ...shown, chain: chain.filter((t) => visible(scope, t.unit)) };
   };
 
   app.get('/api/v1/duty/catalog', { schema: { tags, summary: 'Unit kinds and person kinds with their Chinese and English names', response: { 200: z.object({ unitKinds: z.record(z.string(), z.object({ zh: z.string(), en: z.string() })), personKinds: z.record(z.string(), z.object({ zh: z.string(), en: z.string() })) }) } }, preValidation: auth }, async (req) => {
@@ -153,7 +162,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
   app.get(
     '/api/v1/duty/units',
     { schema: { tags, summary: 'Units in scope (an enterprise user: its own enterprise’s)', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(Unit), ...errorResponses } }, preValidation: auth },
-    async (req) => unitsOf(require(req, 'read'), req.query.enterprise),
+    async (req) => (require(req, 'read'), unitsOf(req, req.query.enterprise)),
   );
 
   app.get('/api/v1/duty/units/:id', { schema: { tags, summary: 'One unit', params: UnitParams, response: { 200: Unit, ...errorResponses } }, preValidation: auth }, async (req) => (await loadUnit(req, req.params.id)).unit);
@@ -180,7 +189,7 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
       const input = { ...req.body, id: req.params.id };
       checkUnitBody(req, user, input);
       const existing = await roster.unit(req.params.id);
-      if (existing && !visible(user, existing)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no unit ${req.params.id}`);
+      if (existing && !visible(requestScope(req), existing)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no unit ${req.params.id}`);
       const { unit, created } = await inBody(() => roster.putUnit(input));
       reply.code(created ? 201 : 200);
       return unit;
@@ -202,17 +211,17 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
       preValidation: auth,
     },
     async (req) => {
-      const user = require(req, 'read');
-      const units = req.query.unit !== undefined ? [(await loadUnit(req, req.query.unit)).unit.id] : user.role === 'enterprise' ? (await unitsOf(user)).map((u) => u.id) : undefined;
+      require(req, 'read');
+      const units = req.query.unit !== undefined ? [(await loadUnit(req, req.query.unit)).unit.id] : await unitIdsOf(req);
       return roster.people({ units, kinds: req.query.kind as PersonKind[] | undefined });
     },
   );
 
   const loadPerson = async (req: FastifyRequest, id: string, permission: Permission = 'read') => {
-    const user = require(req, permission);
+    require(req, permission);
     const person = await roster.person(id);
     const unit = person ? await roster.unit(person.unit) : undefined;
-    if (!person || !unit || !visible(user, unit)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no person ${id}`);
+    if (!person || !unit || !visible(requestScope(req), unit)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no person ${id}`);
     if (unit.enterprise) req.auditEnterprise = unit.enterprise;
     return person;
   };
@@ -264,8 +273,8 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
       preValidation: auth,
     },
     async (req) => {
-      const user = require(req, 'read');
-      const units = req.query.unit !== undefined ? [(await loadUnit(req, req.query.unit)).unit.id] : user.role === 'enterprise' ? (await unitsOf(user)).map((u) => u.id) : undefined;
+      require(req, 'read');
+      const units = req.query.unit !== undefined ? [(await loadUnit(req, req.query.unit)).unit.id] : await unitIdsOf(req);
       const from = req.query.from ?? ctx.now();
       const to = req.query.to ?? from + 7 * 86_400_000;
       if (to <= from) throw new HazwatchError('HW_ERR_VALIDATION', 'querystring.to: after from', { field: 'querystring.to' });
@@ -358,10 +367,11 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
       preValidation: auth,
     },
     async (req) => {
-      const user = require(req, 'read');
+      require(req, 'read');
+      const scope = requestScope(req);
       const at = req.query.at ?? ctx.now();
-      const units = req.query.unit !== undefined ? [(await loadUnit(req, req.query.unit)).unit] : await unitsOf(user);
-      return { at, units: await Promise.all(units.map((u) => onDutyFor(user, u, at))) };
+      const units = req.query.unit !== undefined ? [(await loadUnit(req, req.query.unit)).unit] : await unitsOf(req);
+      return { at, units: await Promise.all(units.map((u) => onDutyFor(scope, u, at))) };
     },
   );
 
@@ -382,8 +392,8 @@ export function dutyRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/duty/handovers',
     { schema: { tags, summary: 'Handovers in scope, newest first', querystring: z.object({ unit: Id.optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(), response: { 200: z.array(Handover), ...errorResponses } }, preValidation: auth },
     async (req) => {
-      const user = require(req, 'read');
-      const units = req.query.unit !== undefined ? [(await loadUnit(req, req.query.unit)).unit.id] : user.role === 'enterprise' ? (await unitsOf(user)).map((u) => u.id) : undefined;
+      require(req, 'read');
+      const units = req.query.unit !== undefined ? [(await loadUnit(req, req.query.unit)).unit.id] : await unitIdsOf(req);
       return roster.handovers({ units, limit: req.query.limit });
     },
   );

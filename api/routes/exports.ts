@@ -9,7 +9,7 @@ import { DEVICE_CLASSES } from '../../contract/catalog.ts';
 import { HazwatchError } from '../../contract/errors.ts';
 import type { AuditEntry } from '../accounts.ts';
 import { allAlarms } from '../alarm-pages.ts';
-import { authenticate, require } from '../auth.ts';
+import { authenticate, require, scopeFilter } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { ExportOptions, fileName, sendExport, shanghaiTime, type ExportLang, type Table } from '../export.ts';
 import { readingsOf } from '../readings-export.ts';
@@ -137,9 +137,9 @@ export function exportRoutes(root: FastifyInstance, ctx: ApiContext): void {
     async (req, reply) => {
       const q = req.query;
       // Naming another enterprise is 403, and audited as an attempt on that enterprise.
-      const user = require(req, 'read', q.enterprise);
-      const filter = alarmFilterOf(user, q);
-      if (filter.enterprise) req.auditEnterprise = filter.enterprise;
+      require(req, 'read', q.enterprise);
+      const filter = alarmFilterOf(req, q);
+      if (filter.enterprises?.length === 1) req.auditEnterprise = filter.enterprises[0];
       const total = await ctx.alarms.count(filter);
       if (total > EXPORT_MAX_ALARMS) throw tooMany('alarms', total, EXPORT_MAX_ALARMS);
       const alarms = await allAlarms(ctx.alarms, filter, EXPORT_MAX_ALARMS);
@@ -161,12 +161,13 @@ export function exportRoutes(root: FastifyInstance, ctx: ApiContext): void {
       config: { audit: 'audit.export' },
     },
     async (req, reply) => {
-      const user = require(req, 'audit.read');
+      require(req, 'audit.read');
       const q = req.query;
-      if (user.role === 'enterprise' && q.enterprise && q.enterprise !== user.enterprise) require(req, 'audit.read', q.enterprise);
-      const enterprise = user.role === 'enterprise' ? user.enterprise! : q.enterprise;
-      if (enterprise) req.auditEnterprise = enterprise;
-      const filter = { from: q.from, to: q.to, username: q.username, action: q.action, enterprise };
+      // Naming an enterprise outside the scope is 403, and audited as an attempt on it.
+      if (q.enterprise) require(req, 'audit.read', q.enterprise);
+      const enterprises = scopeFilter(req, q.enterprise);
+      if (enterprises?.length === 1) req.auditEnterprise = enterprises[0];
+      const filter = { from: q.from, to: q.to, username: q.username, action: q.action, enterprises };
       const entries: AuditEntry[] = [];
       for (;;) {
         const page = await ctx.accounts.auditLog({ ...filter, limit: 1000, beforeSeq: entries.at(-1)?.seq });

@@ -10,7 +10,7 @@ import type { DeviceRecord, Enterprise as EnterpriseRecord } from '../../registr
 import { checkLatLon, type LatLon } from '../../registry/geo.ts';
 import { RESOURCE_CATALOG } from '../../resources/catalog.ts';
 import { PLAN_HEIGHT, PLAN_WIDTH } from '../../registry/hazard-sources.ts';
-import { authenticate, inScope, PERMISSIONS, require, scopeFilter, userOf } from '../auth.ts';
+import { authenticate, inScope, PERMISSIONS, require, requestScope, scopeFilter, userOf } from '../auth.ts';
 import { deviceChart } from '../chart.ts';
 import type { ApiContext } from '../context.ts';
 import {
@@ -75,7 +75,7 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   const enterpriseView = async (e: EnterpriseRecord) => {
     const p = await ctx.sources.place(e.id);
-    return { ...e, lat: e.lat ?? null, lon: e.lon ?? null, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null };
+    return { ...e, lat: e.lat ?? null, lon: e.lon ?? null, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null, jurisdiction: ctx.jurisdictions.jurisdictionOf(e.id) };
   };
 
   /**
@@ -138,14 +138,15 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   // ---- enterprises ----
   app.get('/api/v1/enterprises', { schema: { tags: ['enterprises'], summary: 'Enterprises in scope', response: { 200: z.array(Enterprise), ...errorResponses } }, preValidation: auth }, async (req) => {
-    const user = require(req, 'read');
+    require(req, 'read');
+    const scope = requestScope(req);
     const places = new Map((await ctx.sources.places()).map((p) => [p.enterprise, p]));
     return ctx.registry
       .enterprises()
-      .filter((e) => inScope(user, e.id))
+      .filter((e) => inScope(scope, e.id))
       .map((e) => {
         const p = places.get(e.id);
-        return { ...e, lat: e.lat ?? null, lon: e.lon ?? null, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null };
+        return { ...e, lat: e.lat ?? null, lon: e.lon ?? null, place: p ? { x: p.x, y: p.y, width: p.width, height: p.height, address: p.address } : null, jurisdiction: ctx.jurisdictions.jurisdictionOf(e.id) };
       });
   });
 
@@ -153,10 +154,19 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/enterprises',
     { schema: { tags: ['enterprises'], summary: 'Register an enterprise', body: EnterpriseInput, response: { 201: Enterprise, ...errorResponses } }, preValidation: auth, config: { audit: 'enterprise.create' } },
     async (req, reply) => {
-      require(req, 'enterprise.write', req.body.id);
+      const user = require(req, 'enterprise.write');
+      req.auditEnterprise = req.body.id;
+      // A new enterprise is in the scope of an account with a jurisdiction only once placed under it.
+      const node = req.body.jurisdiction ?? null;
+      if (node !== null && !ctx.jurisdictions.node(node)) throw new HazwatchError('HW_ERR_VALIDATION', `body.jurisdiction: no jurisdiction ${node}`, { field: 'body.jurisdiction' });
+      const scope = requestScope(req);
+      if (!scope.all && (scope.node === null || node === null || !ctx.jurisdictions.isAtOrBelow(node, scope.node))) {
+        throw new HazwatchError('HW_ERR_FORBIDDEN', `body.jurisdiction: account ${user.username} registers enterprises within its own jurisdiction only`, { field: 'body.jurisdiction' });
+      }
       if (ctx.registry.enterprise(req.body.id)) throw new HazwatchError('HW_ERR_CONFLICT', `enterprise ${req.body.id} already exists`, { field: 'body.id' });
       const position = positionOf(req.body);
       await ctx.registry.addEnterprise(req.body.id, req.body.name);
+      if (node !== null) await ctx.jurisdictions.setEnterprise(req.body.id, node);
       if (position) await ctx.registry.setEnterpriseLocation(req.body.id, position);
       if (req.body.place) await ctx.sources.setPlace({ enterprise: req.body.id, address: '', ...req.body.place });
       req.auditTarget = req.body.id;
@@ -187,8 +197,9 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/hazard-sources',
     { schema: { tags: ['hazard sources'], summary: 'Hazard sources in scope', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(HazardSource), ...errorResponses } }, preValidation: auth },
     async (req) => {
-      const user = require(req, 'read');
-      return ctx.sources.list(scopeFilter(user, req.query.enterprise));
+      require(req, 'read');
+      const only = scopeFilter(req, req.query.enterprise);
+      return (await ctx.sources.list(only?.length === 1 ? only[0] : undefined)).filter((s) => !only || only.includes(s.enterprise));
     },
   );
 
@@ -243,12 +254,13 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/devices',
     { schema: { tags: ['devices'], summary: 'Devices in scope', querystring: z.object({ enterprise: Id.optional(), hazardSource: Id.optional() }).strict(), response: { 200: z.array(Device), ...errorResponses } }, preValidation: auth },
     async (req) => {
-      const user = require(req, 'read');
-      const enterprise = scopeFilter(user, req.query.enterprise);
-      const windows = await windowsNow(enterprise);
+      require(req, 'read');
+      const only = scopeFilter(req, req.query.enterprise);
+      const windows = await windowsNow(only?.length === 1 ? only[0] : undefined);
+      const set = only && new Set(only);
       return ctx.registry
-        .devices(enterprise)
-        .filter((d) => !req.query.hazardSource || d.hazardSource === req.query.hazardSource)
+        .devices(only?.length === 1 ? only[0] : undefined)
+        .filter((d) => (!set || set.has(d.enterprise)) && (!req.query.hazardSource || d.hazardSource === req.query.hazardSource))
         .map((d) => deviceView(d, windows));
     },
   );
@@ -395,8 +407,10 @@ export function plantRoutes(root: FastifyInstance, ctx: ApiContext): void {
   };
 
   app.get('/api/v1/latest', { schema: { tags: ['values'], summary: 'Latest values of every device in scope', querystring: z.object({ enterprise: Id.optional() }).strict(), response: { 200: z.array(DeviceLatest), ...errorResponses } }, preValidation: auth }, async (req) => {
-    const user = require(req, 'read');
-    return ctx.registry.devices(scopeFilter(user, req.query.enterprise)).filter((d) => d.revokedAt === null).map(latestView);
+    require(req, 'read');
+    const only = scopeFilter(req, req.query.enterprise);
+    const set = only && new Set(only);
+    return ctx.registry.devices(only?.length === 1 ? only[0] : undefined).filter((d) => d.revokedAt === null && (!set || set.has(d.enterprise))).map(latestView);
   });
 
   app.get(

@@ -54,11 +54,11 @@ export function qualityRoutes(root: FastifyInstance, ctx: ApiContext): void {
   const auth = authenticate(ctx.accounts);
 
   /** Every alarm raised in the period, and the ones still active from before it (standing alarms), in scope. */
-  async function alarmsOf(enterprise: string | undefined, from: number, to: number): Promise<Alarm[]> {
+  async function alarmsOf(enterprises: string[] | undefined, from: number, to: number): Promise<Alarm[]> {
     if (to <= from) throw new HazwatchError('HW_ERR_VALIDATION', 'the period must end after it starts');
     if (to - from > MAX_DAYS * DAY) throw new HazwatchError('HW_ERR_VALIDATION', `a period of at most ${MAX_DAYS} days`);
-    const raised = await allAlarms(ctx.alarms, { enterprise, from, to });
-    const before = await allAlarms(ctx.alarms, { enterprise, to: from, states: ['active_unacknowledged', 'active_acknowledged', 'shelved'] });
+    const raised = await allAlarms(ctx.alarms, { enterprises, from, to });
+    const before = await allAlarms(ctx.alarms, { enterprises, to: from, states: ['active_unacknowledged', 'active_acknowledged', 'shelved'] });
     return [...raised, ...before];
   }
 
@@ -66,11 +66,12 @@ export function qualityRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/alarm-quality',
     { schema: { tags: ['alarms'], summary: 'Alarm-quality figures (ISA-18.2, EEMUA 191) over a period, with their benchmarks', querystring: QualityQuery, response: { 200: z.any(), ...errorResponses } }, preValidation: auth },
     async (req) => {
-      const user = require(req, 'read');
-      const enterprise = scopeFilter(user, req.query.enterprise);
+      require(req, 'read');
+      const enterprises = scopeFilter(req, req.query.enterprise);
       const to = req.query.to ?? ctx.now();
       const from = req.query.from ?? to - DEFAULT_DAYS * DAY;
-      return { ...alarmQuality(await alarmsOf(enterprise, from, to), from, to), enterprise: enterprise ?? null, benchmarks: BENCHMARKS };
+      // `enterprise`: the one the figures are about, when they are about one.
+      return { ...alarmQuality(await alarmsOf(enterprises, from, to), from, to), enterprise: req.query.enterprise ?? (enterprises?.length === 1 ? enterprises[0] : null), benchmarks: BENCHMARKS };
     },
   );
 
@@ -78,12 +79,13 @@ export function qualityRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/alarm-quality/report',
     { schema: { tags: ['alarms'], summary: 'The monthly alarm-quality report, a printable HTML page (print it to PDF)', querystring: ReportQuery, response: { 200: z.string(), ...errorResponses } }, preValidation: auth },
     async (req, reply) => {
-      const user = require(req, 'read');
-      const enterprise = scopeFilter(user, req.query.enterprise);
+      require(req, 'read');
+      const enterprises = scopeFilter(req, req.query.enterprise);
+      const enterprise = req.query.enterprise ?? (enterprises?.length === 1 ? enterprises[0] : undefined);
       const month = monthRange(req.query.month, ctx.now());
       // The month so far, when it is the current one: rates over the time that has passed.
       const to = Math.min(month.to, ctx.now());
-      const figures = alarmQuality(await alarmsOf(enterprise, month.from, to), month.from, to);
+      const figures = alarmQuality(await alarmsOf(enterprises, month.from, to), month.from, to);
       return reply.type('text/html; charset=utf-8').send(renderQualityReport(figures, { lang: req.query.lang, enterprise }));
     },
   );

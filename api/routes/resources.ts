@@ -12,7 +12,7 @@ import { readResources, type ImportFormat } from '../../resources/import.ts';
 import { ResourceInput, resourceIssues, type Resource as ResourceRecord } from '../../resources/model.ts';
 import { nearestResources } from '../../resources/nearest.ts';
 import type { Bbox } from '../../resources/store.ts';
-import { authenticate, require, scopeFilter } from '../auth.ts';
+import { authenticate, inScope, require, requestScope, scopeFilter } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { AlarmParams, ApiError, EpochMs, errorResponses, Id, Ok } from '../schemas.ts';
 
@@ -86,9 +86,10 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   /** The resource, if the user may see it; another enterprise's is "not found". */
   const loadResource = async (req: FastifyRequest, id: string): Promise<ResourceRecord> => {
-    const user = require(req, 'read');
+    require(req, 'read');
     const r = await ctx.resources.get(id);
-    if (!r || (user.role === 'enterprise' && r.enterprise !== null && r.enterprise !== user.enterprise)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no resource ${id}`);
+    // Public resources (no enterprise) are everyone's; an enterprise's only within its scope.
+    if (!r || (r.enterprise !== null && !inScope(req, r.enterprise))) throw new HazwatchError('HW_ERR_NOT_FOUND', `no resource ${id}`);
     return r;
   };
 
@@ -103,9 +104,11 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
     '/api/v1/resources',
     { schema: { tags: ['resources'], summary: 'Emergency resources in scope, by kind and inside a box', querystring: ResourceQuery, response: { 200: z.array(Resource), ...errorResponses } }, preValidation: auth },
     async (req) => {
-      const user = require(req, 'read');
-      const enterprise = req.query.enterprise !== undefined ? scopeFilter(user, req.query.enterprise) : undefined;
-      return ctx.resources.list({ kinds: req.query.kind, bbox: req.query.bbox, enterprise, visibleTo: user.role === 'enterprise' ? user.enterprise! : undefined });
+      require(req, 'read');
+      const scope = requestScope(req);
+      const enterprise = req.query.enterprise !== undefined ? scopeFilter(req, req.query.enterprise)![0] : undefined;
+      const list = await ctx.resources.list({ kinds: req.query.kind, bbox: req.query.bbox, enterprise });
+      return list.filter((r) => r.enterprise === null || inScope(scope, r.enterprise));
     },
   );
 
@@ -119,7 +122,7 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
     async (req, reply) => {
       require(req, 'resource.write');
       req.auditTarget = req.body.id;
-      if (req.body.enterprise) req.auditEnterprise = req.body.enterprise;
+      if (req.body.enterprise) require(req, 'resource.write', req.body.enterprise);
       if (await ctx.resources.get(req.body.id)) throw new HazwatchError('HW_ERR_CONFLICT', `resource ${req.body.id} already exists; PUT /api/v1/resources/${req.body.id} replaces it`, { field: 'body.id' });
       check(req.body);
       reply.code(201);
@@ -137,7 +140,9 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
     async (req, reply) => {
       require(req, 'resource.write');
       req.auditTarget = req.params.id;
-      if (req.body.enterprise) req.auditEnterprise = req.body.enterprise;
+      if (req.body.enterprise) require(req, 'resource.write', req.body.enterprise);
+      // Another scope's resource is not replaced (nor confirmed to exist).
+      if (await ctx.resources.get(req.params.id)) await loadResource(req, req.params.id);
       const input = { ...req.body, id: req.params.id };
       check(input);
       const { resource, created } = await ctx.resources.put(input);
@@ -152,6 +157,7 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       require(req, 'resource.write');
       req.auditTarget = req.params.id;
+      await loadResource(req, req.params.id);
       if (!(await ctx.resources.remove(req.params.id))) throw new HazwatchError('HW_ERR_NOT_FOUND', `no resource ${req.params.id}`);
       return { ok: true as const };
     },
@@ -195,7 +201,8 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
         const zip = bytes[0] === 0x50 && bytes[1] === 0x4b;
         const format: ImportFormat = req.query.format ?? (type === XLSX_TYPE || (type !== 'text/csv' && zip) ? 'xlsx' : 'csv');
         const byName = new Map(ctx.registry.enterprises().map((e) => [e.name.trim(), e.id]));
-        const result = await readResources(bytes, format, { enterprise: (t) => (ctx.registry.enterprise(t) ? t : byName.get(t.trim())) });
+        // Enterprises outside the account's scope are not found, as in every other request.
+        const result = await readResources(bytes, format, { enterprise: (t) => [ctx.registry.enterprise(t) ? t : byName.get(t.trim())].find((id) => id !== undefined && inScope(req, id)) });
         if (result.errorCount) {
           req.auditDetail = { format, errors: result.errorCount, rows: result.rows };
           return reply.code(400).send({
@@ -232,13 +239,14 @@ export function resourceRoutes(root: FastifyInstance, ctx: ApiContext): void {
       preValidation: auth,
     },
     async (req) => {
-      const user = require(req, 'read');
+      require(req, 'read');
       const alarm = await ctx.alarms.get(req.params.id);
       if (!alarm) throw new HazwatchError('HW_ERR_NOT_FOUND', `no alarm ${req.params.id}`);
       require(req, 'read', alarm.enterprise, { hide: true });
+      const scope = requestScope(req);
       const position = await alarmPosition(ctx, alarm.enterprise, alarm.device, alarm.hazardSource);
       const needs = needsFor(alarm.deviceClass, alarm.condition);
-      const resources = position && needs.length ? await ctx.resources.list({ kinds: [...new Set(needs.map((n) => n.kind))], visibleTo: user.role === 'enterprise' ? user.enterprise! : undefined }) : [];
+      const resources = position && needs.length ? (await ctx.resources.list({ kinds: [...new Set(needs.map((n) => n.kind))] })).filter((r) => r.enterprise === null || inScope(scope, r.enterprise)) : [];
       return {
         alarm: alarm.id,
         deviceClass: alarm.deviceClass,

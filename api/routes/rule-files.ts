@@ -6,7 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HazwatchError } from '../../contract/errors.ts';
 import { loadRuleSet, type RuleSet } from '../../rules/definitions.ts';
-import { authenticate, require } from '../auth.ts';
+import { authenticate, inScope, require, requestScope } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { checkOverride, overrideFiles, removeOverride, saveOverride, thresholdsBeside, writableDir, type OverrideScope } from '../rule-files.ts';
 import { DeviceParams, EnterpriseParams, errorResponses, Id } from '../schemas.ts';
@@ -66,7 +66,9 @@ export function ruleFileRoutes(root: FastifyInstance, ctx: ApiContext): void {
       return { saving, error: (err as Error).message, files: [] };
     }
     // An enterprise sees the overrides about itself; the bureau's class-wide files and paths are the bureau's.
-    const mine = user.role === 'enterprise' ? files.filter((f) => f.enterprise === user.enterprise) : files;
+    // An account with a jurisdiction likewise sees those of its enterprises (docs/jurisdictions.md).
+    const scope = requestScope(req);
+    const mine = scope.all ? files : files.filter((f) => f.enterprise !== null && f.enterprise !== undefined && inScope(scope, f.enterprise));
     return { saving, error: null, files: mine.map((f) => ({ ...f, path: user.role === 'enterprise' ? null : f.path })) };
   });
 

@@ -1,9 +1,10 @@
 // Signing in and out, accounts (administrators), and the audit log.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HazwatchError } from '../../contract/errors.ts';
-import { authenticate, require, SESSION_COOKIE, userOf } from '../auth.ts';
+import { authenticate, require, requestScope, scopeFilter, SESSION_COOKIE, userOf } from '../auth.ts';
+import type { User as UserRecord } from '../accounts.ts';
 import type { ApiContext } from '../context.ts';
 import { AuditEntry, AuditQuery, errorResponses, Login, NewUser, Ok, PasswordChange, SessionInfo, User, UserChange } from '../schemas.ts';
 
@@ -63,9 +64,28 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get('/api/v1/accounts', { schema: { tags: ['accounts'], summary: 'Console and API accounts', response: { 200: z.array(User), ...errorResponses } }, preValidation: auth }, async (req) => {
+  /**
+   * Whether an administrator with a jurisdiction may see and manage this account: regulator accounts at
+   * or below its node, enterprise accounts of its enterprises (docs/jurisdictions.md). Without one: all.
+   */
+  const accountInScope = (req: FastifyRequest, u: Pick<UserRecord, 'role' | 'enterprise' | 'jurisdiction'>): boolean => {
+    const scope = requestScope(req);
+    if (scope.all) return true;
+    if (u.role === 'enterprise') return u.enterprise !== null && scope.enterprises.has(u.enterprise);
+    return scope.node !== null && u.jurisdiction !== null && ctx.jurisdictions.isAtOrBelow(u.jurisdiction, scope.node);
+  };
+  /** The account as it would be: its jurisdiction exists, and it stays within the administrator's own scope. */
+  const checkAccount = (req: FastifyRequest, u: Pick<UserRecord, 'role' | 'enterprise' | 'jurisdiction'>) => {
+    if (u.jurisdiction && !ctx.jurisdictions.node(u.jurisdiction)) throw new HazwatchError('HW_ERR_VALIDATION', `jurisdiction: no jurisdiction ${u.jurisdiction}`, { field: 'body.jurisdiction' });
+    if (!accountInScope(req, u)) {
+      const field = u.role === 'enterprise' ? 'body.enterprise' : 'body.jurisdiction';
+      throw new HazwatchError('HW_ERR_FORBIDDEN', `${field.slice(5)}: account ${userOf(req).username} may only manage accounts within its own jurisdiction`, { field });
+    }
+  };
+
+  app.get('/api/v1/accounts', { schema: { tags: ['accounts'], summary: 'Console and API accounts (an administrator with a jurisdiction: those within it)', response: { 200: z.array(User), ...errorResponses } }, preValidation: auth }, async (req) => {
     require(req, 'account.read');
-    return ctx.accounts.list();
+    return (await ctx.accounts.list()).filter((u) => accountInScope(req, u));
   });
 
   app.post(
@@ -73,9 +93,11 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
     { schema: { tags: ['accounts'], summary: 'Create an account', body: NewUser, response: { 201: User, ...errorResponses } }, preValidation: auth, config: { audit: 'account.create' } },
     async (req, reply) => {
       require(req, 'account.write');
+      req.auditTarget = req.body.username;
       if (req.body.enterprise && !ctx.registry.enterprise(req.body.enterprise)) {
         throw new HazwatchError('HW_ERR_VALIDATION', `enterprise: no enterprise ${req.body.enterprise}`, { field: 'body.enterprise' });
       }
+      checkAccount(req, { role: req.body.role, enterprise: req.body.enterprise ?? null, jurisdiction: req.body.jurisdiction ?? null });
       const user = await ctx.accounts.create(req.body);
       reply.code(201);
       return user;
@@ -97,10 +119,18 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
         throw new HazwatchError('HW_ERR_CONFLICT', 'an administrator cannot disable or demote their own account', { field: 'params.username' });
       }
       let user = await ctx.accounts.get(username);
-      if (!user) throw new HazwatchError('HW_ERR_NOT_FOUND', `no account ${username}`);
+      // Accounts outside the administrator's jurisdiction are not confirmed to exist.
+      if (!user || !accountInScope(req, user)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no account ${username}`);
+      req.auditTarget = username;
       if (change.enterprise && !ctx.registry.enterprise(change.enterprise)) {
         throw new HazwatchError('HW_ERR_VALIDATION', `enterprise: no enterprise ${change.enterprise}`, { field: 'body.enterprise' });
       }
+      const role = change.role ?? user.role;
+      checkAccount(req, {
+        role,
+        enterprise: change.enterprise !== undefined ? change.enterprise : role === 'enterprise' ? user.enterprise : null,
+        jurisdiction: change.jurisdiction !== undefined ? change.jurisdiction : role === 'enterprise' ? null : user.jurisdiction,
+      });
       if (Object.keys(change).length) user = await ctx.accounts.update(username, change);
       if (password) await ctx.accounts.setPassword(username, password);
       if (disabled !== undefined) user = await ctx.accounts.setDisabled(username, disabled);
@@ -109,12 +139,9 @@ export function sessionRoutes(root: FastifyInstance, ctx: ApiContext): void {
   );
 
   app.get('/api/v1/audit', { schema: { tags: ['audit'], summary: 'Audit log of every write, newest first', querystring: AuditQuery, response: { 200: z.array(AuditEntry), ...errorResponses } }, preValidation: auth }, async (req) => {
-    const user = require(req, 'audit.read');
-    // Enterprise users see what was done to their enterprise, nothing else.
-    const enterprise = user.role === 'enterprise' ? user.enterprise! : req.query.enterprise;
-    if (user.role === 'enterprise' && req.query.enterprise && req.query.enterprise !== user.enterprise) {
-      throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${user.username} may not access enterprise ${req.query.enterprise}`);
-    }
-    return ctx.accounts.auditLog({ ...req.query, enterprise });
+    require(req, 'audit.read');
+    // Accounts with a scope see what was done to its enterprises, nothing else (403 for one outside it).
+    const { enterprise: _asked, ...rest } = req.query;
+    return ctx.accounts.auditLog({ ...rest, enterprises: scopeFilter(req, req.query.enterprise) });
   });
 }

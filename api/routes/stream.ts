@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { AlarmEventPayload } from '../../contract/alarms.ts';
 import { gauge, counter } from '../../core/metrics.ts';
-import { authenticate, inScope, require } from '../auth.ts';
+import { authenticate, inScope, require, scopeOf } from '../auth.ts';
 import type { User } from '../accounts.ts';
 import type { ApiContext } from '../context.ts';
 import type { DeviceLatest } from '../latest.ts';
@@ -32,6 +32,9 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext, options: { p
   let polling = false;
   const dirty = new Map<string, DeviceLatest>();
 
+  /** The client's scope as the tree is now: a node moved or an enterprise placed counts from the next event. */
+  const sees = (user: User, enterprise: string) => inScope(scopeOf(user, ctx.jurisdictions), enterprise);
+
   const write = (c: Client, event: string, data: unknown, id?: number) => {
     c.res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     sent.inc({ event });
@@ -39,7 +42,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext, options: { p
 
   const broadcast = (changes: AlarmEventPayload[]) => {
     for (const change of changes) {
-      for (const c of clients) if (inScope(c.user, change.alarm.enterprise)) write(c, 'alarm', change, change.change.seq);
+      for (const c of clients) if (sees(c.user, change.alarm.enterprise)) write(c, 'alarm', change, change.change.seq);
     }
   };
 
@@ -67,7 +70,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext, options: { p
     dirty.clear();
     for (const c of clients) {
       if (!c.wantsValues) continue;
-      const mine = batch.filter((l) => inScope(c.user, l.enterprise));
+      const mine = batch.filter((l) => sees(c.user, l.enterprise));
       if (mine.length) write(c, 'latest', mine);
     }
   };
@@ -113,7 +116,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext, options: { p
         while (after < lastSeq) {
           const missed = (await ctx.alarms.tailHistory(after, 500)).filter((c) => c.change.seq <= lastSeq);
           if (missed.length === 0) break;
-          for (const change of missed) if (inScope(user, change.alarm.enterprise)) write(client, 'alarm', change, change.change.seq);
+          for (const change of missed) if (sees(user, change.alarm.enterprise)) write(client, 'alarm', change, change.change.seq);
           after = missed[missed.length - 1].change.seq;
         }
       }

@@ -10,7 +10,7 @@ import { AlarmLevel } from '../../contract/alarms.ts';
 import { HazwatchError } from '../../contract/errors.ts';
 import { DELIVERY_STATES } from '../../core/dispatch/store.ts';
 import { WARNING_ACTIONS, WARNING_STATES, WarningDraft, type Warning as WarningRecord } from '../../warnings/model.ts';
-import { authenticate, require } from '../auth.ts';
+import { authenticate, inScope, require, requestScope, scopeFilter } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { errorResponses, EpochMs } from '../schemas.ts';
 
@@ -91,9 +91,11 @@ export function warningRoutes(root: FastifyInstance, ctx: ApiContext): void {
   const auth = authenticate(ctx.accounts);
   const service = ctx.warnings;
 
+  /** In scope: a warning concerning an enterprise of the scope, or (regulators) one the account drafted itself. */
   const visible = (req: FastifyRequest, w: WarningRecord) => {
     const user = require(req, 'read');
-    return user.role !== 'enterprise' || w.enterprises.includes(user.enterprise!);
+    const scope = requestScope(req);
+    return scope.all || w.enterprises.some((e) => scope.enterprises.has(e)) || (user.role !== 'enterprise' && w.createdBy === user.username);
   };
   const load = async (req: FastifyRequest, id: string): Promise<WarningRecord> => {
     const w = await ctx.warningStore.get(id);
@@ -131,9 +133,10 @@ export function warningRoutes(root: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/api/v1/warnings', { schema: { tags: ['warnings'], summary: 'Warnings, newest first', querystring: ListQuery, response: { 200: z.array(Warning), ...errorResponses } }, preValidation: auth }, async (req) => {
     const user = require(req, 'read');
-    if (user.role === 'enterprise' && req.query.enterprise && req.query.enterprise !== user.enterprise) throw new HazwatchError('HW_ERR_FORBIDDEN', `account ${user.username} may not access enterprise ${req.query.enterprise}`);
-    const enterprise = user.role === 'enterprise' ? user.enterprise! : req.query.enterprise;
-    return withProgress(await ctx.warningStore.list({ states: req.query.state, enterprise, from: req.query.from, to: req.query.to, limit: req.query.limit, offset: req.query.offset }));
+    const only = scopeFilter(req, req.query.enterprise);
+    const enterprise = req.query.enterprise || undefined;
+    const concerning = !enterprise && only ? { enterprises: only, orCreatedBy: user.role === 'enterprise' ? undefined : user.username } : undefined;
+    return withProgress(await ctx.warningStore.list({ states: req.query.state, enterprise, concerning, from: req.query.from, to: req.query.to, limit: req.query.limit, offset: req.query.offset }));
   });
 
   app.get('/api/v1/warnings/:id', { schema: { tags: ['warnings'], summary: 'A warning with its history and every message', params: Params, response: { 200: WarningDetail, ...errorResponses } }, preValidation: auth }, async (req) =>
@@ -149,7 +152,7 @@ export function warningRoutes(root: FastifyInstance, ctx: ApiContext): void {
       let base: WarningDraft;
       if (given.alarmId) {
         const alarm = await ctx.alarms.get(given.alarmId);
-        if (!alarm) throw new HazwatchError('HW_ERR_NOT_FOUND', `no alarm ${given.alarmId}`, { field: 'body.alarmId' });
+        if (!alarm || !inScope(req, alarm.enterprise)) throw new HazwatchError('HW_ERR_NOT_FOUND', `no alarm ${given.alarmId}`, { field: 'body.alarmId' });
         base = service.draftFromAlarm(alarm, ctx.registry.enterprise(alarm.enterprise)?.name ?? alarm.enterprise, template);
       } else {
         if (!given.level) throw new HazwatchError('HW_ERR_VALIDATION', 'body.level: a warning by hand needs its level (1 red … 4 blue)', { field: 'body.level' });
@@ -157,6 +160,7 @@ export function warningRoutes(root: FastifyInstance, ctx: ApiContext): void {
       }
       const draft = WarningDraft.parse({ ...base, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) });
       for (const e of draft.enterprises) if (!ctx.registry.enterprise(e)) throw new HazwatchError('HW_ERR_VALIDATION', `body.enterprises: no enterprise ${e}`, { field: 'body.enterprises' });
+      for (const e of draft.enterprises) if (!inScope(req, e)) throw new HazwatchError('HW_ERR_FORBIDDEN', `body.enterprises: account ${user.username} may not access enterprise ${e}`, { field: 'body.enterprises' });
       const w = await service.create(draft, user.username);
       req.auditTarget = w.id;
       reply.code(201);
@@ -170,6 +174,7 @@ export function warningRoutes(root: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const user = require(req, 'warning.draft');
       await load(req, req.params.id);
+      for (const e of req.body.enterprises) if (!inScope(req, e)) throw new HazwatchError('HW_ERR_FORBIDDEN', `body.enterprises: account ${user.username} may not access enterprise ${e}`, { field: 'body.enterprises' });
       return detail(await service.edit(req.params.id, req.body, user.username), req);
     },
   );
