@@ -131,6 +131,11 @@ describe('rule overrides', () => {
     expect(audit.find((e) => e.action === 'rules.save' && e.status === 200)!.detail).toMatchObject({ text: GAS_OVERRIDE, file: join(rulesDir, FILE) });
   });
 
+  test('the routes are in the OpenAPI document', async () => {
+    const doc = (await inject('GET', '/docs/json', {})).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/rules/overrides', '/api/v1/rules/check', '/api/v1/rules/overrides/{enterprise}', '/api/v1/rules/overrides/{enterprise}/{device}', '/api/v1/enterprises/{enterprise}/devices/{device}/rules']));
+  });
+
   test('without a directory in rules.files, saving is off', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hazwatch-rules-file-'));
     try {
