@@ -89,6 +89,9 @@ export function createInterpreter(options: InterpretOptions) {
 
   return function interpret(topic: string, payload: Buffer, receivedAt: number, retained = false): Interpretation {
     const parsed = parseTopic(topic);
+    // A device's answer to a command (docs/protocol.md §12) is the API's to record, not a reading:
+    // nothing to store and nothing to refuse, should a subscription ever bring one here.
+    if (parsed?.channel === 'reply') return { channel: 'reply', lines: [], receiveTime: false, rejections: [], warnings: [] };
     if (!parsed || !['telemetry', 'event', 'status'].includes(parsed.channel)) {
       const levels = topic.split('/');
       // Answer on the error topic of whatever the topic names when it has the v1 shape, so a

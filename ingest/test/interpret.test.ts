@@ -136,3 +136,9 @@ describe('line protocol edge cases', () => {
     expect(l).toBe('device_event,site=a\\ b message="line one\\\\nline two \\"quoted\\"" 1');
   });
 });
+
+// Device commands (issue 15): replies are the API's record; ingest neither stores nor refuses them.
+it('neither stores nor refuses a reply to a command', () => {
+  const r = interpret('hw/v1/acme/gas-01/reply', msg({ id: 'cmd-0123456789', status: 'done' }), now);
+  expect(r).toMatchObject({ channel: 'reply', lines: [], rejections: [], warnings: [] });
+});
