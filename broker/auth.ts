@@ -24,7 +24,8 @@ export const CONNACK = {
 } as const satisfies Partial<Record<ErrorCode, { v3: number; v5: number }>>;
 export type ConnectRefusal = keyof typeof CONNACK;
 
-export type AuthResult = { ok: true; identity: Identity } | { ok: false; code: ConnectRefusal };
+/** `secretVersion`: the version of the password the session was opened with (Account.secretVersion). */
+export type AuthResult = { ok: true; identity: Identity; secretVersion?: string } | { ok: false; code: ConnectRefusal };
 
 export function identityOf(account: Account): Identity | undefined {
   if (account.kind === 'service') return { kind: 'service', username: account.username };
@@ -51,7 +52,7 @@ export function authenticator(options: AuthenticatorOptions) {
   const { registry, guard } = options;
   const cacheSize = options.cacheSize ?? 200_000;
   const key = randomBytes(32);
-  const cache = new Map<string, { digest: Buffer; identity: Identity }>();
+  const cache = new Map<string, { digest: Buffer; identity: Identity; secretVersion?: string }>();
   const digestOf = (username: string, password: Buffer) => createHmac('sha256', key).update(username).update('\0').update(password).digest();
   // A verification that was running while the registry changed (a revocation, a new secret) must not
   // be remembered: the generation tells.
@@ -67,10 +68,10 @@ export function authenticator(options: AuthenticatorOptions) {
     const hit = cache.get(username);
     if (hit && timingSafeEqual(hit.digest, digest)) {
       cacheHits++;
-      return { ok: true, identity: hit.identity };
+      return { ok: true, identity: hit.identity, secretVersion: hit.secretVersion };
     }
     const startedIn = generation;
-    const result = await registry.verify(username, password.toString('utf8'));
+    const { result, secretVersion } = await registry.verifyVersion(username, password.toString('utf8'));
     if (result === 'revoked') return { ok: false, code: 'HW_ERR_AUTH_REVOKED' };
     if (result !== 'ok') return { ok: false, code: 'HW_ERR_AUTH_BAD_CREDENTIALS' };
     let account = registry.account(username);
@@ -83,9 +84,9 @@ export function authenticator(options: AuthenticatorOptions) {
     if (!identity) return { ok: false, code: 'HW_ERR_AUTH_BAD_CREDENTIALS' };
     if (startedIn === generation) {
       if (cache.size >= cacheSize) cache.clear();
-      cache.set(username, { digest, identity });
+      cache.set(username, { digest, identity, secretVersion });
     }
-    return { ok: true, identity };
+    return { ok: true, identity, secretVersion };
   }
 
   return {

@@ -29,6 +29,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   HW_WARN_CLOCK_SKEW: 'Synchronise the device clock (NTP).',
   HW_ERR_AUTH_BAD_CREDENTIALS: `CONNACK ${CONNACK.HW_ERR_AUTH_BAD_CREDENTIALS.v3} (bad user name or password; MQTT 5: 0x86). Check the credentials printed by \`hazwatch device add\`; failures count towards a ban.`,
   HW_ERR_AUTH_REVOKED: `CONNACK ${CONNACK.HW_ERR_AUTH_REVOKED.v3} (not authorized; MQTT 5: 0x87). Connected sessions of a revoked account are closed within seconds.`,
+  HW_ERR_AUTH_ROTATED: 'The broker closes a connected device or gateway session within seconds of its password being set again (`hazwatch device rotate`, the console, the API); connect again with the new password. Service accounts are not closed this way.',
   HW_ERR_AUTH_BANNED: `CONNACK ${CONNACK.HW_ERR_AUTH_BANNED.v3} (not authorized; MQTT 5: 0x8A), without a password check, for \`broker.ban.durationSeconds\`. Fix the password and wait.`,
   HW_ERR_CLIENT_ID_REQUIRED: `CONNACK ${CONNACK.HW_ERR_CLIENT_ID_REQUIRED.v3} (identifier rejected) [MQTT-3.1.3-8]: a persistent session needs a client id to be found again. Set a client id, or connect with clean session 1 (the broker then assigns one).`,
   HW_ERR_AUTH_CLIENT_ID: `CONNACK ${CONNACK.HW_ERR_AUTH_CLIENT_ID.v3} (identifier rejected; MQTT 5: 0x85). The client id must be the user name, or \`<user name>:<suffix>\`.`,

@@ -81,6 +81,8 @@ const NOTIFY_INTERVAL_MS = 1000;
 interface Connection {
   address?: string;
   identity?: Identity;
+  /** The version of the password this session was opened with: a device's or gateway's rotation closes it. */
+  secretVersion?: string;
   /** What it may publish and subscribe to: the access rules compiled for its account. */
   access?: ClientAccess;
   /** A granted subscription overlaps a deny rule: its deliveries are checked one by one. */
@@ -193,6 +195,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
         .then((result) => {
           if (!result.ok) return refuse(result.code);
           const identity = result.identity;
+          conn.secretVersion = result.secretVersion;
           const will = (client as unknown as { _will?: PublishPacket | null })._will;
           const access = accessOf(accessRules, identity, client.id);
           if (will && !access.mayPublish(will.topic)) return refuse('HW_ERR_ACL_PUBLISH');
@@ -475,19 +478,25 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
   aedes.on('connectionError', onClientError);
   (aedes as EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));
 
-  // Revocations take effect on connected sessions too, not only at the next CONNECT.
+  // Revocations take effect on connected sessions too, not only at the next CONNECT; so does a new
+  // password of a device or gateway (rotated because the old one leaked: the session holding it ends).
+  // Services are left alone: a service process sets its own secret at start, beside running peers.
   const stopWatching = registry.onChange(() => {
     const clients = Object.values((aedes as unknown as { clients: Record<string, Client> }).clients);
     // One query for many sessions; one lookup each for a few.
     const all = clients.length > 100 ? new Map(registry.accounts().map((a) => [a.username, a])) : undefined;
     for (const client of clients) {
-      const identity = connections.get(client)?.identity;
+      const conn = connections.get(client);
+      const identity = conn?.identity;
       if (!identity || identity.kind === 'anonymous') continue;
       const account = all ? all.get(identity.username) : registry.account(identity.username);
-      if (account && account.revokedAt === null) continue;
-      connectionOf(client).closedFor = 'HW_ERR_AUTH_REVOKED';
-      stats.denied('HW_ERR_AUTH_REVOKED');
-      log.warn({ clientId: client.id, username: identity.username, code: 'HW_ERR_AUTH_REVOKED' }, 'session closed: credentials revoked');
+      let code: 'HW_ERR_AUTH_REVOKED' | 'HW_ERR_AUTH_ROTATED' | undefined;
+      if (!account || account.revokedAt !== null) code = 'HW_ERR_AUTH_REVOKED';
+      else if (identity.kind !== 'service' && conn.secretVersion !== undefined && account.secretVersion !== conn.secretVersion) code = 'HW_ERR_AUTH_ROTATED';
+      if (!code) continue;
+      connectionOf(client).closedFor = code;
+      stats.denied(code);
+      log.warn({ clientId: client.id, username: identity.username, code }, `session closed: ${ERRORS[code].message}`);
       client.close();
     }
   });

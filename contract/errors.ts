@@ -55,6 +55,7 @@ export const ERRORS = {
   // Broker
   HW_ERR_AUTH_BAD_CREDENTIALS: { scope: 'broker', message: 'bad user name or password' },
   HW_ERR_AUTH_REVOKED: { scope: 'broker', message: 'credentials have been revoked' },
+  HW_ERR_AUTH_ROTATED: { scope: 'broker', message: 'the password was replaced (rotated): the session opened with the old one is closed; connect with the new one' },
   HW_ERR_AUTH_BANNED: { scope: 'broker', message: 'client is banned after too many failed connection attempts' },
   HW_ERR_AUTH_CLIENT_ID: { scope: 'broker', message: 'client id does not belong to these credentials' },
   HW_ERR_CLIENT_ID_REQUIRED: { scope: 'broker', message: 'a zero-length client id needs a clean session' },

@@ -1,6 +1,7 @@
 // The registry of enterprises, devices and MQTT accounts: one SQLite file shared by the processes of a
 // machine, or one PostgreSQL database shared by every node. The API and `hazwatch device` write it;
 // the broker, ingest and rules read it and pick changes up within a second, without a restart.
+import { createHash } from 'node:crypto';
 import { ConnectionSettings, isDeviceClass, isValidId, PLATFORM_ENTERPRISE, type DeviceClass } from '../contract/index.ts';
 import type { Logger } from '../core/log.ts';
 import { openDatabase, type Schema, type Sql } from '../core/sql.ts';
@@ -33,6 +34,8 @@ export interface Account {
   device: string | null;
   createdAt: number;
   revokedAt: number | null;
+  /** Changes whenever the password is set again (rotated): sessions opened with an older one are closed. */
+  secretVersion: string;
 }
 
 export interface Credentials {
@@ -193,8 +196,13 @@ function toPresence(r: PresenceRow): PresenceRecord {
   return { enterprise: r.enterprise, device: r.device, state: r.state, reason: r.reason, heardAt: r.heard_at, nextExpectedAt: r.next_expected_at, offlineAt: r.offline_at, updatedAt: r.updated_at };
 }
 
+/** A fingerprint of the stored secret (of its salted hash): tells that it changed, reveals nothing of it. */
+function secretVersionOf(secretHash: string): string {
+  return createHash('sha256').update(secretHash).digest('base64url').slice(0, 16);
+}
+
 function toAccount(row: AccountRow): Account {
-  return { username: row.username, kind: row.kind, enterprise: row.enterprise, device: row.device, createdAt: row.created_at, revokedAt: row.revoked_at };
+  return { username: row.username, kind: row.kind, enterprise: row.enterprise, device: row.device, createdAt: row.created_at, revokedAt: row.revoked_at, secretVersion: secretVersionOf(row.secret_hash) };
 }
 
 export interface Enterprise {
@@ -449,10 +457,15 @@ export async function openRegistry(target: string, options: RegistryOptions = {}
 
     /** Checks against the stored hash, read fresh: a rotation or revocation counts from the next connection. */
     async verify(username: string, password: string): Promise<VerifyResult> {
+      return (await registry.verifyVersion(username, password)).result;
+    },
+
+    /** verify(), and the version of the secret that matched (Account.secretVersion), read together. */
+    async verifyVersion(username: string, password: string): Promise<{ result: VerifyResult; secretVersion?: string }> {
       const row = await db.get<AccountRow>('select * from accounts where username = ?', [username]);
-      if (!row) return 'unknown';
-      if (row.revoked_at !== null) return 'revoked';
-      return (await verifySecret(password, row.secret_hash)) ? 'ok' : 'bad';
+      if (!row) return { result: 'unknown' };
+      if (row.revoked_at !== null) return { result: 'revoked' };
+      return (await verifySecret(password, row.secret_hash)) ? { result: 'ok', secretVersion: secretVersionOf(row.secret_hash) } : { result: 'bad' };
     },
 
     /** Reads what other processes changed; true when devices, accounts or enterprises changed. */

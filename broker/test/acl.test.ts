@@ -54,7 +54,7 @@ describe('acl', () => {
     expect(clientIdMatches('acme/gas-01', 'acme/gas-01:diag')).toBe(true);
     expect(clientIdMatches('acme/gas-01', 'acme/gas-01:')).toBe(false);
     expect(clientIdMatches('acme/gas-01', 'acme/gas-012')).toBe(false);
-    expect(identityOf({ username: 'acme/gw-1', kind: 'gateway', enterprise: 'acme', device: null, createdAt: 0, revokedAt: null })).toEqual(gateway);
-    expect(identityOf({ username: 'svc:ingest', kind: 'service', enterprise: null, device: null, createdAt: 0, revokedAt: null })).toEqual(service);
+    expect(identityOf({ username: 'acme/gw-1', kind: 'gateway', enterprise: 'acme', device: null, createdAt: 0, revokedAt: null, secretVersion: 'v' })).toEqual(gateway);
+    expect(identityOf({ username: 'svc:ingest', kind: 'service', enterprise: null, device: null, createdAt: 0, revokedAt: null, secretVersion: 'v' })).toEqual(service);
   });
 });

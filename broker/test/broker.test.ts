@@ -1,5 +1,5 @@
 // The broker with real MQTT clients over TCP: authentication, access from the topic, status, revocation.
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/support/net.ts';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
@@ -226,6 +226,21 @@ describe('revocation', () => {
     await gone;
     expect(await connackCode(tb.url, creds)).toBe(5);
     expect(tb.broker.stats().denied.HW_ERR_AUTH_REVOKED).toBeGreaterThanOrEqual(2);
+  });
+
+  it('closes a session opened with a password that was then rotated, and not the one opened with the new password', async () => {
+    const creds = await tb.registry.addDevice({ enterprise: 'acme', id: 'meter-4', class: 'power_meter' });
+    const old = await mqtt.connectAsync(tb.url, { username: creds.username, password: creds.password, clientId: creds.clientId, reconnectPeriod: 0 });
+    const gone = new Promise<void>((r) => old.once('close', () => r()));
+    const rotated = await tb.registry.rotate(creds.username);
+    await tb.registry.pollChanges();
+    await gone;
+    expect(tb.broker.stats().denied.HW_ERR_AUTH_ROTATED).toBeGreaterThanOrEqual(1);
+    const fresh = await mqtt.connectAsync(tb.url, { username: rotated.username, password: rotated.password, clientId: `${rotated.clientId}:new`, reconnectPeriod: 0 });
+    await tb.registry.pollChanges();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fresh.connected).toBe(true);
+    await fresh.endAsync();
   });
 
   it('takes a rotated secret into account at the next connection (the cache is dropped)', async () => {
