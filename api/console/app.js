@@ -16,6 +16,7 @@ import { WarningsPage } from './warnings.js';
 import { ResourcesPage } from './resources.js';
 import { DeviceCommands } from './commands.js';
 import { AdminPage } from './admin.js';
+import { JurisdictionBadge, JurisdictionsPage, jurisdictionWords } from './jurisdictions.js';
 
 const html = htm.bind(h);
 // The one map: its colours (map.js has the same), the plan or the geographic map (issue 17).
@@ -798,13 +799,17 @@ function App() {
       <a class="button" href="#/warnings" data-testid="warnings-link">${t.warningsLink}${pendingWarnings ? html` <span class="badge warn" data-testid="warnings-pending" title=${t.warnings.pending(pendingWarnings)}>${pendingWarnings}</span>` : null}</a>
       <a class="button" href="#/resources" data-testid="resources-link">${t.resourcesLink}</a>
       <a class="button" href="#/admin" data-testid="admin-link">${t.adminLink}</a>
+      ${can(user, catalog, 'jurisdiction.write') && html`<a class="button" href="#/jurisdictions" data-testid="jurisdictions-link">${jurisdictionWords(lang).link}</a>`}
       <a class="button" href="#/dangers" data-testid="dangers-link">${t.dangersLink}${overdueDangers.length ? html` <span class="badge bad" data-testid="dangers-overdue" title=${t.dangers.count(overdueDangers.length)}>${overdueDangers.length}</span>` : null}</a>
       <button onClick=${() => setMuted(!muted)} title=${muted ? t.unmute : t.mute} data-testid="mute">${muted ? icon.bellOff() : icon.bell()} ${muted ? t.unmute : t.mute}</button>
       ${LANGS.map((l) => html`<button class=${l === lang ? 'on' : ''} data-lang=${l} onClick=${() => setLang(l)}>${l === 'zh' ? '中' : 'EN'}</button>`)}
+      <${JurisdictionBadge} user=${user} api=${api} lang=${lang} />
       <span class="muted">${user.displayName || user.username}</span>
       <button onClick=${signOut}>${t.signOut}</button>
     </div>
-    ${hash.startsWith('#/admin')
+    ${hash.startsWith('#/jurisdictions')
+      ? html`<${JurisdictionsPage} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} />`
+      : hash.startsWith('#/admin')
       ? html`<${AdminPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} />`
       : hash.startsWith('#/resources')
       ? html`<${ResourcesPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} hash=${hash} onChanged=${refreshResources} />`

@@ -31,7 +31,7 @@ const warnings = {} as Record<Ent, string>;
 
 const call = async (who: string, method: string, url: string, payload?: unknown) => {
   const res = await h.api.app.inject({ method: method as 'GET', url, headers: auth[who], ...(payload !== undefined ? { payload: payload as object } : {}) });
-  return { status: res.statusCode, body: res.headers['content-type']?.includes('json') ? res.json() : res.body, raw: res };
+  return { status: res.statusCode, body: String(res.headers['content-type'] ?? '').includes('json') ? res.json() : res.body, raw: res };
 };
 const ok = async (who: string, method: string, url: string, payload?: unknown) => {
   const r = await call(who, method, url, payload);
@@ -284,5 +284,27 @@ describe('the tree and who keeps it', () => {
     // Every change is audited.
     const actions = (await ok('admin', 'GET', '/api/v1/audit?username=city-admin&limit=100')).map((e: { action: string }) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['jurisdiction.create', 'jurisdiction.update', 'jurisdiction.delete', 'enterprise.jurisdiction', 'account.create']));
+  });
+});
+
+describe('the demo', () => {
+  test('its tree and its city, county and park accounts each see a different part', { timeout: 30_000 }, async () => {
+    const demo = await startHarness({ api: { autoPlan: true, demoLogin: true } });
+    try {
+      const seen = async (username: string) => {
+        const headers = await login(demo, username, 'hazwatch-demo');
+        const res = await demo.api.app.inject({ method: 'GET', url: '/api/v1/enterprises', headers });
+        return res.json().map((e: { id: string }) => e.id).sort();
+      };
+      expect(await seen('demo-city')).toEqual(['demo-chem', 'demo-coat', 'demo-gas']);
+      expect(await seen('demo-county')).toEqual(['demo-chem', 'demo-gas']);
+      expect(await seen('demo-park')).toEqual(['demo-chem']);
+      expect(await seen('demo-chem')).toEqual(['demo-chem']);
+      expect(await seen('demo')).toEqual(['demo-chem', 'demo-coat', 'demo-gas']);
+      const tree = await demo.api.app.inject({ method: 'GET', url: '/api/v1/jurisdictions', headers: await login(demo, 'demo-park', 'hazwatch-demo') });
+      expect(tree.json().path.map((n: { code: string | null }) => n.code)).toEqual(['310000', '310100', '310116', null]);
+    } finally {
+      await demo.close();
+    }
   });
 });
