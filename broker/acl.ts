@@ -27,7 +27,8 @@ export function isSharedFilter(filter: string): boolean {
   return filter.startsWith('$share/');
 }
 
-const ALLOWED_TOPICS_REMEMBERED = 256;
+/** Allowed topics remembered per connection: a gateway publishes for every device of its enterprise (thousands). */
+const ALLOWED_TOPICS_REMEMBERED = { gateway: 8192, other: 256 } as const;
 
 /** The rules of `rules` for this account and client id. */
 export function accessOf(rules: readonly AccessRule[], who: Identity, clientId: string): ClientAccess {
@@ -35,6 +36,7 @@ export function accessOf(rules: readonly AccessRule[], who: Identity, clientId: 
   // Devices publish on the same few topics again and again, a gateway on those of its devices: allowed
   // topics are remembered (a bounded set, started afresh when full) so that most PUBLISHes cost a lookup.
   let allowed: Set<string> | undefined;
+  const remembered = who.kind === 'gateway' ? ALLOWED_TOPICS_REMEMBERED.gateway : ALLOWED_TOPICS_REMEMBERED.other;
   const self: ClientAccess = {
     mayPublish(topic) {
       if (allowed?.has(topic)) return true;
@@ -44,7 +46,7 @@ export function accessOf(rules: readonly AccessRule[], who: Identity, clientId: 
       // would reach ingest and rules only to be refused by them, unanswered.
       if ((topic === TOPIC_PREFIX || topic.startsWith(`${TOPIC_PREFIX}/`)) && !parseTopic(topic)) return false;
       if (!access.mayPublish(topic)) return false;
-      if (!allowed || allowed.size >= ALLOWED_TOPICS_REMEMBERED) allowed = new Set();
+      if (!allowed || allowed.size >= remembered) allowed = new Set();
       allowed.add(topic);
       return true;
     },
