@@ -2,6 +2,7 @@
 // maintenance windows and the audit trail. The page and what the screens share are in admin.js.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Confirm, EnterpriseSelect, FormDialog, className, conditionName, fmt, html, useLoad } from './admin.js';
+import { depths, jurisdictionWords } from './jurisdictions.js';
 
 const COLOURS = ['red', 'orange', 'yellow', 'blue'];
 const ROLES = ['operator', 'supervisor', 'administrator', 'enterprise'];
@@ -98,6 +99,11 @@ function SourceForm({ a, user, api, enterprises, source, onCancel, onDone }) {
 
 export function AccountsTab({ a, lang, user, api, can, enterprises }) {
   const [accounts, reload, error] = useLoad(() => api('GET', '/api/v1/accounts'), []);
+  // The tree in the administrator's scope (its node and below): where a regulator account may be placed.
+  const [tree] = useLoad(() => api('GET', '/api/v1/jurisdictions'), []);
+  const nodes = tree?.nodes ?? [];
+  const w = jurisdictionWords(lang);
+  const nodeName = new Map(nodes.map((n) => [n.id, n.name]));
   const [dialog, setDialog] = useState(null);
   const [notice, setNotice] = useState('');
   const write = can('account.write');
@@ -115,25 +121,42 @@ export function AccountsTab({ a, lang, user, api, can, enterprises }) {
     <div class="filters"><span class="grow"></span>${write && html`<button class="primary" onClick=${() => setDialog({ kind: 'new' })} data-testid="new-account">${a.newAccount}</button>`}</div>
     ${(error || notice) && html`<p class=${error ? 'error' : 'ok'} role=${error ? 'alert' : 'status'} data-testid="account-notice">${error || notice}</p>`}
     <table data-testid="account-table">
-      <thead><tr><th>${a.username}</th><th>${a.displayName}</th><th>${a.role}</th><th>${a.enterprise}</th><th>${a.state}</th><th>${a.created}</th><th></th></tr></thead>
+      <thead><tr><th>${a.username}</th><th>${a.displayName}</th><th>${a.role}</th><th>${a.enterprise}</th><th>${w.node}</th><th>${a.state}</th><th>${a.created}</th><th></th></tr></thead>
       <tbody>${(accounts ?? []).map(
         (u) => html`<tr data-account=${u.username} class=${u.disabledAt ? 'muted' : ''}>
           <td>${u.username}</td><td>${u.displayName}</td><td>${a.roles[u.role] ?? u.role}</td><td>${u.enterprise ? (names.get(u.enterprise) ?? u.enterprise) : ''}</td>
+          <td data-testid="account-jurisdiction" data-node=${u.jurisdiction ?? ''}>${u.role === 'enterprise' ? '' : u.jurisdiction ? (nodeName.get(u.jurisdiction) ?? u.jurisdiction) : w.whole}</td>
           <td data-testid="account-state"><span class=${`badge ${u.disabledAt ? 'bad' : 'ok'}`}>${u.disabledAt ? a.disabled : a.active}</span></td>
           <td>${fmt(lang, u.createdAt)}</td>
           <td class="actions">${write && u.username !== user.username && html`
             <button onClick=${() => setDisabled(u, !u.disabledAt)} data-testid="toggle-account">${u.disabledAt ? a.enable : a.disable}</button>
-            <button onClick=${() => setDialog({ kind: 'reset', account: u })} data-testid="reset-password">${a.resetPassword}</button>`}</td>
+            <button onClick=${() => setDialog({ kind: 'reset', account: u })} data-testid="reset-password">${a.resetPassword}</button>
+            ${u.role !== 'enterprise' && html`<button onClick=${() => setDialog({ kind: 'node', account: u })} data-testid="change-jurisdiction">${a.changeJurisdiction}</button>`}`}</td>
         </tr>`,
       )}</tbody>
     </table>
-    ${dialog?.kind === 'new' && html`<${AccountForm} a=${a} api=${api} enterprises=${enterprises} onCancel=${() => setDialog(null)} onDone=${() => (setDialog(null), reload())} />`}
+    ${dialog?.kind === 'new' && html`<${AccountForm} a=${a} lang=${lang} user=${user} api=${api} enterprises=${enterprises} nodes=${nodes} onCancel=${() => setDialog(null)} onDone=${() => (setDialog(null), reload())} />`}
+    ${dialog?.kind === 'node' && html`<${AccountNode} a=${a} lang=${lang} user=${user} api=${api} account=${dialog.account} nodes=${nodes} onCancel=${() => setDialog(null)} onDone=${() => (setDialog(null), reload())} />`}
     ${dialog?.kind === 'reset' && html`<${ResetPassword} a=${a} api=${api} account=${dialog.account} onCancel=${() => setDialog(null)} onDone=${() => (setDialog(null), setNotice(a.resetDone(dialog.account.username)))} />`}
   </div>`;
 }
 
-function AccountForm({ a, api, enterprises, onCancel, onDone }) {
-  const [form, setForm] = useState({ username: '', displayName: '', role: 'operator', enterprise: enterprises[0]?.id ?? '', password: '' });
+/**
+ * Where a regulator account sits in the tree (docs/jurisdictions.md): the administrator's own node and
+ * those below it, indented; the whole platform only for an administrator who has it (the API refuses
+ * anything wider than the administrator's own scope, and says so in the form).
+ */
+function JurisdictionSelect({ lang, user, nodes, value, onChange }) {
+  const w = jurisdictionWords(lang);
+  const depth = depths(nodes);
+  return html`<select name="jurisdiction" value=${value} onChange=${(e) => onChange(e.currentTarget.value)}>
+    ${!user.jurisdiction && html`<option value="">${w.whole}</option>`}
+    ${nodes.map((n) => html`<option value=${n.id}>${'\u00a0\u00a0'.repeat(depth.get(n.id) ?? 0)}${n.name} · ${w.kinds[n.kind] ?? n.kind}</option>`)}
+  </select>`;
+}
+
+function AccountForm({ a, lang, user, api, enterprises, nodes, onCancel, onDone }) {
+  const [form, setForm] = useState({ username: '', displayName: '', role: 'operator', enterprise: enterprises[0]?.id ?? '', jurisdiction: user.jurisdiction ?? '', password: '' });
   const [error, setError] = useState('');
   const set = (k) => (e) => setForm({ ...form, [k]: e.currentTarget.value });
   const submit = async () => {
@@ -141,7 +164,8 @@ function AccountForm({ a, api, enterprises, onCancel, onDone }) {
     const enterprise = form.role === 'enterprise' ? form.enterprise || null : null;
     if (form.role === 'enterprise' && !enterprise) return setError(a.enterpriseRequired);
     try {
-      await api('POST', '/api/v1/accounts', { username: form.username.trim(), password: form.password, role: form.role, enterprise, displayName: form.displayName });
+      const jurisdiction = form.role === 'enterprise' ? null : form.jurisdiction || null;
+      await api('POST', '/api/v1/accounts', { username: form.username.trim(), password: form.password, role: form.role, enterprise, jurisdiction, displayName: form.displayName });
       onDone();
     } catch (err) {
       setError(err.message);
@@ -152,7 +176,27 @@ function AccountForm({ a, api, enterprises, onCancel, onDone }) {
     <label>${a.displayName}<input name="displayName" value=${form.displayName} onInput=${set('displayName')} maxlength="100" /></label>
     <label>${a.role}<select name="role" value=${form.role} onChange=${set('role')}>${ROLES.map((r) => html`<option value=${r}>${a.roles[r]}</option>`)}</select></label>
     ${form.role === 'enterprise' && html`<label>${a.enterprise}<select name="enterprise" value=${form.enterprise} onChange=${set('enterprise')}>${enterprises.map((e) => html`<option value=${e.id}>${e.name || e.id}</option>`)}</select></label>`}
+    ${form.role !== 'enterprise' && html`<label>${jurisdictionWords(lang).node}<${JurisdictionSelect} lang=${lang} user=${user} nodes=${nodes} value=${form.jurisdiction} onChange=${(v) => setForm({ ...form, jurisdiction: v })} /></label>`}
     <label>${a.password} <span class="muted">${a.passwordHint}</span><input name="password" type="password" autocomplete="new-password" value=${form.password} onInput=${set('password')} /></label>
+  <//>`;
+}
+
+/** Moves a regulator account to another node: what it sees changes at its next request. */
+function AccountNode({ a, lang, user, api, account, nodes, onCancel, onDone }) {
+  const [value, setValue] = useState(account.jurisdiction ?? '');
+  const [error, setError] = useState('');
+  const submit = async () => {
+    setError('');
+    try {
+      await api('PATCH', `/api/v1/accounts/${encodeURIComponent(account.username)}`, { jurisdiction: value || null });
+      onDone();
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  return html`<${FormDialog} a=${a} title=${a.jurisdictionTitle(account.username)} onCancel=${onCancel} onSubmit=${submit} error=${error} testid="jurisdiction-form">
+    <label>${jurisdictionWords(lang).node}<${JurisdictionSelect} lang=${lang} user=${user} nodes=${nodes} value=${value} onChange=${setValue} /></label>
+    <p class="muted">${a.jurisdictionHint}</p>
   <//>`;
 }
 

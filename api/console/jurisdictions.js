@@ -81,7 +81,7 @@ export function JurisdictionBadge({ user, api, lang }) {
 }
 
 /** Depth of each node under the shown tree's tops (nodes come parents first). */
-function depths(nodes) {
+export function depths(nodes) {
   const out = new Map();
   for (const n of nodes) out.set(n.id, n.parent && out.has(n.parent) ? out.get(n.parent) + 1 : 0);
   return out;
