@@ -532,7 +532,8 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, lookup, se
   const [error, setError] = useState('');
   const base = `/api/v1/enterprises/${enterprise}/devices/${id}`;
   const load = useCallback(() => {
-    api('GET', base).then(setDevice, (e) => setError(e.message));
+    // A device out of the account's scope is 403/404 alike (a stale link, another county's): said in the view's language.
+    api('GET', base).then(setDevice, (e) => setError(e.status === 403 || e.status === 404 ? t.deviceNotFound : e.message));
     api('GET', `/api/v1/maintenance?enterprise=${enterprise}&device=${id}&active=true`).then(setWindows, () => {});
     api('GET', `${base}/thresholds`).then((r) => setRules(r.rules), () => {});
   }, [base]);

@@ -262,6 +262,36 @@ describe.skipIf(!HAS_CHROMIUM)('four accounts, one console', () => {
     await context.close();
   });
 
+  test('the county, page by page: no answer of the API names Fengxian\'s enterprise; its device\'s link says so in Chinese', { timeout: 30_000 }, async () => {
+    const { context, page, errors } = await open('demo-county');
+    // Every successful API answer the console receives (the live stream excepted: it never ends).
+    const answers: string[] = [];
+    let pending = 0;
+    const api = (url: string) => url.includes('/api/v1/') && !url.includes('/api/v1/stream');
+    page.on('request', (r) => void (api(r.url()) && pending++));
+    page.on('requestfailed', (r) => void (api(r.url()) && pending--));
+    page.on('response', async (r) => {
+      if (!api(r.url())) return;
+      if (r.ok()) answers.push(`${r.url()} ${await r.text().catch(() => '')}`);
+      pending--;
+    });
+    const FENGXIAN = /demo-coat|南桥|奉贤|310120/;
+    for (const hash of ['#/duty', '#/warnings', '#/resources', '#/dangers', '#/quality', '#/jurisdictions', '#/admin/sources', '#/admin/rules', '#/admin/audit', '#/admin/maintenance', '#/device/demo-chem/gas-1', '#/']) {
+      await go(page, hash);
+      // Settled: nothing asked of the API for a moment.
+      await expect.poll(async () => (pending === 0 ? (await page.waitForTimeout(150), pending) : pending), { timeout: 5_000 }).toBe(0);
+      expect(await page.locator('[role=alert]').allTextContents(), hash).toEqual([]);
+      expect(FENGXIAN.exec(await page.locator('body').innerText())?.[0] ?? null, hash).toBeNull();
+    }
+    expect(answers.length).toBeGreaterThan(30);
+    expect(answers.filter((a) => FENGXIAN.test(a))).toEqual([]);
+    // A link to Fengxian's device (a stale bookmark): not found, said in the view's language.
+    await go(page, '#/device/demo-coat/gas-1');
+    await expect.poll(() => page.locator('.device .error').textContent()).toBe('没有这台设备（或不在您的辖区内）');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   test('the city administrator places a new county account with the picker; it sees its county, is moved, signs in again and sees the other', { timeout: 30_000 }, async () => {
     const city = await open('demo-city');
     const page = city.page;
