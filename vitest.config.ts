@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two at a time: most tests wait on processes and servers rather than compute (vitest's default on
+    // two cores would be one: ~10 minutes serial against ~5 with two).
+    maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default'],
   },

@@ -136,7 +136,7 @@ async function checkAlarmList(page: Page, who: string) {
     await page.selectOption('select[aria-label="企业"]', '');
   }
   // The table under the map: a row per enterprise in scope.
-  expect(await attrs(page, '[data-testid=enterprise-table] tr[data-enterprise]', 'data-enterprise')).toEqual(sorted(own));
+  await expect.poll(() => attrs(page, '[data-testid=enterprise-table] tr[data-enterprise]', 'data-enterprise')).toEqual(sorted(own));
 }
 
 /** '#/search': the alarms of 40 days ago at level 2 — its own, not another enterprise's or the platform's; then their CSV. */
@@ -173,14 +173,14 @@ async function checkWall(page: Page, who: string) {
   await expect.poll(() => page.locator('[data-testid=wall-unacked]').getAttribute('data-count')).toBe(count('active_unacknowledged'));
   expect(await page.locator('[data-testid=wall-acked]').getAttribute('data-count')).toBe(count('active_acknowledged'));
   expect(await page.locator('[data-testid=wall-to-close]').getAttribute('data-count')).toBe(count('cleared_acknowledged'));
-  expect(await attrs(page, '[data-testid=wall-enterprises] tr[data-enterprise]', 'data-enterprise')).toEqual(sorted(SEES[who]!));
+  await expect.poll(() => attrs(page, '[data-testid=wall-enterprises] tr[data-enterprise]', 'data-enterprise')).toEqual(sorted(SEES[who]!));
 }
 
 /** '#/admin/devices': the devices of its enterprises, and the enterprise choice offers those only. */
 async function checkDevices(page: Page, who: string) {
   await go(page, '#/admin/devices');
   await expect.poll(() => attrs(page, '[data-testid=device-table] tr[data-device]', 'data-device')).toEqual(sorted(SEES[who]!.flatMap((e) => [`${e}/gas-1`, `${e}/tank-1`])));
-  if (who !== 'demo-chem') expect(await attrs(page, '[data-testid=admin-devices] select[name=enterprise] option', 'value')).toEqual(sorted(['', ...SEES[who]!]));
+  if (who !== 'demo-chem') await expect.poll(() => attrs(page, '[data-testid=admin-devices] select[name=enterprise] option', 'value')).toEqual(sorted(['', ...SEES[who]!]));
 }
 const tabs = (page: Page) => page.locator('[data-testid=admin] [role=tab]').evaluateAll((els) => els.map((el) => el.getAttribute('data-testid')!.replace('admin-tab-', '')));
 
@@ -220,7 +220,7 @@ describe.skipIf(!HAS_CHROMIUM)('four accounts, one console', () => {
     await go(page, '#/admin/maintenance');
     await page.waitForSelector('[data-testid=no-windows]');
     await page.click('[data-testid=new-window]');
-    expect(await attrs(page, '[data-testid=window-form] select[name=enterprise] option', 'value')).toEqual(['demo-chem', 'demo-gas']);
+    await expect.poll(() => attrs(page, '[data-testid=window-form] select[name=enterprise] option', 'value')).toEqual(['demo-chem', 'demo-gas']);
     await page.selectOption('[data-testid=window-form] select[name=enterprise]', 'demo-gas');
     await expect.poll(() => attrs(page, '[data-testid=window-form] select[name=device] option', 'value')).toEqual(['gas-1', 'tank-1']);
     await page.selectOption('[data-testid=window-form] select[name=device]', 'tank-1');
