@@ -3,8 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    // The long ones run with the fault tests (npm run test:faults): see LONG in test/faults/vitest.config.ts.
-    exclude: ['node_modules/**', 'dist/**', 'test/faults/**', 'test/soak/**', 'broker/test/conformance.test.ts', 'simulators/test/fleet-1000.test.ts'],
+    exclude: ['node_modules/**', 'dist/**', 'test/faults/**', 'test/soak/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
