@@ -64,6 +64,45 @@ interface Phase {
   /** Median time of InfluxDB's count query: the lag cannot be read finer than this. */
   countQueryP50Ms: number;
   procs: Record<string, { cpu: number; peakRssMb: number }>;
+  /** Per process (single topology): event-loop delay p99 and max over the phase, GC time and pauses over 10 ms. */
+  stalls?: Record<string, Stalls>;
+}
+
+interface Stalls {
+  loopP99Ms: number;
+  loopMaxMs: number;
+  gcSeconds: number;
+  gcOver10ms: number;
+}
+
+/** The process's default metrics (prom-client): the event-loop histogram restarts at every scrape. */
+async function scrape(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+function sum(m: Map<string, number>, test: (key: string) => boolean): number {
+  let n = 0;
+  for (const [k, v] of m) if (test(k)) n += v;
+  return n;
+}
+
+function stallsBetween(before: Map<string, number>, after: Map<string, number>): Stalls {
+  const gcSum = (m: Map<string, number>) => sum(m, (k) => k.startsWith('hazwatch_nodejs_gc_duration_seconds_sum'));
+  const gcCount = (m: Map<string, number>) => sum(m, (k) => k.startsWith('hazwatch_nodejs_gc_duration_seconds_count'));
+  const gcFast = (m: Map<string, number>) => sum(m, (k) => k.startsWith('hazwatch_nodejs_gc_duration_seconds_bucket') && k.includes('le="0.01"'));
+  return {
+    loopP99Ms: Math.round(sum(after, (k) => k.startsWith('hazwatch_nodejs_eventloop_lag_p99_seconds')) * 1000),
+    loopMaxMs: Math.round(sum(after, (k) => k.startsWith('hazwatch_nodejs_eventloop_lag_max_seconds')) * 1000),
+    gcSeconds: Math.round((gcSum(after) - gcSum(before)) * 100) / 100,
+    gcOver10ms: gcCount(after) - gcCount(before) - (gcFast(after) - gcFast(before)),
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,6 +118,8 @@ interface System {
   probeGateway: Credentials;
   watch: Credentials;
   ingestOutput(): string;
+  /** The /metrics endpoints of broker, ingest and rules (single topology). */
+  ops?: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -112,21 +153,22 @@ async function startSingle(probes: number): Promise<System> {
     const port = await freePort();
     const url = `mqtt://127.0.0.1:${port}`;
     const common = { HAZWATCH_REGISTRY_PATH: registryPath, HAZWATCH_LOG_LEVEL: 'info', HAZWATCH_MQTT_URL: url, HAZWATCH_INGEST_INFLUX_KIND: 'v1', HAZWATCH_INGEST_INFLUX_URL: influx.url, HAZWATCH_INGEST_INFLUX_DATABASE: DB, HAZWATCH_INGEST_INFLUX_CREATE_DATABASE: 'true' };
+    const opsPorts = { broker: await freePort(), ingest: await freePort(), rules: await freePort() };
     const broker = await startService('broker', ['broker', '--port', String(port), '--ws-port', 'false', '--tls-port', 'false'], {
       nodeArgs: prof('broker'),
-      env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'broker'), HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
+      env: { ...common, HAZWATCH_OPS_PORT: String(opsPorts.broker), HAZWATCH_DATA_DIR: join(dir, 'broker'), HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
       ready: READY.broker,
     });
     services.push(broker);
     const ingest = await startService('ingest', ['ingest'], {
       nodeArgs: prof('ingest'),
-      env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'ingest'), HAZWATCH_MQTT_USERNAME: svc.ingest.username, HAZWATCH_MQTT_PASSWORD: svc.ingest.password },
+      env: { ...common, HAZWATCH_OPS_PORT: String(opsPorts.ingest), HAZWATCH_DATA_DIR: join(dir, 'ingest'), HAZWATCH_MQTT_USERNAME: svc.ingest.username, HAZWATCH_MQTT_PASSWORD: svc.ingest.password },
       ready: READY.ingest,
     });
     services.push(ingest);
     const rules = await startService('rules', ['rules'], {
       nodeArgs: prof('rules'),
-      env: { ...common, HAZWATCH_DATA_DIR: join(dir, 'rules'), HAZWATCH_MQTT_USERNAME: svc.rules.username, HAZWATCH_MQTT_PASSWORD: svc.rules.password },
+      env: { ...common, HAZWATCH_OPS_PORT: String(opsPorts.rules), HAZWATCH_DATA_DIR: join(dir, 'rules'), HAZWATCH_MQTT_USERNAME: svc.rules.username, HAZWATCH_MQTT_PASSWORD: svc.rules.password },
       ready: READY.rules,
     });
     services.push(rules);
@@ -134,6 +176,7 @@ async function startSingle(probes: number): Promise<System> {
       port,
       influx,
       pids: { broker: broker.pid, ingest: ingest.pid, rules: rules.pid, influxd: influx.pid()! },
+      ops: Object.fromEntries(Object.entries(opsPorts).map(([name, p]) => [name, `http://127.0.0.1:${p}`])),
       where: "enterprise='bench'",
       load: { enterprise: 'bench', devices: DEVICES_LIST(DEVICES), gateways },
       probeGateway,
@@ -256,6 +299,7 @@ async function main(): Promise<void> {
       };
       messages.push(onProgress);
       const watch = watchProcs(pids);
+      const opsBefore = sys.ops ? Object.fromEntries(await Promise.all(Object.entries(sys.ops).map(async ([n, u]) => [n, await scrape(u)] as const))) : undefined;
       load.send({ cmd: 'run', rate, seconds: SECONDS });
       const done = next('done') as Promise<{ sent: number; acked: number; seconds: number; publishedAt: number; waitedTicks: number }>;
       let finished: Awaited<typeof done> | undefined;
@@ -291,6 +335,7 @@ async function main(): Promise<void> {
         await sleep(20);
       }
       const procs = watch.stop();
+      const stalls = sys.ops && opsBefore ? Object.fromEntries(await Promise.all(Object.entries(sys.ops).map(async ([n, u]) => [n, stallsBetween(opsBefore[n], await scrape(u))] as const))) : undefined;
       const fin = finished!;
       // From the generator's last publish (it then waited for the broker's acknowledgements).
       const publishedAt = fin.publishedAt;
@@ -331,6 +376,7 @@ async function main(): Promise<void> {
         generatorWaited: fin.waitedTicks,
         countQueryP50Ms: Math.round(percentile([...queryMs].sort((a, b) => a - b), 50)),
         procs,
+        ...(stalls ? { stalls } : {}),
       };
       phases.push(phase);
       if (stored < fin.acked) {
@@ -354,6 +400,13 @@ async function main(): Promise<void> {
     console.log(`\n| target r/s | ${names.map((n) => `${n} CPU / peak RSS MB`).join(' | ')} |`);
     console.log(`|---:|${names.map(() => '---:').join('|')}|`);
     for (const p of phases) console.log(`| ${p.rate} | ${names.map((n) => `${p.procs[n].cpu} / ${p.procs[n].peakRssMb}`).join(' | ')} |`);
+    if (phases[0]?.stalls) {
+      const stalled = Object.keys(phases[0].stalls);
+      console.log(`\nWhere a tail comes from, per process over each phase: event-loop delay p99 / max ms (sampled every 10 ms, so 10 is the floor), GC seconds, GC pauses over 10 ms`);
+      console.log(`\n| target r/s | ${stalled.map((n) => `${n} loop p99 / max · GC s (>10 ms)`).join(' | ')} |`);
+      console.log(`|---:|${stalled.map(() => '---:').join('|')}|`);
+      for (const p of phases) console.log(`| ${p.rate} | ${stalled.map((n) => `${p.stalls![n].loopP99Ms} / ${p.stalls![n].loopMaxMs} · ${p.stalls![n].gcSeconds} (${p.stalls![n].gcOver10ms})`).join(' | ')} |`);
+    }
     console.log(`\nJSON ${JSON.stringify({ startedAt, topology: CLUSTER ? 'cluster' : 'single', machine: machine(), seconds: SECONDS, devices: DEVICES, gateways: GATEWAYS, batch: BATCH, phases })}`);
     load.send({ cmd: 'exit' });
     watcher.close();
