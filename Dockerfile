@@ -28,5 +28,5 @@ RUN mkdir -p /data /dashboards && chown node:node /data /dashboards
 USER node
 VOLUME ["/data"]
 EXPOSE 1883 8883 8080
-ENTRYPOINT ["node", "bin/hazwatch.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=32", "bin/hazwatch.js"]
 CMD ["--help"]

@@ -44,7 +44,7 @@ export interface SpawnOptions {
 
 /** Spawns `node bin/hazwatch.js <args>` (or `command`), resolves once it prints `ready`. */
 export async function startService(name: string, args: string[], opts: SpawnOptions): Promise<Service> {
-  const child = spawn(opts.command ?? process.execPath, opts.command ? args : [...(opts.nodeArgs ?? []), 'bin/hazwatch.js', ...args], {
+  const child = spawn(opts.command ?? process.execPath, opts.command ? args : ['--max-semi-space-size=32', ...(opts.nodeArgs ?? []), 'bin/hazwatch.js', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
