@@ -9,6 +9,7 @@
 // A PUBACK is never sent on a later connection than the one the message came on: after a reconnect
 // the broker redelivers (same packet id, DUP set) whatever was not acknowledged.
 import type { IPublishPacket, MqttClient } from 'mqtt';
+import { loopPacer } from '../core/mqtt-yield.ts';
 
 const DEFERRED = new Error('PUBACK deferred until the message is in the spool');
 
@@ -17,12 +18,14 @@ type SendPacket = (packet: { cmd: 'puback'; messageId: number }) => void;
 /** `ack()` returns true when the PUBACK went out on the connection the message came on. */
 export function deferAcks(client: MqttClient, onPublish: (packet: IPublishPacket, ack: () => boolean) => void): void {
   const send = (client as unknown as { _sendPacket?: SendPacket })._sendPacket;
+  // The group commit runs from a timer: a backlog must not hold it off (core/mqtt-yield.ts).
+  const pace = loopPacer();
   // Fails at start, not silently under load, should a future mqtt.js rename its writer.
   if (typeof send !== 'function') throw new Error('this mqtt.js has no _sendPacket: deferred acknowledgement is not possible');
   client.handleMessage = (packet, done) => {
     if (packet.qos !== 1 || packet.messageId === undefined) {
       onPublish(packet, () => true);
-      done();
+      pace(() => done());
       return;
     }
     const stream = client.stream;
@@ -35,6 +38,6 @@ export function deferAcks(client: MqttClient, onPublish: (packet: IPublishPacket
       send.call(client, { cmd: 'puback', messageId });
       return true;
     });
-    done(DEFERRED);
+    pace(() => done(DEFERRED));
   };
 }
