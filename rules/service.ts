@@ -17,7 +17,6 @@ import { electLeader, type Leadership } from '../core/leader.ts';
 import { openOutbox } from '../core/dispatch/store.ts';
 import { openRoster } from '../registry/roster.ts';
 import { counter, gauge } from '../core/metrics.ts';
-import { loopPacer } from '../core/mqtt-yield.ts';
 import { serviceSession } from '../core/mqtt-session.ts';
 import { coalesceClientWrites } from '../core/coalesce.ts';
 import { deviceDirectory, heldForRegistry, serviceUsername, type DeviceRecord, type Registry } from '../registry/registry.ts';
@@ -181,9 +180,6 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     return !t || devices.get(t.enterprise, t.device) !== undefined;
   };
   client.on('message', registryOf ? heldForRegistry(registryOf, knownSender, onMessage, { now }) : onMessage);
-  // A backlog must not hold off the reconciliation and publication of alarms (core/mqtt-yield.ts).
-  const pace = loopPacer();
-  client.handleMessage = (_packet, done) => pace(() => done());
 
 
   const engineTailer = createTailer({ store, name: 'engine', cursor: 'memory', handle: (c) => engine.applyChanges(c), log, metrics, pollMs: cfg.pollMs });
