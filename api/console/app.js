@@ -17,6 +17,7 @@ import { ResourcesPage } from './resources.js';
 import { DeviceCommands } from './commands.js';
 import { AdminPage } from './admin.js';
 import { JurisdictionBadge, JurisdictionsPage, jurisdictionWords } from './jurisdictions.js';
+import { SourcePage } from './source.js';
 
 const html = htm.bind(h);
 // The one map: its colours (map.js has the same), the plan or the geographic map (issue 17).
@@ -97,6 +98,8 @@ function sortAlarms(list) {
 }
 // Alarms about the platform itself (rules/platform.ts) name a process, not a registered device: no device page.
 const isPlatform = (a) => a.enterprise === 'platform';
+/** The hazard-source page (api/console/source.js). */
+const sourceHref = (enterprise, id) => `#/source/${enterprise}/${id}`;
 const needsSound = (a) => a.level <= 2 && (a.state === 'active_unacknowledged' || a.state === 'cleared_unacknowledged');
 // A consequence whose cause still waits for a signature is signed with it (the server acknowledges
 // both): it neither flashes nor sounds of its own, the cause does. One cause, one call to act.
@@ -364,7 +367,7 @@ function AlarmDetail({ t, lang, catalog, id, onClose, user }) {
       <span class=${`chip l${a.level}`}>${t.level[a.level]}</span>
       <span class=${`state ${a.state}`}> ${t.states[a.state]}</span>
       <${MediaLinks} t=${t} alarm=${a} device=${device} />
-      <div class="muted">${a.enterprise} / ${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`} onClick=${onClose}>${a.device}</a>`} · ${alarmDetail(a, catalog, lang)}</div>
+      <div class="muted">${a.enterprise} / ${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`} onClick=${onClose}>${a.device}</a>`}${(a.hazardSource ?? device?.hazardSource) ? html` · <a href=${sourceHref(a.enterprise, a.hazardSource ?? device.hazardSource)} onClick=${onClose} data-testid="alarm-source-link">${t.source} ${a.hazardSource ?? device.hazardSource}</a>` : null} · ${alarmDetail(a, catalog, lang)}</div>
     </div>
     ${nearest && html`<${NearestResources} t=${t} lang=${lang} catalog=${catalog} nearest=${nearest} />`}
     ${nearest && html`<h4>${t.history}</h4>`}
@@ -480,7 +483,7 @@ function AlarmList({ t, lang, catalog, user, alarms, lookup, filter, setFilter, 
         ${depth > 0 ? html`<span class="sub" aria-hidden="true">${icon.consequence()}</span>` : null}
         <div>${fresh ? html`<span class="tag-new">${t.newTag}</span>` : null}${fmtShort(a.raisedAt)}</div><div class="msg">${new Date(a.raisedAt).toLocaleDateString()}</div>
       </td>
-      <td>${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`}>${a.device}</a>`}<div class="msg">${a.enterprise}${a.hazardSource ? ' · ' + a.hazardSource : ''}</div>
+      <td>${isPlatform(a) ? a.device : html`<a href=${`#/device/${a.enterprise}/${a.device}`}>${a.device}</a>`}<div class="msg">${a.enterprise}${a.hazardSource ? html` · <a href=${sourceHref(a.enterprise, a.hazardSource)}>${a.hazardSource}</a>` : ''}</div>
         <${MediaLinks} t=${t} alarm=${a} device=${deviceInfo?.get(`${a.enterprise}/${a.device}`)} /></td>
       <td><span class=${`chip lvl l${a.level}`} title=${t.level[a.level]}>${a.level} ${t.levelShort[a.level]}</span>${conditionTitle(catalog, a.condition, lang)}
         ${a.parentId ? html`<div class="cause" data-testid="caused-by">${causeLine(a)}</div>` : null}
@@ -577,7 +580,7 @@ function DevicePage({ t, lang, catalog, user, enterprise, id, alarms, lookup, se
     <div class="panel wide"><header>
       <a href="#/" class="back">${icon.back()} ${t.back}</a>
       <h2>${device.name || device.id}</h2>
-      <span class="muted">${enterprise} / ${device.id} · ${(lang === 'zh' ? spec?.zh : spec?.title) ?? device.class}${device.hazardSource ? ' · ' + t.source + ' ' + device.hazardSource : ''}</span>
+      <span class="muted">${enterprise} / ${device.id} · ${(lang === 'zh' ? spec?.zh : spec?.title) ?? device.class}${device.hazardSource ? html` · <a href=${sourceHref(enterprise, device.hazardSource)} data-testid="device-source-link">${t.source} ${device.hazardSource}</a>` : ''}</span>
       <span class="grow" style="flex:1"></span>
       ${safeUrl(device.meta?.streamUrl) && html`<a class="media" href=${safeUrl(device.meta.streamUrl)} target="_blank" rel="noopener noreferrer" data-testid="device-video">${icon.video()} ${t.liveVideo}</a>`}
       <span class=${`badge ${device.online ? 'ok' : 'bad'}`} title=${device.presence?.reason ? t.presence.reason[device.presence.reason] : ''}>${device.online ? t.online : t.offline}</span>
@@ -777,6 +780,7 @@ function App() {
 
   const counts = overview?.counts ?? { 1: 0, 2: 0, 3: 0, 4: 0 };
   const deviceRoute = hash.match(/^#\/device\/([^/]+)\/([^/]+)$/);
+  const sourceRoute = hash.match(/^#\/source\/([^/]+)\/([^/]+)$/);
   const signOut = async () => {
     await api('DELETE', '/api/v1/session').catch(() => {});
     setUser(null);
@@ -826,6 +830,9 @@ function App() {
       ? html`<${DutyPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} can=${can} />`
       : hash === '#/search'
       ? html`<${SearchPage} t=${t} lang=${lang} catalog=${catalog} user=${user} api=${api} />`
+      : sourceRoute
+      ? html`<${SourcePage} t=${t} lang=${lang} catalog=${catalog} api=${api} enterprise=${sourceRoute[1]} id=${sourceRoute[2]} alarms=${alarmList}
+          alarmTable=${(list) => html`<${AlarmList} t=${t} lang=${lang} catalog=${catalog} user=${user} alarms=${list} lookup=${alarms} filter=${{ open: true, level: null }} setFilter=${() => {}} onAction=${onAction} onDetail=${setDetail} compact=${true} seen=${seen} onSeen=${markSeen} deviceInfo=${deviceInfo} />`} />`
       : deviceRoute
       ? html`<${DevicePage} t=${t} lang=${lang} catalog=${catalog} user=${user} enterprise=${deviceRoute[1]} id=${deviceRoute[2]} alarms=${alarmList} lookup=${alarms} seen=${seen} onSeen=${markSeen} latestTick=${latestTick} onAction=${onAction} onDetail=${setDetail} />`
       : html`<div class="main">
@@ -886,7 +893,7 @@ function SourcePanel({ t, source, onClose }) {
   }, [source.enterprise, source.id]);
   return html`<div class="panel" style="margin-top:8px" data-testid="source-panel">
     <header><h2>${source.name}</h2><span class="muted">${source.enterprise} · ${t.grade(source.grade)} · ${t.risk[source.riskColour]}</span><span style="flex:1"></span><button class="icon-only" onClick=${onClose} aria-label=${t.closePanel} title=${t.closePanel}>${icon.close()}</button></header>
-    <div class="body">${devices.map(
+    <div class="body"><div><a href=${sourceHref(source.enterprise, source.id)} data-testid="source-page-link">${t.sourcePage.open}</a></div>${devices.map(
       (d) => html`<div><a href=${`#/device/${d.enterprise}/${d.id}`}>${d.name || d.id}</a> <span class="muted">${d.class}</span> <span class=${`badge ${d.online ? 'ok' : 'bad'}`}>${d.online ? t.online : t.offline}</span>${d.maintenance ? html` <span class="badge warn">${t.inMaintenance}</span>` : null}</div>`,
     )}</div>
   </div>`;

@@ -75,6 +75,8 @@ const TEXTS = {
     time: '时间',
     device: '设备',
     deviceNotFound: '没有这台设备（或不在您的辖区内）',
+    // The hazard-source page (issue 15, api/console/source.js).
+    sourcePage: { notFound: '没有这个危险源（或不在您的辖区内）', openAlarms: '未关闭的报警', trends: '各设备趋势', deviceCount: (n) => `${n} 台设备`, noDevices: '这个危险源下还没有设备', open: '危险源页面' },
     enterprise: '企业',
     source: '危险源',
     condition: '报警类型',
@@ -645,6 +647,8 @@ const TEXTS = {
     time: 'Time',
     device: 'Device',
     deviceNotFound: 'No such device (or not within your jurisdiction)',
+    // The hazard-source page (issue 15, api/console/source.js).
+    sourcePage: { notFound: 'No such hazard source (or not within your jurisdiction)', openAlarms: 'Open alarms', trends: 'Trends of its devices', deviceCount: (n) => (n === 1 ? '1 device' : `${n} devices`), noDevices: 'No device on this hazard source yet', open: 'Hazard-source page' },
     enterprise: 'Enterprise',
     source: 'Hazard source',
     condition: 'Condition',
