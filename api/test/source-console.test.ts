@@ -30,12 +30,13 @@ beforeAll(async () => {
   db = await createTestDatabase('hw_source');
   h = await startHarness({ config: { ingest: { influx: { kind: 'v1', url: db.url, database: db.db } } } });
   await seedPlant(h);
-  // Half an hour of readings, one a minute: the tank's level and temperature, the detector's %LEL.
+  // Half an hour of readings, one every 15 s (each of the hour's 30 s buckets holds some): the tank's
+  // level and temperature, the detector's %LEL.
   const t = h.clock.t;
   const lines: string[] = [];
-  for (let i = 1; i <= 30; i++) {
-    lines.push(line('vessel', { enterprise: 'acme', device: 'tank-1' }, { level: 5 + i / 10, temperature: 20 + (i % 3) }, t - i * MINUTE));
-    lines.push(line('gas_combustible', { enterprise: 'acme', device: 'gas-1' }, { lel: 2 + (i % 5) }, t - i * MINUTE));
+  for (let i = 1; i <= 120; i++) {
+    lines.push(line('vessel', { enterprise: 'acme', device: 'tank-1' }, { level: 5 + i / 40, temperature: 20 + Math.sin(i / 10) }, t - i * 15_000));
+    lines.push(line('gas_combustible', { enterprise: 'acme', device: 'gas-1' }, { lel: 3 + 2 * Math.sin(i / 7) }, t - i * 15_000));
   }
   const w = await fetch(`${influxUrl()}/write?db=${db.db}&precision=ms`, { method: 'POST', body: lines.join('\n') });
   expect(w.status).toBe(204);
@@ -130,6 +131,9 @@ describe.skipIf(!HAS_CHROMIUM)('the hazard-source page in Chromium', () => {
     expect(await src.locator('[data-testid=source-risk]').textContent()).toBe('Major risk');
     expect(await src.textContent()).toContain('Open alarms');
     expect(await src.textContent()).toContain('Trends of its devices');
+    // Back to the last hour: both charts again.
+    await page.click('[data-testid=range-picker] button[data-minutes="60"]');
+    await expect.poll(() => page.locator('[data-testid=trend-chart][data-minutes="60"]').count(), SLOW).toBe(2);
     await shot(page, 'console-source-en');
     await page.click('[data-lang=zh]');
     expect(errors).toEqual([]);
@@ -163,6 +167,10 @@ describe.skipIf(!HAS_CHROMIUM)('the hazard-source page in Chromium', () => {
     await p2.goto(`${h.api.url}/#/source/acme/tankfarm`);
     await expect.poll(() => p2.locator('[data-testid=source-missing]').textContent(), SLOW).toBe('没有这个危险源（或不在您的辖区内）');
     expect(await p2.locator('[data-testid=source-device]').count()).toBe(0);
+    // (The API refuses another enterprise's address with 403, an unknown source with 404: the page says the same for both.)
+    expect(await p2.evaluate(async () => (await fetch('/api/v1/enterprises/acme/hazard-sources/tankfarm')).status)).toBe(403);
+    await p2.goto(`${h.api.url}/#/source/bravo/no-such`);
+    await expect.poll(() => p2.locator('[data-testid=source-missing]').textContent(), SLOW).toBe('没有这个危险源（或不在您的辖区内）');
     expect(await p2.textContent('body')).not.toContain('Tank farm T1');
     // Its own source opens.
     await p2.goto(`${h.api.url}/#/source/bravo/lpg`);
