@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { englishIn, HAS_CHROMIUM, launchBrowser, shot } from './browser.ts';
+import { englishIn, HAS_CHROMIUM, launchBrowser, shot, consoleSignIn } from './browser.ts';
 import { seedPlant } from './fixture.ts';
 import { ADMIN, login, startHarness, type Harness } from './harness.ts';
 
@@ -50,10 +50,7 @@ async function open(locale: 'zh-CN' | 'en-GB', username: string, password = PASS
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${h.api.url}/`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
+  await consoleSignIn(page, h.api.url, username, password);
   await page.waitForSelector('[data-testid=admin-link]');
   return { context, page, errors };
 }

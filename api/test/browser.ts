@@ -31,3 +31,11 @@ export async function englishIn(page: Page, data: readonly string[], part?: Loca
   for (const d of [...data].sort((a, b) => b.length - a.length)) text = text.replaceAll(d, ' ');
   return [...new Set(text.match(/[A-Za-z]{2,}/g) ?? [])];
 }
+
+/** Opens the console at `url` and signs in through its form (the page shows the signed-in console next). */
+export async function consoleSignIn(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { englishIn, HAS_CHROMIUM, launchBrowser, shot } from './browser.ts';
+import { englishIn, HAS_CHROMIUM, launchBrowser, shot, consoleSignIn } from './browser.ts';
 import { raiseAlarm, seedPlant } from './fixture.ts';
 import { ADMIN, login, startHarness, type Harness } from './harness.ts';
 
@@ -59,10 +59,7 @@ afterAll(async () => {
 async function openDuty(username: string, password: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   const page = await context.newPage();
-  await page.goto(`${h.api.url}/`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
+  await consoleSignIn(page, h.api.url, username, password);
   await page.click('[data-testid=duty-link]');
   await page.waitForSelector('[data-testid=duty-now] tbody tr');
   return page;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Alarm } from '../../contract/alarms.ts';
 import { DEMO_JURISDICTION_ENTERPRISES } from '../../registry/jurisdictions.ts';
 import { DEMO_ACCOUNTS } from '../start.ts';
-import { englishIn, HAS_CHROMIUM, launchBrowser } from './browser.ts';
+import { englishIn, HAS_CHROMIUM, launchBrowser, consoleSignIn } from './browser.ts';
 import { raiseAlarm } from './fixture.ts';
 import { ADMIN, login, startHarness, type Harness } from './harness.ts';
 
@@ -107,10 +107,7 @@ async function open(username: string, password = PASSWORD): Promise<{ context: B
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${h.api.url}/`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
+  await consoleSignIn(page, h.api.url, username, password);
   await page.waitForSelector('[data-testid=admin-link]');
   return { context, page, errors };
 }

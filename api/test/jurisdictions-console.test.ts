@@ -4,7 +4,7 @@
 // the county, and moves an enterprise into it — which the county account then sees.
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HAS_CHROMIUM, launchBrowser } from './browser.ts';
+import { HAS_CHROMIUM, launchBrowser, consoleSignIn } from './browser.ts';
 import { seedPlant } from './fixture.ts';
 import { ADMIN, login, startHarness, type Harness } from './harness.ts';
 
@@ -40,10 +40,7 @@ afterAll(async () => {
 });
 
 async function signIn(page: Page, username: string) {
-  await page.goto(`${h.api.url}/`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
+  await consoleSignIn(page, h.api.url, username, PASSWORD);
   await page.waitForSelector('[data-testid=jurisdiction]');
 }
 

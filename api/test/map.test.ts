@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { englishIn, HAS_CHROMIUM, launchBrowser, shot } from './browser.ts';
+import { englishIn, HAS_CHROMIUM, launchBrowser, shot, consoleSignIn } from './browser.ts';
 import { distanceKm } from '../../registry/geo.ts';
 import { DEMO_RESOURCES_CSV } from '../../resources/demo.ts';
 import type { Alarm } from '../../contract/alarms.ts';
@@ -80,10 +80,7 @@ async function placement(page: Page, marker: Locator) {
 }
 
 async function signIn(page: Page) {
-  await page.goto(`${h.api.url}/`);
-  await page.fill('input[name=username]', ADMIN.username);
-  await page.fill('input[name=password]', ADMIN.password);
-  await page.click('button[type=submit]');
+  await consoleSignIn(page, h.api.url, ADMIN.username, ADMIN.password);
 }
 
 describe.skipIf(!HAS_CHROMIUM)('the geographic map in Chromium', () => {

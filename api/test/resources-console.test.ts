@@ -5,7 +5,7 @@
 // operator reads the register without a button that changes it. The list is checked in zh and en.
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { englishIn, HAS_CHROMIUM, launchBrowser, shot } from './browser.ts';
+import { englishIn, HAS_CHROMIUM, launchBrowser, shot, consoleSignIn } from './browser.ts';
 import { seedPlant } from './fixture.ts';
 import { ADMIN, login, startHarness, type Harness } from './harness.ts';
 
@@ -39,10 +39,7 @@ afterAll(async () => {
 });
 
 async function signIn(page: Page, username: string) {
-  await page.goto(`${h.api.url}/`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', `${username}-password-1`);
-  await page.click('button[type=submit]');
+  await consoleSignIn(page, h.api.url, username, `${username}-password-1`);
   await page.waitForSelector('[data-testid=resources-link]');
 }
 

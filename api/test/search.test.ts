@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Papa from 'papaparse';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { englishIn, HAS_CHROMIUM, launchBrowser } from './browser.ts';
+import { englishIn, HAS_CHROMIUM, launchBrowser, consoleSignIn } from './browser.ts';
 import { seedPlant } from './fixture.ts';
 import { ADMIN, login, startHarness, type Harness } from './harness.ts';
 
@@ -55,10 +55,7 @@ afterAll(async () => {
 });
 
 async function signIn(page: Page, username: string, password: string) {
-  await page.goto(`${h.api.url}/`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
+  await consoleSignIn(page, h.api.url, username, password);
   await page.click('[data-testid=search-link]');
   await page.waitForSelector('[data-testid=search-results] tbody tr');
 }

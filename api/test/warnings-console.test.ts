@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openRoster } from '../../registry/roster.ts';
 import { seedDemoRoster } from '../../registry/roster-demo.ts';
 import { startHttpSink, type HttpSink } from '../../test/support/http-sink.ts';
-import { englishIn, HAS_CHROMIUM, launchBrowser, shot } from './browser.ts';
+import { englishIn, HAS_CHROMIUM, launchBrowser, shot, consoleSignIn } from './browser.ts';
 import { raiseAlarm, seedPlant } from './fixture.ts';
 import { ADMIN, login, startHarness, type Harness } from './harness.ts';
 
@@ -74,10 +74,7 @@ async function signIn(lang: 'zh' | 'en', username: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, locale: lang === 'zh' ? 'zh-CN' : 'en-GB', timezoneId: 'Asia/Shanghai' });
   const page = await context.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${h.api.url}/`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', `${username}-password-1`);
-  await page.click('button[type=submit]');
+  await consoleSignIn(page, h.api.url, username, `${username}-password-1`);
   await page.waitForSelector('[data-testid=warnings-link]');
   return page;
 }
