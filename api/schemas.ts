@@ -221,11 +221,19 @@ export const MaintenanceInput = z
     condition: AlarmConditionCode.nullable().optional().describe('One condition only; absent = the whole device'),
     reason: z.string().trim().min(1, 'a reason is required').max(2000),
     until: EpochMs.optional(),
-    minutes: z.number().int().min(1).max(30 * 24 * 60).optional(),
+    minutes: z.number().int().min(1).max(30 * 24 * 60).optional().describe('How long, from `from` (or now)'),
+    from: EpochMs.optional().describe('When it starts: absent or past, now; later, a window planned ahead (its alarms are taken out of service when it starts)'),
   })
   .strict()
   .refine((v) => (v.minutes === undefined) !== (v.until === undefined), { message: 'give either minutes or until', path: ['minutes'] });
-export const MaintenanceQuery = z.object({ enterprise: Id.optional(), device: Id.optional(), active: z.enum(['true', 'false']).optional() }).strict();
+export const MaintenanceQuery = z
+  .object({
+    enterprise: Id.optional(),
+    device: Id.optional(),
+    active: z.enum(['true', 'false']).optional().describe('true: only windows in force now'),
+    current: z.enum(['true', 'false']).optional().describe('true: windows in force now or planned to start later'),
+  })
+  .strict();
 
 // ---- overview (the one map) ----
 export const LevelCounts = z.object({ 1: z.number(), 2: z.number(), 3: z.number(), 4: z.number() });

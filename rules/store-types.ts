@@ -92,6 +92,8 @@ export interface MaintenanceInput {
   reason: string;
   /** Epoch ms; must lie in the future. */
   until: number;
+  /** Epoch ms the window starts at: absent or past, now; later, a window planned ahead (it starts then). */
+  from?: number;
 }
 
 export interface MaintenanceFilter {
@@ -101,6 +103,8 @@ export interface MaintenanceFilter {
   device?: string;
   /** Only windows in force at this time (epoch ms). */
   activeAt?: number;
+  /** Windows not ended nor expired at this time: in force, or planned to start later. */
+  currentAt?: number;
 }
 
 /** One queued notification (see rules/notify/). */

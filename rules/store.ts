@@ -127,6 +127,8 @@ create index if not exists notify_due on notify_queue(channel, next_at);
     ['alarms', 'parent_id', 'text'],
     // Stores made before camera events carried a snapshot (issue 17).
     ['alarms', 'snapshot', 'text'],
+    // Stores made before maintenance could be planned ahead (issue 15): 1 until the window has started.
+    ['maintenance', 'planned', 'integer not null default 0'],
   ],
   afterColumns: 'create index if not exists alarms_parent on alarms(parent_id) where parent_id is not null;',
 };
@@ -189,6 +191,8 @@ type MaintenanceRow = {
   until_ts: number;
   ended_at: number | null;
   ended_by: string | null;
+  /** 1 while a window planned ahead has not started: its alarms are taken out of service when it does. */
+  planned?: number;
 };
 
 /** The state follows from the flags: closed > out of service > shelved > active/cleared × acknowledged. */
@@ -371,6 +375,21 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
     );
   }
 
+  /** Alarms the maintenance is about are taken out of service (ISA-18.2), and given back when it ends. */
+  async function startWindowIn(sql: Sql, window: MaintenanceRow, by: string, at: number): Promise<AlarmEventPayload[]> {
+    const changes: AlarmEventPayload[] = [];
+    const inScope = await sql.all<AlarmRow>(
+      `select * from alarms where enterprise = @enterprise and device = @device and active = 1 and closed_at is null
+         and (cast(@condition as text) is null or condition = @condition) order by raised_at, id`,
+      { enterprise: window.enterprise, device: window.device, condition: window.condition },
+    );
+    for (const row of inScope) {
+      changes.push(await commit(sql, row, { oos: 1, active: 0, maintenance_id: window.id, shelved_until: null }, { action: 'out_of_service', by, at, note: window.reason, data: { maintenance: window.id, until: window.until_ts } }));
+    }
+    if (window.planned) await sql.run('update maintenance set planned = 0 where id = ?', [window.id]);
+    return changes;
+  }
+
   async function endWindowIn(sql: Sql, window: MaintenanceRow, by: string, at: number): Promise<AlarmEventPayload[]> {
     await sql.run('update maintenance set ended_at = ?, ended_by = ? where id = ? and ended_at is null', [at, by, window.id]);
     const changes: AlarmEventPayload[] = [];
@@ -511,7 +530,8 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
     setMaintenance: (input) =>
       db.write(async (sql) => {
         const at = now();
-        if (!Number.isFinite(input.until) || input.until <= at) throw new HazwatchError('HW_ERR_VALIDATION', 'maintenance must end in the future');
+        const from = input.from !== undefined && input.from > at ? input.from : at;
+        if (!Number.isFinite(input.until) || input.until <= from) throw new HazwatchError('HW_ERR_VALIDATION', 'maintenance must end in the future, after it starts');
         const window: MaintenanceRow = {
           id: randomUUID(),
           enterprise: input.enterprise,
@@ -519,25 +539,19 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
           condition: input.condition ?? null,
           by: input.by,
           reason: requireText('reason', input.reason),
-          from_ts: at,
+          from_ts: from,
           until_ts: input.until,
           ended_at: null,
           ended_by: null,
+          planned: from > at ? 1 : 0,
         };
         await sql.run(
-          `insert into maintenance (id, enterprise, device, condition, by, reason, from_ts, until_ts)
-           values (@id, @enterprise, @device, @condition, @by, @reason, @from_ts, @until_ts)`,
+          `insert into maintenance (id, enterprise, device, condition, by, reason, from_ts, until_ts, planned)
+           values (@id, @enterprise, @device, @condition, @by, @reason, @from_ts, @until_ts, @planned)`,
           window,
         );
-        // Alarms the maintenance is about are taken out of service (ISA-18.2), and given back when it ends.
-        const inScope = await sql.all<AlarmRow>(
-          `select * from alarms where enterprise = @enterprise and device = @device and active = 1 and closed_at is null
-             and (cast(@condition as text) is null or condition = @condition) order by raised_at, id`,
-          { enterprise: input.enterprise, device: input.device, condition: window.condition },
-        );
-        for (const row of inScope) {
-          await commit(sql, row, { oos: 1, active: 0, maintenance_id: window.id, shelved_until: null }, { action: 'out_of_service', by: input.by, at, note: window.reason, data: { maintenance: window.id, until: window.until_ts } });
-        }
+        // A window planned ahead starts at its time (expire(), run every tick); this one now.
+        if (!window.planned) await startWindowIn(sql, window, input.by, at);
         return toWindow(window);
       }),
 
@@ -559,6 +573,10 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
       if (filter.activeAt !== undefined) {
         where.push('from_ts <= ? and until_ts > ? and (ended_at is null or ended_at > ?)');
         params.push(filter.activeAt, filter.activeAt, filter.activeAt);
+      }
+      if (filter.currentAt !== undefined) {
+        where.push('until_ts > ? and ended_at is null');
+        params.push(filter.currentAt);
       }
       const clause = where.length ? ` where ${where.join(' and ')}` : '';
       return (await db.all<MaintenanceRow>(`select * from maintenance${clause} order by from_ts desc`, params)).map(toWindow);
@@ -633,7 +651,11 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
         for (const row of await sql.all<AlarmRow>('select * from alarms where shelved_until is not null and shelved_until <= ? and closed_at is null order by raised_at, id', [t])) {
           changes.push(await commit(sql, row, { shelved_until: null }, { action: 'unshelved', by: SYSTEM, at: t, note: 'shelving expired' }));
         }
+        for (const window of await sql.all<MaintenanceRow>('select * from maintenance where planned = 1 and ended_at is null and from_ts <= ? and until_ts > ? order by from_ts, id', [t, t])) {
+          changes.push(...(await startWindowIn(sql, window, SYSTEM, t)));
+        }
         for (const window of await sql.all<MaintenanceRow>('select * from maintenance where ended_at is null and until_ts <= ? order by until_ts, id', [t])) {
+          if (window.planned) await sql.run('update maintenance set planned = 0 where id = ?', [window.id]);
           changes.push(...(await endWindowIn(sql, window, SYSTEM, t)));
         }
         return changes;

@@ -333,11 +333,11 @@ export function RulesTab({ a, user, api, can, enterprises, params }) {
 
 // ---- maintenance windows ----
 
-const windowState = (w, now) => (w.endedAt !== null ? 'ended' : w.until <= now ? 'expired' : 'active');
+const windowState = (w, now) => (w.endedAt !== null ? 'ended' : w.until <= now ? 'expired' : w.from > now ? 'planned' : 'active');
 
 export function MaintenanceTab({ a, lang, catalog, user, api, can, enterprises }) {
   const [activeOnly, setActiveOnly] = useState(true);
-  const [windows, reload, error] = useLoad(() => api('GET', `/api/v1/maintenance${activeOnly ? '?active=true' : ''}`), [activeOnly]);
+  const [windows, reload, error] = useLoad(() => api('GET', `/api/v1/maintenance${activeOnly ? '?current=true' : ''}`), [activeOnly]);
   const [creating, setCreating] = useState(false);
   const [ending, setEnding] = useState(null);
   const write = can('maintenance.write');
@@ -360,7 +360,7 @@ export function MaintenanceTab({ a, lang, catalog, user, api, can, enterprises }
           <td>${w.condition ? conditionName(catalog, w.condition, lang) : a.wholeDevice}</td>
           <td>${w.reason}</td><td>${fmt(lang, w.from)}</td><td>${fmt(lang, w.endedAt ?? w.until)}</td><td>${w.endedBy ? `${w.by} / ${w.endedBy}` : w.by}</td>
           <td><span class=${`badge ${state === 'active' ? 'warn' : ''}`}>${a.states[state]}</span></td>
-          <td>${write && state === 'active' && html`<button onClick=${() => setEnding(w)} data-testid="end-window">${a.endNow}</button>`}</td>
+          <td>${write && (state === 'active' || state === 'planned') && html`<button onClick=${() => setEnding(w)} data-testid="end-window">${state === 'planned' ? a.cancelPlanned : a.endNow}</button>`}</td>
         </tr>`;
       })}</tbody>
     </table>
@@ -371,7 +371,7 @@ export function MaintenanceTab({ a, lang, catalog, user, api, can, enterprises }
 }
 
 function WindowForm({ a, lang, catalog, user, api, enterprises, onCancel, onDone }) {
-  const [form, setForm] = useState({ enterprise: user.role === 'enterprise' ? user.enterprise : enterprises[0]?.id ?? '', device: '', condition: '', reason: '', minutes: '120' });
+  const [form, setForm] = useState({ enterprise: user.role === 'enterprise' ? user.enterprise : enterprises[0]?.id ?? '', device: '', condition: '', reason: '', minutes: '120', from: '' });
   const [devices] = useLoad(() => (form.enterprise ? api('GET', `/api/v1/devices?enterprise=${encodeURIComponent(form.enterprise)}`) : Promise.resolve([])), [form.enterprise]);
   const [error, setError] = useState('');
   const set = (k) => (e) => setForm({ ...form, [k]: e.currentTarget.value });
@@ -380,7 +380,8 @@ function WindowForm({ a, lang, catalog, user, api, enterprises, onCancel, onDone
   const submit = async () => {
     setError('');
     try {
-      await api('POST', '/api/v1/maintenance', { enterprise: form.enterprise, device, ...(form.condition ? { condition: form.condition } : {}), reason: form.reason, minutes: numOr(form.minutes) });
+      const from = localToMs(form.from);
+      await api('POST', '/api/v1/maintenance', { enterprise: form.enterprise, device, ...(form.condition ? { condition: form.condition } : {}), reason: form.reason, minutes: numOr(form.minutes), ...(from !== undefined ? { from } : {}) });
       onDone();
     } catch (err) {
       setError(err.message);
@@ -394,6 +395,7 @@ function WindowForm({ a, lang, catalog, user, api, enterprises, onCancel, onDone
       ${Object.keys(catalog.conditions ?? {}).map((c) => html`<option value=${c}>${conditionName(catalog, c, lang)}</option>`)}
     </select></label>
     <label>${a.reason}<input name="reason" value=${form.reason} onInput=${set('reason')} maxlength="2000" /></label>
+    <label>${a.startsAt}<input type="datetime-local" name="from" value=${form.from} onInput=${set('from')} /></label>
     <label>${a.minutes}<input name="minutes" value=${form.minutes} onInput=${set('minutes')} inputmode="numeric" /></label>
   <//>`;
 }

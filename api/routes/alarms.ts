@@ -116,7 +116,7 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
     { schema: { tags: ['maintenance'], summary: 'Maintenance windows in scope', querystring: MaintenanceQuery, response: { 200: z.array(MaintenanceWindow), ...errorResponses } }, preValidation: auth },
     async (req) => {
       require(req, 'read');
-      return ctx.alarms.maintenance({ enterprises: scopeFilter(req, req.query.enterprise), device: req.query.device, activeAt: req.query.active === 'true' ? ctx.now() : undefined });
+      return ctx.alarms.maintenance({ enterprises: scopeFilter(req, req.query.enterprise), device: req.query.device, activeAt: req.query.active === 'true' ? ctx.now() : undefined, currentAt: req.query.current === 'true' ? ctx.now() : undefined });
     },
   );
 
@@ -131,10 +131,11 @@ export function alarmRoutes(root: FastifyInstance, ctx: ApiContext): void {
       const b = req.body;
       const user = require(req, 'maintenance.write', b.enterprise);
       if (!ctx.registry.device(b.enterprise, b.device)) throw new HazwatchError('HW_ERR_VALIDATION', `device: no device ${b.enterprise}/${b.device}`, { field: 'body.device' });
-      const until = b.until ?? ctx.now() + b.minutes! * 60_000;
-      if (until <= ctx.now()) throw new HazwatchError('HW_ERR_VALIDATION', 'until: must lie in the future', { field: 'body.until' });
+      const from = Math.max(ctx.now(), b.from ?? 0);
+      const until = b.until ?? from + b.minutes! * 60_000;
+      if (until <= from) throw new HazwatchError('HW_ERR_VALIDATION', 'until: must lie in the future, after the window starts', { field: 'body.until' });
       req.auditTarget = `${b.enterprise}/${b.device}`;
-      const window = await ctx.alarms.setMaintenance({ enterprise: b.enterprise, device: b.device, condition: b.condition ?? null, by: user.username, reason: b.reason, until });
+      const window = await ctx.alarms.setMaintenance({ enterprise: b.enterprise, device: b.device, condition: b.condition ?? null, by: user.username, reason: b.reason, until, from });
       reply.code(201);
       return window;
     },

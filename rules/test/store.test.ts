@@ -196,6 +196,34 @@ describe.each(BACKENDS)('alarm store on $name', (backend) => {
     await store.dispose();
   });
 
+  it('a window planned ahead changes nothing until it starts, then takes the alarms out of service; one cancelled before never does', async () => {
+    let t = 1_000_000;
+    const store = await openAlarmStore(await tmp(), { now: () => t });
+    const a = (await store.raise(input()))!;
+    const w = await store.setMaintenance({ enterprise: 'acme', device: 'gas-01', by: 'tech.zhao', reason: 'tank cleaning', from: t + 600_000, until: t + 3_600_000 });
+    expect(w).toMatchObject({ from: t + 600_000, endedAt: null });
+    expect((await store.get(a.alarm.id))!.state).toBe('active_unacknowledged');
+    expect(await store.maintenance({ activeAt: t })).toHaveLength(0);
+    expect(await store.maintenance({ currentAt: t })).toHaveLength(1);
+    expect(await store.expire(t + 1000)).toEqual([]);
+    t += 600_000;
+    const started = await store.expire(t);
+    expect(started.map((p) => [p.alarm.id, p.change.action, p.change.by])).toEqual([[a.alarm.id, 'out_of_service', 'system']]);
+    expect(await store.maintenance({ activeAt: t })).toHaveLength(1);
+    // Started once: the next tick does not start it again.
+    expect(await store.expire(t + 1000)).toEqual([]);
+    t += 3_000_000;
+    expect((await store.expire(t)).map((p) => p.change.action)).toEqual(['returned_to_service']);
+
+    const b = (await store.raise(input({ condition: 'HW_ALM_DEVICE_OFFLINE', level: 4 })))!;
+    const planned = await store.setMaintenance({ enterprise: 'acme', device: 'gas-01', by: 'tech.zhao', reason: 'later', from: t + 60_000, until: t + 120_000 });
+    await store.endMaintenance(planned.id, 'tech.zhao');
+    expect(await store.expire(t + 90_000)).toEqual([]);
+    expect((await store.get(b.alarm.id))!.state).toBe('active_unacknowledged');
+    await expect(store.setMaintenance({ enterprise: 'acme', device: 'gas-01', by: 'x', reason: 'y', from: t + 10_000, until: t + 5_000 })).rejects.toMatchObject({ code: 'HW_ERR_VALIDATION' });
+    await store.dispose();
+  });
+
   it('keeps the history append-only, even for someone with direct access to the database', async () => {
     const db = await fresh();
     const store = await openAlarmStore(db.target);
