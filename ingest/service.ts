@@ -17,7 +17,7 @@ import { healthLines, ingestMetrics } from './metrics.ts';
 import { deferAcks } from './mqtt-acks.ts';
 import { coalesceClientWrites } from '../core/coalesce.ts';
 import { redeliveryKey, redeliveryTracker } from './redelivery.ts';
-import { openSpool, type SpoolEntry, type SpoolStats } from './spool.ts';
+import { openSpool, type SpoolEntry, type SpoolOptions, type SpoolStats } from './spool.ts';
 import { createWriter, type WriteError } from './writers/index.ts';
 import { subscribeWithDeadline } from '../core/subscribe.ts';
 
@@ -56,6 +56,8 @@ export interface StartIngestOptions {
   /** The registry (read for the device directory), or a directory already built. */
   registry: Registry | { devices: DeviceLookup };
   now?: () => number;
+  /** Replaces the spool's fsync: tests holding the disk back to show that PUBACKs wait for it. */
+  spoolFsync?: SpoolOptions['fsync'];
 }
 
 type Pending = { entry?: SpoolEntry; ack: () => boolean };
@@ -80,7 +82,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   // One of several ingest processes (a share or a partition): its own spool and session.
   const oneOfSeveral = cfg.shareGroup !== undefined || cfg.enterprises.length > 0;
   const spoolPath = cfg.spool.path ?? dataPath(config, oneOfSeveral ? `spool-${instance}.db` : 'spool.db');
-  const spool = openSpool(spoolPath, { sync: cfg.spool.sync, maxBytes: cfg.spool.maxBytes, maxMessages: cfg.spool.maxMessages });
+  const spool = openSpool(spoolPath, { sync: cfg.spool.sync, maxBytes: cfg.spool.maxBytes, maxMessages: cfg.spool.maxMessages, fsync: options.spoolFsync });
   const writer = createWriter(cfg.influx);
 
   const counts = { received: 0, stored: 0, acknowledged: 0, rejected: 0, warnings: 0, duplicates: 0, dbErrors: 0, refusedPoints: 0 };
@@ -210,15 +212,29 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
       goFull();
       return;
     }
+    // Committed: the drain may read it now. Acknowledged only once on disk; the event loop goes on
+    // with the next messages while the fsync runs, and PUBACKs keep receive order (callbacks do).
+    spool.afterSync((err) => acknowledge(accepted, err));
+    if (fitting < items.length) goFull();
+    else checkFill();
+    drain?.notify();
+  }
+
+  function acknowledge(accepted: Pending[], err: Error | null): void {
+    if (err) {
+      // The disk refused the fsync: what it held may be lost, so nothing of it is acknowledged; the
+      // broker redelivers after the reconnect, and redelivered points are idempotent in the database.
+      if (closed) return;
+      log.error({ err, code: 'HW_ERR_SPOOL_FULL', spool: spoolPath }, 'spool sync failed: messages not acknowledged');
+      goFull();
+      return;
+    }
     for (const item of accepted) {
       const sent = item.ack();
       const key = item.entry?.dedupeKey;
       if (key) sent ? redelivery.taken(key) : redelivery.unacknowledged(key);
     }
     counts.acknowledged += accepted.length;
-    if (fitting < items.length) goFull();
-    else checkFill();
-    drain?.notify();
   }
 
   function enqueue(item: Pending): void {
@@ -452,6 +468,8 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
       clearInterval(pruneTimer);
       clearInterval(healthTimer);
       commit();
+      // The last commit's PUBACKs go out before the connection closes.
+      await spool.synced().catch(() => undefined);
       await new Promise<void>((resolve) => (client && !client.disconnected ? client.end(false, {}, () => resolve()) : resolve()));
       // What is due goes out now; the rest stays in the spool for the next start.
       await drain?.stop({ flush: true, timeoutMs: 5000 });

@@ -1,6 +1,8 @@
 // The durable spool between the broker and the database: one SQLite file in WAL mode. A message is
 // acknowledged to the broker only after the transaction holding it has committed; rows leave the
 // spool only after the database has accepted them. See docs/ingest.md, "Nothing lost".
+import { closeSync, existsSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { openSqliteFile } from '../core/sqlite-file.ts';
 
 export interface SpoolEntry {
@@ -30,6 +32,8 @@ export interface SpoolStats {
 
 export interface SpoolOptions {
   sync?: 'full' | 'normal';
+  /** The fsync of the WAL; replaced only by tests that need a slow or failing disk. */
+  fsync?: (fd: number, done: (err: Error | null) => void) => void;
   maxBytes: number;
   maxMessages?: number;
 }
@@ -59,10 +63,14 @@ create table if not exists refused (
 export type Spool = ReturnType<typeof openSpool>;
 
 export function openSpool(path: string, options: SpoolOptions) {
-  // WAL + FULL: each commit is fsynced, so an acknowledged message survives a power cut; group
-  // commit makes that one fsync per batch of messages, not per message.
-  const db = openSqliteFile(path, { sync: options.sync === 'normal' ? 'normal' : 'full' });
+  // WAL with SQLite's own syncs off at commit (NORMAL); with `sync: full` the WAL is fsynced here
+  // instead, on libuv's thread pool, and a commit counts as durable only once an fsync that began
+  // after it has returned (afterSync). The event loop goes on validating the next messages while the
+  // disk works, instead of waiting in the commit. Checkpoints still sync the WAL and the database
+  // file themselves under NORMAL, so nothing committed before a checkpoint depends on our fsync.
+  const db = openSqliteFile(path, { sync: 'normal' });
   db.exec(SCHEMA);
+  const wal = options.sync === 'normal' || path === ':memory:' ? undefined : walSyncer(db, path, options.fsync ?? fsync);
 
   const stmt = {
     insert: db.prepare('insert into spool (received_at, points, bytes, lines) values (?, ?, ?, ?)'),
@@ -95,10 +103,15 @@ export function openSpool(path: string, options: SpoolOptions) {
     }
   });
 
+  function afterSync(done: (err: Error | null) => void): void {
+    if (wal) wal.afterSync(done);
+    else done(null);
+  }
+
   return {
     path,
 
-    /** Appends in one transaction (one fsync); returns once the entries are durable. */
+    /** Appends in one transaction. Committed on return, durable once `afterSync` calls back. */
     append(entries: SpoolEntry[]): void {
       const before = { ...totals };
       try {
@@ -121,6 +134,18 @@ export function openSpool(path: string, options: SpoolOptions) {
       const byBytes = totals.bytes / options.maxBytes;
       const byMessages = options.maxMessages ? totals.messages / options.maxMessages : 0;
       return Math.max(byBytes, byMessages);
+    },
+
+    /**
+     * Calls `done` once everything committed so far is on disk (at once with `sync: normal`). Calls
+     * come back in the order they were made; an error means the disk refused (nothing committed
+     * since the last successful sync may be relied on).
+     */
+    afterSync,
+
+    /** Resolves once every commit made so far is on disk. */
+    synced(): Promise<void> {
+      return new Promise((resolve, reject) => afterSync((err) => (err ? reject(err) : resolve())));
     },
 
     seen(key: Buffer): boolean {
@@ -179,6 +204,60 @@ export function openSpool(path: string, options: SpoolOptions) {
 
     close(): void {
       db.close();
+      wal?.close();
+    },
+  };
+}
+
+/**
+ * One fsync of the WAL file at a time; callers waiting meanwhile share the next one (group commit of
+ * the fsyncs themselves). The WAL file keeps its inode while the connection is open: SQLite resets it
+ * by writing from its start again, never by replacing it.
+ */
+function walSyncer(db: { exec(sql: string): unknown }, path: string, sync: NonNullable<SpoolOptions['fsync']>) {
+  // The WAL file appears with the connection's first transaction.
+  if (!existsSync(`${path}-wal`)) db.exec('begin immediate; commit');
+  const fd = openSync(`${path}-wal`, 'r+');
+  // A new file's directory entry must be durable too (SQLite does this for a WAL it creates).
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+  let waiting: ((err: Error | null) => void)[] = [];
+  let running = false;
+  let closeWhenDone = false;
+  let closed = false;
+
+  function start(): void {
+    running = true;
+    const batch = waiting;
+    waiting = [];
+    sync(fd, (err) => {
+      running = false;
+      for (const done of batch) done(err);
+      if (closeWhenDone) finish();
+      else if (waiting.length > 0) start();
+    });
+  }
+  function finish(): void {
+    if (closed) return;
+    closed = true;
+    closeSync(fd);
+    const left = waiting;
+    waiting = [];
+    for (const done of left) done(new Error('spool closed before its commit was synced'));
+  }
+  return {
+    afterSync(done: (err: Error | null) => void): void {
+      if (closed || closeWhenDone) return done(new Error('spool closed'));
+      waiting.push(done);
+      if (!running) start();
+    },
+    close(): void {
+      if (running) closeWhenDone = true;
+      else finish();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { fstatSync, fsync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSpool } from '../spool.ts';
 import { tempDir } from './helpers.ts';
@@ -60,6 +61,64 @@ describe('spool', () => {
     expect(s.prune(1000)).toBe(1);
     expect(s.seen(Buffer.from('old'))).toBe(false);
     expect(s.seen(Buffer.from('new'))).toBe(true);
+    s.close();
+  });
+
+  // A disk held slow by a replaced fsync (a real disk cannot be made slow on demand): the callbacks
+  // wait for it, share it in order, and a commit made during an fsync waits for the next one.
+  it('calls afterSync back only after an fsync that began after the commit, in order', () => {
+    const syncs: ((err: Error | null) => void)[] = [];
+    const s = openSpool(path(), { maxBytes: 1e6, fsync: (_fd, done) => syncs.push(done) });
+    const order: string[] = [];
+    s.append([{ receivedAt: 1, lines: ['m a=1 1'] }]);
+    s.afterSync(() => order.push('a'));
+    s.append([{ receivedAt: 2, lines: ['m a=2 2'] }]);
+    s.afterSync(() => order.push('b'));
+    s.afterSync(() => order.push('c'));
+    expect(syncs).toHaveLength(1); // one in flight: b and c wait for the next
+    expect(order).toEqual([]);
+    syncs[0](null);
+    expect(order).toEqual(['a']);
+    expect(syncs).toHaveLength(2);
+    syncs[1](null);
+    expect(order).toEqual(['a', 'b', 'c']);
+    expect(s.stats().messages).toBe(2);
+    s.close();
+  });
+
+  it('hands a failed fsync to its callers and refuses callbacks once closed', () => {
+    const syncs: ((err: Error | null) => void)[] = [];
+    const s = openSpool(path(), { maxBytes: 1e6, fsync: (_fd, done) => syncs.push(done) });
+    const errors: (string | undefined)[] = [];
+    s.append([{ receivedAt: 1, lines: ['m a=1 1'] }]);
+    s.afterSync((err) => errors.push(err?.message));
+    s.afterSync((err) => errors.push(err?.message));
+    syncs[0](new Error('EIO'));
+    expect(errors).toEqual(['EIO']);
+    s.close(); // the second waits behind an fsync still running: refused once it returns
+    syncs[1](null);
+    expect(errors).toEqual(['EIO', undefined]);
+    s.afterSync((err) => errors.push(err?.message));
+    expect(errors[2]).toBe('spool closed');
+  });
+
+  it('fsyncs the WAL file itself, the one SQLite writes the commits to', async () => {
+    const file = path();
+    const synced: number[] = [];
+    const s = openSpool(file, { maxBytes: 1e6, fsync: (fd, done) => { synced.push(fstatSync(fd).ino); fsync(fd, done); } });
+    s.append([{ receivedAt: 1, lines: ['m a=1 1'] }]);
+    const sizeAfterCommit = statSync(`${file}-wal`).size;
+    await s.synced();
+    expect(synced).toEqual([statSync(`${file}-wal`).ino]);
+    expect(sizeAfterCommit).toBeGreaterThan(0); // the commit is in the WAL, which the fsync covers
+    s.close();
+  });
+
+  it('answers afterSync at once with sync: normal', () => {
+    const s = openSpool(path(), { maxBytes: 1e6, sync: 'normal' });
+    let called = false;
+    s.afterSync(() => (called = true));
+    expect(called).toBe(true);
     s.close();
   });
 });

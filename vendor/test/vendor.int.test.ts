@@ -154,6 +154,8 @@ describe('vendor maps → hazwatch readings and alarms', () => {
     for (const [i, leak] of [420, 450].entries()) await send('em', 'efm/em-0001/report', { ...base, data: { ...base.data, time: t + i * 10, leak: { value: leak, unit: 'mA' } } });
     await waitFor(() => raised('em-0001', 'HW_ALM_RESIDUAL_CURRENT_HIGH') !== undefined, 15_000);
     expect(raised('em-0001', 'HW_ALM_RESIDUAL_CURRENT_HIGH')!.level).toBe(2);
+    // The alarm comes through rules, the rows through ingest's spool: wait for both rows.
+    await waitFor(async () => (await rows("SELECT residual_current FROM power_meter WHERE device = 'em-0001'")).length === 2, 10_000);
     const stored = await rows("SELECT residual_current, power, energy FROM power_meter WHERE device = 'em-0001'");
     expect(stored.map((r) => [r.time, r.residual_current, r.power])).toEqual([
       [t * 1000, 420, expect.closeTo(12.45, 9)],
@@ -167,6 +169,7 @@ describe('vendor maps → hazwatch readings and alarms', () => {
     await waitFor(() => raised('868000000000001', 'HW_ALM_FIRE_WATER_PRESSURE_LOW') !== undefined && raised('868000000000001', 'HW_ALM_LOW_BATTERY') !== undefined, 15_000);
     expect(raised('868000000000001', 'HW_ALM_FIRE_WATER_PRESSURE_LOW')!.level).toBe(2);
     expect(raised('868000000000001', 'HW_ALM_LOW_BATTERY')!.level).toBe(4);
+    await waitFor(async () => (await rows("SELECT pressure FROM fire_water WHERE device = '868000000000001'")).length === 2, 10_000);
     const stored = await rows("SELECT pressure, battery FROM fire_water WHERE device = '868000000000001'");
     expect(stored.map((r) => r.pressure)).toEqual([expect.closeTo(0.08, 9), expect.closeTo(0.07, 9)]);
   });
