@@ -12,6 +12,8 @@
 // (backlog) until InfluxDB counts all N points. Bounded: each run stops after HAZWATCH_BENCH_TIMEOUT_S
 // (default 90 s) and reports what had landed by then.
 //
+// HAZWATCH_BENCH_PROFILE=<dir> writes V8 CPU profiles of hazwatch ingest there.
+//
 //   HAZWATCH_BENCH_MESSAGES=60000 HAZWATCH_BENCH_BROKER=mosquitto HAZWATCH_BENCH_MODE=backlog npm run bench:ingest
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,24 +23,27 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { openRegistry } from '../registry/registry.ts';
 import { ownInflux, v1Count } from '../test/support/influxd.ts';
 import { freePort } from '../test/support/net.ts';
-import { READY, startService, type Service } from './lib/procs.ts';
+import { READY, sampleProc, startService, type Service } from './lib/procs.ts';
 
 /** hazwatch: our broker (`hazwatch broker`); mosquitto: Debian's Mosquitto, to take the broker out of the measurement. */
 const BROKER = process.env.HAZWATCH_BENCH_BROKER === 'mosquitto' ? 'mosquitto' : 'hazwatch';
 const MESSAGES = Number(process.env.HAZWATCH_BENCH_MESSAGES ?? 30_000);
 const MODES = (process.env.HAZWATCH_BENCH_MODE ?? 'live,backlog').split(',') as ('live' | 'backlog')[];
 const TIMEOUT_S = Number(process.env.HAZWATCH_BENCH_TIMEOUT_S ?? 90);
+/** A directory for V8 CPU profiles of hazwatch ingest, one per mode. */
+const PROFILE = process.env.HAZWATCH_BENCH_PROFILE;
 const DEVICES = 200;
 const PUBLISHERS = 2;
 const WINDOW = 1000; // QoS1 publishes in flight per publisher connection
 
 const dir = mkdtempSync(join(tmpdir(), 'hazwatch-bench-ingest-'));
+let brokerPid: number | undefined;
 const children: Service[] = [];
 let influx: Awaited<ReturnType<typeof ownInflux>> | undefined;
 
 /** `hazwatch <args>`, or `command` with `args`, started and kept for the cleanup at the end. */
-async function run(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, command?: string): Promise<Service> {
-  const service = await startService(name, args, { env, ready, command });
+async function run(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, command?: string, nodeArgs?: string[]): Promise<Service> {
+  const service = await startService(name, args, { env, ready, command, nodeArgs });
   children.push(service);
   return service;
 }
@@ -106,6 +111,10 @@ async function measure(p: Pipeline, mode: 'live' | 'backlog', influxUrl: string,
     t0 = Date.now();
     void publishAll(gateway, brokerUrl, t0).then((t) => (publishSeconds = (t - t0) / 1000));
   }
+  // CPU seconds of each part over the measured time: what the pipeline costs per reading, and what it
+  // leaves to the broker and the publisher sharing the two cores.
+  const cpu = () => ({ pipeline: sampleProc(child.pid)?.cpuSeconds ?? NaN, broker: brokerPid ? (sampleProc(brokerPid)?.cpuSeconds ?? NaN) : NaN, influxd: sampleProc(influx?.pid() ?? 0)?.cpuSeconds ?? NaN });
+  const cpu0 = cpu();
   let n = 0;
   const deadline = t0 + TIMEOUT_S * 1000;
   while (Date.now() < deadline) {
@@ -114,9 +123,12 @@ async function measure(p: Pipeline, mode: 'live' | 'backlog', influxUrl: string,
     await new Promise((r) => setTimeout(r, 100));
   }
   const seconds = (Date.now() - t0) / 1000;
-  const result = { pipeline: p.label, mode, messages: MESSAGES, landed: n, complete: n >= MESSAGES, seconds: Math.round(seconds * 100) / 100, readingsPerSecond: Math.round(n / seconds), publishSeconds };
+  const cpu1 = cpu();
+  const perReading = (k: keyof typeof cpu0) => Math.round(((cpu1[k] - cpu0[k]) / Math.max(1, n)) * 1e7) / 10;
+  const cpuMicros = { pipeline: perReading('pipeline'), broker: perReading('broker'), influxd: perReading('influxd') };
+  const result = { pipeline: p.label, mode, messages: MESSAGES, landed: n, complete: n >= MESSAGES, seconds: Math.round(seconds * 100) / 100, readingsPerSecond: Math.round(n / seconds), publishSeconds, cpuMicrosPerReading: cpuMicros };
   console.log(
-    `${p.label.padEnd(16)} ${mode.padEnd(8)} ${String(result.readingsPerSecond).padStart(7)} readings/s  (${n}/${MESSAGES} in ${result.seconds} s${publishSeconds === null ? '' : `; publisher ${publishSeconds} s`})`,
+    `${p.label.padEnd(16)} ${mode.padEnd(8)} ${String(result.readingsPerSecond).padStart(7)} readings/s  (${n}/${MESSAGES} in ${result.seconds} s${publishSeconds === null ? '' : `; publisher ${publishSeconds} s`}; CPU µs/reading: pipeline ${cpuMicros.pipeline}, broker ${cpuMicros.broker}, influxd ${cpuMicros.influxd})`,
   );
   if (!result.complete) console.log(`${p.label} log (end):\n${child.output().slice(-3000)}`);
   await child.stop();
@@ -163,12 +175,12 @@ async function main(): Promise<void> {
     writeFileSync(conf, `listener ${brokerPort} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 0\nmax_queued_messages 1000000\n`);
     await run('mosquitto', ['-c', conf, '-v'], {}, /running|Opening ipv4 listen socket/i, '/usr/sbin/mosquitto');
   } else {
-    await run(
+    brokerPid = (await run(
       'broker',
       ['broker', '--port', String(brokerPort), '--ws-port', 'false', '--tls-port', 'false', '--allow-anonymous'],
       { ...common, HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
       /listening|started|ready/i,
-    );
+    )).pid;
   }
   const brokerUrl = `mqtt://127.0.0.1:${brokerPort}`;
   const results = [];
@@ -194,6 +206,8 @@ async function main(): Promise<void> {
             HAZWATCH_INGEST_SPOOL_PATH: join(dir, `spool-${mode}.db`),
           },
           READY.ingest,
+          undefined,
+          PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, `--cpu-prof-name=ingest-${mode}.cpuprofile`] : [],
         ),
     },
   ];

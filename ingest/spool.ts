@@ -32,6 +32,8 @@ export interface SpoolStats {
 
 export interface SpoolOptions {
   sync?: 'full' | 'normal';
+  /** Rows kept in memory for the drain while it keeps up (default 50,000); beyond, it reads the file. */
+  tailMaxRows?: number;
   /** The fsync of the WAL; replaced only by tests that need a slow or failing disk. */
   fsync?: (fd: number, done: (err: Error | null) => void) => void;
   maxBytes: number;
@@ -90,16 +92,15 @@ export function openSpool(path: string, options: SpoolOptions) {
 
   const totals = stmt.totals.get() as { messages: number; points: number; bytes: number };
   let refusedCount = stmt.refusedCount.get() as number;
+  const tail = memoryTail(options.tailMaxRows ?? 50_000, totals.messages === 0);
 
-  const appendTx = db.transaction((entries: SpoolEntry[]) => {
+  const appendTx = db.transaction((entries: SpoolEntry[], added: TailRow[] | undefined) => {
     for (const e of entries) {
-      const text = e.lines.join('\n');
+      const text = e.lines.length === 1 ? e.lines[0] : e.lines.join('\n');
       const bytes = Buffer.byteLength(text);
-      stmt.insert.run(e.receivedAt, e.lines.length, bytes, text);
+      const seq = stmt.insert.run(e.receivedAt, e.lines.length, bytes, text).lastInsertRowid as number;
       if (e.dedupeKey) stmt.remember.run(e.dedupeKey, e.receivedAt);
-      totals.messages++;
-      totals.points += e.lines.length;
-      totals.bytes += bytes;
+      added?.push({ seq, receivedAt: e.receivedAt, points: e.lines.length, bytes, lines: text });
     }
   });
 
@@ -113,13 +114,14 @@ export function openSpool(path: string, options: SpoolOptions) {
 
     /** Appends in one transaction. Committed on return, durable once `afterSync` calls back. */
     append(entries: SpoolEntry[]): void {
-      const before = { ...totals };
-      try {
-        appendTx(entries);
-      } catch (err) {
-        Object.assign(totals, before);
-        throw err;
+      const added: TailRow[] = [];
+      appendTx(entries, added);
+      for (const row of added) {
+        totals.messages++;
+        totals.points += row.points;
+        totals.bytes += row.bytes;
       }
+      tail.append(added);
     },
 
     /** Would this many more bytes / messages still fit under the limit? */
@@ -154,6 +156,8 @@ export function openSpool(path: string, options: SpoolOptions) {
 
     /** The oldest rows, up to about `maxPoints` points (at least one row), in receive order. */
     head(maxPoints: number): SpoolBatch | undefined {
+      // Live, the rows are still in memory: no need to read back what was just written.
+      if (tail.complete(totals.messages)) return tail.head(maxPoints);
       const rows: SpoolBatch['rows'] = [];
       let points = 0;
       // Rows are small compared to a batch; reading a generous limit then cutting is one query.
@@ -168,11 +172,13 @@ export function openSpool(path: string, options: SpoolOptions) {
 
     /** Removes every row up to and including `seq`, after the database accepted them. */
     remove(seq: number): void {
-      const gone = stmt.sumUpTo.get(seq) as { messages: number; points: number; bytes: number };
+      const gone = tail.complete(totals.messages) ? tail.upTo(seq) : (stmt.sumUpTo.get(seq) as { messages: number; points: number; bytes: number });
       stmt.remove.run(seq);
+      tail.remove(seq);
       totals.messages -= gone.messages;
       totals.points -= gone.points;
       totals.bytes -= gone.bytes;
+      tail.emptied(totals.messages);
     },
 
     /** Moves one row the database refuses for good (400) aside, where an operator can read it. */
@@ -185,6 +191,8 @@ export function openSpool(path: string, options: SpoolOptions) {
       totals.points -= row.lines.split('\n').length;
       totals.bytes -= Buffer.byteLength(row.lines);
       refusedCount++;
+      tail.drop(row.seq);
+      tail.emptied(totals.messages);
     },
 
     /** Redelivery keys of the last `ms` before the newest one: what a killed process took last. */
@@ -198,7 +206,7 @@ export function openSpool(path: string, options: SpoolOptions) {
     },
 
     stats(): SpoolStats {
-      const oldest = totals.messages > 0 ? (stmt.oldest.get() as number | undefined) : undefined;
+      const oldest = totals.messages === 0 ? undefined : tail.complete(totals.messages) ? tail.oldestReceivedAt() : (stmt.oldest.get() as number | undefined);
       return { ...totals, oldestReceivedAt: oldest, refused: refusedCount };
     },
 
@@ -258,6 +266,88 @@ function walSyncer(db: { exec(sql: string): unknown }, path: string, sync: NonNu
     close(): void {
       if (running) closeWhenDone = true;
       else finish();
+    },
+  };
+}
+
+interface TailRow {
+  seq: number;
+  receivedAt: number;
+  points: number;
+  bytes: number;
+  lines: string;
+}
+
+/**
+ * The rows of the spool as they were appended, while the drain keeps up: the drain reads them from
+ * here instead of reading back from the file what was written a moment ago. It holds every row of the
+ * spool or is off: once more than `maxRows` wait (the database is slow or down), it lets go and the
+ * drain reads the file until the spool is empty again; it starts off when a backlog is on disk.
+ */
+function memoryTail(maxRows: number, on: boolean) {
+  let rows: TailRow[] = [];
+  let first = 0; // index of the oldest row still in the spool
+  const size = () => rows.length - first;
+  return {
+    complete(messages: number): boolean {
+      return on && size() === messages;
+    },
+    append(added: TailRow[]): void {
+      if (!on) return;
+      if (size() + added.length > maxRows) {
+        on = false;
+        rows = [];
+        first = 0;
+        return;
+      }
+      for (const r of added) rows.push(r);
+    },
+    head(maxPoints: number): SpoolBatch | undefined {
+      if (size() === 0) return undefined;
+      const out: SpoolBatch['rows'] = [];
+      let points = 0;
+      for (let i = first; i < rows.length; i++) {
+        const r = rows[i];
+        if (out.length > 0 && points + r.points > maxPoints) break;
+        out.push({ seq: r.seq, receivedAt: r.receivedAt, lines: r.lines });
+        points += r.points;
+      }
+      return { firstSeq: out[0].seq, lastSeq: out[out.length - 1].seq, rows: out, points };
+    },
+    upTo(seq: number): { messages: number; points: number; bytes: number } {
+      const gone = { messages: 0, points: 0, bytes: 0 };
+      for (let i = first; i < rows.length && rows[i].seq <= seq; i++) {
+        gone.messages++;
+        gone.points += rows[i].points;
+        gone.bytes += rows[i].bytes;
+      }
+      return gone;
+    },
+    remove(seq: number): void {
+      if (!on) return;
+      while (first < rows.length && rows[first].seq <= seq) first++;
+      // Compact now and then rather than shifting the array at every batch.
+      if (first > 4096 && first * 2 > rows.length) {
+        rows = rows.slice(first);
+        first = 0;
+      }
+    },
+    /** One row set aside (refused): only ever the oldest, as the drain splits from the front. */
+    drop(seq: number): void {
+      if (!on) return;
+      const i = rows.findIndex((r, k) => k >= first && r.seq === seq);
+      if (i >= 0) rows.splice(i, 1);
+    },
+    /** The spool is empty: the tail can hold every row again from the next append on. */
+    emptied(messages: number): void {
+      if (messages === 0 && !on) {
+        on = true;
+        rows = [];
+        first = 0;
+      }
+    },
+    oldestReceivedAt(): number | undefined {
+      return size() > 0 ? rows[first].receivedAt : undefined;
     },
   };
 }

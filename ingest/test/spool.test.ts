@@ -121,4 +121,47 @@ describe('spool', () => {
     expect(called).toBe(true);
     s.close();
   });
+
+  // The drain reads live rows from memory; this compares it, operation by operation, with a spool that
+  // always reads its file (tailMaxRows 0), through appends, partial reads, removals, a refused row, an
+  // overflow of the tail (a slow database) and its return once the spool is empty.
+  it('hands out the same batches and totals from its memory tail as from its file', () => {
+    const memory = openSpool(path(), { maxBytes: 1e9, tailMaxRows: 40 });
+    const file = openSpool(path(), { maxBytes: 1e9, tailMaxRows: 0 });
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 48271) % 2147483647) % n);
+    let t = 0;
+    for (let step = 0; step < 400; step++) {
+      const op = random(10);
+      if (op < 5) {
+        const entries = Array.from({ length: 1 + random(6) }, () => ({ receivedAt: ++t, lines: Array.from({ length: 1 + random(3) }, (_, i) => `m v=${t}i,k=${i}`) }));
+        memory.append(entries);
+        file.append(entries);
+      } else {
+        const max = 1 + random(12);
+        const a = memory.head(max);
+        expect(a).toEqual(file.head(max));
+        if (a && op < 9) {
+          const upTo = a.rows[random(a.rows.length)].seq;
+          memory.remove(upTo);
+          file.remove(upTo);
+        } else if (a) {
+          memory.refuse(a.rows[0], 'bad', t);
+          file.refuse(a.rows[0], 'bad', t);
+        }
+      }
+      expect(memory.stats()).toEqual(file.stats());
+    }
+    // Drained to the end: both empty, then live again.
+    for (let b = memory.head(1000); b; b = memory.head(1000)) {
+      memory.remove(b.lastSeq);
+      file.remove(file.head(1000)!.lastSeq);
+    }
+    expect(memory.stats()).toEqual(file.stats());
+    memory.append([{ receivedAt: ++t, lines: ['m v=1'] }]);
+    file.append([{ receivedAt: t, lines: ['m v=1'] }]);
+    expect(memory.head(10)).toEqual(file.head(10));
+    memory.close();
+    file.close();
+  });
 });
