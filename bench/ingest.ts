@@ -113,7 +113,7 @@ async function measure(p: Pipeline, mode: 'live' | 'backlog', influxUrl: string,
   }
   // CPU seconds of each part over the measured time: what the pipeline costs per reading, and what it
   // leaves to the broker and the publisher sharing the two cores.
-  const cpu = () => ({ pipeline: sampleProc(child.pid)?.cpuSeconds ?? NaN, broker: brokerPid ? (sampleProc(brokerPid)?.cpuSeconds ?? NaN) : NaN, influxd: sampleProc(influx?.pid() ?? 0)?.cpuSeconds ?? NaN });
+  const cpu = () => ({ pipeline: sampleProc(child.pid)?.cpuSeconds ?? NaN, broker: brokerPid ? (sampleProc(brokerPid)?.cpuSeconds ?? NaN) : NaN, influxd: sampleProc(influx?.pid() ?? 0)?.cpuSeconds ?? NaN, publisher: sampleProc(process.pid)?.cpuSeconds ?? NaN });
   const cpu0 = cpu();
   let n = 0;
   const deadline = t0 + TIMEOUT_S * 1000;
@@ -125,10 +125,10 @@ async function measure(p: Pipeline, mode: 'live' | 'backlog', influxUrl: string,
   const seconds = (Date.now() - t0) / 1000;
   const cpu1 = cpu();
   const perReading = (k: keyof typeof cpu0) => Math.round(((cpu1[k] - cpu0[k]) / Math.max(1, n)) * 1e7) / 10;
-  const cpuMicros = { pipeline: perReading('pipeline'), broker: perReading('broker'), influxd: perReading('influxd') };
+  const cpuMicros = { pipeline: perReading('pipeline'), broker: perReading('broker'), influxd: perReading('influxd'), publisher: perReading('publisher') };
   const result = { pipeline: p.label, mode, messages: MESSAGES, landed: n, complete: n >= MESSAGES, seconds: Math.round(seconds * 100) / 100, readingsPerSecond: Math.round(n / seconds), publishSeconds, cpuMicrosPerReading: cpuMicros };
   console.log(
-    `${p.label.padEnd(16)} ${mode.padEnd(8)} ${String(result.readingsPerSecond).padStart(7)} readings/s  (${n}/${MESSAGES} in ${result.seconds} s${publishSeconds === null ? '' : `; publisher ${publishSeconds} s`}; CPU µs/reading: pipeline ${cpuMicros.pipeline}, broker ${cpuMicros.broker}, influxd ${cpuMicros.influxd})`,
+    `${p.label.padEnd(16)} ${mode.padEnd(8)} ${String(result.readingsPerSecond).padStart(7)} readings/s  (${n}/${MESSAGES} in ${result.seconds} s${publishSeconds === null ? '' : `; publisher ${publishSeconds} s`}; CPU µs/reading: pipeline ${cpuMicros.pipeline}, broker ${cpuMicros.broker}, influxd ${cpuMicros.influxd}, publisher ${cpuMicros.publisher})`,
   );
   if (!result.complete) console.log(`${p.label} log (end):\n${child.output().slice(-3000)}`);
   await child.stop();
