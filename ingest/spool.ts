@@ -1,6 +1,6 @@
 // The durable spool between the broker and the database: one SQLite file in WAL mode. A message is
-// acknowledged to the broker only after the transaction holding it has committed; rows leave the
-// spool only after the database has accepted them. See docs/ingest.md, "Nothing lost".
+// acknowledged to the broker only after the transaction holding it has committed and been fsynced
+// (afterSync); rows leave the spool only after the database has accepted them. See docs/ingest.md, "Nothing lost".
 import { closeSync, existsSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openSqliteFile } from '../core/sqlite-file.ts';
@@ -94,13 +94,13 @@ export function openSpool(path: string, options: SpoolOptions) {
   let refusedCount = stmt.refusedCount.get() as number;
   const tail = memoryTail(options.tailMaxRows ?? 50_000, totals.messages === 0);
 
-  const appendTx = db.transaction((entries: SpoolEntry[], added: TailRow[] | undefined) => {
+  const appendTx = db.transaction((entries: SpoolEntry[], added: TailRow[]) => {
     for (const e of entries) {
       const text = e.lines.length === 1 ? e.lines[0] : e.lines.join('\n');
       const bytes = Buffer.byteLength(text);
       const seq = stmt.insert.run(e.receivedAt, e.lines.length, bytes, text).lastInsertRowid as number;
       if (e.dedupeKey) stmt.remember.run(e.dedupeKey, e.receivedAt);
-      added?.push({ seq, receivedAt: e.receivedAt, points: e.lines.length, bytes, lines: text });
+      added.push({ seq, receivedAt: e.receivedAt, points: e.lines.length, bytes, lines: text });
     }
   });
 
@@ -172,9 +172,10 @@ export function openSpool(path: string, options: SpoolOptions) {
 
     /** Removes every row up to and including `seq`, after the database accepted them. */
     remove(seq: number): void {
-      const gone = tail.complete(totals.messages) ? tail.upTo(seq) : (stmt.sumUpTo.get(seq) as { messages: number; points: number; bytes: number });
+      const fromFile = tail.complete(totals.messages) ? undefined : (stmt.sumUpTo.get(seq) as { messages: number; points: number; bytes: number });
       stmt.remove.run(seq);
-      tail.remove(seq);
+      const fromTail = tail.remove(seq);
+      const gone = fromFile ?? fromTail;
       totals.messages -= gone.messages;
       totals.points -= gone.points;
       totals.bytes -= gone.bytes;
@@ -314,23 +315,21 @@ function memoryTail(maxRows: number, on: boolean) {
       }
       return { firstSeq: out[0].seq, lastSeq: out[out.length - 1].seq, rows: out, points };
     },
-    upTo(seq: number): { messages: number; points: number; bytes: number } {
+    /** Lets go of the rows up to `seq`; returns what they held. */
+    remove(seq: number): { messages: number; points: number; bytes: number } {
       const gone = { messages: 0, points: 0, bytes: 0 };
-      for (let i = first; i < rows.length && rows[i].seq <= seq; i++) {
+      if (!on) return gone;
+      for (; first < rows.length && rows[first].seq <= seq; first++) {
         gone.messages++;
-        gone.points += rows[i].points;
-        gone.bytes += rows[i].bytes;
+        gone.points += rows[first].points;
+        gone.bytes += rows[first].bytes;
       }
-      return gone;
-    },
-    remove(seq: number): void {
-      if (!on) return;
-      while (first < rows.length && rows[first].seq <= seq) first++;
       // Compact now and then rather than shifting the array at every batch.
       if (first > 4096 && first * 2 > rows.length) {
         rows = rows.slice(first);
         first = 0;
       }
+      return gone;
     },
     /** One row set aside (refused): only ever the oldest, as the drain splits from the front. */
     drop(seq: number): void {
