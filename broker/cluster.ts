@@ -34,7 +34,16 @@ export async function openRedisCluster(url: string, log: Logger, options: { time
     conn.disconnect();
     throw new Error(`broker.cluster.redis ${where}: ${(err as Error).message}`);
   }
-  const mq = mqemitterRedis({ connectionString: url, maxRetriesPerRequest: null } as never);
+  // The bus's two connections are made here: given only a URL, mqemitter-redis would drop every other
+  // option (maxRetriesPerRequest: null keeps commands queued through an outage instead of failing them
+  // after 20 retries). The subscriber connection runs no ready check: ioredis 5 writes a PSUBSCRIBE
+  // issued while it connects straight away, then its ready check's INFO is refused in subscriber mode,
+  // and the reconnect that follows forgets that pattern (redis/ioredis#2037). A broker that lost
+  // `$SYS/sub/+` so never learned the other nodes' persistent subscriptions (broker/test/cluster.test.ts,
+  // one run in five beside other tests). Pub/sub needs no ready check: Redis serves it while loading.
+  const subConn = quietQuit(new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false }));
+  const pubConn = quietQuit(new Redis(url, { maxRetriesPerRequest: null }));
+  const mq = mqemitterRedis({ subConn, pubConn } as never);
   // Without a listener, an error event of the bus would end the process.
   (mq as unknown as { state: { on(e: string, f: (err: Error) => void): void } }).state.on('error', warn('bus'));
   // The whole queue of a persistent session on reconnect (-1: LRANGE 0 -1), not the package's default
@@ -67,4 +76,19 @@ export async function openRedisCluster(url: string, log: Logger, options: { time
       await persistence.destroy().catch(() => undefined);
     },
   };
+}
+
+/**
+ * mqemitter-redis closes its connections with quit() and leaves the promise alone; when the socket
+ * closes before QUIT's reply is read, ioredis rejects it ("Connection is closed") and the process
+ * would see an unhandled rejection on every such shutdown. The promise is returned as it was, handled.
+ */
+function quietQuit(conn: Redis): Redis {
+  const quit = conn.quit.bind(conn);
+  conn.quit = ((...args: Parameters<Redis['quit']>) => {
+    const done = quit(...args);
+    done.catch(() => undefined);
+    return done;
+  }) as Redis['quit'];
+  return conn;
 }

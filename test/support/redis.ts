@@ -20,17 +20,22 @@ export function findRedisServer(): string | undefined {
   return ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
 }
 
-function ping(port: number, password?: string): Promise<boolean> {
+/**
+ * True once the Redis on `port` answers and is the process `pid`: another test's Redis that took the
+ * port first (freePort is only free when asked) also answers PING, and sharing it would be a flake.
+ */
+function answersAs(port: number, pid: number | undefined, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let answer = '';
     socket.once('error', () => resolve(false));
-    socket.once('connect', () => socket.write(`${password ? `AUTH ${password}\r\n` : ''}PING\r\n`));
+    socket.once('connect', () => socket.write(`${password ? `AUTH ${password}\r\n` : ''}INFO server\r\n`));
     socket.on('data', (d) => {
       answer += d.toString();
-      if (!answer.includes('\r\n') || (password && answer.split('\r\n').length < 3)) return;
+      const id = /process_id:(\d+)/.exec(answer);
+      if (!id && !answer.includes('-ERR') && !answer.includes('-NOAUTH')) return;
       socket.destroy();
-      resolve(answer.includes('+PONG'));
+      resolve(id !== null && Number(id[1]) === pid);
     });
   });
 }
@@ -45,7 +50,7 @@ export async function ownRedis(options: { password?: string } = {}): Promise<Own
     name: 'redis-server',
     command: bin,
     args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...(options.password ? ['--requirepass', options.password] : [])],
-    ready: () => ping(port, options.password),
+    ready: () => answersAs(port, server.pid(), options.password),
   });
   const self: OwnRedis = {
     url: options.password ? `redis://:${options.password}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
