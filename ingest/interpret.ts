@@ -56,6 +56,9 @@ function refusal(code: ErrorCode, detail?: string): Rejection {
   return { code, message: detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message };
 }
 
+/** Shared by every interpretation without refusals or warnings; nobody adds to it. */
+const NONE: Rejection[] = Object.freeze([]) as unknown as Rejection[];
+
 function deviceTags(device: DeviceRecord): Record<string, string | null> {
   return { enterprise: device.enterprise, device: device.id, site: device.site, hazard_source: device.hazardSource };
 }
@@ -66,25 +69,40 @@ export function createInterpreter(options: InterpretOptions) {
   const received = (tags: Record<string, string | null>) => (receiver ? { ...tags, receiver } : tags);
 
   /**
-   * The series of a device's readings, written once per device record: the directory hands out the same
-   * record object until the registry changes it, so a changed site or hazard source gives a new series.
+   * What is written per device record, made once: the directory hands out the same record object until
+   * the registry changes it, so a changed site or hazard source gives new series. The hot path (a
+   * telemetry message of a known device) then builds no tag object, key or topic string of its own.
    */
-  const seriesCache = new WeakMap<DeviceRecord, { device: string; received: string }>();
-  function telemetrySeries(device: DeviceRecord): { device: string; received: string } {
-    let s = seriesCache.get(device);
+  interface DeviceStrings {
+    /** The series of the device's readings, and the same with the `receiver` tag. */
+    series: string;
+    receivedSeries: string;
+    errorTopic: string;
+    /** The device's key in the receive clock. */
+    key: string;
+  }
+  const deviceStrings = new WeakMap<DeviceRecord, DeviceStrings>();
+  function stringsOf(device: DeviceRecord): DeviceStrings {
+    let s = deviceStrings.get(device);
     if (!s) {
       const tags = deviceTags(device);
-      s = { device: series(device.class, tags), received: series(device.class, received(tags)) };
-      seriesCache.set(device, s);
+      s = {
+        series: series(device.class, tags),
+        receivedSeries: series(device.class, received(tags)),
+        errorTopic: `${TOPIC_PREFIX}/${device.enterprise}/${device.id}/error`,
+        key: `${device.enterprise}/${device.id}`,
+      };
+      deviceStrings.set(device, s);
     }
     return s;
   }
 
-  function split(all: Rejection[]): Pick<Interpretation, 'rejections' | 'warnings'> {
+  function result(errorTopic: string, channel: string, lines: string[], receiveTime: boolean, all: Rejection[]): Interpretation {
+    if (all.length === 0) return { errorTopic, channel, lines, receiveTime, rejections: NONE, warnings: NONE };
     const rejections: Rejection[] = [];
     const warnings: Rejection[] = [];
     for (const r of all) (ERRORS[r.code].scope === 'warning' ? warnings : rejections).push(r);
-    return { rejections, warnings };
+    return { errorTopic, channel, lines, receiveTime, rejections, warnings };
   }
 
   return function interpret(topic: string, payload: Buffer, receivedAt: number, retained = false): Interpretation {
@@ -106,41 +124,43 @@ export function createInterpreter(options: InterpretOptions) {
       };
     }
     const { enterprise, device: id, channel } = parsed;
-    const errorTopic = `${TOPIC_PREFIX}/${enterprise}/${id}/error`;
-    const base = { errorTopic, channel };
+    const device = payload.length > maxPayloadBytes ? undefined : devices.get(enterprise, id);
+    const strings = device && stringsOf(device);
+    const errorTopic = strings ? strings.errorTopic : `${TOPIC_PREFIX}/${enterprise}/${id}/error`;
     if (payload.length > maxPayloadBytes) {
-      return { ...base, lines: [], receiveTime: false, rejections: [refusal('HW_ERR_PAYLOAD_TOO_LARGE', `${payload.length} > ${maxPayloadBytes} bytes`)], warnings: [] };
+      return result(errorTopic, channel, [], false, [refusal('HW_ERR_PAYLOAD_TOO_LARGE', `${payload.length} > ${maxPayloadBytes} bytes`)]);
     }
-    const device = devices.get(enterprise, id);
     if (!device && channel === 'status' && devices.gateway?.(enterprise, id)) {
-      return { ...base, ...status(payload, `${enterprise}/${id}|status`, 'gateway_status', { enterprise, gateway: id }, receivedAt, retained) };
+      return { errorTopic, channel, ...status(payload, `${enterprise}/${id}|status`, 'gateway_status', { enterprise, gateway: id }, receivedAt, retained) };
     }
-    if (!device) {
-      return { ...base, lines: [], receiveTime: false, rejections: [refusal('HW_ERR_UNKNOWN_DEVICE', `${enterprise}/${id}`)], warnings: [] };
+    if (!device || !strings) {
+      return result(errorTopic, channel, [], false, [refusal('HW_ERR_UNKNOWN_DEVICE', `${enterprise}/${id}`)]);
     }
-    const key = `${enterprise}/${id}`;
-    const tags = deviceTags(device);
+    const key = strings.key;
 
     if (channel === 'telemetry') {
-      const result = interpretTelemetry(device.class, payload, receivedAt, time, limits);
+      const interpreted = interpretTelemetry(device.class, payload, receivedAt, time, limits);
       let receiveTime = false;
-      const seriesOf = telemetrySeries(device);
-      const lines = result.readings.map((reading) => {
+      const lines: string[] = [];
+      for (const reading of interpreted.readings) {
         if (reading.tsSource === 'receive') {
           receiveTime = true;
-          return lineOf(seriesOf.received, { ...reading.values, receive_time: true }, clock(key, reading.ts));
+          reading.values.receive_time = true;
+          lines.push(lineOf(strings.receivedSeries, reading.values, clock(key, reading.ts)));
+        } else {
+          lines.push(lineOf(strings.series, reading.values, reading.ts));
         }
-        return lineOf(seriesOf.device, reading.values, reading.ts);
-      });
-      return { ...base, lines, receiveTime, ...split(result.rejections) };
+      }
+      return result(errorTopic, channel, lines, receiveTime, interpreted.rejections);
     }
 
+    const tags = deviceTags(device);
     if (channel === 'event') {
-      const result = interpretEvent(device.class, payload, receivedAt, time);
+      const interpreted = interpretEvent(device.class, payload, receivedAt, time);
       const lines: string[] = [];
       let receiveTime = false;
-      if (result.event) {
-        const e = result.event;
+      if (interpreted.event) {
+        const e = interpreted.event;
         const fields: Record<string, FieldValue> = { active: e.active };
         if (e.message) fields.message = e.message;
         let ts = e.ts;
@@ -153,10 +173,10 @@ export function createInterpreter(options: InterpretOptions) {
         }
         lines.push(line('device_event', eventTags, fields, ts));
       }
-      return { ...base, lines, receiveTime, ...split(result.rejections) };
+      return result(errorTopic, channel, lines, receiveTime, interpreted.rejections);
     }
 
-    return { ...base, ...status(payload, `${key}|status`, 'device_status', { ...tags, hazard_source: null, class: device.class }, receivedAt, retained) };
+    return { errorTopic, channel, ...status(payload, `${key}|status`, 'device_status', { ...tags, hazard_source: null, class: device.class }, receivedAt, retained) };
   };
 
   /** Online/offline of a device, or of a gateway itself: the contract has the schema, this is all. */
