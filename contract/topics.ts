@@ -65,6 +65,24 @@ export function parseTopic(topic: string): DeviceTopic | undefined {
   return { enterprise, device, channel: channel as Channel };
 }
 
+/**
+ * parseTopic remembering its answers, for a process that parses the same few thousand device topics
+ * over and over (ingest, rules: once to know the sender, once to handle the message). The answers are
+ * a function of the topic alone and are shared, frozen; beyond `max` topics it starts afresh, so a
+ * stream of ever-new topics costs memory no more than that.
+ */
+export function topicParser(max = 20_000): (topic: string) => Readonly<DeviceTopic> | undefined {
+  let known = new Map<string, Readonly<DeviceTopic> | null>();
+  return (topic) => {
+    const hit = known.get(topic);
+    if (hit !== undefined) return hit ?? undefined;
+    const parsed = parseTopic(topic);
+    if (known.size >= max) known = new Map();
+    known.set(topic, parsed ? Object.freeze(parsed) : null);
+    return parsed;
+  };
+}
+
 /** Subscription filter for one channel of every device, optionally of one enterprise. */
 export function channelFilter(channel: Channel, enterprise = '+'): string {
   return `${TOPIC_PREFIX}/${enterprise}/+/${channel}`;

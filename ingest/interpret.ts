@@ -6,7 +6,7 @@ import {
   interpretEvent,
   interpretTelemetry,
   parseJson,
-  parseTopic,
+  topicParser,
   resolveTimestamp,
   TOPIC_PREFIX,
   type ContractLimits,
@@ -50,6 +50,8 @@ export interface InterpretOptions {
    * two processes never overwrite each other's point of the same device and millisecond.
    */
   receiver?: string;
+  /** The topic parser to share with the process's other look-ups (contract topicParser). */
+  parseTopic?: ReturnType<typeof topicParser>;
 }
 
 function refusal(code: ErrorCode, detail?: string): Rejection {
@@ -65,6 +67,7 @@ function deviceTags(device: DeviceRecord): Record<string, string | null> {
 
 export function createInterpreter(options: InterpretOptions) {
   const { devices, time, limits, maxPayloadBytes, receiver } = options;
+  const parseTopic = options.parseTopic ?? topicParser();
   const clock = receiveClock();
   const received = (tags: Record<string, string | null>) => (receiver ? { ...tags, receiver } : tags);
 

@@ -9,7 +9,7 @@ import type { Service } from '../core/command.ts';
 import { dataPath, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { deviceDirectory, heldForRegistry, type Registry } from '../registry/registry.ts';
-import { parseTopic } from '../contract/topics.ts';
+import { topicParser } from '../contract/topics.ts';
 import { startDrain, type Drain } from './drain.ts';
 import { createInterpreter, type DeviceLookup } from './interpret.ts';
 import { limitedLog, tokenBuckets } from './limits.ts';
@@ -71,11 +71,12 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   const m = ingestMetrics(registry);
   const devices: DeviceLookup = 'devices' in options.registry && typeof options.registry.devices === 'object' ? options.registry.devices : deviceDirectory(options.registry as Registry);
   const registryOf = typeof (options.registry as Registry).pollChanges === 'function' ? (options.registry as Registry) : undefined;
+  const parseTopic = topicParser();
   const knownSender = (packet: IPublishPacket, _ack?: () => boolean): boolean => {
     const t = parseTopic(packet.topic);
     return !t || devices.get(t.enterprise, t.device) !== undefined || devices.gateway?.(t.enterprise, t.device) === true;
   };
-  const interpret = createInterpreter({ devices, time: cfg.time, limits: { maxBatch: cfg.maxBatch }, maxPayloadBytes: cfg.maxPayloadBytes, ...(cfg.shareGroup ? { receiver: instance } : {}) });
+  const interpret = createInterpreter({ devices, time: cfg.time, limits: { maxBatch: cfg.maxBatch }, maxPayloadBytes: cfg.maxPayloadBytes, parseTopic, ...(cfg.shareGroup ? { receiver: instance } : {}) });
   const limited = limitedLog(log, { perInterval: 20, intervalMs: 60_000 });
   const mayAnswer = tokenBuckets(cfg.errorReplies);
 

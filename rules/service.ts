@@ -8,7 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { channelFilter, parseTopic, PLATFORM_TOPIC_PREFIX, topicFor } from '../contract/topics.ts';
+import { channelFilter, PLATFORM_TOPIC_PREFIX, topicFor, topicParser } from '../contract/topics.ts';
 import type { PresencePayload } from '../contract/presence.ts';
 import type { Service } from '../core/command.ts';
 import { alarmStoreTarget, rosterTarget, warningsTarget, type Config } from '../core/config.ts';
@@ -161,6 +161,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     lastErrorLog = Date.now();
     log.warn({ err: err.message, url: config.mqtt.url }, 'MQTT error; retrying every second');
   });
+  const parseTopic = topicParser();
   const onMessage = (topic: string, payload: Buffer) => {
     try {
       if (platform && topic.startsWith(PLATFORM_TOPIC_PREFIX + '/')) return platform.handle(topic, payload);

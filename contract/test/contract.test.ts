@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEVICE_CLASSES, interpretEvent, interpretTelemetry, parseTopic, topicFor, ERRORS, type DeviceClass } from '../index.ts';
+import { DEVICE_CLASSES, interpretEvent, interpretTelemetry, parseTopic, topicFor, topicParser, ERRORS, type DeviceClass } from '../index.ts';
 import { contractSchemas, renderSchema, telemetrySchemaFor } from '../json-schema.ts';
 
 const NOW = Date.parse('2026-11-23T08:00:00Z');
@@ -15,6 +15,17 @@ describe('topics', () => {
 
   it.each(['hw/v1/acme/gas-01', 'hw/v2/acme/gas-01/telemetry', 'hw/v1/acme/+/telemetry', 'hw/v1/acme/gas-01/other', 'hw/v1//gas/telemetry', 'hw/v1/acme/gas-01/telemetry/x'])('refuses %s', (topic) => {
     expect(parseTopic(topic)).toBeUndefined();
+  });
+
+  it('a remembering parser answers as parseTopic, for topics seen again and beyond its bound', () => {
+    const parse = topicParser(50);
+    const topics = Array.from({ length: 400 }, (_, i) =>
+      [`hw/v1/e${i % 7}/d-${i % 130}/${['telemetry', 'event', 'status', 'other'][i % 4]}`, `hw/v1/e/+/telemetry`, `hw/v1/e/d${i % 3}`][i % 3],
+    );
+    for (const topic of [...topics, ...topics]) expect(parse(topic)).toEqual(parseTopic(topic));
+    const first = parse('hw/v1/acme/gas-01/telemetry');
+    expect(parse('hw/v1/acme/gas-01/telemetry')).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
   });
 });
 
