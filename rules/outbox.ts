@@ -105,12 +105,15 @@ export function createTailer(options: TailerOptions) {
 
 export type Tailer = ReturnType<typeof createTailer>;
 
-/** Publishes each change on hw/v1/<enterprise>/<device>/alarm, QoS1, not retained. */
-export function mqttAlarmSink(client: MqttClient) {
+/** Publishes each change on hw/v1/<enterprise>/<device>/alarm, QoS1, not retained, sent at once (`flush`). */
+export function mqttAlarmSink(client: MqttClient, flush: () => void = () => undefined) {
   return async (changes: AlarmEventPayload[]): Promise<void> => {
-    await Promise.all(
+    const sent = Promise.all(
       changes.map((p) => client.publishAsync(topicFor(p.alarm.enterprise, p.alarm.device, 'alarm'), JSON.stringify(p), { qos: 1, retain: false })),
     );
+    // The client's writes wait for the end of the loop turn (core/coalesce.ts); an alarm does not.
+    flush();
+    await sent;
   };
 }
 
