@@ -33,6 +33,11 @@ import { machine, percentile, READY, ROOT, startService, watchProcs, type Servic
 import { rawConnect } from './lib/raw-mqtt.ts';
 
 const CLUSTER = process.argv.includes('--cluster');
+// HAZWATCH_BENCH_NICE=1: the CPU priorities docs/deploy.md recommends on a shared machine (config `nice`):
+// the alarm path (broker, rules) before storage (ingest). Needs root or CAP_SYS_NICE to raise a priority.
+const NICE = process.env.HAZWATCH_BENCH_NICE === '1';
+const RECOMMENDED_NICE = { broker: -5, rules: -5, ingest: 5 } as const;
+const niceOf = (service: keyof typeof RECOMMENDED_NICE): Record<string, string> => (NICE ? { HAZWATCH_NICE: String(RECOMMENDED_NICE[service]) } : {});
 const RATES = (process.env.HAZWATCH_BENCH_RATES ?? (CLUSTER ? '2000,5000,10000' : '5000,10000,20000')).split(',').map(Number);
 const SECONDS = Number(process.env.HAZWATCH_BENCH_SECONDS ?? 20);
 const DEVICES = Number(process.env.HAZWATCH_BENCH_DEVICES ?? 5000);
@@ -156,19 +161,19 @@ async function startSingle(probes: number): Promise<System> {
     const opsPorts = { broker: await freePort(), ingest: await freePort(), rules: await freePort() };
     const broker = await startService('broker', ['broker', '--port', String(port), '--ws-port', 'false', '--tls-port', 'false'], {
       nodeArgs: prof('broker'),
-      env: { ...common, HAZWATCH_OPS_PORT: String(opsPorts.broker), HAZWATCH_DATA_DIR: join(dir, 'broker'), HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
+      env: { ...common, HAZWATCH_OPS_PORT: String(opsPorts.broker), ...niceOf('broker'), HAZWATCH_DATA_DIR: join(dir, 'broker'), HAZWATCH_BROKER_PUBLISH_RATE_PER_SECOND: '0', HAZWATCH_BROKER_GATEWAY_PUBLISH_RATE_PER_SECOND: '0' },
       ready: READY.broker,
     });
     services.push(broker);
     const ingest = await startService('ingest', ['ingest'], {
       nodeArgs: prof('ingest'),
-      env: { ...common, HAZWATCH_OPS_PORT: String(opsPorts.ingest), HAZWATCH_DATA_DIR: join(dir, 'ingest'), HAZWATCH_MQTT_USERNAME: svc.ingest.username, HAZWATCH_MQTT_PASSWORD: svc.ingest.password },
+      env: { ...common, HAZWATCH_OPS_PORT: String(opsPorts.ingest), ...niceOf('ingest'), HAZWATCH_DATA_DIR: join(dir, 'ingest'), HAZWATCH_MQTT_USERNAME: svc.ingest.username, HAZWATCH_MQTT_PASSWORD: svc.ingest.password },
       ready: READY.ingest,
     });
     services.push(ingest);
     const rules = await startService('rules', ['rules'], {
       nodeArgs: prof('rules'),
-      env: { ...common, HAZWATCH_OPS_PORT: String(opsPorts.rules), HAZWATCH_DATA_DIR: join(dir, 'rules'), HAZWATCH_MQTT_USERNAME: svc.rules.username, HAZWATCH_MQTT_PASSWORD: svc.rules.password },
+      env: { ...common, HAZWATCH_OPS_PORT: String(opsPorts.rules), ...niceOf('rules'), HAZWATCH_DATA_DIR: join(dir, 'rules'), HAZWATCH_MQTT_USERNAME: svc.rules.username, HAZWATCH_MQTT_PASSWORD: svc.rules.password },
       ready: READY.rules,
     });
     services.push(rules);
@@ -233,7 +238,7 @@ async function main(): Promise<void> {
   console.log(`bench:${CLUSTER ? 'cluster' : 'fleet'} ${startedAt.toISOString()} on ${machine()}`);
   console.log(
     `  ${DEVICES} gas detectors via ${GATEWAYS} gateway connections, ${BATCH} reading(s) per QoS1 message, ${SECONDS} s per rate, rates ${RATES.join(', ')} readings/s` +
-      (CLUSTER ? '; two broker nodes (Redis) behind HAProxy, PostgreSQL, two ingest and two rules processes on two partitions' : '; one process of each kind, SQLite'),
+      (CLUSTER ? '; two broker nodes (Redis) behind HAProxy, PostgreSQL, two ingest and two rules processes on two partitions' : '; one process of each kind, SQLite') + (NICE ? `; CPU priorities (nice) broker ${RECOMMENDED_NICE.broker}, rules ${RECOMMENDED_NICE.rules}, ingest ${RECOMMENDED_NICE.ingest}` : ''),
   );
   if (PROFILE) mkdirSync(PROFILE, { recursive: true });
   const probesPerPhase = Math.ceil((SECONDS * 1000) / PROBE_EVERY_MS) + 4;

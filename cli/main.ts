@@ -2,6 +2,7 @@
 // configuration once, builds the logger and metrics registry, runs the command, and stops
 // long-running services cleanly on SIGINT/SIGTERM.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { setPriority } from 'node:os';
 import { HazwatchError } from '../contract/errors.ts';
 import type { Command, Service } from '../core/command.ts';
 import { loadConfig } from '../core/config.ts';
@@ -75,6 +76,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WritableStream; er
   }
 
   const log = createLogger({ level: config.log.level, name: `hazwatch-${name}` });
+  if (config.nice !== undefined) applyNice(config.nice, log);
   const metrics = createMetricsRegistry({ process: name, defaults: true });
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -121,5 +123,15 @@ export async function main(argv: string[], io: { out?: NodeJS.WritableStream; er
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Sets the process's CPU priority (config `nice`); a refusal (no CAP_SYS_NICE to raise it) is said, not fatal. */
+function applyNice(nice: number, log: ReturnType<typeof createLogger>): void {
+  try {
+    setPriority(nice);
+    log.info({ nice }, 'CPU priority set');
+  } catch (err) {
+    log.warn({ nice, err: (err as Error).message }, 'CPU priority not set: raising it needs CAP_SYS_NICE; running at the priority started with');
   }
 }

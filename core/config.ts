@@ -35,6 +35,15 @@ export type MqttClientConfig = z.infer<typeof mqttClientConfig>;
 export const Config = z
   .object({
     dataDir: z.string().default('./data').describe('Directory for the registry, spool, alarm store and broker persistence'),
+    nice: z
+      .number()
+      .int()
+      .min(-20)
+      .max(19)
+      .optional()
+      .describe(
+        "CPU priority of this process (nice, -20 highest .. 19 lowest), set at start; unset: left as started. On a shared machine put the alarm path first: broker and rules -5, ingest 5 (docs/deploy.md). Raising it needs CAP_SYS_NICE (root, systemd AmbientCapabilities, compose cap_add); refused, it is logged and the process runs as it was",
+      ),
     log: z
       .object({ level: z.enum(LOG_LEVELS).default('info') })
       .strict()

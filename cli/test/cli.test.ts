@@ -1,5 +1,6 @@
 // The command line as an operator uses it: real child processes, real ports, real signals.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { getPriority } from 'node:os';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,13 +45,16 @@ describe('hazwatch command line', () => {
     expect(unknown.output.err).toMatch(/unknown command "fly"/);
   });
 
-  it('serves /healthz and /metrics beside a long-running command and stops cleanly on SIGTERM', async () => {
+  it('serves /healthz and /metrics beside a long-running command at the CPU priority configured, and stops cleanly on SIGTERM', async () => {
     const ops = await freePort();
     const mqttPort = await freePort();
     const broker = run(['broker', '--port', String(mqttPort), '--ws-port', 'false', '--data-dir', mkdtempSync(join(tmpdir(), 'hw-cli-'))], {
       HAZWATCH_OPS_PORT: String(ops),
+      // Lower than this test's own: a process may always lower its CPU priority.
+      HAZWATCH_NICE: String(Math.min(19, getPriority() + 3)),
     });
     await waitFor(async () => (await fetch(`http://127.0.0.1:${ops}/healthz`).catch(() => undefined))?.status === 200, 30_000);
+    expect(getPriority(broker.child.pid!)).toBe(Math.min(19, getPriority() + 3));
     const metrics = await (await fetch(`http://127.0.0.1:${ops}/metrics`)).text();
     expect(metrics).toMatch(/hazwatch_broker_clients_connected/);
     broker.child.kill('SIGTERM');
