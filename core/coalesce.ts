@@ -4,14 +4,14 @@
 // the broker's CPU under load (docs/benchmarks.md). Holding the cork until the end of the loop turn
 // merges them. TCP_NODELAY stays on: the wait is at most one turn of the event loop, not the kernel's.
 // The same holds for the PUBACKs the platform's own MQTT clients send back (rules acknowledges every
-// message it evaluates). What must not wait for the end of the turn (an alarm leaving rules) is
-// flushed: under a backlog one turn of the loop is the whole of libuv's reads of a busy socket, hundreds
-// of milliseconds, and the alarm would sit in the corked socket that long (bench:fleet's alarm tail).
+// message it evaluates). Nothing flushes early, not even an alarm leaving rules: the flush would send the
+// PUBACKs of the turn with it, the first of a probe's two samples acknowledged without the second, and a
+// rules process killed then loses that sample (its windows are in memory; core/mqtt-yield.ts): seen in
+// test/faults/workers-kill.test.ts as one alarm of 120 missing.
 import { Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 
-/** Holds the socket's writes until the end of the loop turn; returns a function that sends them now. */
-export function coalesceWrites(socket: Socket): () => void {
+export function coalesceWrites(socket: Socket): void {
   let held = false;
   const release = () => {
     held = false;
@@ -26,26 +26,16 @@ export function coalesceWrites(socket: Socket): () => void {
     }
     return (write as (...a: unknown[]) => boolean).apply(this, args);
   } as Socket['write'];
-  // A flush leaves the socket uncorked; the pending release then finds nothing to do, and the next write corks anew.
-  return () => {
-    if (held) release();
-  };
 }
 
-/**
- * The same for an mqtt.js client's connection, again after every reconnect (a new socket each time).
- * Returns `flush`: what the client has written so far goes out now.
- */
-export function coalesceClientWrites(client: MqttClient): { flush(): void } {
-  const flushes = new WeakMap<Socket, () => void>();
+/** The same for an mqtt.js client's connection, again after every reconnect (a new socket each time). */
+export function coalesceClientWrites(client: MqttClient): void {
+  const done = new WeakSet<Socket>();
   client.on('connect', () => {
     const stream = client.stream;
-    if (stream instanceof Socket && !flushes.has(stream)) flushes.set(stream, coalesceWrites(stream));
+    if (stream instanceof Socket && !done.has(stream)) {
+      done.add(stream);
+      coalesceWrites(stream);
+    }
   });
-  return {
-    flush() {
-      const stream = client.stream;
-      if (stream instanceof Socket) flushes.get(stream)?.();
-    },
-  };
 }

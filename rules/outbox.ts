@@ -105,15 +105,12 @@ export function createTailer(options: TailerOptions) {
 
 export type Tailer = ReturnType<typeof createTailer>;
 
-/** Publishes each change on hw/v1/<enterprise>/<device>/alarm, QoS1, not retained, sent at once (`flush`). */
-export function mqttAlarmSink(client: MqttClient, flush: () => void = () => undefined) {
+/** Publishes each change on hw/v1/<enterprise>/<device>/alarm, QoS1, not retained. */
+export function mqttAlarmSink(client: MqttClient) {
   return async (changes: AlarmEventPayload[]): Promise<void> => {
-    const sent = Promise.all(
+    await Promise.all(
       changes.map((p) => client.publishAsync(topicFor(p.alarm.enterprise, p.alarm.device, 'alarm'), JSON.stringify(p), { qos: 1, retain: false })),
     );
-    // The client's writes wait for the end of the loop turn (core/coalesce.ts); an alarm does not.
-    flush();
-    await sent;
   };
 }
 

@@ -128,7 +128,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
 
   const clientId = cfg.clientId ?? config.mqtt.username ?? serviceUsername('rules');
   const client = mqtt.connect(config.mqtt.url, serviceSession(config, clientId));
-  const writes = coalesceClientWrites(client);
+  coalesceClientWrites(client);
   publishPresence = (d, r) => {
     const payload: PresencePayload = { state: r.state, reason: r.reason, mode: r.mode, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, ts: r.ts };
     // Sent when connected, queued by the client meanwhile; the next change supersedes it anyway.
@@ -192,7 +192,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   // The publisher's work: the persisted outbox cursors continue where the last publisher left them
   // (at least once: a change published just before a take-over may go out twice, with its seq).
   const publishingTailers = (): Tailer[] => {
-    const list = [createTailer({ store, name: 'mqtt', cursor: 'persist', handle: mqttAlarmSink(client, writes.flush), log, metrics, pollMs: cfg.pollMs })];
+    const list = [createTailer({ store, name: 'mqtt', cursor: 'persist', handle: mqttAlarmSink(client), log, metrics, pollMs: cfg.pollMs })];
     if (writer) {
       const sink = influxAlarmSink(writer);
       list.push(
