@@ -263,20 +263,21 @@ describe.skipIf(!HAS_CHROMIUM)('four accounts, one console', () => {
     const { context, page, errors } = await open('demo-county');
     // Every successful API answer the console receives (the live stream excepted: it never ends).
     const answers: string[] = [];
-    let pending = 0;
+    // The requests in flight by identity, not a counter: one asked before these listeners existed (the
+    // console polls) would otherwise end below zero (failed in CI: -1).
+    const inFlight = new Set<unknown>();
     const api = (url: string) => url.includes('/api/v1/') && !url.includes('/api/v1/stream');
-    page.on('request', (r) => void (api(r.url()) && pending++));
-    page.on('requestfailed', (r) => void (api(r.url()) && pending--));
+    page.on('request', (r) => void (api(r.url()) && inFlight.add(r)));
+    page.on('requestfailed', (r) => void inFlight.delete(r));
+    page.on('requestfinished', (r) => void inFlight.delete(r));
     page.on('response', async (r) => {
-      if (!api(r.url())) return;
-      if (r.ok()) answers.push(`${r.url()} ${await r.text().catch(() => '')}`);
-      pending--;
+      if (api(r.url()) && r.ok()) answers.push(`${r.url()} ${await r.text().catch(() => '')}`);
     });
     const FENGXIAN = /demo-coat|南桥|奉贤|310120/;
     for (const hash of ['#/duty', '#/warnings', '#/resources', '#/dangers', '#/quality', '#/jurisdictions', '#/admin/sources', '#/admin/rules', '#/admin/audit', '#/admin/maintenance', '#/device/demo-chem/gas-1', '#/']) {
       await go(page, hash);
       // Settled: nothing asked of the API for a moment.
-      await expect.poll(async () => (pending === 0 ? (await page.waitForTimeout(150), pending) : pending), { timeout: 5_000 }).toBe(0);
+      await expect.poll(async () => (inFlight.size === 0 ? (await page.waitForTimeout(150), inFlight.size) : inFlight.size), { timeout: 5_000 }).toBe(0);
       expect(await page.locator('[role=alert]').allTextContents(), hash).toEqual([]);
       expect(FENGXIAN.exec(await page.locator('body').innerText())?.[0] ?? null, hash).toBeNull();
     }
