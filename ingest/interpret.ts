@@ -8,7 +8,7 @@ import {
   parseJson,
   topicParser,
   resolveTimestamp,
-  TOPIC_PREFIX,
+  topicFor,
   type ContractLimits,
   type ErrorCode,
   type Rejection,
@@ -92,7 +92,7 @@ export function createInterpreter(options: InterpretOptions) {
       s = {
         series: series(device.class, tags),
         receivedSeries: series(device.class, received(tags)),
-        errorTopic: `${TOPIC_PREFIX}/${device.enterprise}/${device.id}/error`,
+        errorTopic: topicFor(device.enterprise, device.id, 'error'),
         key: `${device.enterprise}/${device.id}`,
       };
       deviceStrings.set(device, s);
@@ -119,7 +119,7 @@ export function createInterpreter(options: InterpretOptions) {
       // device with a badly spelled id still hears why nothing of it is stored.
       const named = levels.length === 5 && levels[0] === 'hw' && levels[1] === 'v1' && levels[2] && levels[3] && !/[+#]/.test(levels[2] + levels[3]);
       return {
-        errorTopic: named ? `${TOPIC_PREFIX}/${levels[2]}/${levels[3]}/error` : undefined,
+        errorTopic: named ? topicFor(levels[2], levels[3], 'error') : undefined,
         lines: [],
         receiveTime: false,
         rejections: [refusal('HW_ERR_TOPIC', topic)],
@@ -127,19 +127,19 @@ export function createInterpreter(options: InterpretOptions) {
       };
     }
     const { enterprise, device: id, channel } = parsed;
-    const device = payload.length > maxPayloadBytes ? undefined : devices.get(enterprise, id);
-    const strings = device && stringsOf(device);
-    const errorTopic = strings ? strings.errorTopic : `${TOPIC_PREFIX}/${enterprise}/${id}/error`;
     if (payload.length > maxPayloadBytes) {
-      return result(errorTopic, channel, [], false, [refusal('HW_ERR_PAYLOAD_TOO_LARGE', `${payload.length} > ${maxPayloadBytes} bytes`)]);
+      return result(topicFor(enterprise, id, 'error'), channel, [], false, [refusal('HW_ERR_PAYLOAD_TOO_LARGE', `${payload.length} > ${maxPayloadBytes} bytes`)]);
     }
-    if (!device && channel === 'status' && devices.gateway?.(enterprise, id)) {
-      return { errorTopic, channel, ...status(payload, `${enterprise}/${id}|status`, 'gateway_status', { enterprise, gateway: id }, receivedAt, retained) };
-    }
-    if (!device || !strings) {
+    const device = devices.get(enterprise, id);
+    if (!device) {
+      const errorTopic = topicFor(enterprise, id, 'error');
+      if (channel === 'status' && devices.gateway?.(enterprise, id)) {
+        return { errorTopic, channel, ...status(payload, `${enterprise}/${id}|status`, 'gateway_status', { enterprise, gateway: id }, receivedAt, retained) };
+      }
       return result(errorTopic, channel, [], false, [refusal('HW_ERR_UNKNOWN_DEVICE', `${enterprise}/${id}`)]);
     }
-    const key = strings.key;
+    const strings = stringsOf(device);
+    const { errorTopic, key } = strings;
 
     if (channel === 'telemetry') {
       const interpreted = interpretTelemetry(device.class, payload, receivedAt, time, limits);
