@@ -29,6 +29,8 @@ function answersAs(port: number, pid: number | undefined, password?: string): Pr
     const socket = createConnection({ host: '127.0.0.1', port });
     let answer = '';
     socket.once('error', () => resolve(false));
+    // A connection closed without an answer is not ready either (else start() would wait past its timeout).
+    socket.once('close', () => resolve(false));
     socket.once('connect', () => socket.write(`${password ? `AUTH ${password}\r\n` : ''}INFO server\r\n`));
     socket.on('data', (d) => {
       answer += d.toString();
