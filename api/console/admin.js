@@ -4,7 +4,7 @@
 // offer only the buttons the account may use and show the API's refusal where it happened. This file
 // holds the page, what the screens share and the devices; admin-more.js the other screens.
 import { h } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import * as icon from './icons.js';
 import { adminTexts } from './admin-i18n.js';
@@ -59,7 +59,7 @@ export function Confirm({ a, title, text, action, destructive, onCancel, onConfi
   const cancel = useRef();
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  useEffect(() => cancel.current?.focus(), []);
+  useLayoutEffect(() => cancel.current?.focus(), []);
   useEscape(onCancel);
   const go = async () => {
     setBusy(true);
@@ -87,7 +87,7 @@ export function Confirm({ a, title, text, action, destructive, onCancel, onConfi
 export function FormDialog({ title, onCancel, onSubmit, children, error, a, submitText, testid }) {
   const el = useRef();
   const [busy, setBusy] = useState(false);
-  useEffect(() => el.current?.querySelector('input:not([type=hidden]), select, textarea')?.focus(), []);
+  useLayoutEffect(() => el.current?.querySelector('input:not([type=hidden]), select, textarea')?.focus(), []);
   useEscape(onCancel);
   const submit = async (e) => {
     e.preventDefault();
@@ -239,7 +239,7 @@ function RegisterDevice({ a, lang, catalog, user, api, enterprises, sources, ini
 function CredentialsDialog({ a, creds, rotated, onClose }) {
   const [copied, setCopied] = useState('');
   const close = useRef();
-  useEffect(() => close.current?.focus(), []);
+  useLayoutEffect(() => close.current?.focus(), []);
   useEscape(onClose);
   const copy = async (name, value, el) => {
     try {

@@ -4,7 +4,7 @@
 // failed, rejected or expired, with every step's time. The API is the one judge: its refusal (unknown,
 // busy, offline ...) is shown in the dialog. While a command waits for its answer the list follows it.
 import { h } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 
 const html = htm.bind(h);
@@ -93,7 +93,8 @@ function ConfirmCommand({ t, lang, api, base, enterprise, id, command, onClose }
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const cancel = useRef();
-  useEffect(() => {
+  // Before the paint, not after it: a key pressed as the dialog appears goes to the dialog, not the page.
+  useLayoutEffect(() => {
     cancel.current?.focus();
     const onKey = (e) => e.key === 'Escape' && onClose(false);
     window.addEventListener('keydown', onKey);

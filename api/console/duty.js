@@ -4,7 +4,7 @@
 // in, and the record is kept. Times are the unit's own (its time zone, Asia/Shanghai by default).
 // Every control is a native button, input or select in a form: usable by keyboard alone.
 import { h } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import * as icon from './icons.js';
 
@@ -52,7 +52,7 @@ function Who({ p }) {
 /** A dialog the keyboard can use: it takes the focus, Escape closes it. */
 function Dialog({ title, onCancel, children, testid }) {
   const box = useRef();
-  useEffect(() => {
+  useLayoutEffect(() => {
     box.current?.querySelector('input, select, textarea, button')?.focus();
   }, []);
   return html`<div class="modal" onClick=${(e) => e.target === e.currentTarget && onCancel()} onKeyDown=${(e) => e.key === 'Escape' && onCancel()}>

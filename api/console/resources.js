@@ -4,7 +4,7 @@
 // (resources/model.ts): the form sends what was typed, and every field the API names in its refusal
 // gets its message next to it. Only accounts with resource.write see the buttons that change things.
 import { h } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import * as icon from './icons.js';
 
@@ -190,7 +190,7 @@ function ConfirmDelete({ t, resource, onCancel, onConfirm }) {
   const cancel = useRef();
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  useEffect(() => cancel.current?.focus(), []);
+  useLayoutEffect(() => cancel.current?.focus(), []);
   const confirm = async () => {
     setBusy(true);
     try {

@@ -7,7 +7,7 @@
 // (app.js: one POST, then this page). The server decides what is allowed; the buttons follow the
 // permission table and the state. Every control is a native button, input or select: keyboard-usable.
 import { h } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import * as icon from './icons.js';
 
@@ -162,7 +162,7 @@ function WarningForm({ t, lang, api, wcatalog, enterprises, warning, onCancel, o
   const filled = useRef({ text: '', textEn: '' });
   const [error, setError] = useState('');
   const first = useRef();
-  useEffect(() => first.current?.focus(), []);
+  useLayoutEffect(() => first.current?.focus(), []);
   const refill = (f) => {
     const tpl = templates.find((x) => x.id === f.template);
     if (!tpl) return f;
@@ -398,7 +398,7 @@ function ActionForm({ t, kind, warning, api, onCancel, onDone }) {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const first = useRef();
-  useEffect(() => first.current?.focus(), [kind]);
+  useLayoutEffect(() => first.current?.focus(), [kind]);
   const submit = async (e) => {
     e.preventDefault();
     setError('');

@@ -99,6 +99,7 @@ describe.skipIf(!HAS_CHROMIUM)('device commands in Chromium', () => {
     await page.keyboard.press('Enter');
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain('acme / fw-1');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('取消');
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.type('5');
     await page.keyboard.press('Tab');
