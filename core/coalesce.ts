@@ -3,11 +3,8 @@
 // thousands of messages in flight (ingest, rules) cost one writev system call per message: a quarter of
 // the broker's CPU under load (docs/benchmarks.md). Holding the cork until the end of the loop turn
 // merges them. TCP_NODELAY stays on: the wait is at most one turn of the event loop, not the kernel's.
-// The same holds for the PUBACKs the platform's own MQTT clients send back (rules acknowledges every
-// message it evaluates). Nothing flushes early, not even an alarm leaving rules: the flush would send the
-// PUBACKs of the turn with it, the first of a probe's two samples acknowledged without the second, and a
-// rules process killed then loses that sample (its windows are in memory; core/mqtt-yield.ts): seen in
-// test/faults/workers-kill.test.ts as one alarm of 120 missing.
+// The same holds for the PUBACKs the platform's own MQTT clients send back (ingest and rules acknowledge
+// every message, once it is on disk or its consequences are in the alarm store).
 import { Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 

@@ -7,10 +7,7 @@
 // backlog, and the broker's in-flight window filled. The cure is in the `handleMessage` callback,
 // which mqtt.js waits for before the next packet: called at once as long as the loop has been held for
 // less than `everyMs`, else after a setImmediate, so that timers, commits and I/O get their turn.
-// Used by ingest, whose PUBACKs wait for the spool anyway. Not by rules: its PUBACK follows the
-// reading's evaluation, and pacing would spread the PUBACKs of a device's consecutive readings over
-// several turns of the loop, so that a rules process killed between them would have acknowledged the
-// first of the two samples a rule needs and lose it (its windows live in memory; seen in workers-kill).
+// Used by ingest, whose PUBACKs wait for the spool anyway.
 export function loopPacer(everyMs = 5): (next: () => void) => void {
   let since = performance.now();
   return (next) => {

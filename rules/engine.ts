@@ -19,7 +19,9 @@ import {
   evaluateReading,
   evaluateTime,
   markHeard,
+  pendingStages,
   resetCondition,
+  restorePending,
   seedActive,
   type DeviceRuntime,
   type Signal,
@@ -98,6 +100,8 @@ interface DeviceState {
   running: boolean;
   failed: boolean;
   chain: Promise<void>;
+  /** Resolved when what the device's evaluations changed is all in the store (`written`). */
+  settled: { promise: Promise<void>; resolve: () => void } | null;
   rulesVersion: RuleSet;
   recordJson: string;
   record: DeviceRecord;
@@ -165,6 +169,8 @@ export function createEngine(options: EngineOptions) {
       // from being raised again, and the next reading de-escalates or clears them under the new rules.
       for (const [condition, b] of st.bound) seedActive(runtime, condition, baseLevel(device, b.level), now());
       runtime.lastTs = st.runtime.lastTs;
+      // The new rules start counting afresh: the saved stages of the old ones go.
+      runtime.pendingChanged = pendingStages(st.runtime).length > 0;
       st.runtime = runtime;
       st.rulesVersion = ruleSet;
       st.recordJson = recordJson;
@@ -190,6 +196,7 @@ export function createEngine(options: EngineOptions) {
       running: false,
       failed: false,
       chain: Promise.resolve(),
+      settled: null,
       rulesVersion: ruleSet,
       recordJson,
       record: device,
@@ -208,17 +215,31 @@ export function createEngine(options: EngineOptions) {
   }
 
   function mark(st: DeviceState, changed: Set<AlarmCondition>): void {
-    if (changed.size === 0) return;
     for (const c of changed) st.dirty.add(c);
     schedule(st);
   }
 
+  /** Alarm changes or stages on their way up not yet in the store. */
+  function wants(st: DeviceState): boolean {
+    return st.dirty.size > 0 || st.runtime.pendingChanged;
+  }
+
+  // Devices with something not yet in the store (being written, or waiting for a retry): what a message
+  // evaluated now must wait for before it is acknowledged (`written`).
+  const unwritten = new Set<DeviceState>();
+
   function schedule(st: DeviceState): void {
-    if (st.running || st.dirty.size === 0) return;
+    if (!wants(st)) return;
+    unwritten.add(st);
+    if (st.running) return;
     st.running = true;
     st.chain = st.chain.then(() => reconcile(st)).finally(() => {
       st.running = false;
-      if (st.dirty.size > 0 && !st.failed) schedule(st);
+      if (!wants(st)) {
+        unwritten.delete(st);
+        st.settled?.resolve();
+        st.settled = null;
+      } else if (!st.failed) schedule(st);
     });
   }
 
@@ -304,6 +325,20 @@ export function createEngine(options: EngineOptions) {
           st.failed = true;
           m.storeErrors.inc();
           log.error({ err, device: st.key, condition }, 'alarm store write failed; will retry');
+          return;
+        }
+      }
+      // The stages on their way up, after the alarms: a stage raised meanwhile is no longer saved.
+      while (st.runtime.pendingChanged) {
+        const runtime = st.runtime;
+        runtime.pendingChanged = false;
+        try {
+          await store.savePending({ enterprise: runtime.device.enterprise, device: runtime.device.id, stages: pendingStages(runtime), lastTs: runtime.lastTs });
+        } catch (err) {
+          runtime.pendingChanged = true;
+          st.failed = true;
+          m.storeErrors.inc();
+          log.error({ err, device: st.key }, 'saving the stages on their way up failed; will retry');
           return;
         }
       }
@@ -402,9 +437,22 @@ export function createEngine(options: EngineOptions) {
         st.bound.set(alarm.condition, boundTo(alarm.id, alarm.level, alarm.parentId));
         seedActive(st.runtime, alarm.condition, baseLevel(device, alarm.level), alarm.updatedAt);
       }
+      // After the active instances, so that a stage raised before the restart does not count again.
+      const pending = await store.pendingStates();
+      let restored = 0;
+      for (const p of pending) {
+        if (only && !only.has(p.enterprise)) continue;
+        const device = devices.get(p.enterprise, p.device);
+        if (!device) continue;
+        const st = stateFor(device);
+        restorePending(st.runtime, p.stages);
+        // A reading saved but not acknowledged before the restart comes again: it counted already.
+        st.runtime.lastTs = Math.max(st.runtime.lastTs, p.lastTs + 1);
+        restored++;
+      }
       m.active.reset();
       for (const a of active) m.active.inc({ level: String(a.level) });
-      log.info({ active: active.length }, 'alarm instances loaded');
+      log.info({ active: active.length, pending: restored }, 'alarm instances and stages on their way up loaded');
     },
 
     telemetry(enterprise: string, id: string, payload: Buffer | string, receivedAt = now()): void {
@@ -499,14 +547,33 @@ export function createEngine(options: EngineOptions) {
         if (!st || !b || b.id !== alarm.id) continue;
         st.bound.delete(alarm.condition);
         resetCondition(st.runtime, alarm.condition);
+        schedule(st);
       }
       if (refresh) await refreshMaintenance();
+    },
+
+    /**
+     * Undefined when everything evaluated so far is in the store; else resolves once what is outstanding
+     * now has been written (after any retries): rules acknowledges a message only then (rules/ack-gate.ts).
+     */
+    written(): Promise<void> | undefined {
+      if (unwritten.size === 0) return undefined;
+      const waits: Promise<void>[] = [];
+      for (const st of unwritten) {
+        if (!st.settled) {
+          let resolve!: () => void;
+          const promise = new Promise<void>((r) => (resolve = r));
+          st.settled = { promise, resolve };
+        }
+        waits.push(st.settled.promise);
+      }
+      return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
     },
 
     /** Resolves when every queued store write has run (tests, benchmarks, shutdown). */
     async idle(): Promise<void> {
       for (;;) {
-        const pending = [...states.values()].filter((s) => s.running || s.dirty.size > 0);
+        const pending = [...states.values()].filter((s) => s.running || wants(s));
         if (pending.length === 0) return;
         await Promise.all(pending.map((s) => s.chain));
         if (pending.every((s) => s.failed)) return;

@@ -7,6 +7,7 @@ import { metricSpec, type EventType } from '../contract/catalog.ts';
 import { presencePolicy, type Presence } from '../contract/presence.ts';
 import type { DeviceRecord } from '../registry/registry.ts';
 import { resolveThreshold, type Rule, type Threshold } from './definitions.ts';
+import type { PendingStage } from './store-types.ts';
 
 /** What a rule says about its condition right now. */
 export interface Signal {
@@ -63,6 +64,11 @@ export interface DeviceRuntime {
   lastTs: number;
   /** Time of the last input that changed something: the time of the alarm change it causes. */
   inputTs: number;
+  /**
+   * A stage on its way up changed its count or start (`pendingStages`): set by the evaluation, cleared by
+   * whoever saves them, so that a reading counted towards "N samples in a row" is not forgotten in a crash.
+   */
+  pendingChanged: boolean;
 }
 
 function resolveStage(rule: Rule, stage: { level: AlarmLevel; raise?: Threshold; clear?: Threshold; event?: EventType }, device: DeviceRecord): StageRuntime {
@@ -98,6 +104,7 @@ export function createDeviceRuntime(device: DeviceRecord, rules: Rule[], options
     latest: new Map(),
     lastTs: -Infinity,
     inputTs: 0,
+    pendingChanged: false,
   };
   const add = <K>(map: Map<K, RuleRuntime[]>, key: K, rt: RuleRuntime) => {
     const list = map.get(key);
@@ -147,25 +154,33 @@ function resetStage(s: StageRuntime): void {
   s.snapshot = null;
 }
 
-/** Debounced stage logic; returns true when the stage's active flag changed. */
-function step(rule: Rule, s: StageRuntime, raiseCond: boolean, clearCond: boolean, ts: number, value: number | boolean): boolean {
+/**
+ * Debounced stage logic; returns true when the stage's active flag changed, and flags the device when
+ * what `pendingStages` would save changed (a count that still matters, a start, a stage leaving).
+ */
+function step(dev: DeviceRuntime, rule: Rule, s: StageRuntime, raiseCond: boolean, clearCond: boolean, ts: number, value: number | boolean): boolean {
   const samples = 'samples' in rule ? rule.samples ?? 1 : 1;
   const onDelayMs = ('onDelaySeconds' in rule ? rule.onDelaySeconds ?? 0 : 0) * 1000;
   const offDelayMs = ('offDelaySeconds' in rule ? rule.offDelaySeconds ?? 0 : 0) * 1000;
   if (!s.active) {
     if (raiseCond) {
-      s.pendingCount++;
+      const was = s.pendingCount++;
       s.pendingSince ??= ts;
       if (s.pendingCount >= samples && ts - s.pendingSince >= onDelayMs) {
         s.active = true;
         s.clearingSince = null;
         s.value = value;
         s.ts = ts;
+        // Raised by its first reading, it was never saved as pending: nothing to take back.
+        if (was > 0) dev.pendingChanged = true;
         return true;
       }
-    } else {
+      // Past the count it needs, only the start matters (an on-delay running): saved once.
+      if (was < samples) dev.pendingChanged = true;
+    } else if (s.pendingCount > 0) {
       s.pendingCount = 0;
       s.pendingSince = null;
+      dev.pendingChanged = true;
     }
     return false;
   }
@@ -184,13 +199,13 @@ function step(rule: Rule, s: StageRuntime, raiseCond: boolean, clearCond: boolea
   return false;
 }
 
-function evaluateNumeric(rt: RuleRuntime, v: number, ts: number, high: boolean): boolean {
+function evaluateNumeric(dev: DeviceRuntime, rt: RuleRuntime, v: number, ts: number, high: boolean): boolean {
   let changed = false;
   for (const s of rt.stages) {
     if (s.raise === undefined || s.clear === undefined) continue;
     const raiseCond = high ? v >= s.raise : v <= s.raise;
     const clearCond = high ? v < s.clear || (s.clear === s.raise && v < s.raise) : v > s.clear || (s.clear === s.raise && v > s.raise);
-    if (step(rt.rule, s, raiseCond, clearCond, ts, v)) changed = true;
+    if (step(dev, rt.rule, s, raiseCond, clearCond, ts, v)) changed = true;
   }
   return changed;
 }
@@ -239,7 +254,7 @@ export function evaluateReading(
     let did = false;
     if (rule.type === 'threshold') {
       const v = reading.values[rule.metric];
-      if (typeof v === 'number') did = evaluateNumeric(rt, v, reading.ts, rule.direction === 'high');
+      if (typeof v === 'number') did = evaluateNumeric(dev, rt, v, reading.ts, rule.direction === 'high');
     } else if (rule.type === 'rate') {
       const v = reading.values[rule.metric];
       if (typeof v !== 'number') continue;
@@ -251,7 +266,7 @@ export function evaluateReading(
       if (reading.ts - first.ts < windowMs / 2) continue;
       const perMinute = ((v - first.v) / (reading.ts - first.ts)) * 60_000;
       const rate = rule.direction === 'rise' ? perMinute : rule.direction === 'fall' ? -perMinute : Math.abs(perMinute);
-      did = evaluateNumeric(rt, rate, reading.ts, true);
+      did = evaluateNumeric(dev, rt, rate, reading.ts, true);
     } else if (rule.type === 'combination') {
       let all = true;
       let value: number | boolean = false;
@@ -264,7 +279,7 @@ export function evaluateReading(
         if (term.equals === undefined) value = latest.value;
         if (!termHolds(term, latest.value, dev.device)) all = false;
       }
-      did = step(rule, rt.stages[0], all, !all, reading.ts, value);
+      did = step(dev, rule, rt.stages[0], all, !all, reading.ts, value);
     }
     if (did) changed.add(rt.condition);
   }
@@ -431,8 +446,30 @@ export function seedActive(dev: DeviceRuntime, condition: AlarmCondition, level:
 /** Forgets the state of a condition (manual clear, maintenance): it must build up again to raise. */
 export function resetCondition(dev: DeviceRuntime, condition?: AlarmCondition): void {
   for (const rt of condition ? dev.byCondition.get(condition) ?? [] : dev.rules) {
-    for (const s of rt.stages) resetStage(s);
+    for (const s of rt.stages) {
+      if (!s.active && s.pendingCount > 0) dev.pendingChanged = true;
+      resetStage(s);
+    }
     rt.window = [];
+  }
+}
+
+/** The stages on their way up (counting samples, or waiting out an on-delay): what a restart must not forget. */
+export function pendingStages(dev: DeviceRuntime): PendingStage[] {
+  const out: PendingStage[] = [];
+  for (const rt of dev.rules) {
+    for (const s of rt.stages) if (!s.active && s.pendingCount > 0 && s.pendingSince !== null) out.push({ rule: rt.rule.id, level: s.level, count: s.pendingCount, since: s.pendingSince });
+  }
+  return out;
+}
+
+/** After a restart: the saved stages on their way up go on counting (a stage active meanwhile, or gone with a rule change, is left alone). */
+export function restorePending(dev: DeviceRuntime, stages: readonly PendingStage[]): void {
+  for (const p of stages) {
+    const s = dev.rules.find((rt) => rt.rule.id === p.rule)?.stages.find((st) => st.level === p.level);
+    if (!s || s.active) continue;
+    s.pendingCount = p.count;
+    s.pendingSince = p.since;
   }
 }
 

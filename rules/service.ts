@@ -19,6 +19,7 @@ import { openRoster } from '../registry/roster.ts';
 import { counter, gauge } from '../core/metrics.ts';
 import { serviceSession } from '../core/mqtt-session.ts';
 import { coalesceClientWrites } from '../core/coalesce.ts';
+import { gateAcks } from './ack-gate.ts';
 import { deviceDirectory, heldForRegistry, serviceUsername, type DeviceRecord, type Registry } from '../registry/registry.ts';
 import { createWriter } from '../ingest/writers/index.ts';
 import { loadRuleSet, type RuleSet } from './definitions.ts';
@@ -129,6 +130,8 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   const clientId = cfg.clientId ?? config.mqtt.username ?? serviceUsername('rules');
   const client = mqtt.connect(config.mqtt.url, serviceSession(config, clientId));
   coalesceClientWrites(client);
+  const acks = gateAcks(client, () => engine.written());
+  const acksHeld = gauge(metrics, 'hazwatch_rules_acks_held', 'PUBACKs waiting until what their messages changed is in the alarm store');
   publishPresence = (d, r) => {
     const payload: PresencePayload = { state: r.state, reason: r.reason, mode: r.mode, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, ts: r.ts };
     // Sent when connected, queued by the client meanwhile; the next change supersedes it anyway.
@@ -254,6 +257,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   let ticks = 0;
   const tick = setInterval(() => {
     void (async () => {
+      acksHeld.set(acks.held());
       await engine.tick();
       if (registryWriter && ticks % Math.max(1, Math.round(5_000 / cfg.tickMs)) === 0) {
         try {

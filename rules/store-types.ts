@@ -121,6 +121,25 @@ export interface NotificationJob {
   createdAt: number;
 }
 
+/** A stage of a rule on its way up (counting samples in a row, or waiting out an on-delay). */
+export interface PendingStage {
+  /** The rule's id and the stage's level. */
+  rule: string;
+  level: AlarmLevel;
+  /** Readings counted so far, and the time of the first. */
+  count: number;
+  since: number;
+}
+
+/** A device's stages on their way up, saved so that a rules process restarted goes on counting. */
+export interface PendingState {
+  enterprise: string;
+  device: string;
+  stages: PendingStage[];
+  /** Time of the last reading evaluated when they were saved: a reading redelivered after a crash is not counted twice. */
+  lastTs: number;
+}
+
 export interface AlarmStore {
   // ---- reading ----
   list(filter?: AlarmFilter): Promise<Alarm[]>;
@@ -160,6 +179,10 @@ export interface AlarmStore {
   activeInstances(): Promise<Alarm[]>;
   /** The instance whose condition is active for this device and condition, if any. */
   activeFor(enterprise: string, device: string, condition: AlarmCondition): Promise<Alarm | undefined>;
+  /** Saves a device's stages on their way up (none: forgets them). Not part of the history: no seq. */
+  savePending(state: PendingState): Promise<void>;
+  /** Every device's saved stages on their way up (a rules process starting). */
+  pendingStates(): Promise<PendingState[]>;
   /** Ends expired shelving and maintenance; returns the changes made. */
   expire(now: number): Promise<AlarmEventPayload[]>;
   /** Puts an alarm under the alarm of its cause ('grouped'); undefined when it already has one or is closed. */

@@ -23,6 +23,7 @@ import type {
   AlarmStore,
   LevelChangeInput,
   MaintenanceFilter,
+  PendingStage,
 } from './store-types.ts';
 
 export type { AlarmStore } from './store-types.ts';
@@ -98,6 +99,17 @@ create table if not exists maintenance (
   ended_by text
 );
 create index if not exists maintenance_open on maintenance(until_ts) where ended_at is null;
+
+-- The rules engine's stages on their way up ("2 samples in a row", on-delays): a reading counted is not
+-- forgotten when a rules process dies before the next one (rules/engine.ts).
+create table if not exists pending_stages (
+  enterprise text not null,
+  device text not null,
+  stages text not null,
+  last_ts bigint not null,
+  updated_at bigint not null,
+  primary key (enterprise, device)
+);
 
 create table if not exists cursors (
   name text primary key,
@@ -681,6 +693,20 @@ function alarmStoreOn(db: SqlDatabase, options: AlarmStoreOptions): AlarmStore {
 
     recordNotified: (id, action, data) => db.write(async (sql) => commit(sql, await load(sql, id), {}, { action, by: SYSTEM, data })),
 
+    async savePending({ enterprise, device, stages, lastTs }) {
+      // Outside the writers' turn (core/sql.ts): no history row, and only this device's own rules process writes it.
+      if (stages.length === 0) await db.run('delete from pending_stages where enterprise = ? and device = ?', [enterprise, device]);
+      else
+        await db.run(
+          `insert into pending_stages (enterprise, device, stages, last_ts, updated_at) values (?, ?, ?, ?, ?)
+           on conflict (enterprise, device) do update set stages = excluded.stages, last_ts = excluded.last_ts, updated_at = excluded.updated_at`,
+          [enterprise, device, JSON.stringify(stages), lastTs, now()],
+        );
+    },
+    async pendingStates() {
+      const rows = await db.all<{ enterprise: string; device: string; stages: string; last_ts: number }>('select enterprise, device, stages, last_ts from pending_stages');
+      return rows.map((r) => ({ enterprise: r.enterprise, device: r.device, stages: JSON.parse(r.stages) as PendingStage[], lastTs: Number(r.last_ts) }));
+    },
     async cursor(name) {
       return (await db.get<{ seq: number }>('select seq from cursors where name = ?', [name]))?.seq ?? 0;
     },

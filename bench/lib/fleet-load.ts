@@ -18,6 +18,8 @@ interface Init {
   /** Readings per message (1 = one reading per MQTT message, like most devices). */
   batch: number;
   window: number;
+  /** Keep every reading's topic and time, for a fault test to name the ones it cannot find (done.ledger). */
+  ledger?: boolean;
 }
 
 const init = JSON.parse(process.env.HAZWATCH_BENCH_LOAD!) as Init;
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
   let messages = 0;
   const next = init.gateways.map((_, i) => Math.floor((i * init.devices.length) / init.gateways.length));
   const ackedTotal = () => clients.reduce((n, c) => n + c.acked(), 0) * init.batch;
+  const ledger: Record<string, number[]> | undefined = init.ledger ? {} : undefined;
+  const note = (topic: string, ts: number) => (ledger![topic] ??= []).push(ts);
 
   function publishOne(c: number, now: number): void {
     const client = clients[c];
@@ -46,12 +50,14 @@ async function main(): Promise<void> {
     if (init.batch === 1) {
       const ts = Math.max(now, lastTs[d] + 1);
       lastTs[d] = ts;
+      if (ledger) note(topics[d], ts);
       body = `{"ts":${ts},"values":{"lel":${(Math.random() * 10).toFixed(2)}}}`;
     } else {
       const readings: string[] = [];
       for (let k = 0; k < init.batch; k++) {
         const ts = Math.max(now, lastTs[d] + 1);
         lastTs[d] = ts;
+        if (ledger) note(topics[d], ts);
         readings.push(`{"ts":${ts},"values":{"lel":${(Math.random() * 10).toFixed(2)}}}`);
       }
       body = `{"readings":[${readings.join(',')}]}`;
@@ -108,6 +114,7 @@ async function main(): Promise<void> {
         seconds: (publishedAt - t0) / 1000,
         publishedAt,
         waitedTicks,
+        ...(ledger ? { ledger } : {}),
       },
     });
   }

@@ -11,6 +11,8 @@ export interface LoadInit {
   gateways: { username: string; password: string; clientId: string; enterprise?: string }[];
   batch?: number;
   window?: number;
+  /** Return every reading's topic and time in `done.ledger` (fault tests; memory grows with the run). */
+  ledger?: boolean;
 }
 
 export interface LoadDone {
@@ -23,6 +25,8 @@ export interface LoadDone {
   /** Epoch ms of the last publish of the run (before waiting for acknowledgements). */
   publishedAt: number;
   waitedTicks: number;
+  /** With `ledger`: the times of the readings published, by topic. */
+  ledger?: Record<string, number[]>;
 }
 
 export interface Load {

@@ -182,3 +182,20 @@ export function startProbing(prober: { publish(topic: string, payload: string): 
   return { sent: () => probe, stop: () => clearInterval(timer) };
 }
 
+
+/**
+ * The readings of a load's ledger (bench/lib/load.ts `ledger`) that InfluxDB does not hold: topic and
+ * time, oldest first. What a fault test prints when stored ≠ sent, so that the loss can be placed.
+ */
+export async function missingReadings(influxUrl: string, db: string, measurement: string, ledgers: Record<string, number[]>[]): Promise<{ topic: string; ts: number }[]> {
+  const q = `SELECT "lel" FROM "${measurement}" GROUP BY "enterprise", "device"`;
+  const res = await fetch(`${influxUrl}/query?db=${encodeURIComponent(db)}&epoch=ms&q=${encodeURIComponent(q)}`, { method: 'POST' });
+  const body = (await res.json()) as { results: { series?: { tags: { enterprise: string; device: string }; values: [number, unknown][] }[] }[] };
+  const stored = new Map<string, Set<number>>();
+  for (const s of body.results[0]?.series ?? []) stored.set(`hw/v1/${s.tags.enterprise}/${s.tags.device}/telemetry`, new Set(s.values.map((v) => v[0])));
+  const missing: { topic: string; ts: number }[] = [];
+  for (const ledger of ledgers) {
+    for (const [topic, times] of Object.entries(ledger)) for (const ts of times) if (!stored.get(topic)?.has(ts)) missing.push({ topic, ts });
+  }
+  return missing.sort((a, b) => a.ts - b.ts);
+}

@@ -13,7 +13,7 @@ import { startLoad, type Load } from '../../bench/lib/load.ts';
 import { startCluster, CLUSTER_ADMIN_PASSWORD, type Cluster } from '../../bench/lib/cluster.ts';
 import { rawConnect, type RawClient } from '../../bench/lib/raw-mqtt.ts';
 import type { Credentials } from '../../registry/registry.ts';
-import { sleep, startProbing, until } from './harness.ts';
+import { missingReadings, sleep, startProbing, until } from './harness.ts';
 
 const RATE = Number(process.env.HAZWATCH_FAULT_WORKERS_RATE ?? 1000);
 const DB = 'hazwatch_workers_kill';
@@ -48,7 +48,7 @@ it(`SIGKILL of one of two ingest and of the publishing one of two rules processe
   });
   const c = cluster;
   const devices = Array.from({ length: DEVICES }, (_, i) => `lel-${i}`);
-  for (const p of PARTS) loads.push(await startLoad({ host: '127.0.0.1', port: c.port, enterprise: `load-${p}`, devices, gateways: gateways[p] }));
+  for (const p of PARTS) loads.push(await startLoad({ host: '127.0.0.1', port: c.port, enterprise: `load-${p}`, devices, gateways: gateways[p], ledger: true }));
 
   // Every alarm change on the alarm topic, by device: its alarm ids and how often each change came.
   const alarmIds = new Map<string, Set<string>>();
@@ -100,6 +100,7 @@ it(`SIGKILL of one of two ingest and of the publishing one of two rules processe
   try {
     const runs = loads.map((l) => l.run(RATE / 2, 26));
     await sleep(6000);
+    const killedAt = Date.now();
     const victim = publisherOf()!;
     const survivor = victim === 'rules-1' ? 'rules-2' : 'rules-1';
     const mark = c.services.get(survivor)!.mark();
@@ -123,6 +124,11 @@ it(`SIGKILL of one of two ingest and of the publishing one of two rules processe
         `on API node 2's live stream ${streamed.size}; devices with more than one alarm ${twoAlarms.length}; changes delivered more than once ${twice}; publisher now ${survivor}; ` +
         `SUBSCRIBEs given up and sent again ${[...c.services.values()].reduce((n, svc) => n + (svc.output().match(/HW_ERR_SUBSCRIBE_TIMEOUT/g)?.length ?? 0), 0)}`,
     );
+    if ((await stored()) !== sent) {
+      // Where the loss lies: the readings not stored, by time from the kill and by topic.
+      const missing = await missingReadings(c.influx.url, DB, 'gas_combustible', done.map((d) => d.ledger!));
+      console.log(`workers-kill: ${missing.length} readings not stored: ${missing.slice(0, 20).map((m) => `${m.topic} ${m.ts} (${m.ts - killedAt} ms from the kill)`).join('; ')}`);
+    }
     expect(allStored).toBe(true);
     expect(await stored()).toBe(sent);
     expect(allAlarms).toBe(true);
