@@ -532,20 +532,22 @@ export function deviceDirectory(registry: Registry, options: { checkMs?: number;
  * every one after it wait until the registry has been read once more (at most maxWaitMs), then go
  * through in arrival order.
  * Messages of a device that is still unknown after that are handled (and refused) as before.
+ * `holding()` is undefined while nothing waits, else resolves once what waits now has been handled.
  */
 export function heldForRegistry<A extends unknown[]>(
   registry: Pick<Registry, 'pollChanges'>,
   known: (...args: A) => boolean,
   handle: (...args: A) => void,
   options: { now?: () => number; minGapMs?: number; maxWaitMs?: number } = {},
-): (...args: A) => void {
+): ((...args: A) => void) & { holding(): Promise<void> | undefined } {
   const now = options.now ?? Date.now;
   const minGapMs = options.minGapMs ?? 100;
   // With the database unreachable the read may take long: the messages do not wait for it beyond this.
   const maxWaitMs = options.maxWaitMs ?? 2000;
   let held: A[] | undefined;
+  let released: Promise<void> | undefined;
   let readAt = -Infinity;
-  return (...args: A) => {
+  const handler = (...args: A) => {
     if (held) {
       held.push(args);
       return;
@@ -557,14 +559,16 @@ export function heldForRegistry<A extends unknown[]>(
     readAt = now();
     held = [args];
     let timer: NodeJS.Timeout | undefined;
-    void Promise.race([registry.pollChanges().catch(() => false), new Promise((r) => (timer = setTimeout(r, maxWaitMs)))])
+    released = Promise.race([registry.pollChanges().catch(() => false), new Promise((r) => (timer = setTimeout(r, maxWaitMs)))])
       .then(() => {
         clearTimeout(timer);
         const queue = held!;
         held = undefined;
+        released = undefined;
         for (const a of queue) handle(...a);
       });
   };
+  return Object.assign(handler, { holding: () => released });
 }
 
 /**

@@ -130,7 +130,11 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   const clientId = cfg.clientId ?? config.mqtt.username ?? serviceUsername('rules');
   const client = mqtt.connect(config.mqtt.url, serviceSession(config, clientId));
   coalesceClientWrites(client);
-  const acks = gateAcks(client, () => engine.written());
+  // A message held for the registry (a device registered a moment ago) is evaluated later: its PUBACK waits for that too.
+  const acks = gateAcks(client, () => {
+    const holding = held?.holding();
+    return holding ? holding.then(() => engine.written()) : engine.written();
+  });
   const acksHeld = gauge(metrics, 'hazwatch_rules_acks_held', 'PUBACKs waiting until what their messages changed is in the alarm store');
   publishPresence = (d, r) => {
     const payload: PresencePayload = { state: r.state, reason: r.reason, mode: r.mode, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, ts: r.ts };
@@ -183,7 +187,8 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     const t = parseTopic(topic);
     return !t || devices.get(t.enterprise, t.device) !== undefined;
   };
-  client.on('message', registryOf ? heldForRegistry(registryOf, knownSender, onMessage, { now }) : onMessage);
+  const held = registryOf ? heldForRegistry(registryOf, knownSender, onMessage, { now }) : undefined;
+  client.on('message', held ?? onMessage);
 
 
   const engineTailer = createTailer({ store, name: 'engine', cursor: 'memory', handle: (c) => engine.applyChanges(c), log, metrics, pollMs: cfg.pollMs });
