@@ -69,12 +69,55 @@ export async function openRedisCluster(url: string, log: Logger, options: { time
     }
     return pending;
   };
+  countSharesOnce(persistence, conn);
   return {
     mq,
     persistence,
     async close() {
       await persistence.destroy().catch(() => undefined);
     },
+  };
+}
+
+/**
+ * A QoS 1 message queued for several persistent sessions is stored once with a count of the sessions
+ * still owing a PUBACK, and aedes-persistence-redis 12 counts down at every PUBACK it can map to the
+ * message. A session can get the same message twice under two packet ids (on a reconnect aedes sends
+ * the queue again while the message also comes live), and its second PUBACK then took another session's
+ * share: the count reached zero and the message was deleted from under a session that had not had it
+ * yet, a reading lost for ingest or rules (broker/test/cluster-queue.test.ts). Here only the PUBACK that
+ * takes the message out of the session's own queue counts down; a second one for it is a no-op.
+ */
+function countSharesOnce(persistence: AsyncRedisPersistence, conn: Redis): void {
+  type Packet = { cmd?: string; messageId?: number; brokerId?: string; brokerCounter?: number | string };
+  type Client = { id: string };
+  const target = persistence as unknown as {
+    outgoingUpdate(client: Client, packet: Packet): Promise<void>;
+    outgoingClearMessageId(client: Client, packet: Packet): Promise<unknown>;
+  };
+  const update = target.outgoingUpdate.bind(persistence);
+  const clear = target.outgoingClearMessageId.bind(persistence);
+  // (session, packet id) → the stored message, as the package keeps it (its own map is private); as
+  // bounded as the package's (100,000): beyond, the oldest fall back to its own counting.
+  const sent = new Map<string, string>();
+  const LIMIT = 100_000;
+  target.outgoingUpdate = async (client, packet) => {
+    await update(client, packet);
+    // QoS 1 only: a QoS 2 message (PUBREL) is kept per session by the package itself.
+    if (packet.cmd !== 'publish' || !packet.messageId || packet.brokerId === undefined) return;
+    const id = `${client.id}\0${packet.messageId}`;
+    sent.delete(id);
+    sent.set(id, `packet:${packet.brokerId}:${packet.brokerCounter}`);
+    if (sent.size > LIMIT) sent.delete(sent.keys().next().value!);
+  };
+  target.outgoingClearMessageId = async (client, packet) => {
+    const id = `${client.id}\0${packet.messageId}`;
+    const key = sent.get(id);
+    if (key === undefined) return clear(client, packet);
+    sent.delete(id);
+    const removed = await conn.lrem(`outgoing:${encodeURIComponent(client.id)}`, 0, key);
+    if (removed === 0) return undefined;
+    return clear(client, packet);
   };
 }
 
