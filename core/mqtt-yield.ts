@@ -7,7 +7,7 @@
 // backlog, and the broker's in-flight window filled. The cure is in the `handleMessage` callback,
 // which mqtt.js waits for before the next packet: called at once as long as the loop has been held for
 // less than `everyMs`, else after a setImmediate, so that timers, commits and I/O get their turn.
-// Used by ingest, whose PUBACKs wait for the spool anyway.
+// Used through core/mqtt-acks.ts by ingest and rules, whose PUBACKs wait for the spool or the store anyway.
 export function loopPacer(everyMs = 5): (next: () => void) => void {
   let since = performance.now();
   return (next) => {

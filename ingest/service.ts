@@ -14,7 +14,7 @@ import { startDrain, type Drain } from './drain.ts';
 import { createInterpreter, type DeviceLookup } from './interpret.ts';
 import { limitedLog, tokenBuckets } from './limits.ts';
 import { healthLines, ingestMetrics } from './metrics.ts';
-import { deferAcks } from './mqtt-acks.ts';
+import { deferAcks } from '../core/mqtt-acks.ts';
 import { coalesceClientWrites } from '../core/coalesce.ts';
 import { redeliveryKey, redeliveryTracker } from './redelivery.ts';
 import { openSpool, type SpoolEntry, type SpoolOptions, type SpoolStats } from './spool.ts';

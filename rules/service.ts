@@ -130,11 +130,6 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
   const clientId = cfg.clientId ?? config.mqtt.username ?? serviceUsername('rules');
   const client = mqtt.connect(config.mqtt.url, serviceSession(config, clientId));
   coalesceClientWrites(client);
-  // A message held for the registry (a device registered a moment ago) is evaluated later: its PUBACK waits for that too.
-  const acks = gateAcks(client, () => {
-    const holding = held?.holding();
-    return holding ? holding.then(() => engine.written()) : engine.written();
-  });
   const acksHeld = gauge(metrics, 'hazwatch_rules_acks_held', 'PUBACKs waiting until what their messages changed is in the alarm store');
   publishPresence = (d, r) => {
     const payload: PresencePayload = { state: r.state, reason: r.reason, mode: r.mode, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, ts: r.ts };
@@ -188,7 +183,12 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     return !t || devices.get(t.enterprise, t.device) !== undefined;
   };
   const held = registryOf ? heldForRegistry(registryOf, knownSender, onMessage, { now }) : undefined;
-  client.on('message', held ?? onMessage);
+  // PUBACKs wait for the store (rules/ack-gate.ts); a message held for the registry (a device registered
+  // a moment ago) is evaluated later, and its PUBACK waits for that too.
+  const acks = gateAcks(client, held ?? onMessage, () => {
+    const holding = held?.holding();
+    return holding ? holding.then(() => engine.written()) : engine.written();
+  });
 
 
   const engineTailer = createTailer({ store, name: 'engine', cursor: 'memory', handle: (c) => engine.applyChanges(c), log, metrics, pollMs: cfg.pollMs });

@@ -35,10 +35,10 @@ it('holds the PUBACK of a message until what it changed is written, and those be
   const write = new Promise<void>((r) => (release = r));
   // Readings of 50 and more "change something" that is written when the test says so.
   let outstanding: Promise<void> | undefined;
-  first.client.on('message', (_t, payload) => {
+  const evaluate = (_t: string, payload: Buffer) => {
     if ((JSON.parse(payload.toString()) as { values: { lel: number } }).values.lel >= 50) outstanding = write;
-  });
-  const gate = gateAcks(first.client, () => outstanding);
+  };
+  const gate = gateAcks(first.client, evaluate, () => outstanding);
   const gas = await device(broker, { enterprise: 'acme', id: 'gate-1', class: 'gas_combustible' });
   for (const lel of [1, 60, 2]) await gas.send('telemetry', { values: { lel } });
   await waitFor(() => first.got.length === 3);
@@ -55,7 +55,7 @@ it('holds the PUBACK of a message until what it changed is written, and those be
   expect(second.got).toEqual([60, 2]);
 
   // Written before the crash this time: acknowledged, and not delivered again.
-  const gate2 = gateAcks(second.client, () => outstanding);
+  const gate2 = gateAcks(second.client, () => undefined, () => outstanding);
   let release2!: () => void;
   outstanding = new Promise<void>((r) => (release2 = r));
   await gas.send('telemetry', { values: { lel: 3 } });

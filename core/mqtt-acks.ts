@@ -1,4 +1,5 @@
-// Acknowledging a QoS1 message only once it is durable, without stalling mqtt.js.
+// Acknowledging a QoS1 message only once it is durable, without stalling mqtt.js: ingest once the
+// message is in its spool, rules once what it changed is in the alarm store (rules/ack-gate.ts).
 //
 // mqtt.js sends the PUBACK when the callback of `handleMessage` (or of `customHandleAcks`) is called,
 // and it reads the next packet of the connection only after that: holding the callback until a group
@@ -9,16 +10,16 @@
 // A PUBACK is never sent on a later connection than the one the message came on: after a reconnect
 // the broker redelivers (same packet id, DUP set) whatever was not acknowledged.
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { loopPacer } from '../core/mqtt-yield.ts';
+import { loopPacer } from './mqtt-yield.ts';
 
-const DEFERRED = new Error('PUBACK deferred until the message is in the spool');
+const DEFERRED = new Error('PUBACK deferred until the message is durable');
 
 type SendPacket = (packet: { cmd: 'puback'; messageId: number }) => void;
 
 /** `ack()` returns true when the PUBACK went out on the connection the message came on. */
 export function deferAcks(client: MqttClient, onPublish: (packet: IPublishPacket, ack: () => boolean) => void): void {
   const send = (client as unknown as { _sendPacket?: SendPacket })._sendPacket;
-  // The group commit runs from a timer: a backlog must not hold it off (core/mqtt-yield.ts).
+  // Commits and store writes run from timers and I/O callbacks: a backlog must not hold them off (core/mqtt-yield.ts).
   const pace = loopPacer();
   // Fails at start, not silently under load, should a future mqtt.js rename its writer.
   if (typeof send !== 'function') throw new Error('this mqtt.js has no _sendPacket: deferred acknowledgement is not possible');
