@@ -189,7 +189,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
     // After close: not acknowledged, the broker redelivers at the next start.
     if (pending.length === 0 || closed) return;
     const items = pending.splice(0);
-    pendingKeys.clear();
+    if (pendingKeys.size > 0) pendingKeys.clear();
     if (paused) return; // not acknowledged: redelivered after the reconnect
     let fitting = items.length;
     let messages = 0;

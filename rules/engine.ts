@@ -215,7 +215,8 @@ export function createEngine(options: EngineOptions) {
   }
 
   function mark(st: DeviceState, changed: Set<AlarmCondition>): void {
-    for (const c of changed) st.dirty.add(c);
+    // Most readings change nothing: no iterator made for an empty set.
+    if (changed.size > 0) for (const c of changed) st.dirty.add(c);
     schedule(st);
   }
 
@@ -420,7 +421,8 @@ export function createEngine(options: EngineOptions) {
   /** One set of changed conditions reused by every synchronous evaluation: mark() copies what it keeps. */
   const reused = new Set<AlarmCondition>();
   function scratch(): Set<AlarmCondition> {
-    reused.clear();
+    // V8's clear() allocates a fresh table even for an empty set: most readings change nothing.
+    if (reused.size > 0) reused.clear();
     return reused;
   }
 
