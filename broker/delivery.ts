@@ -24,19 +24,31 @@ type DeliveringClient = { deliver0: Deliver; deliverQoS: Deliver; duplicates: Re
  */
 export const DEDUPE_WINDOW = 1024;
 
-/** Remembers the last `size` keys; `firstTime(key)` is false for a key still remembered. */
-export function recentKeys(size = DEDUPE_WINDOW): { firstTime(key: string): boolean } {
-  const seen = new Set<string>();
-  const ring: (string | undefined)[] = new Array(size);
+/**
+ * Remembers the last `size` packets by broker id and counter; `firstTime` is false for a packet still
+ * remembered. Counters by broker id rather than one key string per delivery: a broker has one id, and
+ * the string cost the broker a few percent of its CPU under load.
+ */
+export function recentPackets(size = DEDUPE_WINDOW): { firstTime(brokerId: string, counter: number): boolean } {
+  const seen = new Map<string, Set<number>>();
+  const ringIds: (string | undefined)[] = new Array(size);
+  const ringCounters = new Float64Array(size);
   let next = 0;
   return {
-    firstTime(key) {
-      if (seen.has(key)) return false;
-      const evicted = ring[next];
-      if (evicted !== undefined) seen.delete(evicted);
-      ring[next] = key;
+    firstTime(brokerId, counter) {
+      if (seen.get(brokerId)?.has(counter)) return false;
+      const evicted = ringIds[next];
+      if (evicted !== undefined) {
+        const counters = seen.get(evicted)!;
+        counters.delete(ringCounters[next]);
+        if (counters.size === 0) seen.delete(evicted);
+      }
+      let counters = seen.get(brokerId);
+      if (!counters) seen.set(brokerId, (counters = new Set()));
+      counters.add(counter);
+      ringIds[next] = brokerId;
+      ringCounters[next] = counter;
       next = (next + 1) % size;
-      seen.add(key);
       return true;
     },
   };
@@ -60,10 +72,9 @@ export function installExactDedupe(client: Client): boolean {
   if (typeof c.deliver0 !== 'function' || typeof c.deliverQoS !== 'function' || typeof c.duplicates !== 'object') return false;
   const deliver0 = c.deliver0;
   const deliverQoS = c.deliverQoS;
-  let recent: ReturnType<typeof recentKeys> | undefined;
+  let recent: ReturnType<typeof recentPackets> | undefined;
   // Retained messages sent on SUBSCRIBE carry no brokerId: aedes never dedupes them either.
-  const firstTime = (packet: Parameters<Deliver>[0]) =>
-    !packet.brokerId || (recent ??= recentKeys()).firstTime(`${packet.brokerId}:${packet.brokerCounter}`);
+  const firstTime = (packet: Parameters<Deliver>[0]) => !packet.brokerId || (recent ??= recentPackets()).firstTime(packet.brokerId, packet.brokerCounter ?? 0);
   const wrapped0: Deliver = (packet, callback) => (firstTime(packet) ? deliver0(packet, callback) : setImmediate(callback));
   // aedes' deliverQoS hands QoS 0 packets to client.deliver0, i.e. to wrapped0, which checks them itself.
   const wrappedQoS: Deliver = (packet, callback) =>

@@ -25,7 +25,8 @@ interface Stored {
 interface ClientQueue {
   /** In delivery order: insertion order of a Map, with O(1) delete. */
   packets: Map<number, Stored>;
-  byCounter: Map<string, number>;
+  /** Broker id → broker counter → position: no key string built per message (a broker has one id). */
+  byCounter: Map<string | undefined, Map<number | undefined, number>>;
   byMessageId: Map<number, number>;
   next: number;
 }
@@ -39,7 +40,21 @@ export interface OutgoingStore {
   outgoingStream(client: { id: string }): Readable;
 }
 
-const counterKey = (p: Stored) => `${p.brokerId}\u0000${p.brokerCounter}`;
+function counterOf(q: ClientQueue, p: Stored): number | undefined {
+  return q.byCounter.get(p.brokerId)?.get(p.brokerCounter);
+}
+
+function setCounter(q: ClientQueue, p: Stored, seq: number): void {
+  let counters = q.byCounter.get(p.brokerId);
+  if (!counters) q.byCounter.set(p.brokerId, (counters = new Map()));
+  counters.set(p.brokerCounter, seq);
+}
+
+/** Forgets the packet's counter when it still points at `seq`. */
+function deleteCounter(q: ClientQueue, p: Stored, seq: number): void {
+  const counters = q.byCounter.get(p.brokerId);
+  if (counters?.get(p.brokerCounter) === seq) counters.delete(p.brokerCounter);
+}
 
 export function indexedOutgoing(): OutgoingStore {
   const queues = new Map<string, ClientQueue>();
@@ -54,7 +69,7 @@ export function indexedOutgoing(): OutgoingStore {
     const stored = new Packet(packet);
     const seq = q.next++;
     q.packets.set(seq, stored);
-    q.byCounter.set(counterKey(stored), seq);
+    setCounter(q, stored, seq);
   }
 
   function setMessageId(q: ClientQueue, seq: number, stored: Stored, messageId: number | undefined): void {
@@ -73,7 +88,7 @@ export function indexedOutgoing(): OutgoingStore {
     async outgoingUpdate(client, packet) {
       const q = queueOf(client.id);
       // The same message (broker id and counter): it was given its packet identifier.
-      const seq = packet.brokerId !== undefined ? q.byCounter.get(counterKey(packet)) : undefined;
+      const seq = packet.brokerId !== undefined ? counterOf(q, packet) : undefined;
       if (seq !== undefined) {
         setMessageId(q, seq, q.packets.get(seq)!, packet.messageId);
         return;
@@ -83,9 +98,9 @@ export function indexedOutgoing(): OutgoingStore {
       const stored = other !== undefined ? q.packets.get(other) : undefined;
       if (other !== undefined && stored) {
         if (stored.brokerId !== packet.brokerId) {
-          q.byCounter.delete(counterKey(stored));
+          q.byCounter.get(stored.brokerId)?.delete(stored.brokerCounter);
           q.packets.set(other, packet);
-          if (packet.brokerId !== undefined) q.byCounter.set(counterKey(packet), other);
+          if (packet.brokerId !== undefined) setCounter(q, packet, other);
           return;
         }
         if (stored.brokerCounter === packet.brokerCounter) return;
@@ -100,7 +115,7 @@ export function indexedOutgoing(): OutgoingStore {
       const stored = q.packets.get(seq)!;
       q.packets.delete(seq);
       q.byMessageId.delete(packet.messageId);
-      if (q.byCounter.get(counterKey(stored)) === seq) q.byCounter.delete(counterKey(stored));
+      deleteCounter(q, stored, seq);
       if (q.packets.size === 0) queues.delete(client.id);
       return stored;
     },
