@@ -497,10 +497,18 @@ export async function openRegistry(target: string, options: RegistryOptions = {}
 export function deviceDirectory(registry: Registry, options: { checkMs?: number; now?: () => number } = {}) {
   const checkMs = options.checkMs ?? 1000;
   const now = options.now ?? Date.now;
-  let devices = new Map<string, DeviceRecord>();
+  // By enterprise, then id: the hot path looks devices up with the topic's own (remembered) strings,
+  // whose hashes V8 keeps, instead of hashing a key string built per message.
+  let devices = new Map<string, Map<string, DeviceRecord>>();
   let checkedAt = -Infinity;
   const load = () => {
-    devices = new Map(registry.devices().map((d) => [`${d.enterprise}/${d.id}`, d]));
+    const next = new Map<string, Map<string, DeviceRecord>>();
+    for (const d of registry.devices()) {
+      let ofEnterprise = next.get(d.enterprise);
+      if (!ofEnterprise) next.set(d.enterprise, (ofEnterprise = new Map()));
+      ofEnterprise.set(d.id, d);
+    }
+    devices = next;
   };
   load();
   registry.onChange(load);
@@ -512,11 +520,13 @@ export function deviceDirectory(registry: Registry, options: { checkMs?: number;
         checkedAt = t;
         void registry.pollChanges().catch(() => undefined);
       }
-      const device = devices.get(`${enterprise}/${id}`);
+      const device = devices.get(enterprise)?.get(id);
       return device && device.revokedAt === null ? device : undefined;
     },
     all(): DeviceRecord[] {
-      return [...devices.values()];
+      const out: DeviceRecord[] = [];
+      for (const ofEnterprise of devices.values()) for (const d of ofEnterprise.values()) out.push(d);
+      return out;
     },
     /** True for an active enterprise gateway account: its own status is stored, not refused. */
     gateway(enterprise: string, id: string): boolean {
