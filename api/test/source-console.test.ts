@@ -51,6 +51,8 @@ beforeAll(async () => {
   if (!HAS_CHROMIUM) return;
   browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  // A step that hangs fails by name within the test's time (a CI run once timed out on the whole test, step unknown).
+  context.setDefaultTimeout(15_000);
 }, 60_000);
 
 afterAll(async () => {
@@ -162,6 +164,7 @@ describe.skipIf(!HAS_CHROMIUM)('the hazard-source page in Chromium', () => {
 
     // An account of another enterprise: the same address says "no such source" and shows nothing of it.
     const other = await browser.newContext({ viewport: { width: 1200, height: 800 }, locale: 'zh-CN' });
+    other.setDefaultTimeout(15_000);
     const p2 = await other.newPage();
     await signIn(p2, 'bravo-user');
     await p2.goto(`${h.api.url}/#/source/acme/tankfarm`);
@@ -176,5 +179,5 @@ describe.skipIf(!HAS_CHROMIUM)('the hazard-source page in Chromium', () => {
     await p2.goto(`${h.api.url}/#/source/bravo/lpg`);
     await expect.poll(() => p2.locator('[data-testid=source-name]').textContent(), SLOW).toBe('LPG spheres');
     await other.close();
-  }, 40_000);
+  }, 60_000);
 });
