@@ -228,10 +228,16 @@ export function createEngine(options: EngineOptions) {
   // Devices with something not yet in the store (being written, or waiting for a retry): what a message
   // evaluated now must wait for before it is acknowledged (`written`).
   const unwritten = new Set<DeviceState>();
+  // What `written` answered for the devices unwritten now: the same promise for every message until
+  // another device joins them, instead of one Promise.all over all of them per message.
+  let allWritten: Promise<void> | undefined;
 
   function schedule(st: DeviceState): void {
     if (!wants(st)) return;
-    unwritten.add(st);
+    if (!unwritten.has(st)) {
+      unwritten.add(st);
+      allWritten = undefined;
+    }
     if (st.running) return;
     st.running = true;
     st.chain = st.chain.then(() => reconcile(st)).finally(() => {
@@ -560,6 +566,7 @@ export function createEngine(options: EngineOptions) {
      */
     written(): Promise<void> | undefined {
       if (unwritten.size === 0) return undefined;
+      if (allWritten) return allWritten;
       const waits: Promise<void>[] = [];
       for (const st of unwritten) {
         if (!st.settled) {
@@ -569,7 +576,8 @@ export function createEngine(options: EngineOptions) {
         }
         waits.push(st.settled.promise);
       }
-      return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
+      allWritten = waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
+      return allWritten;
     },
 
     /** Resolves when every queued store write has run (tests, benchmarks, shutdown). */
