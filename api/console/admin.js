@@ -33,9 +33,12 @@ export const conditionName = (catalog, code, lang) => {
   return c ? (lang === 'zh' ? c.zh : c.title) : code;
 };
 
-/** Escape closes a dialog wherever the focus is (it may not have reached the dialog yet). */
+/**
+ * Escape closes a dialog wherever the focus is (it may not have reached the dialog yet). Listening from
+ * the layout effect, like the dialogs' focus: a dialog that has the focus also hears Escape.
+ */
 export function useEscape(onEscape) {
-  useEffect(() => {
+  useLayoutEffect(() => {
     const on = (e) => e.key === 'Escape' && onEscape();
     document.addEventListener('keydown', on);
     return () => document.removeEventListener('keydown', on);
