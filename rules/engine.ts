@@ -140,6 +140,7 @@ export function createEngine(options: EngineOptions) {
   const telemetryMessages = m.messages.labels('telemetry');
   let timed = 0;
 
+  const byRecord = new WeakMap<DeviceRecord, DeviceState>();
   function windowKey(enterprise: string, device: string): string {
     return `${enterprise}/${device}`;
   }
@@ -151,10 +152,19 @@ export function createEngine(options: EngineOptions) {
   }
 
   function stateFor(device: DeviceRecord): DeviceState {
-    const key = windowKey(device.enterprise, device.id);
     const ruleSet = options.rules();
+    // The directory hands out the same record object until the registry changes: found by the object
+    // itself, without building the key string of every reading.
+    const known = byRecord.get(device);
+    if (known !== undefined && known.rulesVersion === ruleSet && known.record === device) return known;
+    const st = stateForChanged(device, ruleSet);
+    byRecord.set(device, st);
+    return st;
+  }
+
+  function stateForChanged(device: DeviceRecord, ruleSet: ReturnType<typeof options.rules>): DeviceState {
+    const key = windowKey(device.enterprise, device.id);
     let st = states.get(key);
-    // The directory hands out the same record object until the registry changes: the cheap check first.
     if (st && st.rulesVersion === ruleSet && st.record === device) return st;
     const recordJson = JSON.stringify([device.class, device.meta, device.intervalSeconds, device.connection]);
     if (st && st.rulesVersion === ruleSet && st.recordJson === recordJson) {

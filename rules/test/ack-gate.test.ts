@@ -20,10 +20,15 @@ afterAll(async () => {
 });
 
 async function subscriber(clientId: string): Promise<{ client: MqttClient; got: number[] }> {
-  const client = await mqtt.connectAsync(broker.url, { ...broker.service, clientId, clean: false, reconnectPeriod: 0 });
+  // Listening before the CONNACK: the broker may send the session's queued messages in the same write.
+  const client = mqtt.connect(broker.url, { ...broker.service, clientId, clean: false, reconnectPeriod: 0 });
   open.push(client);
   const got: number[] = [];
   client.on('message', (_t, payload) => got.push((JSON.parse(payload.toString()) as { values: { lel: number } }).values.lel));
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
   await client.subscribeAsync('hw/v1/acme/+/telemetry', { qos: 1 });
   return { client, got };
 }
