@@ -1,0 +1,49 @@
+// Gathered socket writes over real TCP: merged into one write per loop turn, and never lost to a close
+// in the same turn (aedes writes a refused CONNACK, then destroys the socket [MQTT-3.2.2-5]).
+import { once } from 'node:events';
+import { createServer, connect, type Socket } from 'node:net';
+import { afterEach, expect, it } from 'vitest';
+import { coalesceWrites } from '../coalesce.ts';
+
+const closers: (() => void)[] = [];
+afterEach(() => closers.splice(0).forEach((c) => c()));
+
+/** A server socket with gathered writes, and everything its peer receives until the close. */
+async function pair(): Promise<{ server: Socket; received: Promise<string>; writes: () => number }> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  closers.push(() => srv.close());
+  const client = connect((srv.address() as { port: number }).port, '127.0.0.1');
+  closers.push(() => client.destroy());
+  const [server] = (await once(srv, 'connection')) as [Socket];
+  let writes = 0;
+  const writev = (server as unknown as { _writev: (...a: unknown[]) => unknown })._writev;
+  const write = (server as unknown as { _write: (...a: unknown[]) => unknown })._write;
+  Object.assign(server, {
+    _writev: (...a: unknown[]) => (writes++, writev.apply(server, a)),
+    _write: (...a: unknown[]) => (writes++, write.apply(server, a)),
+  });
+  coalesceWrites(server);
+  let data = '';
+  client.on('data', (d) => (data += d.toString()));
+  const received = new Promise<string>((resolve) => client.on('close', () => resolve(data)));
+  return { server, received, writes: () => writes };
+}
+
+it('sends the packets written in one loop turn with one write', async () => {
+  const p = await pair();
+  for (const s of ['a', 'b', 'c']) p.server.write(s);
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  expect(p.writes()).toBe(1);
+  p.server.end();
+  expect(await p.received).toBe('abc');
+});
+
+it('sends what was written before a destroy in the same turn', async () => {
+  const p = await pair();
+  p.server.write('CONNACK');
+  p.server.destroy();
+  expect(await p.received).toBe('CONNACK');
+});
