@@ -40,9 +40,12 @@ beforeAll(async () => {
   await sources.setPlace({ enterprise: 'bravo', x: 530, y: 60, width: 420, height: 300, address: '' });
   await sources.put({ enterprise: 'acme', id: 'tankfarm', name: 'Tank farm', grade: 2, x: 160, y: 160 });
   await sources.put({ enterprise: 'bravo', id: 'lpg', name: 'LPG spheres', grade: 3, x: 720, y: 200 });
+  // Reporting every second, but offline only after 30 s of silence: on a loaded machine the simulator may
+  // start publishing seconds after rules began watching, and a blue offline alarm would colour the map.
+  const connection = { tolerance: 30 };
   const devices = [
-    { enterprise: 'acme', id: 'gas-1', class: 'gas_combustible' as const, hazardSource: 'tankfarm', intervalSeconds: 1, meta: { hazardSourceGrade: 2 } },
-    { enterprise: 'bravo', id: 'gas-9', class: 'gas_combustible' as const, hazardSource: 'lpg', intervalSeconds: 1, meta: { hazardSourceGrade: 3 } },
+    { enterprise: 'acme', id: 'gas-1', class: 'gas_combustible' as const, hazardSource: 'tankfarm', intervalSeconds: 1, connection, meta: { hazardSourceGrade: 2 } },
+    { enterprise: 'bravo', id: 'gas-9', class: 'gas_combustible' as const, hazardSource: 'lpg', intervalSeconds: 1, connection, meta: { hazardSourceGrade: 3 } },
   ];
   const creds = await r.addDevices(devices);
 
