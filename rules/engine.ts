@@ -458,10 +458,16 @@ export function createEngine(options: EngineOptions) {
       // After the active instances, so that a stage raised before the restart does not count again.
       const pending = await store.pendingStates();
       let restored = 0;
+      let pruned = 0;
       for (const p of pending) {
         if (only && !only.has(p.enterprise)) continue;
         const device = devices.get(p.enterprise, p.device);
-        if (!device) continue;
+        if (!device) {
+          // Deleted or revoked since: nothing will read its count again (the row would stay for good).
+          await store.savePending({ enterprise: p.enterprise, device: p.device, stages: [], lastTs: p.lastTs });
+          pruned++;
+          continue;
+        }
         const st = stateFor(device);
         restorePending(st.runtime, p.stages);
         // A reading saved but not acknowledged before the restart comes again: it counted already.
@@ -470,7 +476,7 @@ export function createEngine(options: EngineOptions) {
       }
       m.active.reset();
       for (const a of active) m.active.inc({ level: String(a.level) });
-      log.info({ active: active.length, pending: restored }, 'alarm instances and stages on their way up loaded');
+      log.info({ active: active.length, pending: restored, pendingPruned: pruned }, 'alarm instances and stages on their way up loaded');
     },
 
     telemetry(enterprise: string, id: string, payload: Buffer | string, receivedAt = now()): void {

@@ -49,6 +49,18 @@ describe.each(BACKENDS)('stages on their way up, across a restart, on $name', (b
     expect(await after.store.pendingStates()).toEqual([]);
   });
 
+  it('forgets at start the count of a device no longer in the registry', async () => {
+    const target = await fresh();
+    const before = await open(target);
+    await before.reading('lel-1', 0, { lel: 30 });
+    await before.reading('lel-2', 0, { lel: 30 });
+    expect((await before.store.pendingStates()).map((p) => p.device).sort()).toEqual(['lel-1', 'lel-2']);
+    // lel-1 deleted (or revoked) while rules was down.
+    const after = await setup(target, DEVICES.filter((d) => d.id !== 'lel-1'));
+    stores.push(after.store);
+    expect((await after.store.pendingStates()).map((p) => p.device)).toEqual(['lel-2']);
+  });
+
   it('a reading back under the limit forgets the count, in the store too', async () => {
     const target = await fresh();
     const before = await open(target);
