@@ -12,8 +12,9 @@
 //
 // The PUBACKs a commit releases go out together, as one buffer written once the caller's loop is
 // done (process.nextTick): a PUBACK is four fixed bytes [MQTT-3.4.1], and mqtt.js's packet writer
-// (six debug calls, an event, a packet generator and a cork per packet) cost as much per PUBACK as
-// half of the spool's work in ingest's profile.
+// (six debug calls, an event, a packet generator and a cork per packet) was 4–7 % of ingest's and
+// rules' CPU in the fleet profile. A connection that closes before the tick ends takes the gathered
+// PUBACKs with it: the broker redelivers those messages, as after any lost PUBACK.
 import type { Duplex } from 'node:stream';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { loopPacer } from './mqtt-yield.ts';
