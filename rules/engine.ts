@@ -165,7 +165,6 @@ export function createEngine(options: EngineOptions) {
   function stateForChanged(device: DeviceRecord, ruleSet: ReturnType<typeof options.rules>): DeviceState {
     const key = windowKey(device.enterprise, device.id);
     let st = states.get(key);
-    if (st && st.rulesVersion === ruleSet && st.record === device) return st;
     const recordJson = JSON.stringify([device.class, device.meta, device.intervalSeconds, device.connection]);
     if (st && st.rulesVersion === ruleSet && st.recordJson === recordJson) {
       st.policy = presencePolicy(device);
