@@ -16,7 +16,6 @@ import type { MqttClient } from 'mqtt';
 export function coalesceWrites(socket: Socket): void {
   let held = false;
   const release = () => {
-    if (!held) return;
     held = false;
     if (!socket.destroyed) socket.uncork();
   };
@@ -31,8 +30,8 @@ export function coalesceWrites(socket: Socket): void {
   } as Socket['write'];
   const destroy = socket.destroy;
   socket.destroy = function (this: Socket, ...args: unknown[]) {
-    release();
-    // mqtt-packet's own cork (until the next tick) may be on too: all of it goes now.
+    // Ours and mqtt-packet's own cork (until the next tick), if on: all of it goes now.
+    held = false;
     while (!socket.destroyed && socket.writableCorked > 0) socket.uncork();
     return (destroy as (...a: unknown[]) => Socket).apply(this, args);
   } as Socket['destroy'];
