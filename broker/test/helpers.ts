@@ -2,21 +2,11 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { connect as netConnect, type Socket } from 'node:net';
 
-export type Received = { topic: string; payload: string; retain: boolean };
+export { collect, connectCollecting, type Received } from '../../test/support/mqtt.ts';
 
 /** Connects or rejects with the CONNACK return code as `code`. */
 export function connect(url: string, options: IClientOptions): Promise<MqttClient> {
   return mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
-}
-
-/** Connects with a message collector attached before CONNECT, so that queued messages sent right after CONNACK are not missed. */
-export function connectCollecting(url: string, options: IClientOptions): Promise<{ client: MqttClient; received: Received[] }> {
-  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
-  const received = collect(client);
-  return new Promise((resolve, reject) => {
-    client.once('connect', () => resolve({ client, received }));
-    client.once('error', reject);
-  });
 }
 
 /** The CONNACK return code the broker answers (0 = accepted); the connection is closed again. */
@@ -42,12 +32,6 @@ export async function subscribe(client: MqttClient, filter: string | string[], q
     if (packet?.granted) return packet.granted;
     throw err;
   }
-}
-
-export function collect(client: MqttClient): Received[] {
-  const received: Received[] = [];
-  client.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString(), retain: packet.retain }));
-  return received;
 }
 
 /** Resolves when the client's connection has closed. */

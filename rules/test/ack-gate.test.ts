@@ -2,9 +2,10 @@
 // is not acknowledged, so a subscriber that dies then gets it again on its persistent session; once
 // written, its PUBACK goes and the broker forgets it. The "crash" is the subscriber's socket destroyed
 // without a DISCONNECT; what is outstanding is a promise the test resolves.
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../test/support/broker.ts';
+import { connectCollecting } from '../../test/support/mqtt.ts';
 import { waitFor } from '../../test/support/net.ts';
 import { gateAcks } from '../ack-gate.ts';
 import { device } from './support.ts';
@@ -19,18 +20,12 @@ afterAll(async () => {
   await broker?.close();
 });
 
-async function subscriber(clientId: string): Promise<{ client: MqttClient; got: number[] }> {
+async function subscriber(clientId: string): Promise<{ client: MqttClient; lels: () => number[] }> {
   // Listening before the CONNACK: the broker may send the session's queued messages in the same write.
-  const client = mqtt.connect(broker.url, { ...broker.service, clientId, clean: false, reconnectPeriod: 0 });
+  const { client, received } = await connectCollecting(broker.url, { ...broker.service, clientId, clean: false });
   open.push(client);
-  const got: number[] = [];
-  client.on('message', (_t, payload) => got.push((JSON.parse(payload.toString()) as { values: { lel: number } }).values.lel));
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-  });
   await client.subscribeAsync('hw/v1/acme/+/telemetry', { qos: 1 });
-  return { client, got };
+  return { client, lels: () => received.map((r) => (JSON.parse(r.payload) as { values: { lel: number } }).values.lel) };
 }
 
 it('holds the PUBACK of a message until what it changed is written, and those behind it; a crash meanwhile gets them again', async () => {
@@ -46,9 +41,9 @@ it('holds the PUBACK of a message until what it changed is written, and those be
   const gate = gateAcks(first.client, evaluate, () => outstanding);
   const gas = await device(broker, { enterprise: 'acme', id: 'gate-1', class: 'gas_combustible' });
   for (const lel of [1, 60, 2]) await gas.send('telemetry', { values: { lel } });
-  await waitFor(() => first.got.length === 3);
+  await waitFor(() => first.lels().length === 3);
   // The message after the held one was handled at once; only its PUBACK waits, in order [MQTT-4.6.0-2].
-  expect(first.got).toEqual([1, 60, 2]);
+  expect(first.lels()).toEqual([1, 60, 2]);
   expect(gate.held()).toBe(2);
 
   first.client.stream.destroy();
@@ -56,15 +51,15 @@ it('holds the PUBACK of a message until what it changed is written, and those be
   first.client.end(true);
   release();
   const second = await subscriber(clientId);
-  await waitFor(() => second.got.length === 2);
-  expect(second.got).toEqual([60, 2]);
+  await waitFor(() => second.lels().length === 2);
+  expect(second.lels()).toEqual([60, 2]);
 
   // Written before the crash this time: acknowledged, and not delivered again.
   const gate2 = gateAcks(second.client, () => undefined, () => outstanding);
   let release2!: () => void;
   outstanding = new Promise<void>((r) => (release2 = r));
   await gas.send('telemetry', { values: { lel: 3 } });
-  await waitFor(() => second.got.length === 3);
+  await waitFor(() => second.lels().length === 3);
   expect(gate2.held()).toBe(1);
   outstanding = undefined;
   release2();
@@ -75,5 +70,5 @@ it('holds the PUBACK of a message until what it changed is written, and those be
   second.client.end(true);
   const third = await subscriber(clientId);
   await new Promise((r) => setTimeout(r, 300));
-  expect(third.got).toEqual([]);
+  expect(third.lels()).toEqual([]);
 });
