@@ -11,11 +11,11 @@
 // What dedupe must prevent is one packet reaching one client twice (overlapping subscriptions such as
 // `hw/#` and `hw/v1/+/+/status`, or a clustered emitter delivering twice). That is decided here by the
 // packet's identity (brokerId, brokerCounter) within a window of recent deliveries; order no longer matters.
-import { Readable } from 'node:stream';
+import { type Duplex, Readable } from 'node:stream';
 import type { Client } from 'aedes';
+import mqttPacket from 'mqtt-packet';
 
 type Deliver = (packet: { brokerId?: string | null; brokerCounter?: number; qos?: number }, callback: () => void) => void;
-type DeliveringClient = { deliver0: Deliver; deliverQoS: Deliver; duplicates: Record<string, number> };
 
 /**
  * Packets of one client remembered for duplicate detection. Both copies of a packet matched by two
@@ -62,28 +62,164 @@ function noHighWaterMark(): Record<string, number> {
   });
 }
 
+/** What of an aedes 1.2 client (lib/client.js) the delivery below uses. */
+interface AedesClient {
+  id: string | null;
+  clean: boolean;
+  connecting: boolean;
+  connected: boolean;
+  errored: boolean;
+  conn: Duplex;
+  subscriptions: Record<string, { qos: number } | undefined>;
+  duplicates: Record<string, number>;
+  _nextId: number;
+  broker: { authorizeForward(client: unknown, packet: QoSPacketLike): QoSPacketLike | null | undefined; persistence: Partial<OutgoingUpdates> };
+  deliver0: Deliver;
+  deliverQoS: Deliver;
+  waitForDrain(done: (err?: Error) => void): void;
+  emit(event: 'error', err: Error): boolean;
+}
+
+interface QoSPacketLike {
+  topic: string;
+  qos?: number;
+  retain?: boolean;
+  messageId?: number;
+  clientId?: string;
+  nl?: boolean;
+  brokerId?: string | null;
+  brokerCounter?: number;
+}
+
+interface OutgoingUpdates {
+  outgoingUpdate(client: unknown, packet: unknown): Promise<unknown>;
+  /** broker/outgoing.ts: the same, synchronous (no promise and microtask per delivery). */
+  outgoingUpdateNow(client: unknown, packet: unknown): void;
+  outgoingClearMessageId(client: unknown, packet: unknown): Promise<unknown>;
+}
+
+export interface DeliveryOptions {
+  /**
+   * True once the client has subscribed a filter without wildcards: only then can aedes' downgrade to
+   * that subscription's QoS apply (below), so only then is the topic looked up in its subscriptions.
+   */
+  hasExactFilter(): boolean;
+}
+
 /**
- * Installs exact duplicate suppression on a client just created by aedes.handle(), before any
- * SUBSCRIBE is handled (aedes captures deliver0/deliverQoS when a subscription is added).
- * Returns false when aedes' internals changed and nothing was installed.
+ * Installs the broker's delivery on a client just created by aedes.handle(), before any SUBSCRIBE is
+ * handled (aedes captures deliver0/deliverQoS when a subscription is added): exact duplicate
+ * suppression (above) in place of aedes' high-water mark, and for QoS 1/2 aedes' `deliverQoS` itself,
+ * the same steps in the same order with less per delivery. Returns false when aedes' internals changed
+ * and nothing was installed.
+ *
+ * aedes' deliverQoS, per delivery and subscriber: a setImmediate before anything, a second copy of the
+ * packet (the subscription's handler has just made one), a property lookup of the topic in the client's
+ * subscriptions (the topic string interned in V8's string table every time), a promise for the
+ * persistence's outgoingUpdate, and a setImmediate for the callback. In the fleet profile these were
+ * the largest part of the broker's CPU after parsing and writing. Here: the packet the subscription
+ * copied is sent as it is (every caller of deliverQoS hands it a copy of its own: aedes' subscription
+ * handler, client.publish and the retained messages of a SUBSCRIBE), the subscriptions are looked up
+ * only for a client with an exact filter, broker/outgoing.ts updates synchronously, and the callbacks
+ * of one turn are called from one setImmediate (still after the write, as aedes does, so that
+ * mqemitter's completion never recurses).
  */
-export function installExactDedupe(client: Client): boolean {
-  const c = client as unknown as Partial<DeliveringClient>;
+export function installDelivery(client: Client, options: DeliveryOptions): boolean {
+  const c = client as unknown as Partial<AedesClient>;
   if (typeof c.deliver0 !== 'function' || typeof c.deliverQoS !== 'function' || typeof c.duplicates !== 'object') return false;
-  const deliver0 = c.deliver0;
-  const deliverQoS = c.deliverQoS;
+  if (typeof c.waitForDrain !== 'function' || typeof c._nextId !== 'number' || typeof c.subscriptions !== 'object' || typeof c.broker?.authorizeForward !== 'function') return false;
+  const aedesClient = c as AedesClient;
+  const deliver0 = aedesClient.deliver0;
   let recent: ReturnType<typeof recentPackets> | undefined;
   // Retained messages sent on SUBSCRIBE carry no brokerId: aedes never dedupes them either.
   const firstTime = (packet: Parameters<Deliver>[0]) => !packet.brokerId || (recent ??= recentPackets()).firstTime(packet.brokerId, packet.brokerCounter ?? 0);
-  const wrapped0: Deliver = (packet, callback) => (firstTime(packet) ? deliver0(packet, callback) : setImmediate(callback));
-  // aedes' deliverQoS hands QoS 0 packets to client.deliver0, i.e. to wrapped0, which checks them itself.
-  const wrappedQoS: Deliver = (packet, callback) =>
-    packet.qos === 0 ? wrapped0(packet, callback) : firstTime(packet) ? deliverQoS(packet, callback) : setImmediate(callback);
-  c.deliver0 = wrapped0;
-  c.deliverQoS = wrappedQoS;
-  c.duplicates = noHighWaterMark();
+  const later = callbacksLater();
+  const wrapped0: Deliver = (packet, callback) => (firstTime(packet) ? deliver0(packet, callback) : later(callback));
+  const deliverQoS: Deliver = (packet, callback) => {
+    // aedes hands QoS 0 to deliver0 (which checks duplicates itself).
+    if (packet.qos === 0) return wrapped0(packet, callback);
+    const p = packet as QoSPacketLike;
+    // aedes' getToForwardPacket: no-local [MQTT-3.8.3-3], duplicates, then authorizeForward.
+    const toForward = p.clientId === aedesClient.id && p.nl ? undefined : firstTime(p) ? aedesClient.broker.authorizeForward(client, p) : undefined;
+    if (!toForward) {
+      // As aedes: a persistent session forgets what it will not be sent.
+      if (!aedesClient.clean) aedesClient.broker.persistence.outgoingClearMessageId?.(client, p).then(noop, noop);
+      return later(callback);
+    }
+    // [MQTT-2.3.1-1] a packet identifier of this session: aedes' QoSPacket keeps one already given.
+    if (!toForward.messageId) {
+      toForward.messageId = aedesClient._nextId;
+      aedesClient._nextId = aedesClient._nextId >= 65535 ? 1 : aedesClient._nextId + 1;
+    }
+    // aedes downgrades to the QoS of a subscription to exactly this topic.
+    if (options.hasExactFilter()) {
+      const sub = aedesClient.subscriptions[toForward.topic];
+      if (sub && (sub.qos || 0) < (toForward.qos ?? 0)) toForward.qos = sub.qos;
+    }
+    const send = (err?: unknown) => write(aedesClient, toForward, err, callback, later);
+    const persistence = aedesClient.broker.persistence;
+    if (aedesClient.clean || toForward.retain) return send();
+    if (typeof persistence.outgoingUpdateNow === 'function') {
+      try {
+        persistence.outgoingUpdateNow(client, toForward);
+      } catch (err) {
+        return send(err);
+      }
+      return send();
+    }
+    persistence.outgoingUpdate!(client, toForward).then(() => send(), send);
+  };
+  aedesClient.deliver0 = wrapped0;
+  aedesClient.deliverQoS = deliverQoS;
+  aedesClient.duplicates = noHighWaterMark();
   return true;
 }
+
+/**
+ * aedes' writeQoS and write (lib/client.js, lib/write.js): the callback is always called, after the
+ * write; an error goes to the client's error handler, later as in aedes (it may close the client, which
+ * must not happen in the middle of mqemitter delivering to the others).
+ */
+function write(client: AedesClient, packet: QoSPacketLike, failed: unknown, callback: () => void, later: (fn: () => void) => void): void {
+  let error = failed ? (failed as Error) : null;
+  if (error) {
+    // The persistence refused the update: aedes reports it and sends nothing.
+  } else if (client.connecting || client.connected) {
+    try {
+      if (!mqttPacket.writeToStream(packet as unknown as mqttPacket.Packet, client.conn) && !client.errored) {
+        // The socket's buffer is full: aedes waits for 'drain' (this is what holds a fast publisher back).
+        client.waitForDrain((err) => {
+          if (err) client.emit('error', err);
+          callback();
+        });
+        return;
+      }
+    } catch {
+      error = new Error('packet received not valid');
+    }
+  } else error = new Error('connection closed');
+  if (!error) return later(callback);
+  later(() => {
+    client.emit('error', error);
+    callback();
+  });
+}
+
+/** Calls the functions given during one turn of the event loop from one setImmediate, in order. */
+function callbacksLater(): (fn: () => void) => void {
+  let queue: (() => void)[] = [];
+  const run = () => {
+    const now = queue;
+    queue = [];
+    for (const fn of now) fn();
+  };
+  return (fn) => {
+    if (queue.length === 0) setImmediate(run);
+    queue.push(fn);
+  };
+}
+
+function noop(): void {}
 
 type StoredPacket = { cmd?: string; messageId?: number | null; dup?: boolean };
 // A Readable (memory, level) or an async generator (redis): both are async iterables.

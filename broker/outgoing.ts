@@ -36,6 +36,8 @@ export interface OutgoingStore {
   outgoingEnqueue(sub: { clientId: string }, packet: object): Promise<void>;
   outgoingEnqueueCombi(subs: { clientId: string }[], packet: object): Promise<void>;
   outgoingUpdate(client: { id: string }, packet: Stored): Promise<void>;
+  /** outgoingUpdate without the promise: broker/delivery.ts calls it once per QoS 1/2 delivery. */
+  outgoingUpdateNow(client: { id: string }, packet: Stored): void;
   outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<Stored | undefined>;
   outgoingStream(client: { id: string }): Readable;
 }
@@ -78,6 +80,29 @@ export function indexedOutgoing(): OutgoingStore {
     if (messageId !== undefined) q.byMessageId.set(messageId, seq);
   }
 
+  function updateNow(client: { id: string }, packet: Stored): void {
+    const q = queueOf(client.id);
+    // The same message (broker id and counter): it was given its packet identifier.
+    const seq = packet.brokerId !== undefined ? counterOf(q, packet) : undefined;
+    if (seq !== undefined) {
+      setMessageId(q, seq, q.packets.get(seq)!, packet.messageId);
+      return;
+    }
+    // Otherwise by identifier: a PUBREL replacing its PUBLISH (in place), or the same PUBREL again.
+    const other = packet.messageId !== undefined ? q.byMessageId.get(packet.messageId) : undefined;
+    const stored = other !== undefined ? q.packets.get(other) : undefined;
+    if (other !== undefined && stored) {
+      if (stored.brokerId !== packet.brokerId) {
+        q.byCounter.get(stored.brokerId)?.delete(stored.brokerCounter);
+        q.packets.set(other, packet);
+        if (packet.brokerId !== undefined) setCounter(q, packet, other);
+        return;
+      }
+      if (stored.brokerCounter === packet.brokerCounter) return;
+    }
+    throw new Error('no such packet');
+  }
+
   return {
     async outgoingEnqueue(sub, packet) {
       enqueue(sub.clientId, packet);
@@ -86,27 +111,9 @@ export function indexedOutgoing(): OutgoingStore {
       for (const sub of subs) enqueue(sub.clientId, packet);
     },
     async outgoingUpdate(client, packet) {
-      const q = queueOf(client.id);
-      // The same message (broker id and counter): it was given its packet identifier.
-      const seq = packet.brokerId !== undefined ? counterOf(q, packet) : undefined;
-      if (seq !== undefined) {
-        setMessageId(q, seq, q.packets.get(seq)!, packet.messageId);
-        return;
-      }
-      // Otherwise by identifier: a PUBREL replacing its PUBLISH (in place), or the same PUBREL again.
-      const other = packet.messageId !== undefined ? q.byMessageId.get(packet.messageId) : undefined;
-      const stored = other !== undefined ? q.packets.get(other) : undefined;
-      if (other !== undefined && stored) {
-        if (stored.brokerId !== packet.brokerId) {
-          q.byCounter.get(stored.brokerId)?.delete(stored.brokerCounter);
-          q.packets.set(other, packet);
-          if (packet.brokerId !== undefined) setCounter(q, packet, other);
-          return;
-        }
-        if (stored.brokerCounter === packet.brokerCounter) return;
-      }
-      throw new Error('no such packet');
+      updateNow(client, packet);
     },
+    outgoingUpdateNow: updateNow,
     async outgoingClearMessageId(client, packet) {
       const q = queues.get(client.id);
       if (!q || packet.messageId === undefined) return undefined;

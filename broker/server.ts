@@ -28,7 +28,7 @@ import { accessOf, errorTopicOf, isSharedFilter, statusTopicOf, type ClientAcces
 import { authenticator, CONNACK, type ConnectRefusal } from './auth.ts';
 import { brokerConfig, type BrokerConfig } from './config.ts';
 import { coalesceWrites } from '../core/coalesce.ts';
-import { installExactDedupe, markRedeliveries } from './delivery.ts';
+import { installDelivery, markRedeliveries } from './delivery.ts';
 import { withIndexedOutgoing } from './outgoing.ts';
 import { connectGuard, tokenBucket, windowCounter } from './limits.ts';
 import { brokerStats, type BrokerStats } from './stats.ts';
@@ -87,6 +87,8 @@ interface Connection {
   access?: ClientAccess;
   /** A granted subscription overlaps a deny rule: its deliveries are checked one by one. */
   checkDeliveries?: boolean;
+  /** It subscribed a filter without wildcards (broker/delivery.ts: aedes' QoS downgrade applies). */
+  exactFilter?: boolean;
   bucket?: ReturnType<typeof tokenBucket>;
   rateDrops?: ReturnType<typeof windowCounter>;
   notifiedAt?: Map<ErrorCode, number>;
@@ -253,6 +255,7 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
       const sharedOnCluster = cluster !== undefined && isSharedFilter(sub.topic);
       if (conn.access && !sharedOnCluster && conn.access.maySubscribe(sub.topic)) {
         if (conn.access.needsDeliveryCheck(sub.topic)) conn.checkDeliveries = true;
+        if (!sub.topic.includes('+') && !sub.topic.includes('#')) conn.exactFilter = true;
         if (isSharedFilter(sub.topic)) shared.authorized(client, sub.topic);
         return callback(null, sub);
       }
@@ -404,8 +407,9 @@ export async function startBroker(options: BrokerOptions, deps: BrokerDeps): Pro
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const client = aedes.handle(stream, req);
-    connections.set(client, { address: socket.remoteAddress });
-    if (!installExactDedupe(client) && !dedupeWarned) {
+    const conn: Connection = { address: socket.remoteAddress };
+    connections.set(client, conn);
+    if (!installDelivery(client, { hasExactFilter: () => conn.exactFilter === true }) && !dedupeWarned) {
       // aedes changed its internals: its own dedupe may drop messages overtaken by faster ones
       // (broker/delivery.ts); broker/test/persistence.test.ts fails in this case.
       log.error('aedes client internals changed: messages delivered out of order may be dropped');

@@ -10,11 +10,14 @@
 // connection than the one the message came on: after a reconnect the broker redelivers (same packet
 // id, DUP set) whatever was not acknowledged.
 //
-// The PUBACKs a commit releases go out together, as one buffer written once the caller's loop is
-// done (process.nextTick): a PUBACK is four fixed bytes [MQTT-3.4.1], and mqtt.js's packet writer
-// (six debug calls, an event, a packet generator and a cork per packet) was 4–7 % of ingest's and
-// rules' CPU in the fleet profile. A connection that closes before the tick ends takes the gathered
-// PUBACKs with it: the broker redelivers those messages, as after any lost PUBACK.
+// The PUBACKs released in one turn of the event loop go out together, as one buffer written at its
+// end (setImmediate): a PUBACK is four fixed bytes [MQTT-3.4.1], and mqtt.js's packet writer (six
+// debug calls, an event, a packet generator and a cork per packet) was 4–7 % of ingest's and rules'
+// CPU in the fleet profile. A turn, not a tick: mqtt.js hands every message its own process.nextTick,
+// so rules (which acknowledges message by message) wrote one buffer per message when the flush ran on
+// the next tick; gathered per turn it writes one per socket read, or per 5 ms under a backlog
+// (core/mqtt-yield.ts). A connection that closes before the turn ends takes the gathered PUBACKs with
+// it: the broker redelivers those messages, as after any lost PUBACK.
 import type { Duplex } from 'node:stream';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { loopPacer } from './mqtt-yield.ts';
@@ -46,7 +49,7 @@ export function deferAcks(client: MqttClient, onPublish: (packet: IPublishPacket
   };
 }
 
-/** Gathers the PUBACKs of one synchronous run and writes them as one buffer. */
+/** Gathers the PUBACKs of one event-loop turn and writes them as one buffer. */
 export function pubackWriter(): { add(stream: Duplex, messageId: number): void } {
   let ids: number[] = [];
   let target: Duplex | undefined;
@@ -70,7 +73,7 @@ export function pubackWriter(): { add(stream: Duplex, messageId: number): void }
       if (target !== stream) {
         if (target) flush();
         target = stream;
-        process.nextTick(flush);
+        setImmediate(flush);
       }
       ids.push(messageId);
     },
