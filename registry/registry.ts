@@ -512,6 +512,10 @@ export function deviceDirectory(registry: Registry, options: { checkMs?: number;
   };
   load();
   registry.onChange(load);
+  let lastOf: typeof devices | undefined;
+  let lastEnterprise = '';
+  let lastId = '';
+  let lastDevice: DeviceRecord | undefined;
   return {
     /** The active (not revoked) device, or undefined. */
     get(enterprise: string, id: string): DeviceRecord | undefined {
@@ -520,7 +524,15 @@ export function deviceDirectory(registry: Registry, options: { checkMs?: number;
         checkedAt = t;
         void registry.pollChanges().catch(() => undefined);
       }
-      const device = devices.get(enterprise)?.get(id);
+      // The same device twice in a row (the sender check, then the handler): two string comparisons
+      // instead of two probes of maps that are seldom in the CPU's caches (see contract/topics.ts).
+      if (id !== lastId || enterprise !== lastEnterprise || lastOf !== devices) {
+        lastOf = devices;
+        lastEnterprise = enterprise;
+        lastId = id;
+        lastDevice = devices.get(enterprise)?.get(id);
+      }
+      const device = lastDevice;
       return device && device.revokedAt === null ? device : undefined;
     },
     all(): DeviceRecord[] {

@@ -125,6 +125,30 @@ describe('spool', () => {
   // The drain reads live rows from memory; this compares it, operation by operation, with a spool that
   // always reads its file (tailMaxRows 0), through appends, partial reads, removals, a refused row, an
   // overflow of the tail (a slow database) and its return once the spool is empty.
+  it('numbers the messages of commits of any size in order, the same in its memory tail as in its file', () => {
+    // Several rows per insert statement (32, 8, then one by one): sizes across those boundaries.
+    const file = path();
+    const a = openSpool(file, { maxBytes: 1e9 });
+    let t = 0;
+    for (const size of [1, 7, 8, 9, 31, 32, 33, 45, 64, 100, 2]) {
+      a.append(Array.from({ length: size }, () => ({ receivedAt: ++t, lines: [`m v=${t}i`], ...(t % 5 === 0 ? { dedupeKey: Buffer.from(`k${t}`) } : {}) })));
+    }
+    const fromMemory = a.head(10_000)!;
+    a.close();
+    const b = openSpool(file, { maxBytes: 1e9 });
+    const fromFile = b.head(10_000)!;
+    expect(fromMemory).toEqual(fromFile);
+    expect(fromFile.rows.map((r) => r.lines)).toEqual(Array.from({ length: t }, (_, i) => `m v=${i + 1}i`));
+    expect(fromFile.rows.map((r) => r.seq)).toEqual(Array.from({ length: t }, (_, i) => fromFile.firstSeq + i));
+    expect(b.seen(Buffer.from('k45'))).toBe(true);
+    expect(b.seen(Buffer.from('k46'))).toBe(false);
+    // Removing up to a sequence number removes exactly the messages before it.
+    b.remove(fromFile.rows[99].seq);
+    expect(b.stats()).toMatchObject({ messages: t - 100 });
+    expect(b.head(1)!.rows[0].lines).toBe('m v=101i');
+    b.close();
+  });
+
   it('hands out the same batches and totals from its memory tail as from its file', () => {
     const memory = openSpool(path(), { maxBytes: 1e9, tailMaxRows: 40 });
     const file = openSpool(path(), { maxBytes: 1e9, tailMaxRows: 0 });
