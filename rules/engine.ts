@@ -146,6 +146,8 @@ export function createEngine(options: EngineOptions) {
   }
 
   function suppressedFn(st: DeviceState): ((c: AlarmCondition) => boolean) | undefined {
+    // Most of the time no device is in maintenance: no probe of the map (nor of the key's cold string).
+    if (windows.size === 0) return undefined;
     const list = windows.get(st.key);
     if (!list || list.length === 0) return undefined;
     return (c) => list.some((w) => w.condition === null || w.condition === c);

@@ -231,6 +231,16 @@ describe('evaluator', () => {
     expect(conditionSignal(dev, 'HW_ALM_GAS_LEL_HIGH')).toBeNull();
   });
 
+  it('clears an offline instance loaded after a restart once the device is heard, and only then', () => {
+    const dev = runtime();
+    seedActive(dev, 'HW_ALM_DEVICE_OFFLINE', 4, 0);
+    expect(conditionSignal(dev, 'HW_ALM_DEVICE_OFFLINE')?.level).toBe(4);
+    expect([...markHeard(dev, 1000)]).toEqual(['HW_ALM_DEVICE_OFFLINE']);
+    expect(conditionSignal(dev, 'HW_ALM_DEVICE_OFFLINE')).toBeNull();
+    // Heard again: nothing left to clear.
+    expect([...markHeard(dev, 2000)]).toEqual([]);
+  });
+
   it('does not evaluate a reading older than one already evaluated', () => {
     const dev = runtime();
     feed(dev, 'lel', [30, 30], 'HW_ALM_GAS_LEL_HIGH', 100_000);
