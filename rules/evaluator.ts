@@ -65,6 +65,8 @@ export interface DeviceRuntime {
    * much as the evaluation itself. Set wherever a silence stage may become active, cleared by markHeard.
    */
   silenceMayBeActive: boolean;
+  /** False when no momentary event is waiting to expire: the once-a-second tick skips the event rules. */
+  expiryPending: boolean;
   latest: Map<string, { value: number | boolean; ts: number }>;
   /** Timestamp of the last reading evaluated: older ones arriving later are not evaluated again. */
   lastTs: number;
@@ -108,6 +110,7 @@ export function createDeviceRuntime(device: DeviceRecord, rules: Rule[], options
     byEvent: new Map(),
     silence: [],
     silenceMayBeActive: false,
+    expiryPending: false,
     latest: new Map(),
     lastTs: -Infinity,
     inputTs: 0,
@@ -310,6 +313,7 @@ export function evaluateEvent(dev: DeviceRuntime, event: { ts: number; type: Eve
         s.ts = event.ts;
         s.value = true;
         s.expiresAt = momentary ? event.ts + (rt.rule.clearAfterSeconds ?? 300) * 1000 : null;
+        if (momentary) dev.expiryPending = true;
         // The first picture of the condition is the one kept: it shows how it began.
         if (!was || s.snapshot === null) s.snapshot = typeof event.data?.snapshot === 'string' ? event.data.snapshot : null;
       } else {
@@ -326,14 +330,19 @@ export function evaluateEvent(dev: DeviceRuntime, event: { ts: number; type: Eve
 /** Time-driven part: momentary events expire, devices judged offline (contract/presence.ts) raise silence. */
 export function evaluateTime(dev: DeviceRuntime, now: number, presence: Presence, skip?: (c: AlarmCondition) => boolean, changed: Set<AlarmCondition> = new Set()): Set<AlarmCondition> {
   const before = changed.size;
-  for (const rt of dev.rules) {
-    if (rt.rule.type !== 'event') continue;
-    for (const s of rt.stages) {
-      if (s.active && s.expiresAt !== null && now >= s.expiresAt) {
-        resetStage(s);
-        changed.add(rt.condition);
+  if (dev.expiryPending) {
+    let waiting = false;
+    for (const rt of dev.rules) {
+      if (rt.rule.type !== 'event') continue;
+      for (const s of rt.stages) {
+        if (!s.active || s.expiresAt === null) continue;
+        if (now >= s.expiresAt) {
+          resetStage(s);
+          changed.add(rt.condition);
+        } else waiting = true;
       }
     }
+    dev.expiryPending = waiting;
   }
   for (const rt of dev.silence) {
     const rule = rt.rule;
