@@ -25,30 +25,43 @@ type Deliver = (packet: { brokerId?: string | null; brokerCounter?: number; qos?
 export const DEDUPE_WINDOW = 1024;
 
 /**
- * Remembers the last `size` packets by broker id and counter; `firstTime` is false for a packet still
- * remembered. Counters by broker id rather than one key string per delivery: a broker has one id, and
- * the string cost the broker a few percent of its CPU under load.
+ * Remembers recent packets by broker id and counter in a direct-mapped table (slot = counter modulo its
+ * size, a power of two); `firstTime` is false for a packet still remembered. A packet is forgotten when a
+ * later one takes its slot: with counters given in sequence, after `size` others from the same broker.
+ * No hashing and no allocation per delivery: the Map of Sets it replaces (three hash operations per
+ * delivery) was 2–3 % of the broker's CPU in the fleet profile. The table starts at 16 slots and doubles
+ * (keeping what it holds) as deliveries pass twice its size, up to `size`: a device that receives a
+ * command now and then keeps 16 slots, a service receiving everything the full window.
  */
 export function recentPackets(size = DEDUPE_WINDOW): { firstTime(brokerId: string, counter: number): boolean } {
-  const seen = new Map<string, Set<number>>();
-  const ringIds: (string | undefined)[] = new Array(size);
-  const ringCounters = new Float64Array(size);
-  let next = 0;
+  if (!Number.isInteger(Math.log2(size))) throw new Error(`dedupe window ${size} is not a power of two`);
+  let slots = Math.min(16, size);
+  let ids: (string | undefined)[] = new Array(slots).fill(undefined);
+  let counters = new Float64Array(slots).fill(-1);
+  let delivered = 0;
+  const grow = () => {
+    const oldIds = ids;
+    const oldCounters = counters;
+    slots *= 2;
+    ids = new Array(slots).fill(undefined);
+    counters = new Float64Array(slots).fill(-1);
+    for (let i = 0; i < oldCounters.length; i++) {
+      if (oldCounters[i] < 0) continue;
+      const slot = oldCounters[i] % slots;
+      counters[slot] = oldCounters[i];
+      ids[slot] = oldIds[i];
+    }
+  };
   return {
     firstTime(brokerId, counter) {
-      if (seen.get(brokerId)?.has(counter)) return false;
-      const evicted = ringIds[next];
-      if (evicted !== undefined) {
-        const counters = seen.get(evicted)!;
-        counters.delete(ringCounters[next]);
-        if (counters.size === 0) seen.delete(evicted);
+      let slot = counter % slots;
+      if (counters[slot] === counter && ids[slot] === brokerId) return false;
+      if (++delivered > 2 * slots && slots < size) {
+        grow();
+        slot = counter % slots;
       }
-      let counters = seen.get(brokerId);
-      if (!counters) seen.set(brokerId, (counters = new Set()));
-      counters.add(counter);
-      ringIds[next] = brokerId;
-      ringCounters[next] = counter;
-      next = (next + 1) % size;
+      counters[slot] = counter;
+      ids[slot] = brokerId;
       return true;
     },
   };

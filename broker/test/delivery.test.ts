@@ -11,15 +11,34 @@ describe('recentPackets', () => {
     expect(recent.firstTime('other', 3)).toBe(false);
   });
 
-  it('forgets keys beyond the window, so an old packet is delivered rather than lost', () => {
-    const recent = recentPackets(2);
+  it('refuses every repeat within the window of counters given in sequence, whatever their order', () => {
+    const recent = recentPackets(1024);
+    // A busy client: the table has grown to the window.
+    for (let c = 0; c < 3000; c++) recent.firstTime('b', c);
+    const counters = Array.from({ length: 1024 }, (_, i) => 5000 + ((i * 389) % 1024));
+    expect(counters.every((c) => recent.firstTime('b', c))).toBe(true);
+    expect(counters.some((c) => recent.firstTime('b', c))).toBe(false);
+  });
+
+  it('keeps what it holds while it grows from 16 slots to the window', () => {
+    const recent = recentPackets(1024);
+    for (let c = 0; c < 3000; c++) {
+      expect(recent.firstTime('b', c)).toBe(true);
+      // The packet 15 deliveries back is still refused, through every doubling.
+      if (c >= 15) expect(recent.firstTime('b', c - 15)).toBe(false);
+    }
+    // Grown to the full window: the last 1024 are all remembered.
+    for (let c = 3000 - 1024; c < 3000; c++) expect(recent.firstTime('b', c)).toBe(false);
+  });
+
+  it('forgets a packet once a later one takes its place, so an old packet is delivered rather than lost', () => {
+    const recent = recentPackets(16);
     recent.firstTime('b', 1);
-    recent.firstTime('b', 2);
-    expect(recent.firstTime('b', 2)).toBe(false);
-    recent.firstTime('c', 3);
+    expect(recent.firstTime('b', 1)).toBe(false);
+    recent.firstTime('b', 17);
     expect(recent.firstTime('b', 1)).toBe(true);
-    // 'b' 2 was evicted by 'b' 1; 'c' 3 is still remembered.
-    expect(recent.firstTime('c', 3)).toBe(false);
     expect(recent.firstTime('b', 2)).toBe(true);
+    expect(recent.firstTime('b', 2)).toBe(false);
+    expect(() => recentPackets(1000)).toThrow(/power of two/);
   });
 });
