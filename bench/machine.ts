@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     const after = await ask();
     const wakeups = writes / perTick;
     rows.push([
-      `wakeup of a Node process by a socket write (${perTick} write${perTick > 1 ? 's' : ''} per wakeup)`,
+      perTick === 1 ? 'wakeup of a Node process by a socket write' : `wakeup of a Node process by ${perTick} socket writes in a row`,
       ((after.cpuUs - before.cpuUs) / wakeups).toFixed(1),
       `µs CPU of the reader per wakeup (${((after.cpuUs - before.cpuUs) / writes).toFixed(1)} per write)`,
     ]);

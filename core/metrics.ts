@@ -26,3 +26,34 @@ export function histogram(registry: Registry, name: string, help: string, labelN
     new Histogram({ name, help, labelNames, registers: [registry], ...(buckets ? { buckets } : {}) })
   );
 }
+
+/** The flushes of each counter's hot-path increments, run when the counter is read. */
+const pendingFlushes = new WeakMap<Counter<string>, (() => void)[]>();
+
+/**
+ * An increment for the hot path (once per message): added to a plain number and handed to prom-client
+ * when the counter is read (scrape, `get()`), instead of prom-client's `inc`, which builds a key string
+ * from the labels on every call (2–3 % of rules' CPU at 20,000 readings/s).
+ */
+export function hotIncrement(metric: Counter<string>, labels: Record<string, string> = {}): (n?: number) => void {
+  let pending = 0;
+  let flushes = pendingFlushes.get(metric);
+  if (!flushes) {
+    const list: (() => void)[] = [];
+    pendingFlushes.set(metric, (flushes = list));
+    const own = metric as unknown as { collect?: () => unknown };
+    const previous = own.collect;
+    own.collect = function (this: unknown) {
+      for (const flush of list) flush();
+      return previous?.call(this);
+    };
+  }
+  flushes.push(() => {
+    if (pending === 0) return;
+    metric.inc(labels, pending);
+    pending = 0;
+  });
+  return (n = 1) => {
+    pending += n;
+  };
+}

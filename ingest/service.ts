@@ -15,6 +15,7 @@ import { createInterpreter, type DeviceLookup } from './interpret.ts';
 import { limitedLog, tokenBuckets } from './limits.ts';
 import { healthLines, ingestMetrics } from './metrics.ts';
 import { deferAcks } from '../core/mqtt-acks.ts';
+import { hotIncrement } from '../core/metrics.ts';
 import { coalesceClientWrites } from '../core/coalesce.ts';
 import { redeliveryKey, redeliveryTracker } from './redelivery.ts';
 import { openSpool, type SpoolEntry, type SpoolOptions, type SpoolStats } from './spool.ts';
@@ -265,12 +266,12 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
     });
   }
 
-  /** The received counter of a channel, looked up once per channel instead of per message. */
-  const receivedCounters = new Map<string, ReturnType<typeof m.received.labels>>();
-  function receivedBy(channel: string) {
+  /** The received counter of each channel (telemetry, event, status, other): one increment function each. */
+  const receivedCounters = new Map<string, () => void>();
+  function receivedBy(channel: string): () => void {
     const c = ['telemetry', 'event', 'status'].includes(channel) ? channel : 'other';
     let counter = receivedCounters.get(c);
-    if (!counter) receivedCounters.set(c, (counter = m.received.labels(c)));
+    if (!counter) receivedCounters.set(c, (counter = hotIncrement(m.received, { channel: c })));
     return counter;
   }
 
@@ -280,7 +281,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : (packet.payload as Buffer);
     const receivedAt = now();
     counts.received++;
-    receivedBy(topic.slice(topic.lastIndexOf('/') + 1)).inc();
+    receivedBy(topic.slice(topic.lastIndexOf('/') + 1))();
 
     // A redelivery of a message already spooled with receive-time points: storing it again would
     // stamp the same readings with a second time (see redelivery.ts).
