@@ -40,7 +40,9 @@ beforeAll(async () => {
   const sources = await openHazardSources(r.database);
   await sources.put({ enterprise: 'acme', id: 'tankfarm', name: 'Tank farm', grade: 2, x: 160, y: 160 });
   await sources.put({ enterprise: 'bravo', id: 'lpg', name: 'LPG spheres', grade: 3, x: 720, y: 200 });
-  const devices = [{ enterprise: 'acme', id: 'gas-1', class: 'gas_combustible' as const, hazardSource: 'tankfarm', intervalSeconds: 1, meta: { hazardSourceGrade: 2 } }];
+  // Reporting every second, but offline only after 30 s of silence: on a loaded machine the simulator may
+  // start publishing seconds after rules began watching, and a blue offline alarm would count on the wall.
+  const devices = [{ enterprise: 'acme', id: 'gas-1', class: 'gas_combustible' as const, hazardSource: 'tankfarm', intervalSeconds: 1, connection: { tolerance: 30 }, meta: { hazardSourceGrade: 2 } }];
   const creds = await r.addDevices(devices);
   db = await createTestDatabase('hw_wall');
   const config = loadConfig({
