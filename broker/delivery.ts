@@ -1,4 +1,5 @@
-// Exact duplicate suppression for one connection, replacing aedes' high-water mark.
+// Delivery to one connection: exact duplicate suppression in place of aedes' high-water mark, aedes'
+// QoS 1/2 delivery step for step with less per message (`installDelivery`), DUP on redeliveries.
 //
 // aedes (lib/client.js `dedupe`) drops every packet whose brokerCounter is not above the highest one
 // already delivered to that client. The counter is given when broker.publish() starts, but the packet
@@ -194,10 +195,10 @@ export function installDelivery(client: Client, options: DeliveryOptions): boole
  * must not happen in the middle of mqemitter delivering to the others).
  */
 function write(client: AedesClient, packet: QoSPacketLike, failed: unknown, callback: () => void, later: (fn: () => void) => void): void {
+  // A refused update of the session queue: aedes reports it and sends nothing.
   let error = failed ? (failed as Error) : null;
-  if (error) {
-    // The persistence refused the update: aedes reports it and sends nothing.
-  } else if (client.connecting || client.connected) {
+  if (!error && !(client.connecting || client.connected)) error = new Error('connection closed');
+  if (!error) {
     try {
       if (!mqttPacket.writeToStream(packet as unknown as mqttPacket.Packet, client.conn) && !client.errored) {
         // The socket's buffer is full: aedes waits for 'drain' (this is what holds a fast publisher back).
@@ -210,7 +211,7 @@ function write(client: AedesClient, packet: QoSPacketLike, failed: unknown, call
     } catch {
       error = new Error('packet received not valid');
     }
-  } else error = new Error('connection closed');
+  }
   if (!error) return later(callback);
   later(() => {
     client.emit('error', error);
