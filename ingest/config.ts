@@ -55,6 +55,12 @@ export const ingestConfig = z
         warnRatio: z.number().gt(0).lt(1).default(0.8).describe('Fill ratio from which a warning is logged and published'),
         resumeRatio: z.number().gt(0).lt(1).default(0.9).describe('Once full, ingest takes messages again below this fill ratio'),
         sync: z.enum(['full', 'normal']).default('full').describe('full: every group commit is fsynced (survives power loss); normal: survives a crash of ingest, not of the machine'),
+        syncEveryMs: z
+          .number()
+          .min(0)
+          .max(100)
+          .default(5)
+          .describe('With sync full, under load at most one fsync of the spool per this many ms (the commits meanwhile share it; a PUBACK waits that much longer at most); an idle ingest syncs at once. 0: back to back'),
         dedupeWindowS: z.number().int().positive().default(600).describe('How long receive-time messages are remembered to recognise QoS1 redeliveries flagged DUP'),
         replayWindowMs: z.number().int().positive().default(10_000).describe('After a reconnect, how long messages are compared with the last ones of the previous connection (brokers that resend without DUP)'),
       })

@@ -84,7 +84,7 @@ export async function startIngest(options: StartIngestOptions): Promise<IngestSe
   // One of several ingest processes (a share or a partition): its own spool and session.
   const oneOfSeveral = cfg.shareGroup !== undefined || cfg.enterprises.length > 0;
   const spoolPath = cfg.spool.path ?? dataPath(config, oneOfSeveral ? `spool-${instance}.db` : 'spool.db');
-  const spool = openSpool(spoolPath, { sync: cfg.spool.sync, maxBytes: cfg.spool.maxBytes, maxMessages: cfg.spool.maxMessages, fsync: options.spoolFsync });
+  const spool = openSpool(spoolPath, { sync: cfg.spool.sync, syncEveryMs: cfg.spool.syncEveryMs, maxBytes: cfg.spool.maxBytes, maxMessages: cfg.spool.maxMessages, fsync: options.spoolFsync });
   const writer = createWriter(cfg.influx);
 
   const counts = { received: 0, stored: 0, acknowledged: 0, rejected: 0, warnings: 0, duplicates: 0, dbErrors: 0, refusedPoints: 0 };

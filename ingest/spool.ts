@@ -34,6 +34,12 @@ export interface SpoolOptions {
   sync?: 'full' | 'normal';
   /** Rows kept in memory for the drain while it keeps up (default 50,000); beyond, it reads the file. */
   tailMaxRows?: number;
+  /**
+   * Under load, at most one fsync per this many ms (default 0: back to back). Each fsync is handed to a
+   * pool thread and back, two or three context switches that cost more than its disk time on a VM;
+   * spaced out, the commits meanwhile share it.
+   */
+  syncEveryMs?: number;
   /** The fsync of the WAL; replaced only by tests that need a slow or failing disk. */
   fsync?: (fd: number, done: (err: Error | null) => void) => void;
   maxBytes: number;
@@ -75,7 +81,7 @@ export function openSpool(path: string, options: SpoolOptions) {
   // file themselves under NORMAL, so nothing committed before a checkpoint depends on our fsync.
   const db = openSqliteFile(path, { sync: 'normal' });
   db.exec(SCHEMA);
-  const wal = options.sync === 'normal' || path === ':memory:' ? undefined : walSyncer(db, path, options.fsync ?? fsync);
+  const wal = options.sync === 'normal' || path === ':memory:' ? undefined : walSyncer(db, path, options.fsync ?? fsync, options.syncEveryMs ?? 0);
 
   const stmt = {
     remember: db.prepare('insert or replace into recent (key, seen_at) values (?, ?)'),
@@ -237,10 +243,11 @@ export function openSpool(path: string, options: SpoolOptions) {
 
 /**
  * One fsync of the WAL file at a time; callers waiting meanwhile share the next one (group commit of
- * the fsyncs themselves). The WAL file keeps its inode while the connection is open: SQLite resets it
- * by writing from its start again, never by replacing it.
+ * the fsyncs themselves), which starts no sooner than `everyMs` after the previous one started. The WAL
+ * file keeps its inode while the connection is open: SQLite resets it by writing from its start again,
+ * never by replacing it.
  */
-function walSyncer(db: { exec(sql: string): unknown }, path: string, sync: NonNullable<SpoolOptions['fsync']>) {
+function walSyncer(db: { exec(sql: string): unknown }, path: string, sync: NonNullable<SpoolOptions['fsync']>, everyMs: number) {
   // The WAL file appears with the connection's first transaction.
   if (!existsSync(`${path}-wal`)) db.exec('begin immediate; commit');
   const fd = openSync(`${path}-wal`, 'r+');
@@ -255,21 +262,35 @@ function walSyncer(db: { exec(sql: string): unknown }, path: string, sync: NonNu
   let running = false;
   let closeWhenDone = false;
   let closed = false;
+  let startedAt = -Infinity;
+  let paced: NodeJS.Timeout | undefined;
 
+  /** Starts the next fsync now, or once `everyMs` have passed since the last one started. */
+  function next(): void {
+    if (running || paced) return;
+    const wait = startedAt + everyMs - performance.now();
+    if (wait <= 0) return start();
+    paced = setTimeout(() => {
+      paced = undefined;
+      start();
+    }, wait);
+  }
   function start(): void {
     running = true;
+    startedAt = performance.now();
     const batch = waiting;
     waiting = [];
     sync(fd, (err) => {
       running = false;
       for (const done of batch) done(err);
       if (closeWhenDone) finish();
-      else if (waiting.length > 0) start();
+      else if (waiting.length > 0) next();
     });
   }
   function finish(): void {
     if (closed) return;
     closed = true;
+    if (paced) clearTimeout(paced);
     closeSync(fd);
     const left = waiting;
     waiting = [];
@@ -279,7 +300,7 @@ function walSyncer(db: { exec(sql: string): unknown }, path: string, sync: NonNu
     afterSync(done: (err: Error | null) => void): void {
       if (closed || closeWhenDone) return done(new Error('spool closed'));
       waiting.push(done);
-      if (!running) start();
+      next();
     },
     close(): void {
       if (running) closeWhenDone = true;

@@ -1,5 +1,5 @@
 import { fstatSync, fsync, statSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openSpool } from '../spool.ts';
 import { tempDir } from './helpers.ts';
 
@@ -84,6 +84,45 @@ describe('spool', () => {
     expect(order).toEqual(['a', 'b', 'c']);
     expect(s.stats().messages).toBe(2);
     s.close();
+  });
+
+  it('spaces fsyncs under load by syncEveryMs, the commits meanwhile sharing one; an idle spool syncs at once', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const starts: number[] = [];
+      const syncs: ((err: Error | null) => void)[] = [];
+      const s = openSpool(path(), { maxBytes: 1e6, syncEveryMs: 5, fsync: (_fd, done) => (starts.push(performance.now()), syncs.push(done)) });
+      const acked: string[] = [];
+      const commit = (name: string) => {
+        s.append([{ receivedAt: 1, lines: [`m ${name}=1 1`] }]);
+        s.afterSync((err) => acked.push(err ? `${name}: ${err.message}` : name));
+      };
+      commit('a');
+      expect(starts).toHaveLength(1); // idle: at once
+      commit('b');
+      vi.advanceTimersByTime(1);
+      syncs[0](null); // the disk took 1 ms
+      expect(acked).toEqual(['a']);
+      commit('c');
+      vi.advanceTimersByTime(3);
+      expect(starts).toHaveLength(1); // b and c wait for 5 ms after the first start
+      vi.advanceTimersByTime(1);
+      expect(starts).toEqual([starts[0], starts[0] + 5]);
+      syncs[1](null);
+      expect(acked).toEqual(['a', 'b', 'c']);
+      vi.advanceTimersByTime(100);
+      commit('d');
+      expect(starts).toHaveLength(3); // idle again: at once
+      syncs[2](null);
+      // Closed while one waits for its turn: refused, and no fsync on the closed file.
+      commit('e');
+      s.close();
+      vi.advanceTimersByTime(10);
+      expect(starts).toHaveLength(3);
+      expect(acked).toEqual(['a', 'b', 'c', 'd', 'e: spool closed before its commit was synced']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('hands a failed fsync to its callers and refuses callbacks once closed', () => {
