@@ -36,7 +36,7 @@ export interface SpoolOptions {
   tailMaxRows?: number;
   /**
    * Under load, at most one fsync per this many ms (default 0: back to back). Each fsync is handed to a
-   * pool thread and back, two or three context switches that cost more than its disk time on a VM;
+   * pool thread and back, two or three context switches of about 45 µs of CPU each on the benchmark VM;
    * spaced out, the commits meanwhile share it.
    */
   syncEveryMs?: number;
@@ -103,8 +103,8 @@ export function openSpool(path: string, options: SpoolOptions) {
   const tail = memoryTail(options.tailMaxRows ?? 50_000, totals.messages === 0);
 
   // A commit's messages are inserted several rows per statement: per statement, not per row, go
-  // better-sqlite3's call and result object and SQLite's update of the autoincrement counter (a third of
-  // the spool's CPU per message, measured with batches of 100). The rows of one statement get
+  // better-sqlite3's call and result object and SQLite's update of the autoincrement counter (a quarter
+  // of the spool's CPU per message, measured with batches of 100). The rows of one statement get
   // consecutive sequence numbers, the last of them reported.
   const inserts = INSERT_ROWS.map((rows) => ({ rows, stmt: db.prepare(`insert into spool (received_at, points, bytes, lines) values ${Array(rows).fill('(?, ?, ?, ?)').join(', ')}`) }));
   const appendTx = db.transaction((entries: SpoolEntry[], added: TailRow[]) => {
