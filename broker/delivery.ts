@@ -148,6 +148,9 @@ export function installDelivery(client: Client, options: DeliveryOptions): boole
   // Retained messages sent on SUBSCRIBE carry no brokerId: aedes never dedupes them either.
   const firstTime = (packet: Parameters<Deliver>[0]) => !packet.brokerId || (recent ??= recentPackets()).firstTime(packet.brokerId, packet.brokerCounter ?? 0);
   const later = callbacksLater();
+  // The session queue's update: synchronous when the persistence offers it (broker/outgoing.ts).
+  const persistence = aedesClient.broker.persistence;
+  const updateNow = typeof persistence.outgoingUpdateNow === 'function' ? persistence.outgoingUpdateNow.bind(persistence) : undefined;
   const wrapped0: Deliver = (packet, callback) => (firstTime(packet) ? deliver0(packet, callback) : later(callback));
   const deliverQoS: Deliver = (packet, callback) => {
     // aedes hands QoS 0 to deliver0 (which checks duplicates itself).
@@ -157,7 +160,7 @@ export function installDelivery(client: Client, options: DeliveryOptions): boole
     const toForward = p.clientId === aedesClient.id && p.nl ? undefined : firstTime(p) ? aedesClient.broker.authorizeForward(client, p) : undefined;
     if (!toForward) {
       // As aedes: a persistent session forgets what it will not be sent.
-      if (!aedesClient.clean) aedesClient.broker.persistence.outgoingClearMessageId?.(client, p).then(noop, noop);
+      if (!aedesClient.clean) persistence.outgoingClearMessageId?.(client, p).then(noop, noop);
       return later(callback);
     }
     // [MQTT-2.3.1-1] a packet identifier of this session: aedes' QoSPacket keeps one already given.
@@ -170,17 +173,17 @@ export function installDelivery(client: Client, options: DeliveryOptions): boole
       const sub = aedesClient.subscriptions[toForward.topic];
       if (sub && (sub.qos || 0) < (toForward.qos ?? 0)) toForward.qos = sub.qos;
     }
-    const send = (err?: unknown) => write(aedesClient, toForward, err, callback, later);
-    const persistence = aedesClient.broker.persistence;
-    if (aedesClient.clean || toForward.retain) return send();
-    if (typeof persistence.outgoingUpdateNow === 'function') {
+    if (aedesClient.clean || toForward.retain) return write(aedesClient, toForward, undefined, callback, later);
+    if (updateNow) {
+      let failed: unknown;
       try {
-        persistence.outgoingUpdateNow(client, toForward);
+        updateNow(client, toForward);
       } catch (err) {
-        return send(err);
+        failed = err;
       }
-      return send();
+      return write(aedesClient, toForward, failed, callback, later);
     }
+    const send = (err?: unknown) => write(aedesClient, toForward, err, callback, later);
     persistence.outgoingUpdate!(client, toForward).then(() => send(), send);
   };
   aedesClient.deliver0 = wrapped0;
