@@ -223,10 +223,17 @@ const UPSERT_DEVICE = `insert into devices (enterprise, id, class, name, site, h
 const UPSERT_ACCOUNT = `insert into accounts (username, kind, enterprise, device, secret_hash, created_at, rev) values (?, ?, ?, ?, ?, ?, ?)
   on conflict(username) do update set kind = excluded.kind, enterprise = excluded.enterprise, device = excluded.device,
     secret_hash = excluded.secret_hash, revoked_at = null, rev = excluded.rev`;
-const UPSERT_PRESENCE = `insert into presence (enterprise, device, state, reason, heard_at, next_expected_at, offline_at, updated_at)
-  values (@enterprise, @device, @state, @reason, @heardAt, @nextExpectedAt, @offlineAt, @updatedAt)
+const PRESENCE_FIELDS = ['enterprise', 'device', 'state', 'reason', 'heardAt', 'nextExpectedAt', 'offlineAt', 'updatedAt'] as const;
+/**
+ * Rows per presence upsert: a few fixed sizes, each prepared once. Several rows a statement, because rules
+ * writes thousands every few seconds: one statement a row cost a crossing into SQLite each, and on
+ * PostgreSQL a round trip each while the registry's write lock is held.
+ */
+const PRESENCE_ROWS = [50, 10, 1];
+const upsertPresence = PRESENCE_ROWS.map((rows) => `insert into presence (enterprise, device, state, reason, heard_at, next_expected_at, offline_at, updated_at)
+  values ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
   on conflict(enterprise, device) do update set state = excluded.state, reason = excluded.reason, heard_at = coalesce(excluded.heard_at, presence.heard_at),
-    next_expected_at = excluded.next_expected_at, offline_at = excluded.offline_at, updated_at = excluded.updated_at`;
+    next_expected_at = excluded.next_expected_at, offline_at = excluded.offline_at, updated_at = excluded.updated_at`);
 
 export interface RegistryOptions {
   now?: () => number;
@@ -406,11 +413,21 @@ export async function openRegistry(target: string, options: RegistryOptions = {}
       return registry.device(enterprise, id);
     },
 
-    /** Rules' judgement of devices' presence, written in batches; not a change listeners hear of. */
+    /**
+     * Rules' judgement of devices' presence, written in batches; not a change listeners hear of. At most one
+     * record per device (a statement may not update a row twice).
+     */
     async writePresence(records: PresenceRecord[]): Promise<void> {
       if (!records.length) return;
       await db.write(async (sql) => {
-        for (const r of records) await sql.run(UPSERT_PRESENCE, r as unknown as Record<string, unknown>);
+        let at = 0;
+        for (let s = 0; s < PRESENCE_ROWS.length; s++) {
+          for (const rows = PRESENCE_ROWS[s]; records.length - at >= rows; at += rows) {
+            const values: unknown[] = [];
+            for (let i = at; i < at + rows; i++) for (const f of PRESENCE_FIELDS) values.push(records[i][f]);
+            await sql.run(upsertPresence[s], values);
+          }
+        }
       });
     },
 

@@ -614,15 +614,25 @@ export function createEngine(options: EngineOptions) {
     },
 
     /** Devices heard from (or changed) since the last call, with their presence now: for the registry. */
-    presences(): { device: DeviceRecord; report: PresenceReport }[] {
+    /** Up to `max` devices heard from or judged anew since last listed, and their presence now. */
+    presences(max = Infinity): { device: DeviceRecord; report: PresenceReport }[] {
       const t = now();
       const out: { device: DeviceRecord; report: PresenceReport }[] = [];
       for (const st of states.values()) {
         if (!st.presenceDirty) continue;
         st.presenceDirty = false;
         out.push({ device: st.record, report: { ...judge(st, t), mode: st.policy.mode, heardAt: st.lastHeardAt, ts: t } });
+        if (out.length >= max) break;
       }
       return out;
+    },
+
+    /** Listed by presences() but not written: listed again next time. */
+    presencesNotWritten(devices: DeviceRecord[]): void {
+      for (const device of devices) {
+        const st = states.get(windowKey(device.enterprise, device.id));
+        if (st) st.presenceDirty = true;
+      }
     },
 
     deviceCount(): number {

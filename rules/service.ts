@@ -31,6 +31,9 @@ import { openAlarmStore } from './store.ts';
 import type { AlarmStore } from './store-types.ts';
 import { subscribeWithDeadline } from '../core/subscribe.ts';
 
+/** Devices' presence records per registry transaction (about a millisecond of work each slice). */
+const PRESENCE_SLICE = 250;
+
 export interface StartRulesOptions {
   config: Config;
   log: Logger;
@@ -257,6 +260,34 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     if (!publisher.leader) log.info('another rules process publishes the alarm changes; this one stands by to take over');
   } else log.info('rules.publish is off: another rules process publishes the alarm changes and sends notifications');
 
+  // The presence of every device heard from, written to the registry every 5 s in slices, each its own
+  // transaction with a loop turn between: 5,000 devices in one went 40–170 ms without a turn of the event
+  // loop, and a reading that raises an alarm waited behind it (bench:fleet's alarm p99).
+  let presenceWriting = false;
+  async function writePresence(writer: Registry): Promise<void> {
+    if (presenceWriting) return;
+    presenceWriting = true;
+    try {
+      for (;;) {
+        const slice = engine.presences(PRESENCE_SLICE);
+        if (!slice.length) return;
+        try {
+          await writer.writePresence(slice.map(({ device, report: r }) => ({
+            enterprise: device.enterprise, device: device.id, state: r.state, reason: r.reason, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, updatedAt: r.ts,
+          })));
+        } catch (err) {
+          engine.presencesNotWritten(slice.map((p) => p.device));
+          log.warn({ err }, 'presence not written to the registry; retried in 5 s');
+          return;
+        }
+        if (slice.length < PRESENCE_SLICE) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      presenceWriting = false;
+    }
+  }
+
   // platform_rules health points (docs/storage.md), every 10 s.
   const instance = hostname().replace(/[^A-Za-z0-9_.-]/g, '-') || 'rules';
   let ticks = 0;
@@ -264,15 +295,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     void (async () => {
       acksHeld.set(acks.held());
       await engine.tick();
-      if (registryWriter && ticks % Math.max(1, Math.round(5_000 / cfg.tickMs)) === 0) {
-        try {
-          await registryWriter.writePresence(engine.presences().map(({ device, report: r }) => ({
-            enterprise: device.enterprise, device: device.id, state: r.state, reason: r.reason, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, updatedAt: r.ts,
-          })));
-        } catch (err) {
-          log.warn({ err }, 'presence not written to the registry; retried in 5 s');
-        }
-      }
+      if (registryWriter && ticks % Math.max(1, Math.round(5_000 / cfg.tickMs)) === 0) void writePresence(registryWriter);
       if (++ticks % Math.max(1, Math.round(10_000 / cfg.tickMs)) === 0) {
         try {
           const active = await store.activeInstances();

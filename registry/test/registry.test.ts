@@ -88,6 +88,26 @@ describe.each(BACKENDS)('registry on $name', (backend) => {
     await reader.close();
   });
 
+  it('writes a batch of presence records of any size, several rows a statement, each row its own values', async () => {
+    const reg = await openRegistry(await tmp());
+    // 123 = 2 x 50 + 2 x 10 + 3 x 1: every statement size, and the rows after a boundary.
+    const record = (i: number, t: number) => ({
+      enterprise: `e${i % 3}`, device: `d-${i}`, state: i % 2 ? ('online' as const) : ('offline' as const), reason: i % 2 ? null : `r${i}`,
+      heardAt: (i + t / 1000) % 5 ? t + i : null, nextExpectedAt: t + 10_000 + i, offlineAt: t + 20_000 + i, updatedAt: t,
+    });
+    const first = Array.from({ length: 123 }, (_, i) => record(i, 1_000));
+    await reg.writePresence(first);
+    const key = (p: { enterprise: string; device: string }) => `${p.enterprise}/${p.device}`;
+    const sorted = (l: typeof first) => [...l].sort((x, y) => key(x).localeCompare(key(y)));
+    expect(sorted(await reg.presences())).toEqual(sorted(first));
+    // The same devices again, one fewer: each row updated with its own values; null heardAt keeps the last.
+    const second = Array.from({ length: 122 }, (_, i) => record(i, 5_000));
+    await reg.writePresence(second);
+    const expected = [...second.map((r, i) => ({ ...r, heardAt: r.heardAt ?? first[i].heardAt })), first[122]];
+    expect(sorted(await reg.presences())).toEqual(sorted(expected));
+    await reg.close();
+  });
+
   it('adds the columns a registry written by an earlier version lacks', async () => {
     const db = await fresh();
     await db.exec(`create table enterprises (id text primary key, name text not null, created_at integer not null);
