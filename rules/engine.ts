@@ -93,7 +93,7 @@ interface DeviceState {
   linkLostAt: number | null;
   /** The presence last reported through onPresence; null before the first judgement. */
   presence: Presence['state'] | null;
-  /** Heard from since presences() last listed it. */
+  /** Heard from or judged anew since presences() last listed it (and so in `presenceQueue`). */
   presenceDirty: boolean;
   policy: PresencePolicy;
   dirty: Set<AlarmCondition>;
@@ -120,6 +120,14 @@ export function createEngine(options: EngineOptions) {
   const grade1 = options.grade1RaisesLevel ?? true;
   const correlate = options.correlate ?? true;
   const states = new Map<string, DeviceState>();
+  // The devices whose presence is to be written, in the order they changed: presences() takes from the
+  // front, without looking at the devices that did not change.
+  const presenceQueue: DeviceState[] = [];
+  function presenceChanged(st: DeviceState): void {
+    if (st.presenceDirty) return;
+    st.presenceDirty = true;
+    presenceQueue.push(st);
+  }
   let windows = new Map<string, MaintenanceWindow[]>();
   const startedAt = now();
   const only = options.enterprises?.length ? new Set(options.enterprises) : undefined;
@@ -188,7 +196,7 @@ export function createEngine(options: EngineOptions) {
       st.recordJson = recordJson;
       st.record = device;
       st.policy = presencePolicy(device);
-      st.presenceDirty = true;
+      presenceChanged(st);
       for (const condition of st.bound.keys()) st.dirty.add(condition);
       schedule(st);
       return st;
@@ -202,7 +210,7 @@ export function createEngine(options: EngineOptions) {
       lastHeardAt: null,
       linkLostAt: null,
       presence: null,
-      presenceDirty: true,
+      presenceDirty: false,
       policy: presencePolicy(device),
       dirty: new Set(),
       running: false,
@@ -214,6 +222,7 @@ export function createEngine(options: EngineOptions) {
       record: device,
     };
     states.set(key, st);
+    presenceChanged(st);
     m.devices.set(states.size);
     return st;
   }
@@ -428,7 +437,7 @@ export function createEngine(options: EngineOptions) {
     st.heardAt = receivedAt;
     st.lastHeardAt = receivedAt;
     st.linkLostAt = null;
-    st.presenceDirty = true;
+    presenceChanged(st);
     if (st.presence === 'offline') report(st, receivedAt);
     const skip = suppressedFn(st);
     const changed = markHeard(st.runtime, receivedAt, scratch());
@@ -618,12 +627,15 @@ export function createEngine(options: EngineOptions) {
     presences(max = Infinity): { device: DeviceRecord; report: PresenceReport }[] {
       const t = now();
       const out: { device: DeviceRecord; report: PresenceReport }[] = [];
-      for (const st of states.values()) {
-        if (!st.presenceDirty) continue;
+      let taken = 0;
+      while (taken < presenceQueue.length && out.length < max) {
+        const st = presenceQueue[taken++];
         st.presenceDirty = false;
+        // A device deleted meanwhile has no presence to write.
+        if (states.get(st.key) !== st) continue;
         out.push({ device: st.record, report: { ...judge(st, t), mode: st.policy.mode, heardAt: st.lastHeardAt, ts: t } });
-        if (out.length >= max) break;
       }
+      presenceQueue.splice(0, taken);
       return out;
     },
 
@@ -631,7 +643,7 @@ export function createEngine(options: EngineOptions) {
     presencesNotWritten(devices: DeviceRecord[]): void {
       for (const device of devices) {
         const st = states.get(windowKey(device.enterprise, device.id));
-        if (st) st.presenceDirty = true;
+        if (st) presenceChanged(st);
       }
     },
 
