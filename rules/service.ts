@@ -295,7 +295,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     void (async () => {
       acksHeld.set(acks.held());
       await engine.tick();
-      if (registryWriter && ticks % Math.max(1, Math.round(5_000 / cfg.tickMs)) === 0) void writePresence(registryWriter);
+      if (registryWriter && ticks % Math.max(1, Math.round(5_000 / cfg.tickMs)) === 0) writePresence(registryWriter).catch((err) => log.error({ err }, 'writing presence failed'));
       if (++ticks % Math.max(1, Math.round(10_000 / cfg.tickMs)) === 0) {
         try {
           const active = await store.activeInstances();
