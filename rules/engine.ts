@@ -622,8 +622,7 @@ export function createEngine(options: EngineOptions) {
       for (const a of active) m.active.inc({ level: String(a.level) });
     },
 
-    /** Devices heard from (or changed) since the last call, with their presence now: for the registry. */
-    /** Up to `max` devices heard from or judged anew since last listed, and their presence now. */
+    /** Up to `max` devices heard from or judged anew since last listed, and their presence now: for the registry. */
     presences(max = Infinity): { device: DeviceRecord; report: PresenceReport }[] {
       const t = now();
       const out: { device: DeviceRecord; report: PresenceReport }[] = [];
@@ -637,6 +636,11 @@ export function createEngine(options: EngineOptions) {
       }
       presenceQueue.splice(0, taken);
       return out;
+    },
+
+    /** How many devices wait to be listed by presences(). */
+    presencesWaiting(): number {
+      return presenceQueue.length;
     },
 
     /** Listed by presences() but not written: listed again next time. */

@@ -268,9 +268,10 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
     if (presenceWriting) return;
     presenceWriting = true;
     try {
-      for (;;) {
+      // What waits now, not what is heard meanwhile: under load that would keep the loop writing.
+      for (let left = engine.presencesWaiting(); left > 0; left -= PRESENCE_SLICE) {
         const slice = engine.presences(PRESENCE_SLICE);
-        if (!slice.length) return;
+        if (!slice.length) continue;
         try {
           await writer.writePresence(slice.map(({ device, report: r }) => ({
             enterprise: device.enterprise, device: device.id, state: r.state, reason: r.reason, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, updatedAt: r.ts,
@@ -280,7 +281,6 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
           log.warn({ err }, 'presence not written to the registry; retried in 5 s');
           return;
         }
-        if (slice.length < PRESENCE_SLICE) return;
         await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {

@@ -23,7 +23,9 @@ describe('presence for the registry', () => {
     for (const [i, dev] of DEVICES.entries()) await reading(dev.id, 1000 + i, { lel: 1 });
     const ids = (slice: ReturnType<typeof engine.presences>) => slice.map((p) => p.device.id);
 
+    expect(engine.presencesWaiting()).toBe(DEVICES.length);
     const slices = [engine.presences(3), engine.presences(3), engine.presences(3)];
+    expect(engine.presencesWaiting()).toBe(0);
     expect(slices.map((s) => s.length)).toEqual([3, 3, 1]);
     expect(new Set(slices.flatMap(ids))).toEqual(new Set(DEVICES.map((x) => x.id)));
     expect(engine.presences(3)).toEqual([]);
