@@ -5,7 +5,7 @@ import { silentLogger } from '../../core/log.ts';
 import { createMetricsRegistry } from '../../core/metrics.ts';
 import type { DeviceRecord } from '../../registry/registry.ts';
 import { loadRuleSet } from '../definitions.ts';
-import { createEngine } from '../engine.ts';
+import { createEngine, type EngineOptions } from '../engine.ts';
 import { openAlarmStore } from '../store.ts';
 
 export const T0 = Date.UTC(2026, 11, 6, 8, 0, 0);
@@ -15,11 +15,11 @@ export function record(id: string, cls: DeviceRecord['class'], meta: Record<stri
   return { enterprise: 'acme', id, class: cls, name: '', site: 'tank-farm', hazardSource: null, intervalSeconds: null, meta, connection: null, createdAt: T0, revokedAt: null };
 }
 
-export async function setup(target: string, devices: DeviceRecord[], correlate = true) {
+export async function setup(target: string, devices: DeviceRecord[], correlate = true, more: Partial<EngineOptions> = {}) {
   let now = T0;
   const store = await openAlarmStore(target, { now: () => now });
   const byKey = new Map(devices.map((d) => [`${d.enterprise}/${d.id}`, d]));
-  const engine = createEngine({ store, rules: () => rules, devices: { get: (e, id) => byKey.get(`${e}/${id}`), all: () => devices }, log: silentLogger(), metrics: createMetricsRegistry(), now: () => now, correlate });
+  const engine = createEngine({ store, rules: () => rules, devices: { get: (e, id) => byKey.get(`${e}/${id}`), all: () => devices }, log: silentLogger(), metrics: createMetricsRegistry(), now: () => now, correlate, ...more });
   await engine.start();
   const at = async (t: number, send: () => void) => {
     now = T0 + t;
