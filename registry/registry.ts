@@ -225,15 +225,17 @@ const UPSERT_ACCOUNT = `insert into accounts (username, kind, enterprise, device
     secret_hash = excluded.secret_hash, revoked_at = null, rev = excluded.rev`;
 const PRESENCE_FIELDS = ['enterprise', 'device', 'state', 'reason', 'heardAt', 'nextExpectedAt', 'offlineAt', 'updatedAt'] as const;
 /**
- * Rows per presence upsert: a few fixed sizes, each prepared once. Several rows a statement, because rules
+ * The presence upsert in a few fixed numbers of rows, each prepared once. Several rows a statement, because rules
  * writes thousands every few seconds: one statement a row cost a crossing into SQLite each, and on
  * PostgreSQL a round trip each while the registry's write lock is held.
  */
-const PRESENCE_ROWS = [50, 10, 1];
-const upsertPresence = PRESENCE_ROWS.map((rows) => `insert into presence (enterprise, device, state, reason, heard_at, next_expected_at, offline_at, updated_at)
-  values ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+const UPSERT_PRESENCE = [50, 10, 1].map((rows) => ({
+  rows,
+  text: `insert into presence (enterprise, device, state, reason, heard_at, next_expected_at, offline_at, updated_at)
+  values ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
   on conflict(enterprise, device) do update set state = excluded.state, reason = excluded.reason, heard_at = coalesce(excluded.heard_at, presence.heard_at),
-    next_expected_at = excluded.next_expected_at, offline_at = excluded.offline_at, updated_at = excluded.updated_at`);
+    next_expected_at = excluded.next_expected_at, offline_at = excluded.offline_at, updated_at = excluded.updated_at`,
+}));
 
 export interface RegistryOptions {
   now?: () => number;
@@ -421,11 +423,11 @@ export async function openRegistry(target: string, options: RegistryOptions = {}
       if (!records.length) return;
       await db.write(async (sql) => {
         let at = 0;
-        for (let s = 0; s < PRESENCE_ROWS.length; s++) {
-          for (const rows = PRESENCE_ROWS[s]; records.length - at >= rows; at += rows) {
+        for (const { rows, text } of UPSERT_PRESENCE) {
+          for (; records.length - at >= rows; at += rows) {
             const values: unknown[] = [];
             for (let i = at; i < at + rows; i++) for (const f of PRESENCE_FIELDS) values.push(records[i][f]);
-            await sql.run(upsertPresence[s], values);
+            await sql.run(text, values);
           }
         }
       });

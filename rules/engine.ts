@@ -638,17 +638,10 @@ export function createEngine(options: EngineOptions) {
     /** Up to `max` devices heard from or judged anew since last listed, and their presence now: for the registry. */
     presences(max = Infinity): { device: DeviceRecord; report: PresenceReport }[] {
       const t = now();
-      const out: { device: DeviceRecord; report: PresenceReport }[] = [];
-      let taken = 0;
-      while (taken < presenceQueue.length && out.length < max) {
-        const st = presenceQueue[taken++];
+      return presenceQueue.splice(0, max).map((st) => {
         st.presenceDirty = false;
-        // A device deleted meanwhile has no presence to write.
-        if (states.get(st.key) !== st) continue;
-        out.push({ device: st.record, report: { ...judge(st, t), mode: st.policy.mode, heardAt: st.lastHeardAt, ts: t } });
-      }
-      presenceQueue.splice(0, taken);
-      return out;
+        return { device: st.record, report: { ...judge(st, t), mode: st.policy.mode, heardAt: st.lastHeardAt, ts: t } };
+      });
     },
 
     /** How many devices wait to be listed by presences(). */

@@ -271,7 +271,7 @@ export async function startRules(options: StartRulesOptions): Promise<RulesServi
       // What waits now, not what is heard meanwhile: under load that would keep the loop writing.
       for (let left = engine.presencesWaiting(); left > 0; left -= PRESENCE_SLICE) {
         const slice = engine.presences(PRESENCE_SLICE);
-        if (!slice.length) continue;
+        if (!slice.length) return;
         try {
           await writer.writePresence(slice.map(({ device, report: r }) => ({
             enterprise: device.enterprise, device: device.id, state: r.state, reason: r.reason, heardAt: r.heardAt, nextExpectedAt: r.nextExpectedAt, offlineAt: r.offlineAt, updatedAt: r.ts,
