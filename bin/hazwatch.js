@@ -7,5 +7,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// Before mqtt-packet, mqtt.js and the others load `debug`: their disabled loggers then cost nothing (core/quiet-debug.ts).
+const { quietDisabledDebug } = await import('../core/quiet-debug.ts');
+quietDisabledDebug();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,39 +1,78 @@
-// One socket write per event-loop turn instead of one per packet. aedes delivers each QoS 1 message in
-// its own setImmediate, and mqtt-packet corks a socket only until the next tick, so a subscriber with
-// thousands of messages in flight (ingest, rules) cost one writev system call per message: a quarter of
-// the broker's CPU under load (docs/benchmarks.md). Holding the cork until the end of the loop turn
-// merges them. TCP_NODELAY stays on: the wait is at most one turn of the event loop, not the kernel's.
-// (Holding it 1 or 4 ms instead changed no process's CPU measurably in bench:fleet, 2026-12-07.)
+// One socket write per event-loop turn instead of one per packet field. aedes delivers each QoS 1
+// message in its own setImmediate, and mqtt-packet writes a packet as five or six small chunks (fixed
+// header, length, topic length, topic, packet id, payload), corking the socket only until the next tick:
+// a subscriber with thousands of messages in flight (ingest, rules) cost one writev system call per
+// message, a quarter of the broker's CPU under load (docs/benchmarks.md). The bytes written during one
+// loop turn are gathered here and handed to the socket as one buffer at the end of the turn: one write
+// request and one system call, where corking still left one queued request per chunk (about 0.8 µs of
+// CPU per PUBLISH and PUBACK written, and most of the socket queue's garbage; docs/benchmarks.md).
+// TCP_NODELAY stays on: the wait is at most one turn of the event loop, not the kernel's.
+// (Holding the bytes 1 or 4 ms instead changed no process's CPU measurably in bench:fleet, 2026-12-07.)
 // The same holds for the PUBACKs the platform's own MQTT clients send back (ingest and rules acknowledge
 // every message, once it is on disk or its consequences are in the alarm store).
 //
+// Backpressure stays the socket's: once what is gathered and what the socket holds reach its high-water
+// mark, the bytes go to the socket at once and the write returns the socket's answer (false, and a
+// 'drain' to follow), so a writer waiting for 'drain' is always woken.
+// A write with a callback, or of a large buffer, goes to the socket as given, after what was gathered.
 // A write followed by a close in the same turn must still go out (aedes answers a refused CONNECT with
-// a CONNACK and destroys the socket in the write's callback [MQTT-3.2.2-5]): `destroy` sends what is
-// held first (`end` does so by itself: Writable.end uncorks).
+// a CONNACK and destroys the socket in the write's callback [MQTT-3.2.2-5]): `end` and `destroy` send
+// what is gathered first.
 import { Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 
+/** A buffer this large is written as it is: copying it into the turn's buffer would cost more than a write. */
+const GATHER_MAX = 16 * 1024;
+
+type Write = (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
+
 export function coalesceWrites(socket: Socket): void {
-  let held = false;
-  const release = () => {
-    held = false;
-    if (!socket.destroyed) socket.uncork();
+  const write = socket.write as Write;
+  let chunks: Buffer[] = [];
+  let bytes = 0;
+  let due = false;
+  const flush = (): boolean => {
+    if (chunks.length === 0) return true;
+    if (socket.destroyed) {
+      // Nothing can go out any more; the writer learns it from the socket's own 'close'.
+      chunks = [];
+      bytes = 0;
+      return false;
+    }
+    const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes);
+    chunks = [];
+    bytes = 0;
+    return write.call(socket, data);
   };
-  const write = socket.write;
-  socket.write = function (this: Socket, ...args: unknown[]) {
-    if (!held && !socket.destroyed) {
-      held = true;
-      socket.cork();
+  const release = () => {
+    due = false;
+    flush();
+  };
+  socket.write = function (this: Socket, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    const buffer = typeof chunk === 'string' && typeof encoding !== 'function' ? Buffer.from(chunk, encoding as BufferEncoding | undefined) : chunk;
+    if (callback !== undefined || typeof encoding === 'function' || !Buffer.isBuffer(buffer) || buffer.length >= GATHER_MAX || socket.destroyed || socket.writableEnded) {
+      flush();
+      return write.call(this, chunk, encoding, callback);
+    }
+    chunks.push(buffer);
+    bytes += buffer.length;
+    if (!due) {
+      due = true;
       setImmediate(release);
     }
-    return (write as (...a: unknown[]) => boolean).apply(this, args);
+    return bytes + socket.writableLength < socket.writableHighWaterMark || flush();
   } as Socket['write'];
-  const destroy = socket.destroy;
+  const end = socket.end as (...a: unknown[]) => Socket;
+  socket.end = function (this: Socket, ...args: unknown[]) {
+    flush();
+    return end.apply(this, args);
+  } as Socket['end'];
+  const destroy = socket.destroy as (...a: unknown[]) => Socket;
   socket.destroy = function (this: Socket, ...args: unknown[]) {
-    // Ours and mqtt-packet's own cork (until the next tick), if on: all of it goes now.
-    held = false;
+    flush();
+    // mqtt-packet's own cork (until the next tick), if on: what it holds goes now too.
     while (!socket.destroyed && socket.writableCorked > 0) socket.uncork();
-    return (destroy as (...a: unknown[]) => Socket).apply(this, args);
+    return destroy.apply(this, args);
   } as Socket['destroy'];
 }
 

@@ -9,7 +9,7 @@ const closers: (() => void)[] = [];
 afterEach(() => closers.splice(0).forEach((c) => c()));
 
 /** A server socket with gathered writes, and everything its peer receives until the close. */
-async function pair(): Promise<{ server: Socket; received: Promise<string>; writes: () => number }> {
+async function pair(): Promise<{ server: Socket; client: Socket; received: Promise<string>; writes: () => number }> {
   const srv = createServer();
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
@@ -28,7 +28,7 @@ async function pair(): Promise<{ server: Socket; received: Promise<string>; writ
   let data = '';
   client.on('data', (d) => (data += d.toString()));
   const received = new Promise<string>((resolve) => client.on('close', () => resolve(data)));
-  return { server, received, writes: () => writes };
+  return { server, client, received, writes: () => writes };
 }
 
 it('sends the packets written in one loop turn with one write', async () => {
@@ -46,4 +46,31 @@ it('sends what was written before a destroy in the same turn', async () => {
   p.server.write('CONNACK');
   p.server.destroy();
   expect(await p.received).toBe('CONNACK');
+});
+
+it('keeps the order of gathered bytes, writes with a callback, large buffers and the last chunk of end', async () => {
+  const p = await pair();
+  p.server.write('a');
+  p.server.write(Buffer.from('b'));
+  await new Promise<void>((resolve) => p.server.write('c', () => resolve()));
+  p.server.write('d');
+  p.server.write(Buffer.alloc(20_000, 'e'));
+  p.server.write('f', 'utf8');
+  p.server.end('g');
+  expect(await p.received).toBe(`abcd${'e'.repeat(20_000)}fg`);
+});
+
+it('answers false once the socket holds back what is gathered, and a drain follows', async () => {
+  const p = await pair();
+  p.client.pause();
+  const chunk = Buffer.alloc(1024, 'x');
+  let accepted = 0;
+  // All in one turn: without the check every write would answer true until the turn ends (the cap).
+  while (accepted < 200_000 && p.server.write(chunk)) accepted++;
+  expect(accepted).toBeLessThan(200_000);
+  const drained = once(p.server, 'drain');
+  p.client.resume();
+  await drained;
+  p.server.end();
+  expect((await p.received).length).toBe((accepted + 1) * chunk.length);
 });
