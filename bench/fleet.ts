@@ -78,6 +78,8 @@ interface Stalls {
   loopMaxMs: number;
   gcSeconds: number;
   gcOver10ms: number;
+  /** Every collection of the phase, most of them scavenges: per reading, how much garbage the process makes. */
+  gcPauses: number;
 }
 
 /** The process's default metrics (prom-client): the event-loop histogram restarts at every scrape. */
@@ -107,6 +109,7 @@ function stallsBetween(before: Map<string, number>, after: Map<string, number>):
     loopMaxMs: Math.round(sum(after, (k) => k.startsWith('hazwatch_nodejs_eventloop_lag_max_seconds')) * 1000),
     gcSeconds: Math.round((gcSum(after) - gcSum(before)) * 100) / 100,
     gcOver10ms: gcCount(after) - gcCount(before) - (gcFast(after) - gcFast(before)),
+    gcPauses: gcCount(after) - gcCount(before),
   };
 }
 
@@ -407,10 +410,10 @@ async function main(): Promise<void> {
     for (const p of phases) console.log(`| ${p.rate} | ${names.map((n) => `${p.procs[n].cpu} / ${p.procs[n].peakRssMb}`).join(' | ')} |`);
     if (phases[0]?.stalls) {
       const stalled = Object.keys(phases[0].stalls);
-      console.log(`\nWhere a tail comes from, per process over each phase: event-loop delay p99 / max ms (sampled every 10 ms, so 10 is the floor), GC seconds, GC pauses over 10 ms`);
-      console.log(`\n| target r/s | ${stalled.map((n) => `${n} loop p99 / max · GC s (>10 ms)`).join(' | ')} |`);
+      console.log(`\nWhere a tail comes from, per process over each phase: event-loop delay p99 / max ms (sampled every 10 ms, so 10 is the floor), GC seconds, GC pauses over 10 ms, GC pauses per 1,000 readings`);
+      console.log(`\n| target r/s | ${stalled.map((n) => `${n} loop p99 / max · GC s (>10 ms) · per 1k`).join(' | ')} |`);
       console.log(`|---:|${stalled.map(() => '---:').join('|')}|`);
-      for (const p of phases) console.log(`| ${p.rate} | ${stalled.map((n) => `${p.stalls![n].loopP99Ms} / ${p.stalls![n].loopMaxMs} · ${p.stalls![n].gcSeconds} (${p.stalls![n].gcOver10ms})`).join(' | ')} |`);
+      for (const p of phases) console.log(`| ${p.rate} | ${stalled.map((n) => `${p.stalls![n].loopP99Ms} / ${p.stalls![n].loopMaxMs} · ${p.stalls![n].gcSeconds} (${p.stalls![n].gcOver10ms}) · ${((p.stalls![n].gcPauses * 1000) / Math.max(1, p.acked)).toFixed(2)}`).join(' | ')} |`);
     }
     console.log(`\nJSON ${JSON.stringify({ startedAt, topology: CLUSTER ? 'cluster' : 'single', machine: machine(), seconds: SECONDS, devices: DEVICES, gateways: GATEWAYS, batch: BATCH, phases })}`);
     load.send({ cmd: 'exit' });
