@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
+import mqttPacket from 'mqtt-packet';
 import { coalesceWrites } from '../coalesce.ts';
 
 const closers: (() => void)[] = [];
@@ -73,4 +74,21 @@ it('answers false once the socket holds back what is gathered, and a drain follo
   await drained;
   p.server.end();
   expect((await p.received).length).toBe((accepted + 1) * chunk.length);
+});
+
+it("writes mqtt-packet's packets with one write and without mqtt-packet's cork for every packet", async () => {
+  const p = await pair();
+  const packets = [
+    { cmd: 'publish' as const, topic: 'hw/v1/e/d/telemetry', payload: Buffer.from('{"values":{"lel":4}}'), qos: 1 as const, messageId: 7, retain: false, dup: false },
+    { cmd: 'puback' as const, messageId: 7 },
+    { cmd: 'publish' as const, topic: 'hw/v1/e/d/telemetry', payload: Buffer.from('{"values":{"lel":5}}'), qos: 1 as const, messageId: 8, retain: false, dup: false },
+  ];
+  for (const packet of packets) mqttPacket.writeToStream(packet, p.server);
+  // mqtt-packet corks a stream that has `cork` once per packet until the next tick.
+  expect(p.server.writableCorked).toBe(0);
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  expect(p.writes()).toBe(1);
+  p.server.end();
+  expect(await p.received).toBe(Buffer.concat(packets.map((packet) => mqttPacket.generate(packet))).toString());
 });
