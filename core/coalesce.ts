@@ -4,8 +4,9 @@
 // a subscriber with thousands of messages in flight (ingest, rules) cost one writev system call per
 // message, a quarter of the broker's CPU under load (docs/benchmarks.md). The bytes written during one
 // loop turn are gathered here and handed to the socket as one buffer at the end of the turn: one write
-// request and one system call, where corking still left one queued request per chunk (about 0.8 µs of
-// CPU per PUBLISH and PUBACK written, and most of the socket queue's garbage; docs/benchmarks.md).
+// request and one system call, where corking still left one queued request per chunk (with the cork gone
+// too, below: a PUBLISH and its PUBACK written for 1.07 µs of CPU instead of 2.11 together with quiet
+// `debug` loggers, and 7.7x fewer scavenges; `npm run bench:codec`, docs/benchmarks.md).
 // TCP_NODELAY stays on: the wait is at most one turn of the event loop, not the kernel's.
 // (Holding the bytes 1 or 4 ms instead changed no process's CPU measurably in bench:fleet, 2026-12-07.)
 // The same holds for the PUBACKs the platform's own MQTT clients send back (ingest and rules acknowledge

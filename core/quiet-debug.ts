@@ -1,9 +1,10 @@
 // The `debug` package (4.x, used by mqtt-packet, mqtt.js, ioredis, jsmodbus) declares each logger as
 // `function debug(...args)`: a call with debugging off still builds its arguments array before it
-// checks `enabled`. mqtt-packet calls it several times for every packet it parses or writes and mqtt.js
-// for every packet it handles, so at 20,000 readings a second these disabled calls were the largest
-// source of the broker's garbage (18 % of what it allocated) and halved the scavenges of a parse loop
-// once removed (docs/benchmarks.md, issue 18).
+// checks `enabled`. mqtt-packet's writer calls it several times for every packet and mqtt.js for every
+// packet it handles, so at 20,000 readings a second these disabled calls were the largest source of
+// the broker's garbage (18 % of what it allocated). Writing a PUBLISH and its PUBACK makes 2.5x fewer
+// scavenges without them (`npm run bench:codec`, docs/benchmarks.md, issue 18); in the parser V8
+// already optimises them away.
 //
 // Installed once by the process entry point (bin/hazwatch.js) before any of those modules is loaded:
 // every logger made afterwards through the shared `debug` module is a thin function that forwards to
@@ -17,7 +18,7 @@ type CreateDebug = ((namespace: string) => Debugger) & Record<string, unknown>;
 const QUIET = Symbol.for('hazwatch.quietDebug');
 
 /** A logger that costs a property read when disabled: no rest array (V8 forwards `arguments` to `apply` without one). */
-export function quiet(real: Debugger): Debugger {
+function quiet(real: Debugger): Debugger {
   const debug = function (this: unknown) {
     if (real.enabled) real.apply(this, arguments as unknown as unknown[]);
   } as unknown as Debugger;
