@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { coalesceWrites } from '../core/coalesce.ts';
 import { machine } from './lib/procs.ts';
 
 // Each layer alone too, to tell what each one buys.
@@ -63,7 +64,6 @@ async function measure(variant: Variant): Promise<Figures> {
   const gathered = variant === 'gathered' || variant === 'hazwatch';
   if (quiet) (await import('../core/quiet-debug.ts')).quietDisabledDebug();
   const { default: mqttPacket } = await import('mqtt-packet');
-  const { coalesceWrites } = await import('../core/coalesce.ts');
   let scavenges = 0;
   new PerformanceObserver((list) => (scavenges += list.getEntries().length)).observe({ entryTypes: ['gc'] });
   const topic = 'hw/v1/bench/lel-1234/telemetry';
@@ -71,8 +71,8 @@ async function measure(variant: Variant): Promise<Figures> {
 
   // parse
   const packet = mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 1, messageId: 42, retain: false, dup: false });
-  const chunk = Buffer.concat(Array(Math.floor(65536 / packet.length)).fill(packet));
   const perChunk = Math.floor(65536 / packet.length);
+  const chunk = Buffer.concat(Array(perChunk).fill(packet));
   const parser = mqttPacket.parser({ protocolVersion: 4 });
   let parsed = 0;
   parser.on('packet', () => parsed++);

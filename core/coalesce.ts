@@ -34,16 +34,11 @@ export function coalesceWrites(socket: Socket): void {
   let due = false;
   const flush = (): boolean => {
     if (chunks.length === 0) return true;
-    if (socket.destroyed) {
-      // Nothing can go out any more; the writer learns it from the socket's own 'close'.
-      chunks = [];
-      bytes = 0;
-      return false;
-    }
     const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes);
     chunks = [];
     bytes = 0;
-    return write.call(socket, data);
+    // Once destroyed nothing can go out any more; the writer learns it from the socket's own 'close'.
+    return !socket.destroyed && write.call(socket, data);
   };
   const release = () => {
     due = false;
