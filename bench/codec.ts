@@ -1,7 +1,8 @@
 // bench:codec — what the broker and the platform's MQTT clients pay per packet in the MQTT codec
 // (mqtt-packet, used by aedes and mqtt.js): as the libraries come ("plain"), with each of the platform's
-// two layers alone, and with both ("hazwatch"). The layers: disabled `debug` loggers made free
-// (core/quiet-debug.ts) and the bytes of one loop turn gathered into one socket write (core/coalesce.ts).
+// three layers alone, and with all ("hazwatch"). The layers: disabled `debug` loggers made free
+// (core/quiet-debug.ts), the bytes of one loop turn gathered into one socket write (core/coalesce.ts),
+// and the parser's header reads done in place in its buffer list (core/buffer-list-reads.ts).
 // Each variant runs in a process of its own (`debug` must be quieted before mqtt-packet loads), five
 // rounds, median:
 //   parse  — QoS 1 PUBLISH packets of a fleet reading, fed in 64 kB chunks as a busy socket delivers them
@@ -15,11 +16,12 @@ import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { readBufferListsInPlace } from '../core/buffer-list-reads.ts';
 import { coalesceWrites } from '../core/coalesce.ts';
 import { machine } from './lib/procs.ts';
 
 // Each layer alone too, to tell what each one buys.
-const VARIANTS = ['plain', 'quiet-debug', 'gathered', 'hazwatch'] as const;
+const VARIANTS = ['plain', 'quiet-debug', 'gathered', 'in-place', 'hazwatch'] as const;
 type Variant = (typeof VARIANTS)[number];
 interface Figures {
   parseUs: number;
@@ -62,7 +64,9 @@ async function main(): Promise<void> {
 async function measure(variant: Variant): Promise<Figures> {
   const quiet = variant === 'quiet-debug' || variant === 'hazwatch';
   const gathered = variant === 'gathered' || variant === 'hazwatch';
+  const inPlace = variant === 'in-place' || variant === 'hazwatch';
   if (quiet) (await import('../core/quiet-debug.ts')).quietDisabledDebug();
+  if (inPlace) readBufferListsInPlace();
   const { default: mqttPacket } = await import('mqtt-packet');
   let scavenges = 0;
   new PerformanceObserver((list) => (scavenges += list.getEntries().length)).observe({ entryTypes: ['gc'] });

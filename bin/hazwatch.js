@@ -10,5 +10,8 @@ register();
 // Before mqtt-packet, mqtt.js and the others load `debug`: their disabled loggers then cost nothing (core/quiet-debug.ts).
 const { quietDisabledDebug } = await import('../core/quiet-debug.ts');
 quietDisabledDebug();
+// mqtt-packet's parser reads its header fields in place, without a copy each (core/buffer-list-reads.ts).
+const { readBufferListsInPlace } = await import('../core/buffer-list-reads.ts');
+readBufferListsInPlace();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
