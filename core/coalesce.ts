@@ -45,10 +45,14 @@ export function coalesceWrites(socket: Socket): void {
     flush();
   };
   socket.write = function (this: Socket, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-    const buffer = typeof chunk === 'string' && typeof encoding !== 'function' ? Buffer.from(chunk, encoding as BufferEncoding | undefined) : chunk;
-    if (callback !== undefined || typeof encoding === 'function' || !Buffer.isBuffer(buffer) || buffer.length >= GATHER_MAX || socket.destroyed || socket.writableEnded) {
+    if (callback !== undefined || typeof encoding === 'function' || socket.destroyed || socket.writableEnded) {
       flush();
       return write.call(this, chunk, encoding, callback);
+    }
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, encoding as BufferEncoding | undefined) : chunk;
+    if (!Buffer.isBuffer(buffer) || buffer.length >= GATHER_MAX) {
+      flush();
+      return write.call(this, buffer);
     }
     chunks.push(buffer);
     bytes += buffer.length;

@@ -49,7 +49,7 @@ it('sends what was written before a destroy in the same turn', async () => {
   expect(await p.received).toBe('CONNACK');
 });
 
-it('keeps the order of gathered bytes, writes with a callback, large buffers and the last chunk of end', async () => {
+it('keeps the order of gathered bytes, writes with a callback, large buffers and strings and the last chunk of end', async () => {
   const p = await pair();
   p.server.write('a');
   p.server.write(Buffer.from('b'));
@@ -57,8 +57,10 @@ it('keeps the order of gathered bytes, writes with a callback, large buffers and
   p.server.write('d');
   p.server.write(Buffer.alloc(20_000, 'e'));
   p.server.write('f', 'utf8');
+  p.server.write('68'.repeat(20_000), 'hex'); // large, passed on in its encoding
+  p.server.write('69', 'hex');
   p.server.end('g');
-  expect(await p.received).toBe(`abcd${'e'.repeat(20_000)}fg`);
+  expect(await p.received).toBe(`abcd${'e'.repeat(20_000)}f${'h'.repeat(20_000)}ig`);
 });
 
 it('answers false once the socket holds back what is gathered, and a drain follows', async () => {
