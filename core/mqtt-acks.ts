@@ -16,17 +16,17 @@
 // CPU in the fleet profile. A turn, not a tick: mqtt.js hands every message its own process.nextTick,
 // so rules (which acknowledges message by message) wrote one buffer per message when the flush ran on
 // the next tick; gathered per turn it writes one per socket read, or per 5 ms under a backlog
-// (core/mqtt-yield.ts). A connection that closes before the turn ends takes the gathered PUBACKs with
+// (core/loop-slice.ts). A connection that closes before the turn ends takes the gathered PUBACKs with
 // it: the broker redelivers those messages, as after any lost PUBACK.
 import type { Duplex } from 'node:stream';
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { loopPacer } from './mqtt-yield.ts';
+import { loopPacer } from './loop-slice.ts';
 
 const DEFERRED = new Error('PUBACK deferred until the message is durable');
 
 /** `ack()` returns true when the PUBACK goes out on the connection the message came on. */
 export function deferAcks(client: MqttClient, onPublish: (packet: IPublishPacket, ack: () => boolean) => void): void {
-  // Commits and store writes run from timers and I/O callbacks: a backlog must not hold them off (core/mqtt-yield.ts).
+  // Commits and store writes run from timers and I/O callbacks: a backlog must not hold them off (core/loop-slice.ts).
   const pace = loopPacer();
   const pubacks = pubackWriter();
   client.handleMessage = (packet, done) => {

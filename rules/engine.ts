@@ -7,6 +7,7 @@ import { MOMENTARY_EVENTS } from '../contract/catalog.ts';
 import { judgePresence, presencePolicy, type Presence, type PresencePolicy } from '../contract/presence.ts';
 import { interpretEvent, interpretTelemetry, parseJson, StatusPayload, type TimePolicy, DEFAULT_TIME_POLICY } from '../contract/payloads.ts';
 import type { Logger } from '../core/log.ts';
+import { loopSlice } from '../core/loop-slice.ts';
 import { counter, gauge, histogram, hotIncrement, type Registry as MetricsRegistry } from '../core/metrics.ts';
 import type { DeviceRecord } from '../registry/registry.ts';
 import type { RuleSet } from './definitions.ts';
@@ -567,12 +568,12 @@ export function createEngine(options: EngineOptions) {
       // rules makes every device's state anew (265 ms for 5,000 devices), and readings that raise alarms
       // would wait behind it.
       let at = now();
-      let since = performance.now();
+      const slice = loopSlice(tickSliceMs);
       for (const device of devices.all()) {
         if (device.revokedAt !== null || (only && !only.has(device.enterprise))) continue;
-        if (performance.now() - since > tickSliceMs) {
+        if (slice.due()) {
           await new Promise((resolve) => setImmediate(resolve));
-          since = performance.now();
+          slice.yielded();
           at = now();
         }
         const st = stateFor(device);
