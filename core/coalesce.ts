@@ -75,8 +75,6 @@ export function coalesceWrites(socket: Socket): void {
   const destroy = socket.destroy as (...a: unknown[]) => Socket;
   socket.destroy = function (this: Socket, ...args: unknown[]) {
     flush();
-    // A cork from before these writes were gathered (mqtt-packet's, until the next tick): it goes now too.
-    while (!socket.destroyed && socket.writableCorked > 0) socket.uncork();
     return destroy.apply(this, args);
   } as Socket['destroy'];
 }
